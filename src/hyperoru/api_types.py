@@ -1,0 +1,27 @@
+"""Field types shared by API schemas: UTC times with ``Z`` and exact decimals as JSON numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from hyperoru.timeutils import isoformat_z
+
+UtcTime = Annotated[datetime, PlainSerializer(isoformat_z, return_type=str, when_used="json")]
+# Decimals leave the server as JSON numbers: float's shortest repr is exact for the
+# <=15 significant digits that prices, sizes and balances carry.
+JsonDecimal = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+class RequestModel(BaseModel):
+    """Base for request bodies: unknown fields are ignored (older and newer clients send
+    fields we do not model), and NaN or infinity never get in."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, str_strip_whitespace=False)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)

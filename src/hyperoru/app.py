@@ -1,0 +1,108 @@
+"""create_app(settings): routers, middleware, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from hyperoru import __version__
+from hyperoru.auth.dependencies import authenticate
+from hyperoru.auth.domain import DOMAIN as AUTH
+from hyperoru.db.engine import create_engine, create_sessionmaker
+from hyperoru.db.migrate import upgrade_database
+from hyperoru.domain import Domain
+from hyperoru.errors import install_error_handlers
+from hyperoru.health.domain import DOMAIN as HEALTH
+from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
+from hyperoru.ratelimit.limiter import RateLimiter
+from hyperoru.settings import Settings
+
+log = logging.getLogger("hyperoru.app")
+
+# Every domain of the server, in start-up order.
+DOMAINS: tuple[Domain, ...] = (
+    HEALTH,
+    AUTH,
+)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    await upgrade_database(engine)
+    try:
+        async with AsyncExitStack() as stack:
+            for domain in DOMAINS:
+                if domain.lifespan is not None:
+                    await stack.enter_async_context(domain.lifespan(app))
+            yield
+    finally:
+        await engine.dispose()
+
+
+def _openapi_with_security(app: FastAPI) -> dict:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "hyo_... session token"},
+        "session_token": {"type": "apiKey", "in": "query", "name": "session_token"},
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if (method.upper(), path) not in PUBLIC_ROUTES:
+                operation["security"] = [{"bearer": []}, {"session_token": []}]
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Hyperoru",
+        version=__version__,
+        lifespan=_lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.redis_url)
+    app.state.health_probes = {}
+
+    install_error_handlers(app)
+    for domain in DOMAINS:
+        for router in domain.public_routers:
+            app.include_router(router)
+        for router in domain.protected_routers:
+            app.include_router(router, dependencies=[Depends(authenticate)])
+    enforce_protection(app, authenticate)
+    app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
+
+    if settings.allowed_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origin_list),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=[
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+                "Retry-After",
+            ],
+        )
+    app.add_middleware(BodyGuardMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,81 @@
+"""The one token verifier behind every protected route, and the typed aliases built on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hyperoru.auth import service
+from hyperoru.auth.models import User, UserSession
+from hyperoru.auth.throttle import LoginThrottle
+from hyperoru.errors import forbidden, unauthorized
+from hyperoru.http.dependencies import DbSession, client_ip
+from hyperoru.ratelimit.dependencies import MINUTE, spend
+from hyperoru.ratelimit.limiter import Budget
+
+
+@dataclass(frozen=True, slots=True)
+class AuthContext:
+    user: User
+    session: UserSession
+
+
+def presented_token(request: Request) -> str | None:
+    """The header wins; the legacy query parameter is the fallback when allowed."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise unauthorized("INVALID_TOKEN", "Authorization header must be 'Bearer <token>'")
+        return value.strip()
+    if request.app.state.settings.allow_query_token:
+        values = request.query_params.getlist("session_token")
+        if values:
+            return values[0]
+    return None
+
+
+async def authenticate(request: Request, db: DbSession) -> AuthContext:
+    settings = request.app.state.settings
+    try:
+        token = presented_token(request)
+        if token is None:
+            raise unauthorized("AUTH_REQUIRED", "Authentication required: send a session token")
+        user, record = await service.resolve_token(db, settings, token)
+    except Exception:
+        # Failed attempts spend the caller's anonymous budget: guessing tokens is throttled.
+        await spend(
+            request, Budget("ip", settings.rate_limit_ip_per_minute, MINUTE), client_ip(request)
+        )
+        raise
+    request.state.user_id = user.id
+    await spend(request, Budget("user", settings.rate_limit_user_per_minute, MINUTE), str(user.id))
+    return AuthContext(user=user, session=record)
+
+
+CurrentAuth = Annotated[AuthContext, Depends(authenticate)]
+
+
+async def current_user(auth: CurrentAuth) -> User:
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise forbidden("Only administrators can do this")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]
+
+
+def get_login_throttle(request: Request) -> LoginThrottle:
+    return LoginThrottle(request.app.state.limiter, request.app.state.settings)
+
+
+Throttle = Annotated[LoginThrottle, Depends(get_login_throttle)]

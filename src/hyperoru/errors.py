@@ -1,0 +1,174 @@
+"""One error shape for every failure (contract §2) and the handlers that enforce it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+log = logging.getLogger("hyperoru.errors")
+
+
+class ApiError(Exception):
+    """A failure a client can act on: HTTP status, stable code and readable message."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+        self.headers = dict(headers or {})
+
+
+def not_found(resource: str, message: str | None = None) -> ApiError:
+    """``<RESOURCE>_NOT_FOUND`` with a message such as "Account not found"."""
+    code = f"{resource.upper()}_NOT_FOUND"
+    return ApiError(404, code, message or f"{resource.replace('_', ' ').capitalize()} not found")
+
+
+def forbidden(message: str = "You do not have access to this resource") -> ApiError:
+    return ApiError(403, "FORBIDDEN", message)
+
+
+def validation_error(message: str, field: str | None = None) -> ApiError:
+    details = {"fields": [{"field": field, "message": message}]} if field else {}
+    return ApiError(400, "VALIDATION_ERROR", message, details=details)
+
+
+def unauthorized(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def request_id_of(scope_state: Mapping[str, Any] | None) -> str | None:
+    return (scope_state or {}).get("request_id")
+
+
+def error_body(
+    code: str, message: str, request_id: str | None, details: Mapping[str, Any] | None = None
+) -> bytes:
+    return json.dumps(
+        {
+            "error": message,
+            "message": message,
+            "code": code,
+            "request_id": request_id,
+            "details": dict(details or {}),
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    request_id: str | None,
+    details: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(
+        content=error_body(code, message, request_id, details),
+        status_code=status,
+        media_type="application/json",
+        headers=dict(headers or {}),
+    )
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(
+        exc.status,
+        exc.code,
+        exc.message,
+        request_id=_request_id(request),
+        details=exc.details,
+        headers=exc.headers,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return error_response(
+            400, "INVALID_JSON", "Request body is not valid JSON", request_id=_request_id(request)
+        )
+    fields = [
+        {"field": _field_name(tuple(p.get("loc", ()))), "message": p.get("msg", "invalid")}
+        for p in problems
+    ]
+    if problems and all(
+        p.get("type") == "missing" and tuple(p.get("loc", ())) == ("body",) for p in problems
+    ):
+        message = "A JSON request body is required"
+    else:
+        message = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return error_response(
+        400,
+        "VALIDATION_ERROR",
+        message or "Invalid request",
+        request_id=_request_id(request),
+        details={"fields": fields},
+    )
+
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "Bad request"),
+    401: ("AUTH_REQUIRED", "Authentication required"),
+    403: ("FORBIDDEN", "Forbidden"),
+    404: ("NOT_FOUND", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    413: ("PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB"),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "Request failed"))
+    headers = dict(exc.headers or {})
+    return error_response(
+        exc.status_code, code, message, request_id=_request_id(request), headers=headers
+    )
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": _request_id(request), "path": request.url.path},
+    )
+    return error_response(
+        500, "INTERNAL_ERROR", "Internal server error", request_id=_request_id(request)
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)

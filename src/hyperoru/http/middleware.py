@@ -1,0 +1,232 @@
+"""Pure ASGI middleware: request ids, security headers, access log, body guard.
+
+Written against raw ASGI (not BaseHTTPMiddleware) because it wraps every request and
+must not cost a task switch or buffer streaming responses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import quote
+
+from hyperoru.errors import error_body
+from hyperoru.logging_setup import redact
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY_BYTES = 1024 * 1024
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DOCS_PATHS = ("/docs", "/redoc")
+
+_API_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
+_DOCS_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+        b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+        b"https://fastapi.tiangolo.com; frame-ancestors 'none'",
+    ),
+]
+
+access_log = logging.getLogger("hyperoru.access")
+
+
+def _new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def send_error(
+    send: Send, status: int, code: str, message: str, request_id: str | None
+) -> None:
+    body = error_body(code, message, request_id)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Outermost layer: assigns the request id, adds headers, logs one line, and turns
+    any escaped exception into the contract's 500 (so no traceback reaches a client)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else None
+        request_id = request_id or _new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        started = time.perf_counter()
+        status_holder = {"status": 500, "started": False}
+        path: str = scope.get("path", "")
+        security = _DOCS_HEADERS if path.startswith(_DOCS_PATHS) else _API_HEADERS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(security)
+                limit = state.get("rate_limit")
+                if limit is not None:
+                    existing = {k.lower() for k, _ in headers}
+                    for name, value in limit.headers().items():
+                        if name.lower().encode() not in existing:
+                            headers.append((name.lower().encode(), value.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logging.getLogger("hyperoru.errors").exception(
+                "unhandled error", extra={"request_id": request_id, "path": path}
+            )
+            if not status_holder["started"]:
+                await send_error(
+                    send_with_headers, 500, "INTERNAL_ERROR", "Internal server error", request_id
+                )
+        finally:
+            query = scope.get("query_string", b"").decode("latin-1")
+            access_log.info(
+                "request",
+                extra={
+                    "event": "request",
+                    "method": scope.get("method"),
+                    "path": quote(path, safe="/:@-._~"),
+                    "query": redact(query) if query else None,
+                    "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": request_id,
+                    "user_id": state.get("user_id"),
+                    "ip": (scope.get("client") or ("unknown",))[0],
+                },
+            )
+
+
+def _is_json_content_type(value: str | None) -> bool:
+    if not value:
+        return False
+    media = value.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+class BodyGuardMiddleware:
+    """Caps bodies at 1 MiB while streaming and refuses anything that is not strict JSON,
+    before a single byte reaches a route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        request_id = scope.get("state", {}).get("request_id")
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            await send_error(
+                send, 413, "PAYLOAD_TOO_LARGE", "Request body exceeds 1 MiB", request_id
+            )
+            return
+
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                await send_error(
+                    send, 413, "PAYLOAD_TOO_LARGE", "Request body exceeds 1 MiB", request_id
+                )
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+
+        if body.strip():
+            if not _is_json_content_type(_header(scope, b"content-type")):
+                await send_error(
+                    send,
+                    400,
+                    "INVALID_JSON",
+                    "Request body must be JSON sent with Content-Type: application/json",
+                    request_id,
+                )
+                return
+            try:
+                json.loads(body, parse_constant=_reject_constant)
+            except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+                reason = str(exc).split(":", 1)[0][:120]
+                await send_error(
+                    send,
+                    400,
+                    "INVALID_JSON",
+                    f"Request body is not valid JSON ({reason})",
+                    request_id,
+                )
+                return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,55 @@
+"""JSON log lines on standard error, with secrets redacted before anything is written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+_QUERY_TOKEN = re.compile(r"(session_token=)[^&\s\"']*", re.IGNORECASE)
+_BEARER = re.compile(r"(bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_PLAIN_TOKEN = re.compile(r"hyo_[A-Za-z0-9_-]{20,}")
+
+_STANDARD_ATTRS = frozenset(
+    vars(logging.LogRecord("x", logging.INFO, "x", 0, "", None, None)).keys()
+) | {"message", "asctime", "taskName"}
+
+
+def redact(text: str) -> str:
+    """Mask session tokens wherever they appear: query strings, headers, free text."""
+    text = _QUERY_TOKEN.sub(r"\1***", text)
+    text = _BEARER.sub(r"\1***", text)
+    return _PLAIN_TOKEN.sub("hyo_***", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, so CR/LF in user input can never forge a record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": redact(record.getMessage()),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                payload[key] = redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            payload["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(payload, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn installs its own handlers; route them through ours so redaction applies.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True

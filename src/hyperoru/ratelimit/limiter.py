@@ -1,0 +1,77 @@
+"""A thin, typed wrapper over `limits` with the storage chosen by settings."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """``amount`` requests per ``seconds`` under a named bucket."""
+
+    bucket: str
+    amount: int
+    seconds: int
+
+    def item(self) -> RateLimitItemPerSecond:
+        return RateLimitItemPerSecond(self.amount, self.seconds, namespace=self.bucket)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitStatus:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_seconds),
+        }
+
+
+def _storage_for(redis_url: str | None) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    uri = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+    return RedisStorage(uri, implementation="redispy", key_prefix="hyperoru-limits")
+
+
+class RateLimiter:
+    """Sliding-window counters: cheap per request, no burst of twice the budget at a window edge."""
+
+    def __init__(self, redis_url: str | None = None) -> None:
+        self._storage = _storage_for(redis_url)
+        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+
+    async def _status(self, budget: Budget, key: str, allowed: bool) -> LimitStatus:
+        stats = await self._strategy.get_window_stats(budget.item(), key)
+        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        return LimitStatus(allowed, budget.amount, max(0, stats.remaining), reset)
+
+    async def hit(self, budget: Budget, key: str) -> LimitStatus:
+        """Consume one unit; ``allowed`` is False when the budget was already spent."""
+        allowed = await self._strategy.hit(budget.item(), key)
+        return await self._status(budget, key, allowed)
+
+    async def peek(self, budget: Budget, key: str) -> LimitStatus:
+        """Report the budget without consuming it."""
+        allowed = await self._strategy.test(budget.item(), key)
+        return await self._status(budget, key, allowed)
+
+    async def clear(self, budget: Budget, key: str) -> None:
+        await self._strategy.clear(budget.item(), key)
+
+    async def reset_all(self) -> None:
+        await self._storage.reset()
+
+    async def ping(self) -> bool:
+        return await self._storage.check()

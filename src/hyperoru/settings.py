@@ -1,0 +1,71 @@
+"""The one typed settings object, read from ``HYPERORU_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _split_csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HYPERORU_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./hyperoru-data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    market_data: Literal["sim", "hyperliquid", "binance"] = "sim"
+    registration: Literal["open", "closed"] = "open"
+    log_level: str = "INFO"
+
+    session_ttl_days: int = Field(default=180, ge=1, le=3650)
+    session_idle_days: int | None = Field(default=None, ge=1)
+    max_sessions_per_user: int = Field(default=100, ge=1)
+    allow_query_token: bool = True
+    allowed_origins: str = ""
+    llm_allowed_hosts: str = ""
+    trusted_proxies: str = ""
+    docs_enabled: bool = True
+
+    rate_limit_user_per_minute: int = Field(default=1200, ge=1)
+    rate_limit_ip_per_minute: int = Field(default=120, ge=1)
+    rate_limit_auth_per_minute: int = Field(default=10, ge=1)
+    rate_limit_jobs_per_minute: int = Field(default=20, ge=1)
+    login_failure_limit: int = Field(default=10, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short key would make every stored secret as weak as the key itself.
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("HYPERORU_SECRET_KEY must be at least 32 characters")
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hyperoru.db').resolve()}"
+
+    @cached_property
+    def allowed_origin_list(self) -> tuple[str, ...]:
+        return _split_csv(self.allowed_origins)
+
+    @cached_property
+    def llm_allowed_host_list(self) -> tuple[str, ...]:
+        return _split_csv(self.llm_allowed_hosts)
+
+    @cached_property
+    def trusted_proxy_list(self) -> tuple[str, ...]:
+        return _split_csv(self.trusted_proxies)

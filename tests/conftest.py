@@ -1,0 +1,125 @@
+"""Shared fixtures: every API test runs on SQLite and, when available, on PostgreSQL.
+
+PostgreSQL and Redis come from ``HYPERORU_TEST_POSTGRES_URL`` / ``HYPERORU_TEST_REDIS_URL``
+(scripts/test.sh starts real servers on loopback and sets them). Without them those
+variants are skipped, unless ``HYPERORU_REQUIRE_SERVICES=1`` (CI) turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hyperoru.app import create_app
+from hyperoru.settings import Settings
+from tests.helpers import Api
+
+POSTGRES_URL = os.environ.get("HYPERORU_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("HYPERORU_TEST_REDIS_URL")
+REQUIRE_SERVICES = os.environ.get("HYPERORU_REQUIRE_SERVICES") == "1"
+TEST_SECRET_KEY = "test-secret-key-for-the-suite-only-0123456789abcdef"
+
+
+def _service_missing(name: str) -> None:
+    message = f"{name} is not available (set HYPERORU_TEST_{name.upper()}_URL)"
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def _truncate_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            tables = (
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                            "AND tablename <> 'alembic_version'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if tables:
+                joined = ", ".join(f'"{t}"' for t in tables)
+                await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'hyperoru.db'}"
+        return
+    if not POSTGRES_URL:
+        _service_missing("postgres")
+    assert POSTGRES_URL
+    await _truncate_postgres(POSTGRES_URL)
+    yield POSTGRES_URL
+    await _truncate_postgres(POSTGRES_URL)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not REDIS_URL:
+        _service_missing("redis")
+    assert REDIS_URL
+    return REDIS_URL
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "secret_key": TEST_SECRET_KEY,
+            "log_level": "INFO",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=60):
+        yield application
+
+
+def asgi_client(application: FastAPI, client_ip: str = "203.0.113.10") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(
+        app=application, raise_app_exceptions=False, client=(client_ip, 40000)
+    )
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install the project with its test extras into .venv and run the whole suite.
+# When PostgreSQL and Redis binaries are on this machine, throw-away servers are started
+# on loopback for the run (so the suite covers both databases and the Redis features).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+work=$(mktemp -d /tmp/hyperoru-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  if [ -n "${PG_BIN:-}" ] && [ -f "$work/pg/postmaster.pid" ]; then
+    $AS_PG "$PG_BIN/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "${REDIS_PID:-}" ]; then kill "$REDIS_PID" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "${HYPERORU_TEST_POSTGRES_URL:-}" ] && [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ]; then
+  AS_PG=""
+  if [ "$(id -u)" = "0" ]; then AS_PG="runuser -u postgres --"; fi
+  mkdir -p "$work/pg" && chown -R "$( [ -n "$AS_PG" ] && echo postgres || id -un )" "$work/pg"
+  pg_port=$(free_port)
+  $AS_PG "$PG_BIN/initdb" -D "$work/pg" -U hyperoru --auth=trust -E UTF8 >/dev/null
+  $AS_PG "$PG_BIN/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+    -o "-h 127.0.0.1 -p $pg_port -k $work/pg -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U hyperoru hyperoru_test
+  export HYPERORU_TEST_POSTGRES_URL="postgresql+asyncpg://hyperoru@127.0.0.1:$pg_port/hyperoru_test"
+  echo "PostgreSQL on 127.0.0.1:$pg_port"
+fi
+
+if [ -z "${HYPERORU_TEST_REDIS_URL:-}" ] && command -v redis-server >/dev/null; then
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --dir "$work" >"$work/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  export HYPERORU_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  echo "Redis on 127.0.0.1:$redis_port"
+fi
+
+.venv/bin/ruff check src tests bench
+.venv/bin/python -m pytest "$@"

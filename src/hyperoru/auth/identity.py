@@ -8,7 +8,8 @@ import unicodedata
 from hyperoru.errors import ApiError
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# RFC 5322 "atext" local parts (no quoted forms) and dotted DNS names.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 def username_key(raw: str) -> str:

@@ -67,8 +67,14 @@ def weakness(password: str, *, username: str | None = None, email: str | None = 
     if email:
         context.append(email.casefold())
         context.append(email.split("@", 1)[0].casefold())
-    if folded in context or (core and core in context):
-        return "Password must not be the username, the email or the name of this service"
+    for word in context:
+        # "<username>1234" or "hyperoru2025!" adds nothing a guesser would not try first.
+        if (
+            len(word) >= 3
+            and word in folded
+            and not any(ch.isalpha() for ch in folded.replace(word, ""))
+        ):
+            return "Password must not be built from the username, the email or this service's name"
     if folded in _common_passwords() or (core and core in _common_passwords()):
         return "Password is too common"
     if _is_sequence(password) or (core and len(core) >= 4 and _is_sequence(core)):

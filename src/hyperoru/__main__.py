@@ -1,0 +1,3 @@
+from hyperoru.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""Run `hyperoru serve` as a real process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    stderr_path: Path
+
+    def logs(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+
+@contextmanager
+def serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
+    env.update({"HYPERORU_DATA_DIR": str(data_dir), **(extra_env or {})})
+    stderr_path = data_dir.parent / f"server-{port}.stderr"
+    with open(stderr_path, "wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hyperoru", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    server = RunningServer(f"http://127.0.0.1:{port}", process, stderr_path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{server.base_url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start:\n{server.logs()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,34 @@
+"""GET /api/health: public, exempt from limits, honest about the database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hyperoru import __version__
+from tests.helpers import Api
+
+
+async def test_health_is_public_and_reports_components(api: Api) -> None:
+    response = await api.client.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["version"] == __version__
+    assert body["database"] == "ok"
+    assert set(body) <= {"status", "version", "database", "market_data"}
+
+
+async def test_unreachable_database_is_503_unhealthy(app: FastAPI, api: Api) -> None:
+    working = app.state.engine
+    # Port 1 on loopback: nothing listens, so every connection attempt fails fast.
+    app.state.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        response = await api.client.get("/api/health")
+    finally:
+        await app.state.engine.dispose()
+        app.state.engine = working
+    assert response.status_code == 503
+    assert response.json()["status"] == "unhealthy"
+    assert response.json()["database"] == "error"
+    assert "127.0.0.1" not in response.text and "nobody" not in response.text

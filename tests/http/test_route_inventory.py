@@ -1,0 +1,76 @@
+"""Secure by default: every registered /api route refuses missing, bad, expired and
+revoked tokens, and the app refuses to start with an unprotected route."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import update
+
+from hyperoru.app import create_app
+from hyperoru.auth.dependencies import authenticate
+from hyperoru.auth.models import UserSession
+from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
+from hyperoru.settings import Settings
+from hyperoru.timeutils import utcnow
+from tests.helpers import Api, assert_error
+
+
+def protected_endpoints(app: FastAPI) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/api"):
+            for method in sorted(route.methods):
+                if (method, route.path) not in PUBLIC_ROUTES:
+                    found.append((method, re.sub(r"\{[^}]+\}", "1", route.path)))
+    return found
+
+
+async def _call_all(api: Api, app: FastAPI, headers: dict[str, str], code: str) -> None:
+    endpoints = protected_endpoints(app)
+    assert len(endpoints) >= 10  # the /api/users routes alone
+    for method, path in endpoints:
+        response = await api.client.request(method, path, headers=headers)
+        assert_error(response, 401, code)
+        assert response.headers["www-authenticate"] == "Bearer", (method, path)
+
+
+async def test_every_route_refuses_missing_and_malformed_tokens(app: FastAPI, api: Api) -> None:
+    await _call_all(api, app, {}, "AUTH_REQUIRED")
+    await _call_all(api, app, {"Authorization": "Bearer hyo_" + "x" * 43}, "INVALID_TOKEN")
+    await _call_all(api, app, {"Authorization": "Bearer garbage"}, "INVALID_TOKEN")
+
+
+async def test_every_route_refuses_expired_and_revoked_tokens(app: FastAPI, api: Api) -> None:
+    _, expired = await api.user("expired-walker")
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(days=1)))
+        await session.commit()
+    await _call_all(api, app, api.bearer(expired), "TOKEN_EXPIRED")
+
+    _, revoked = await api.user("revoked-walker")
+    await api.client.post("/api/users/logout", headers=api.bearer(revoked))
+    await _call_all(api, app, api.bearer(revoked), "INVALID_TOKEN")
+
+
+def test_public_routes_are_exactly_the_contracts_three(settings: Settings) -> None:
+    assert {
+        ("POST", "/api/users/register"),
+        ("POST", "/api/users/login"),
+        ("GET", "/api/health"),
+    } == PUBLIC_ROUTES
+
+
+def test_an_unprotected_api_route_stops_the_app_from_starting(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def leak() -> dict[str, str]:
+        return {"secret": "data"}
+
+    app.add_api_route("/api/leak", leak)
+    with pytest.raises(RuntimeError, match="GET /api/leak"):
+        enforce_protection(app, authenticate)

@@ -1,0 +1,76 @@
+"""Per-user and per-IP budgets, their headers, and one shared budget across processes via Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from asgi_lifespan import LifespanManager
+
+from hyperoru.app import create_app
+from hyperoru.settings import Settings
+from tests.conftest import asgi_client
+from tests.helpers import Api, assert_error
+
+
+async def test_user_budget_headers_and_429(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(rate_limit_user_per_minute=5))
+    async with LifespanManager(app), asgi_client(app) as client:
+        api = Api(client)
+        _, token = await api.user("budgeted")
+        remaining = []
+        for _ in range(5):
+            response = await client.get("/api/users/profile", headers=api.bearer(token))
+            assert response.status_code == 200
+            assert response.headers["x-ratelimit-limit"] == "5"
+            assert 1 <= int(response.headers["x-ratelimit-reset"]) <= 60
+            remaining.append(int(response.headers["x-ratelimit-remaining"]))
+        assert remaining == [4, 3, 2, 1, 0]
+        limited = await client.get("/api/users/profile", headers=api.bearer(token))
+        assert_error(limited, 429, "RATE_LIMITED")
+        assert limited.headers["x-ratelimit-remaining"] == "0"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        # Another user has their own budget.
+        _, other = await api.user("unbudgeted")
+        assert (
+            await client.get("/api/users/profile", headers=api.bearer(other))
+        ).status_code == 200
+
+
+async def test_anonymous_budget_is_per_ip_and_health_is_exempt(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(rate_limit_ip_per_minute=3))
+    async with LifespanManager(app), asgi_client(app, client_ip="198.51.100.9") as client:
+        statuses = [(await client.get("/api/users/profile")).status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]
+        assert_error(await client.get("/api/users/profile"), 429, "RATE_LIMITED")
+        for _ in range(10):
+            assert (await client.get("/api/health")).status_code == 200
+        async with asgi_client(app, client_ip="198.51.100.10") as neighbour:
+            assert_error(await neighbour.get("/api/users/profile"), 401, "AUTH_REQUIRED")
+
+
+async def test_two_app_instances_share_one_redis_budget(
+    make_settings: Callable[..., Settings], redis_url: str
+) -> None:
+    connection = aioredis.from_url(redis_url)
+    await connection.flushdb()
+    await connection.aclose()
+    settings = make_settings(redis_url=redis_url, rate_limit_user_per_minute=6)
+    first, second = create_app(settings), create_app(settings)
+    username = f"shared-{uuid.uuid4().hex[:8]}"
+    async with (
+        LifespanManager(first),
+        LifespanManager(second),
+        asgi_client(first) as one,
+        asgi_client(second) as two,
+    ):
+        _, token = await Api(one).user(username)
+        headers = Api.bearer(token)
+        statuses = []
+        for index in range(8):
+            client = one if index % 2 == 0 else two
+            statuses.append((await client.get("/api/users/profile", headers=headers)).status_code)
+        assert statuses == [200] * 6 + [429, 429]

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test]'
+pip_quiet() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v 'is ignored: it is neither' || true; }; }
+pip_quiet --upgrade pip
+pip_quiet -e '.[test]'
 
 work=$(mktemp -d /tmp/hyperoru-test.XXXXXX)
 chmod 755 "$work"
@@ -47,5 +48,5 @@ if [ -z "${HYPERORU_TEST_REDIS_URL:-}" ] && command -v redis-server >/dev/null; 
   echo "Redis on 127.0.0.1:$redis_port"
 fi
 
-.venv/bin/ruff check src tests bench
+.venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""Prompt templates, model decisions and the decision pipeline (contract §10)."""

@@ -1,0 +1,1 @@
+"""Market data: providers (sim, Hyperliquid, Binance), the price cache, stored candles."""

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from hyperoru.timeutils import isoformat_z
@@ -14,6 +15,11 @@ UtcTime = Annotated[datetime, PlainSerializer(isoformat_z, return_type=str, when
 # Decimals leave the server as JSON numbers: float's shortest repr is exact for the
 # <=15 significant digits that prices, sizes and balances carry.
 JsonDecimal = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+# Ids in paths are database integers: bounded so that no client value can overflow a
+# column type (PostgreSQL INTEGER is 32-bit) and turn into a 500.
+MAX_ID = 2**31 - 1
+ResourceId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class RequestModel(BaseModel):

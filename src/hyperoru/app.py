@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from hyperoru import __version__
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
+from hyperoru.auth.token_cache import TokenCache
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
 from hyperoru.domain import Domain
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.redis_url)
+    app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.health_probes = {}
 
     install_error_handlers(app)

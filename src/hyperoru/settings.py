@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     session_ttl_days: int = Field(default=180, ge=1, le=3650)
     session_idle_days: int | None = Field(default=None, ge=1)
     max_sessions_per_user: int = Field(default=100, ge=1)
+    # Verified tokens are cached this long per process (0 turns the cache off); revocations
+    # made in the same process apply at once, others within this many seconds.
+    token_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     allow_query_token: bool = True
     allowed_origins: str = ""
     llm_allowed_hosts: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,15 @@ def _run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedPro
         timeout=60,
         check=False,
     )
+
+
+def _eventually_unauthorized(client: httpx.Client, headers: dict[str, str]) -> None:
+    """The server caches verified tokens for a few seconds (HYPERORU_TOKEN_CACHE_SECONDS),
+    so a revocation made by another process lands within that time, not instantly."""
+    deadline = time.monotonic() + 10
+    while client.get("/api/users/profile", headers=headers).status_code != 401:
+        assert time.monotonic() < deadline, "revocation did not reach the server"
+        time.sleep(0.25)
 
 
 def _login(client: httpx.Client, username: str) -> httpx.Response:
@@ -71,19 +81,18 @@ def test_users_create_admin_deactivate_and_revoke(tmp_path: Path) -> None:
 
         revoked = _run(data, "users", "revoke-sessions", "member")
         assert revoked.returncode == 0 and "revoked 1 session" in revoked.stdout
-        assert client.get("/api/users/profile", headers=member).status_code == 401
+        _eventually_unauthorized(client, member)
 
         member_token = _login(client, "member").json()["session_token"]
         member = {"Authorization": f"Bearer {member_token}"}
         deactivated = _run(data, "users", "deactivate", "member")
         assert deactivated.returncode == 0, deactivated.stderr
-        assert client.get("/api/users/profile", headers=member).status_code == 401
+        _eventually_unauthorized(client, member)
         assert _login(client, "member").status_code == 401
 
         everyone = _run(data, "users", "revoke-sessions", "--all")
         assert everyone.returncode == 0
-        admin = {"Authorization": f"Bearer {admin_token}"}
-        assert client.get("/api/users/profile", headers=admin).status_code == 401
+        _eventually_unauthorized(client, {"Authorization": f"Bearer {admin_token}"})
 
 
 @pytest.mark.parametrize(

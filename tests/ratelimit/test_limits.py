@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.conftest import asgi_client
-from tests.helpers import Api, assert_error
+from tests.helpers import Api, assert_error, away_from_minute_edge
 
 
 async def test_user_budget_headers_and_429(make_settings: Callable[..., Settings]) -> None:
@@ -19,6 +19,7 @@ async def test_user_budget_headers_and_429(make_settings: Callable[..., Settings
     async with LifespanManager(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user("budgeted")
+        await away_from_minute_edge()
         remaining = []
         for _ in range(5):
             response = await client.get("/api/users/profile", headers=api.bearer(token))
@@ -43,6 +44,7 @@ async def test_anonymous_budget_is_per_ip_and_health_is_exempt(
 ) -> None:
     app = create_app(make_settings(rate_limit_ip_per_minute=3))
     async with LifespanManager(app), asgi_client(app, client_ip="198.51.100.9") as client:
+        await away_from_minute_edge()
         statuses = [(await client.get("/api/users/profile")).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
         assert_error(await client.get("/api/users/profile"), 429, "RATE_LIMITED")
@@ -69,6 +71,7 @@ async def test_two_app_instances_share_one_redis_budget(
     ):
         _, token = await Api(one).user(username)
         headers = Api.bearer(token)
+        await away_from_minute_edge()
         statuses = []
         for index in range(8):
             client = one if index % 2 == 0 else two

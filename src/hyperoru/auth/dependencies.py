@@ -8,18 +8,19 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hyperoru.auth import service
-from hyperoru.auth.models import User, UserSession
+from hyperoru.auth.principal import Principal, SessionInfo
 from hyperoru.auth.throttle import LoginThrottle
+from hyperoru.auth.token_cache import TokenCache
 from hyperoru.errors import forbidden, unauthorized
-from hyperoru.http.dependencies import DbSession, client_ip
+from hyperoru.http.dependencies import client_ip
 from hyperoru.ratelimit.dependencies import MINUTE, spend
 from hyperoru.ratelimit.limiter import Budget
 
 
 @dataclass(frozen=True, slots=True)
 class AuthContext:
-    user: User
-    session: UserSession
+    user: Principal
+    session: SessionInfo
 
 
 def presented_token(request: Request) -> str | None:
@@ -37,13 +38,15 @@ def presented_token(request: Request) -> str | None:
     return None
 
 
-async def authenticate(request: Request, db: DbSession) -> AuthContext:
+async def authenticate(request: Request) -> AuthContext:
     settings = request.app.state.settings
     try:
         token = presented_token(request)
         if token is None:
             raise unauthorized("AUTH_REQUIRED", "Authentication required: send a session token")
-        user, record = await service.resolve_token(db, settings, token)
+        user, record = await service.resolve_token(
+            request.app.state.sessionmaker, settings, token, request.app.state.token_cache
+        )
     except Exception:
         # Failed attempts spend the caller's anonymous budget: guessing tokens is throttled.
         await spend(
@@ -58,20 +61,20 @@ async def authenticate(request: Request, db: DbSession) -> AuthContext:
 CurrentAuth = Annotated[AuthContext, Depends(authenticate)]
 
 
-async def current_user(auth: CurrentAuth) -> User:
+async def current_user(auth: CurrentAuth) -> Principal:
     return auth.user
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-async def admin_user(user: CurrentUser) -> User:
+async def admin_user(user: CurrentUser) -> Principal:
     if not user.is_admin:
         raise forbidden("Only administrators can do this")
     return user
 
 
-AdminUser = Annotated[User, Depends(admin_user)]
+AdminUser = Annotated[Principal, Depends(admin_user)]
 
 
 def get_login_throttle(request: Request) -> LoginThrottle:
@@ -79,3 +82,10 @@ def get_login_throttle(request: Request) -> LoginThrottle:
 
 
 Throttle = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+
+def get_token_cache(request: Request) -> TokenCache:
+    return request.app.state.token_cache
+
+
+Tokens = Annotated[TokenCache, Depends(get_token_cache)]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from hyperoru.api_types import ResourceId
 from hyperoru.auth import service
-from hyperoru.auth.dependencies import AdminUser, CurrentAuth, CurrentUser, Throttle
+from hyperoru.auth.dependencies import AdminUser, CurrentAuth, CurrentUser, Throttle, Tokens
 from hyperoru.auth.schemas import (
     ExchangeConfigRequest,
     ExchangeConfigResponse,
@@ -24,8 +25,12 @@ from hyperoru.ratelimit.dependencies import anonymous_budget, per_ip
 public_router = APIRouter(prefix="/api/users", tags=["users"])
 router = APIRouter(prefix="/api/users", tags=["users"])
 
-_register_budget = per_ip("register", lambda r: r.app.state.settings.rate_limit_auth_per_minute)
-_login_budget = per_ip("login", lambda r: r.app.state.settings.rate_limit_auth_per_minute)
+_register_budget = per_ip(
+    "register", lambda r: r.app.state.settings.rate_limit_auth_per_minute, exact=True
+)
+_login_budget = per_ip(
+    "login", lambda r: r.app.state.settings.rate_limit_auth_per_minute, exact=True
+)
 
 
 @public_router.post(
@@ -54,6 +59,7 @@ async def login(
     db: DbSession,
     settings: AppSettings,
     throttle: Throttle,
+    tokens: Tokens,
     ip: ClientIp,
 ) -> LoginResponse:
     if not (body.email or body.username or body.login):
@@ -77,6 +83,7 @@ async def login(
         user=user,
         client_name=body.client_name,
         client=service.ClientInfo(ip=ip, user_agent=request.headers.get("user-agent")),
+        cache=tokens,
     )
     return LoginResponse(
         user=UserOut.model_validate(user),
@@ -86,20 +93,20 @@ async def login(
 
 
 @router.post("/logout", status_code=204, response_class=Response)
-async def logout(auth: CurrentAuth, db: DbSession) -> Response:
-    await service.revoke_session(db, user=auth.user, session_id=auth.session.id)
+async def logout(auth: CurrentAuth, db: DbSession, tokens: Tokens) -> Response:
+    await service.revoke_session(db, user_id=auth.user.id, session_id=auth.session.id, cache=tokens)
     return Response(status_code=204)
 
 
 @router.post("/logout-all", status_code=204, response_class=Response)
-async def logout_all(auth: CurrentAuth, db: DbSession) -> Response:
-    await service.revoke_all_sessions(db, user_id=auth.user.id)
+async def logout_all(auth: CurrentAuth, db: DbSession, tokens: Tokens) -> Response:
+    await service.revoke_all_sessions(db, user_id=auth.user.id, cache=tokens)
     return Response(status_code=204)
 
 
 @router.get("/sessions", response_model=list[SessionOut])
 async def sessions(auth: CurrentAuth, db: DbSession) -> list[SessionOut]:
-    records = await service.list_sessions(db, user=auth.user)
+    records = await service.list_sessions(db, user_id=auth.user.id)
     return [
         SessionOut.model_validate(
             {
@@ -118,19 +125,26 @@ async def sessions(auth: CurrentAuth, db: DbSession) -> list[SessionOut]:
 
 
 @router.delete("/sessions/{session_id}", status_code=204, response_class=Response)
-async def revoke_session(session_id: int, user: CurrentUser, db: DbSession) -> Response:
-    await service.revoke_session(db, user=user, session_id=session_id)
+async def revoke_session(
+    session_id: ResourceId, user: CurrentUser, db: DbSession, tokens: Tokens
+) -> Response:
+    await service.revoke_session(db, user_id=user.id, session_id=session_id, cache=tokens)
     return Response(status_code=204)
 
 
 @router.put("/password", status_code=204, response_class=Response)
 async def change_password(
-    body: PasswordChangeRequest, auth: CurrentAuth, db: DbSession, throttle: Throttle
+    body: PasswordChangeRequest,
+    auth: CurrentAuth,
+    db: DbSession,
+    throttle: Throttle,
+    tokens: Tokens,
 ) -> Response:
     await service.change_password(
         db,
         throttle,
-        user=auth.user,
+        cache=tokens,
+        user_id=auth.user.id,
         current_session_id=auth.session.id,
         current_password=body.current_password,
         new_password=body.new_password,
@@ -144,8 +158,12 @@ async def profile(user: CurrentUser) -> UserOut:
 
 
 @router.put("/profile", response_model=UserOut)
-async def update_profile(body: ProfileUpdateRequest, user: CurrentUser, db: DbSession) -> UserOut:
-    updated = await service.update_profile(db, user=user, username=body.username, email=body.email)
+async def update_profile(
+    body: ProfileUpdateRequest, user: CurrentUser, db: DbSession, tokens: Tokens
+) -> UserOut:
+    updated = await service.update_profile(
+        db, user_id=user.id, username=body.username, email=body.email, cache=tokens
+    )
     return UserOut.model_validate(updated)
 
 
@@ -161,7 +179,7 @@ async def get_exchange_config(user: CurrentUser) -> ExchangeConfigResponse:
 
 @router.post("/exchange-config", response_model=ExchangeConfigResponse)
 async def set_exchange_config(
-    body: ExchangeConfigRequest, user: CurrentUser, db: DbSession
+    body: ExchangeConfigRequest, user: CurrentUser, db: DbSession, tokens: Tokens
 ) -> ExchangeConfigResponse:
-    await service.set_exchange(db, user=user, exchange=body.selected_exchange)
+    await service.set_exchange(db, user_id=user.id, exchange=body.selected_exchange, cache=tokens)
     return ExchangeConfigResponse(selected_exchange=body.selected_exchange)

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.auth import passwords
 from hyperoru.auth.identity import email_key, normalize_email, normalize_username, username_key
 from hyperoru.auth.models import User, UserSession
+from hyperoru.auth.principal import Principal, SessionInfo
 from hyperoru.auth.throttle import LoginThrottle
+from hyperoru.auth.token_cache import TokenCache
 from hyperoru.auth.tokens import looks_like_token, new_token, token_digest
 from hyperoru.errors import ApiError, forbidden, not_found, unauthorized
 from hyperoru.settings import Settings
@@ -23,6 +25,14 @@ from hyperoru.timeutils import utcnow
 log = logging.getLogger("hyperoru.auth")
 
 LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
+
+# Built once: every authenticated request runs it, and building the statement each time
+# (operators, join, cache key) cost about an eighth of the lookup (bench/README.md).
+_SESSION_AND_USER_BY_DIGEST = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_digest == bindparam("digest"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,13 @@ def _dummy_hash() -> str:
 
 def _weak(message: str) -> ApiError:
     return ApiError(422, "WEAK_PASSWORD", message, details={"field": "password"})
+
+
+async def _user_by_id(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise unauthorized("INVALID_TOKEN", "Session token has been revoked")
+    return user
 
 
 async def _ensure_unique(
@@ -169,6 +186,7 @@ async def issue_session(
     user: User,
     client_name: str | None,
     client: ClientInfo,
+    cache: TokenCache | None = None,
 ) -> IssuedSession:
     """Mint a token for ``user``; past the per-user cap the least recently used is revoked."""
     now = utcnow()
@@ -186,6 +204,8 @@ async def issue_session(
     overflow = len(active) - settings.max_sessions_per_user + 1
     for stale in active[: max(0, overflow)]:
         stale.revoked_at = now
+        if cache is not None:
+            cache.forget_session(stale.id)
     token = new_token()
     record = UserSession(
         user_id=user.id,
@@ -203,49 +223,67 @@ async def issue_session(
     return IssuedSession(token=token, session=record)
 
 
-async def resolve_token(
-    session: AsyncSession, settings: Settings, token: str
-) -> tuple[User, UserSession]:
-    """The user and session behind a presented token, or 401.
+async def _load_session(session: AsyncSession, digest: str) -> tuple[Principal, SessionInfo] | None:
+    row = (await session.execute(_SESSION_AND_USER_BY_DIGEST, {"digest": digest})).first()
+    if row is None:
+        return None
+    record, user = row
+    if record.revoked_at is not None:
+        return None
+    return Principal.of(user), SessionInfo.of(record)
 
-    One indexed read; a write only when ``last_used_at`` is over a minute old.
+
+async def resolve_token(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    token: str,
+    cache: TokenCache | None = None,
+) -> tuple[Principal, SessionInfo]:
+    """Who is behind a presented token, or 401.
+
+    While the token is cached this touches no database at all; otherwise one indexed read.
+    A write happens only when ``last_used_at`` is over a minute old.
     """
     if not looks_like_token(token):
         raise unauthorized("INVALID_TOKEN", "Invalid session token")
-    row = (
-        await session.execute(
-            select(UserSession, User)
-            .join(User, User.id == UserSession.user_id)
-            .where(UserSession.token_digest == token_digest(token))
-        )
-    ).first()
-    if row is None:
-        raise unauthorized("INVALID_TOKEN", "Invalid session token")
-    record, user = row
+    digest = token_digest(token)
+    found = cache.get(digest) if cache is not None else None
+    if found is None:
+        async with sessions() as session:
+            found = await _load_session(session, digest)
+        if found is None:
+            raise unauthorized("INVALID_TOKEN", "Invalid session token")
+        if cache is not None and found[0].is_active:
+            cache.put(digest, *found)
+    principal, info = found
     now = utcnow()
-    if record.revoked_at is not None or not user.is_active:
+    if not principal.is_active:
         raise unauthorized("INVALID_TOKEN", "Session token has been revoked")
-    if record.expires_at <= now:
+    if info.expires_at <= now:
         raise unauthorized("TOKEN_EXPIRED", "Session token has expired; log in again")
     if settings.session_idle_days is not None:
-        last = record.last_used_at or record.created_at
+        last = info.last_used_at or info.created_at
         if now - last > timedelta(days=settings.session_idle_days):
             raise unauthorized("TOKEN_EXPIRED", "Session token expired after inactivity")
-    if record.last_used_at is None or now - record.last_used_at >= LAST_USED_WRITE_INTERVAL:
-        await session.execute(
-            update(UserSession).where(UserSession.id == record.id).values(last_used_at=now)
-        )
-        await session.commit()
-        record.last_used_at = now
-    return user, record
+    if info.last_used_at is None or now - info.last_used_at >= LAST_USED_WRITE_INTERVAL:
+        async with sessions() as session:
+            await session.execute(
+                update(UserSession).where(UserSession.id == info.id).values(last_used_at=now)
+            )
+            await session.commit()
+        if cache is not None:
+            cache.touch(digest, now)
+    return principal, info
 
 
-async def revoke_session(session: AsyncSession, *, user: User, session_id: int) -> None:
-    """Revoke one of ``user``'s own sessions; anyone else's id is 404."""
+async def revoke_session(
+    session: AsyncSession, *, user_id: int, session_id: int, cache: TokenCache | None = None
+) -> None:
+    """Revoke one of the user's own sessions; anyone else's id is 404."""
     record = await session.scalar(
         select(UserSession).where(
             UserSession.id == session_id,
-            UserSession.user_id == user.id,
+            UserSession.user_id == user_id,
             UserSession.revoked_at.is_(None),
         )
     )
@@ -253,11 +291,17 @@ async def revoke_session(session: AsyncSession, *, user: User, session_id: int) 
         raise not_found("session")
     record.revoked_at = utcnow()
     await session.commit()
-    log.info("session revoked", extra={"event": "session_revoked", "user_id": user.id})
+    if cache is not None:
+        cache.forget_session(session_id)
+    log.info("session revoked", extra={"event": "session_revoked", "user_id": user_id})
 
 
 async def revoke_all_sessions(
-    session: AsyncSession, *, user_id: int | None, except_session_id: int | None = None
+    session: AsyncSession,
+    *,
+    user_id: int | None,
+    except_session_id: int | None = None,
+    cache: TokenCache | None = None,
 ) -> int:
     """Revoke every live session of one user (or of everyone when ``user_id`` is None)."""
     query = update(UserSession).where(UserSession.revoked_at.is_(None))
@@ -267,15 +311,17 @@ async def revoke_all_sessions(
         query = query.where(UserSession.id != except_session_id)
     result = await session.execute(query.values(revoked_at=utcnow()))
     await session.commit()
+    if cache is not None:
+        cache.forget_user(user_id)
     return result.rowcount or 0
 
 
-async def list_sessions(session: AsyncSession, *, user: User) -> list[UserSession]:
+async def list_sessions(session: AsyncSession, *, user_id: int) -> list[UserSession]:
     now = utcnow()
     rows = await session.scalars(
         select(UserSession)
         .where(
-            UserSession.user_id == user.id,
+            UserSession.user_id == user_id,
             UserSession.revoked_at.is_(None),
             UserSession.expires_at > now,
         )
@@ -288,15 +334,17 @@ async def change_password(
     session: AsyncSession,
     throttle: LoginThrottle,
     *,
-    user: User,
+    user_id: int,
     current_session_id: int,
     current_password: str,
     new_password: str,
+    cache: TokenCache | None = None,
 ) -> None:
     """Replace the password and revoke every other session.
 
     A wrong current password counts like a failed login: 403, then 429 when throttled.
     """
+    user = await _user_by_id(session, user_id)
     key = throttle.key_for(user.id, user.username_key)
     await throttle.ensure_allowed(key)
     ok = len(current_password) <= passwords.MAX_LENGTH and passwords.verify_password(
@@ -320,14 +368,22 @@ async def change_password(
         .values(revoked_at=utcnow())
     )
     await session.commit()
+    if cache is not None:
+        cache.forget_user(user.id)
     await throttle.reset(key)
     log.info("password changed", extra={"event": "password_changed", "user_id": user.id})
 
 
 async def update_profile(
-    session: AsyncSession, *, user: User, username: str | None, email: str | None
+    session: AsyncSession,
+    *,
+    user_id: int,
+    username: str | None,
+    email: str | None,
+    cache: TokenCache | None = None,
 ) -> User:
     """Change the username and/or email; 409 when taken by someone else."""
+    user = await _user_by_id(session, user_id)
     name = normalize_username(username) if username is not None else None
     mail = normalize_email(email) if email else None
     await _ensure_unique(
@@ -344,17 +400,24 @@ async def update_profile(
         user.email_key = email_key(mail)
     user.updated_at = utcnow()
     await _commit_unique(session)
+    if cache is not None:
+        cache.forget_user(user.id)
     return user
 
 
-async def set_exchange(session: AsyncSession, *, user: User, exchange: str) -> User:
+async def set_exchange(
+    session: AsyncSession, *, user_id: int, exchange: str, cache: TokenCache | None = None
+) -> User:
+    user = await _user_by_id(session, user_id)
     user.selected_exchange = exchange
     user.updated_at = utcnow()
     await session.commit()
+    if cache is not None:
+        cache.forget_user(user.id)
     return user
 
 
-async def list_users(session: AsyncSession, *, requester: User) -> list[User]:
+async def list_users(session: AsyncSession, *, requester: Principal) -> list[User]:
     if not requester.is_admin:
         raise forbidden("Only administrators can list users")
     return list((await session.scalars(select(User).order_by(User.id))).all())
@@ -367,7 +430,9 @@ async def find_user(session: AsyncSession, name_or_email: str) -> User | None:
     )
 
 
-async def deactivate_user(session: AsyncSession, *, user: User) -> None:
+async def deactivate_user(
+    session: AsyncSession, *, user: User, cache: TokenCache | None = None
+) -> None:
     user.is_active = False
     user.updated_at = utcnow()
     await session.execute(
@@ -376,3 +441,5 @@ async def deactivate_user(session: AsyncSession, *, user: User) -> None:
         .values(revoked_at=utcnow())
     )
     await session.commit()
+    if cache is not None:
+        cache.forget_user(user.id)

@@ -18,6 +18,7 @@ class LoginThrottle:
             "login-failures",
             settings.login_failure_limit,
             settings.login_failure_window_seconds,
+            exact=True,
         )
 
     @staticmethod

@@ -39,12 +39,13 @@ async def spend(request: Request, budget: Budget, key: str) -> LimitStatus:
 
 
 def per_ip(
-    bucket: str, amount_of: Callable[[Request], int]
+    bucket: str, amount_of: Callable[[Request], int], *, exact: bool = False
 ) -> Callable[[Request], Awaitable[None]]:
     """A dependency that spends ``bucket`` for the calling IP."""
 
     async def dependency(request: Request) -> None:
-        await spend(request, Budget(bucket, amount_of(request), MINUTE), client_ip(request))
+        budget = Budget(bucket, amount_of(request), MINUTE, exact=exact)
+        await spend(request, budget, client_ip(request))
 
     dependency.__name__ = f"rate_limit_{bucket}"
     return dependency

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.aio.strategies import RateLimiter as RateLimiter_
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,10 @@ class Budget:
     bucket: str
     amount: int
     seconds: int
+    # Exact budgets count every hit in the trailing window (a log of timestamps, so they
+    # suit small security throttles); the others weight the previous fixed window, O(1)
+    # per request whatever the budget (so they suit 1200-a-minute request budgets).
+    exact: bool = False
 
     def item(self) -> RateLimitItemPerSecond:
         return RateLimitItemPerSecond(self.amount, self.seconds, namespace=self.bucket)
@@ -46,29 +51,34 @@ def _storage_for(redis_url: str | None) -> Storage:
 
 
 class RateLimiter:
-    """Sliding-window counters: cheap per request, no burst of twice the budget at a window edge."""
+    """Budgets over one storage: moving windows for exact budgets, sliding-window counters
+    (no burst of twice the budget at a window edge) for the rest."""
 
     def __init__(self, redis_url: str | None = None) -> None:
         self._storage = _storage_for(redis_url)
-        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+        self._exact = MovingWindowRateLimiter(self._storage)
+        self._approximate = SlidingWindowCounterRateLimiter(self._storage)
+
+    def _strategy(self, budget: Budget) -> RateLimiter_:
+        return self._exact if budget.exact else self._approximate
 
     async def _status(self, budget: Budget, key: str, allowed: bool) -> LimitStatus:
-        stats = await self._strategy.get_window_stats(budget.item(), key)
+        stats = await self._strategy(budget).get_window_stats(budget.item(), key)
         reset = max(1, math.ceil(stats.reset_time - time.time()))
         return LimitStatus(allowed, budget.amount, max(0, stats.remaining), reset)
 
     async def hit(self, budget: Budget, key: str) -> LimitStatus:
         """Consume one unit; ``allowed`` is False when the budget was already spent."""
-        allowed = await self._strategy.hit(budget.item(), key)
+        allowed = await self._strategy(budget).hit(budget.item(), key)
         return await self._status(budget, key, allowed)
 
     async def peek(self, budget: Budget, key: str) -> LimitStatus:
         """Report the budget without consuming it."""
-        allowed = await self._strategy.test(budget.item(), key)
+        allowed = await self._strategy(budget).test(budget.item(), key)
         return await self._status(budget, key, allowed)
 
     async def clear(self, budget: Budget, key: str) -> None:
-        await self._strategy.clear(budget.item(), key)
+        await self._strategy(budget).clear(budget.item(), key)
 
     async def reset_all(self) -> None:
         await self._storage.reset()

@@ -1,0 +1,50 @@
+"""Immutable snapshots of who is calling, safe to cache and share between requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hyperoru.auth.models import User, UserSession
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    id: int
+    username: str
+    email: str | None
+    is_active: bool
+    is_admin: bool
+    selected_exchange: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(
+            id=user.id,
+            username=user.username,
+            email=user.email,
+            is_active=user.is_active,
+            is_admin=user.is_admin,
+            selected_exchange=user.selected_exchange,
+            created_at=user.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: int
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, record: UserSession) -> SessionInfo:
+        return cls(
+            id=record.id,
+            user_id=record.user_id,
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+            last_used_at=record.last_used_at,
+        )

@@ -1,0 +1,82 @@
+"""The per-process token cache: bounded, short-lived, and forgotten on every revocation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from asgi_lifespan import LifespanManager
+from sqlalchemy import update
+
+from hyperoru.app import create_app
+from hyperoru.auth.models import UserSession
+from hyperoru.auth.principal import Principal, SessionInfo
+from hyperoru.auth.token_cache import TokenCache
+from hyperoru.settings import Settings
+from hyperoru.timeutils import utcnow
+from tests.conftest import asgi_client
+from tests.helpers import Api, assert_error
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _entry(user_id: int, session_id: int) -> tuple[Principal, SessionInfo]:
+    principal = Principal(user_id, f"u{user_id}", None, True, False, "hyperliquid", NOW)
+    return principal, SessionInfo(session_id, user_id, NOW, NOW, None)
+
+
+def test_entries_expire_after_the_ttl() -> None:
+    clock = [100.0]
+    cache = TokenCache(5, clock=lambda: clock[0])
+    cache.put("a", *_entry(1, 1))
+    assert cache.get("a") is not None
+    clock[0] = 104.9
+    assert cache.get("a") is not None
+    clock[0] = 105.0
+    assert cache.get("a") is None
+
+
+def test_size_is_bounded_oldest_first() -> None:
+    cache = TokenCache(60, max_entries=2)
+    for index in range(3):
+        cache.put(str(index), *_entry(index, index))
+    assert cache.get("0") is None and cache.get("1") is not None and cache.get("2") is not None
+
+
+def test_forgetting_by_session_user_or_everyone() -> None:
+    cache = TokenCache(60)
+    cache.put("a", *_entry(1, 10))
+    cache.put("b", *_entry(1, 11))
+    cache.put("c", *_entry(2, 12))
+    cache.forget_session(10)
+    assert cache.get("a") is None and cache.get("b") is not None
+    cache.forget_user(1)
+    assert cache.get("b") is None and cache.get("c") is not None
+    cache.forget_user(None)
+    assert cache.get("c") is None
+
+
+def test_a_zero_ttl_caches_nothing() -> None:
+    cache = TokenCache(0)
+    cache.put("a", *_entry(1, 1))
+    assert cache.get("a") is None
+
+
+async def test_revocation_elsewhere_applies_within_the_ttl(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(token_cache_seconds=0.3))
+    async with LifespanManager(app), asgi_client(app) as client:
+        api = Api(client)
+        _, token = await api.user("elsewhere")
+        assert (
+            await client.get("/api/users/profile", headers=api.bearer(token))
+        ).status_code == 200
+        # Another process (or the CLI) revokes the session in the database.
+        async with app.state.sessionmaker() as session:
+            await session.execute(update(UserSession).values(revoked_at=utcnow()))
+            await session.commit()
+        await asyncio.sleep(0.35)
+        response = await client.get("/api/users/profile", headers=api.bearer(token))
+        assert_error(response, 401, "INVALID_TOKEN")

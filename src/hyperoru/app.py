@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from hyperoru import __version__
+from hyperoru.accounts.domain import DOMAIN as ACCOUNTS
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
 from hyperoru.auth.token_cache import TokenCache
@@ -30,6 +31,7 @@ log = logging.getLogger("hyperoru.app")
 DOMAINS: tuple[Domain, ...] = (
     HEALTH,
     AUTH,
+    ACCOUNTS,
 )
 
 

@@ -19,12 +19,14 @@ from hyperoru.db.migrate import upgrade_database
 from hyperoru.errors import ApiError
 from hyperoru.logging_setup import configure_logging
 from hyperoru.settings import Settings
+from hyperoru.vault.cli import secrets_app
 
 app = typer.Typer(help="Hyperoru server", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database maintenance", no_args_is_help=True)
 users_app = typer.Typer(help="User administration", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(secrets_app, name="secrets")
 
 log = logging.getLogger("hyperoru.cli")
 T = TypeVar("T")

@@ -1,0 +1,1 @@
+"""AI traders (the API calls them accounts): settings, risk limits, strategy, ownership."""

@@ -1,0 +1,76 @@
+"""AI traders and their trigger configuration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hyperoru.db.base import Base
+from hyperoru.db.types import ExactDecimal, UtcDateTime
+
+
+class Account(Base):
+    """One AI trader. The LLM API key is not here: it lives sealed in ``vault_secrets``."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(2000))
+    account_type: Mapped[str] = mapped_column(String(16))
+
+    llm_provider: Mapped[str | None] = mapped_column(String(32))
+    llm_model: Mapped[str | None] = mapped_column(String(128))
+    llm_base_url: Mapped[str | None] = mapped_column(String(2048))
+    has_api_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    api_key_hint: Mapped[str | None] = mapped_column(String(4))
+
+    initial_capital: Mapped[Decimal] = mapped_column(ExactDecimal)
+    current_cash: Mapped[Decimal] = mapped_column(ExactDecimal)
+    frozen_cash: Mapped[Decimal] = mapped_column(ExactDecimal)
+
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    auto_trading_enabled: Mapped[bool] = mapped_column(Boolean)
+    show_on_dashboard: Mapped[bool] = mapped_column(Boolean)
+
+    execution_mode: Mapped[str] = mapped_column(String(8))
+    exchange: Mapped[str] = mapped_column(String(16))
+    hyperliquid_enabled: Mapped[bool] = mapped_column(Boolean)
+    hyperliquid_environment: Mapped[str | None] = mapped_column(String(16))
+
+    default_leverage: Mapped[int] = mapped_column(Integer)
+    max_leverage: Mapped[int] = mapped_column(Integer)
+    max_position_notional: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    max_open_positions: Mapped[int | None] = mapped_column(Integer)
+    avatar_preset_id: Mapped[int | None] = mapped_column(Integer)
+
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Soft delete: the row stays for the audit trail, the API answers 404 for it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AccountStrategy(Base):
+    """When and on what a trader runs. Prompt, program and pool ids are stored as given;
+    their ownership is checked once those resources exist (see docs/API.md)."""
+
+    __tablename__ = "account_strategies"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    prompt_id: Mapped[int | None] = mapped_column(Integer)
+    program_id: Mapped[int | None] = mapped_column(Integer)
+    symbols: Mapped[list[str]] = mapped_column(JSON)
+    trigger_interval: Mapped[int] = mapped_column(Integer)
+    scheduled_trigger_enabled: Mapped[bool] = mapped_column(Boolean)
+    signal_pool_ids: Mapped[list[int]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,22 @@
+"""The app's outbound guard, built once per app in the accounts domain's lifespan."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hyperoru.net.policy import AllowedHosts, OutboundGuard
+from hyperoru.net.resolver import SystemResolver
+from hyperoru.settings import Settings
+
+
+def build_outbound_guard(settings: Settings) -> OutboundGuard:
+    return OutboundGuard(AllowedHosts.parse(settings.llm_allowed_host_list), SystemResolver())
+
+
+def get_outbound_guard(request: Request) -> OutboundGuard:
+    return request.app.state.outbound_guard
+
+
+Guard = Annotated[OutboundGuard, Depends(get_outbound_guard)]

@@ -1,0 +1,67 @@
+"""GET/PUT /api/account/{id}/strategy: the trigger configuration."""
+
+from __future__ import annotations
+
+from tests.accounts.helpers import create_trader
+from tests.helpers import Api, assert_error
+
+
+async def test_defaults_then_partial_updates(api: Api) -> None:
+    _, token = await api.user()
+    trader = await create_trader(api, token)
+    url, headers = f"/api/account/{trader['id']}/strategy", api.bearer(token)
+
+    initial = await api.client.get(url, headers=headers)
+    assert initial.status_code == 200
+    assert initial.json() == {
+        "account_id": trader["id"],
+        "prompt_id": None,
+        "program_id": None,
+        "symbols": [],
+        "trigger_interval": 150,
+        "scheduled_trigger_enabled": True,
+        "signal_pool_ids": [],
+        "enabled": True,
+        "updated_at": None,
+    }
+
+    saved = await api.client.put(
+        url,
+        json={"prompt_id": 7, "symbols": ["btc", "ETH", "BTC"], "signal_pool_ids": [3, 3, 4]},
+        headers=headers,
+    )
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert body["prompt_id"] == 7 and body["program_id"] is None
+    assert body["symbols"] == ["BTC", "ETH"] and body["signal_pool_ids"] == [3, 4]
+    assert body["updated_at"].endswith("Z")
+
+    switched = await api.client.put(
+        url, json={"program_id": 9, "trigger_interval": 300, "enabled": False}, headers=headers
+    )
+    body = switched.json()
+    assert body["program_id"] == 9 and body["prompt_id"] is None  # one strategy at a time
+    assert body["trigger_interval"] == 300 and body["enabled"] is False
+    assert body["symbols"] == ["BTC", "ETH"]  # untouched
+    assert (await api.client.get(url, headers=headers)).json() == body
+
+
+async def test_invalid_strategy_updates(api: Api) -> None:
+    _, token = await api.user()
+    trader = await create_trader(api, token)
+    url, headers = f"/api/account/{trader['id']}/strategy", api.bearer(token)
+    for interval in (1, 29, 86_401):
+        response = await api.client.put(url, json={"trigger_interval": interval}, headers=headers)
+        assert_error(response, 422, "INVALID_TRIGGER_INTERVAL")
+    for body in (
+        {"prompt_id": 1, "program_id": 2},
+        {"symbols": ["BTC/USDT"]},
+        {"symbols": ["X"] * 51},
+        {"signal_pool_ids": [0]},
+        {"prompt_id": 2**40},
+        {"trigger_interval": "often"},
+    ):
+        response = await api.client.put(url, json=body, headers=headers)
+        assert_error(response, 400, "VALIDATION_ERROR")
+    missing_body = await api.client.put(url, headers=headers)
+    assert_error(missing_body, 400, "VALIDATION_ERROR")

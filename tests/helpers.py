@@ -6,9 +6,14 @@ import asyncio
 import itertools
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from hyperoru.settings import Settings
 
 _counter = itertools.count(1)
 STRONG_PASSWORD = "correct horse battery staple"
@@ -66,3 +71,29 @@ class Api:
     @staticmethod
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
+
+
+async def stored_bytes(app: FastAPI, settings: Settings) -> bytes:
+    """Everything the database holds, as raw as we can get it: the SQLite files (WAL
+    included) byte for byte, or every row of every PostgreSQL table as text."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        await app.state.engine.dispose()  # checkpoint what the pool holds
+        database = Path(url.split("///", 1)[1])
+        files = [p for p in database.parent.glob(database.name + "*") if p.is_file()]
+        return b"".join(path.read_bytes() for path in files)
+    chunks: list[bytes] = []
+    async with app.state.engine.connect() as connection:
+        tables = (
+            (
+                await connection.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for table in tables:
+            rows = await connection.execute(text(f'SELECT row_to_json(t)::text FROM "{table}" t'))
+            chunks.extend(row.encode() for row in rows.scalars())
+    return b"\n".join(chunks)

@@ -1,0 +1,1 @@
+"""The trader runtime: which worker runs which trader, when, and what happens on failure."""

@@ -1,0 +1,36 @@
+"""Why a trader runs a decision cycle: schedule, signal pool or a manual request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+TriggerKind = Literal["scheduled", "signal", "manual"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    kind: TriggerKind
+    at: datetime
+    pool_id: int | None = None
+    # The fired signals and their values, passed to prompts as ``trigger_context``.
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.kind,
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "pool_id": self.pool_id,
+            "values": self.values,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CycleOutcome:
+    """What the runtime needs to know about a finished cycle. A cycle *fails* when the
+    trader could not decide (model error, unparseable answer, execution error); a risk
+    rejection is a decision, not a failure."""
+
+    ok: bool
+    error: str | None = None

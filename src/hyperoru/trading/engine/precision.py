@@ -22,3 +22,16 @@ def is_valid_price(price: Decimal, sz_decimals: int) -> bool:
     decimals = -exponent
     significant = len(digits)
     return significant <= MAX_SIGNIFICANT_FIGURES and decimals <= MAX_PRICE_DECIMALS - sz_decimals
+
+
+def nearest_valid_price(price: Decimal, sz_decimals: int) -> Decimal:
+    """The closest price the venue accepts: 5 significant figures, at most
+    (6 - sz_decimals) decimals, integers kept whole. For prices a strategy derives
+    (e.g. a take-profit 5% above the mark), never for prices a client sent."""
+    if price <= 0 or price == price.to_integral_value():
+        return price
+    adjusted = price.adjusted()  # exponent of the leading digit
+    by_figures = MAX_SIGNIFICANT_FIGURES - 1 - adjusted
+    decimals = max(0, min(by_figures, MAX_PRICE_DECIMALS - sz_decimals))
+    rounded = price.quantize(Decimal(1).scaleb(-decimals))
+    return rounded.normalize() if rounded != rounded.to_integral_value() else rounded

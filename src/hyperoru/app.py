@@ -22,6 +22,7 @@ from hyperoru.errors import install_error_handlers
 from hyperoru.health.domain import DOMAIN as HEALTH
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
+from hyperoru.market.domain import DOMAIN as MARKET
 from hyperoru.ratelimit.limiter import RateLimiter
 from hyperoru.settings import Settings
 
@@ -32,6 +33,7 @@ DOMAINS: tuple[Domain, ...] = (
     HEALTH,
     AUTH,
     ACCOUNTS,
+    MARKET,
 )
 
 

@@ -47,6 +47,26 @@ class Settings(BaseSettings):
     login_failure_limit: int = Field(default=10, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
 
+    # Market data (contract §7, docs/MARKET_DATA.md).
+    market_symbols: str = "BTC,ETH,SOL,BNB,DOGE,XRP"
+    market_refresh_seconds: float = Field(default=5.0, ge=0.05, le=3600)
+    market_sim_seed: int = 42
+    market_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    hyperliquid_environment: Literal["mainnet", "testnet"] = "mainnet"
+    hyperliquid_base_url: str | None = None
+    binance_base_url: str | None = None
+
+    # Long-running jobs (docs/JOBS.md).
+    jobs_lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)
+    jobs_poll_seconds: float = Field(default=2.0, ge=0.05, le=600)
+    jobs_max_attempts: int = Field(default=3, ge=1, le=100)
+    jobs_concurrency: int = Field(default=2, ge=1, le=64)
+
+    # Language-model calls (contract §10, docs/BUILTIN_MODEL.md for the offline model).
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    llm_max_attempts: int = Field(default=3, ge=1, le=10)
+    llm_max_response_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -72,3 +92,7 @@ class Settings(BaseSettings):
     @cached_property
     def trusted_proxy_list(self) -> tuple[str, ...]:
         return _split_csv(self.trusted_proxies)
+
+    @cached_property
+    def market_symbol_list(self) -> tuple[str, ...]:
+        return tuple(s.upper() for s in _split_csv(self.market_symbols))

@@ -3,10 +3,13 @@ revoked tokens, and the app refuses to start with an unprotected route."""
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import update
@@ -17,7 +20,16 @@ from hyperoru.auth.models import UserSession
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
+from tests.conftest import asgi_client
 from tests.helpers import Api, assert_error
+
+
+@pytest.fixture
+async def walk_api(make_settings) -> AsyncIterator[tuple[FastAPI, Api]]:
+    """The app with an anonymous budget large enough to walk every route several times."""
+    application = create_app(make_settings(rate_limit_ip_per_minute=100_000))
+    async with LifespanManager(application), asgi_client(application) as client:
+        yield application, Api(client)
 
 
 def protected_endpoints(app: FastAPI) -> list[tuple[str, str]]:
@@ -39,13 +51,19 @@ async def _call_all(api: Api, app: FastAPI, headers: dict[str, str], code: str) 
         assert response.headers["www-authenticate"] == "Bearer", (method, path)
 
 
-async def test_every_route_refuses_missing_and_malformed_tokens(app: FastAPI, api: Api) -> None:
+async def test_every_route_refuses_missing_and_malformed_tokens(
+    walk_api: tuple[FastAPI, Api],
+) -> None:
+    app, api = walk_api
     await _call_all(api, app, {}, "AUTH_REQUIRED")
     await _call_all(api, app, {"Authorization": "Bearer hyo_" + "x" * 43}, "INVALID_TOKEN")
     await _call_all(api, app, {"Authorization": "Bearer garbage"}, "INVALID_TOKEN")
 
 
-async def test_every_route_refuses_expired_and_revoked_tokens(app: FastAPI, api: Api) -> None:
+async def test_every_route_refuses_expired_and_revoked_tokens(
+    walk_api: tuple[FastAPI, Api],
+) -> None:
+    app, api = walk_api
     _, expired = await api.user("expired-walker")
     async with app.state.sessionmaker() as session:
         await session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(days=1)))
@@ -74,3 +92,24 @@ def test_an_unprotected_api_route_stops_the_app_from_starting(settings: Settings
     app.add_api_route("/api/leak", leak)
     with pytest.raises(RuntimeError, match="GET /api/leak"):
         enforce_protection(app, authenticate)
+
+
+def test_every_dependency_is_async(app: FastAPI) -> None:
+    """FastAPI runs plain-function dependencies in a thread pool: a hop per request that
+    costs more than most handlers (bench/README.md). Every dependency must be async."""
+
+    def calls(dependant: object) -> list[object]:
+        found = []
+        for sub in dependant.dependencies:  # type: ignore[attr-defined]
+            if sub.call is not None:
+                found.append(sub.call)
+            found.extend(calls(sub))
+        return found
+
+    offenders = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            for call in calls(route.dependant):
+                if not (inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)):
+                    offenders.add(f"{route.path}: {getattr(call, '__qualname__', call)}")
+    assert not offenders, sorted(offenders)

@@ -77,14 +77,14 @@ async def admin_user(user: CurrentUser) -> Principal:
 AdminUser = Annotated[Principal, Depends(admin_user)]
 
 
-def get_login_throttle(request: Request) -> LoginThrottle:
+async def get_login_throttle(request: Request) -> LoginThrottle:
     return LoginThrottle(request.app.state.limiter, request.app.state.settings)
 
 
 Throttle = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
-def get_token_cache(request: Request) -> TokenCache:
+async def get_token_cache(request: Request) -> TokenCache:
     return request.app.state.token_cache
 
 

@@ -12,7 +12,7 @@ from hyperoru.ratelimit.limiter import RateLimiter
 from hyperoru.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -21,7 +21,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     return request.app.state.limiter
 
 
@@ -29,7 +29,13 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def caller_ip(request: Request) -> str:
+    # Dependencies must be async: FastAPI runs plain functions in a thread pool, a hop that
+    # costs more than most of our handlers.
+    return client_ip(request)
+
+
 AppSettings = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[AsyncSession, Depends(get_db)]
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
-ClientIp = Annotated[str, Depends(client_ip)]
+ClientIp = Annotated[str, Depends(caller_ip)]

@@ -10,7 +10,7 @@ from hyperoru.api_types import MAX_ID
 from hyperoru.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ListWindow
 
 
-def list_window(
+async def list_window(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     # Bounded like ids: an offset past any table size is still a valid empty page, while an
     # unbounded integer would overflow the database driver.

@@ -15,7 +15,7 @@ def build_outbound_guard(settings: Settings) -> OutboundGuard:
     return OutboundGuard(AllowedHosts.parse(settings.llm_allowed_host_list), SystemResolver())
 
 
-def get_outbound_guard(request: Request) -> OutboundGuard:
+async def get_outbound_guard(request: Request) -> OutboundGuard:
     return request.app.state.outbound_guard
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from hyperoru.vault.cipher import SecretBox
 
 
-def get_secret_box(request: Request) -> SecretBox:
+async def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
 

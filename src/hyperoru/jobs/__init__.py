@@ -1,0 +1,1 @@
+"""Long-running jobs (backfills, later backtests): one table, one runner (docs/JOBS.md)."""

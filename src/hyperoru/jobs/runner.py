@@ -1,0 +1,213 @@
+"""The in-process job runner: claims queued jobs from the table and runs their handlers.
+
+Every server (or worker) process runs one. A running job holds a lease that a heartbeat
+renews; when a process dies its leases run out, and any runner requeues those jobs
+(or fails them once their attempts are spent). See docs/JOBS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hyperoru.jobs import service
+from hyperoru.jobs.models import Job
+from hyperoru.settings import Settings
+
+log = logging.getLogger("hyperoru.jobs")
+
+
+class JobFailed(Exception):
+    """Raised by a handler for a failure that retrying cannot fix (bad input, no data)."""
+
+
+class LeaseLost(Exception):
+    """The job was taken from this worker (its lease ran out); stop working on it."""
+
+
+@dataclass(slots=True)
+class JobContext:
+    """What a handler sees: its parameters, where it stopped last time, and a way to
+    record progress (which also proves it is alive)."""
+
+    job_id: int
+    params: Mapping[str, Any]
+    checkpoint: dict[str, Any]
+    attempt: int
+    sessionmaker: async_sessionmaker[AsyncSession]
+    _lease: service.Lease = field(repr=False)
+
+    async def progress(self, pct: float, checkpoint: Mapping[str, Any] | None = None) -> None:
+        if checkpoint is not None:
+            self.checkpoint = dict(checkpoint)
+        async with self.sessionmaker() as session:
+            held = await service.renew(
+                session, self._lease, progress_pct=pct, checkpoint=checkpoint
+            )
+        if not held:
+            raise LeaseLost(f"job {self.job_id} is no longer ours")
+
+
+JobHandler = Callable[[JobContext], Awaitable[Mapping[str, Any]]]
+
+
+class JobRunner:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        lease_seconds: float,
+        poll_seconds: float,
+        concurrency: int,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._lease_seconds = lease_seconds
+        self._poll_seconds = poll_seconds
+        self._slots = asyncio.Semaphore(concurrency)
+        self._handlers: dict[str, JobHandler] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def register(self, kind: str, handler: JobHandler) -> None:
+        self._handlers[kind] = handler
+        self.wake()
+
+    def wake(self) -> None:
+        """Look for work now (called after a job is queued in this process)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._loop(), name="job-runner")
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                async with self._sessionmaker() as session:
+                    requeued, failed = await service.recover_expired(session)
+                if requeued or failed:
+                    log.warning(
+                        "recovered interrupted jobs",
+                        extra={"requeued": requeued, "failed": failed},
+                    )
+                await self._claim_while_free()
+            except Exception:
+                log.exception("job runner cycle failed")
+            self._wake.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+
+    async def _claim_while_free(self) -> None:
+        while self._handlers and not self._slots.locked():
+            async with self._sessionmaker() as session:
+                job = await service.claim_next(
+                    session,
+                    kinds=self._handlers,
+                    worker_id=self.worker_id,
+                    lease_seconds=self._lease_seconds,
+                )
+            if job is None:
+                return
+            await self._slots.acquire()
+            task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run(self, job: Job) -> None:
+        lease = service.Lease(job.id, self.worker_id, self._lease_seconds)
+        context = JobContext(
+            job_id=job.id,
+            params=dict(job.params),
+            checkpoint=dict(job.checkpoint or {}),
+            attempt=job.attempts,
+            sessionmaker=self._sessionmaker,
+            _lease=lease,
+        )
+        heartbeat = asyncio.create_task(self._heartbeat(lease, asyncio.current_task()))
+        try:
+            result = await self._handlers[job.kind](context)
+            async with self._sessionmaker() as session:
+                await service.complete(session, lease, result=result)
+        except asyncio.CancelledError:
+            # Shutdown (or a lost lease): hand the job back for a later resume.
+            async with self._sessionmaker() as session:
+                await asyncio.shield(service.release(session, lease))
+            raise
+        except LeaseLost:
+            log.warning("job lease lost", extra={"job_id": job.id})
+        except JobFailed as exc:
+            async with self._sessionmaker() as session:
+                await service.fail(session, lease, error=str(exc), retry=False)
+        except Exception as exc:
+            log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
+            async with self._sessionmaker() as session:
+                await service.fail(session, lease, error=_describe(exc), retry=True)
+        finally:
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+            self._slots.release()
+        self.wake()
+
+    async def _heartbeat(self, lease: service.Lease, worker: asyncio.Task[Any] | None) -> None:
+        while True:
+            await asyncio.sleep(self._lease_seconds / 3)
+            async with self._sessionmaker() as session:
+                held = await service.renew(session, lease)
+            if not held and worker is not None:
+                worker.cancel()
+                return
+
+
+def _describe(exc: Exception) -> str:
+    # Handlers raise our own error types with readable messages; anything else is a bug
+    # whose details belong in the log, not in an API answer.
+    message = str(exc)
+    return message if message and type(exc).__module__.startswith("hyperoru") else "internal error"
+
+
+@asynccontextmanager
+async def job_runner(app: FastAPI) -> AsyncIterator[JobRunner]:
+    """The app's one runner: the first domain to ask creates and owns it; later domains
+    (e.g. backtests) get the same one and only register their handlers."""
+    existing: JobRunner | None = getattr(app.state, "job_runner", None)
+    if existing is not None:
+        yield existing
+        return
+    settings: Settings = app.state.settings
+    runner = JobRunner(
+        app.state.sessionmaker,
+        lease_seconds=settings.jobs_lease_seconds,
+        poll_seconds=settings.jobs_poll_seconds,
+        concurrency=settings.jobs_concurrency,
+    )
+    app.state.job_runner = runner
+    await runner.start()
+    try:
+        yield runner
+    finally:
+        await runner.stop()
+        del app.state.job_runner

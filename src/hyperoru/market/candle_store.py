@@ -1,0 +1,95 @@
+"""Reading and writing stored candles (the ``market_candles`` table)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hyperoru.market.models import StoredCandle
+from hyperoru.market.providers.base import Candle
+
+_KEY = ["exchange", "symbol", "interval", "open_time"]
+
+
+async def save_candles(
+    session: AsyncSession, *, dataset: str, symbol: str, interval: str, candles: Sequence[Candle]
+) -> None:
+    """Insert closed candles; rows already stored are kept (flushes, does not commit)."""
+    if not candles:
+        return
+    rows = [
+        {
+            "exchange": dataset,
+            "symbol": symbol,
+            "interval": interval,
+            "open_time": c.open_time,
+            "open": c.open,
+            "high": c.high,
+            "low": c.low,
+            "close": c.close,
+            "volume": c.volume,
+        }
+        for c in candles
+    ]
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(StoredCandle).values(rows).on_conflict_do_nothing(index_elements=_KEY)
+    )
+
+
+async def load_candles(
+    session: AsyncSession,
+    *,
+    dataset: str,
+    symbol: str,
+    interval: str,
+    start: datetime,
+    end: datetime,
+) -> list[Candle]:
+    query = (
+        select(StoredCandle)
+        .where(
+            StoredCandle.exchange == dataset,
+            StoredCandle.symbol == symbol,
+            StoredCandle.interval == interval,
+            StoredCandle.open_time >= start,
+            StoredCandle.open_time < end,
+        )
+        .order_by(StoredCandle.open_time)
+    )
+    return [
+        Candle(row.open_time, row.open, row.high, row.low, row.close, row.volume)
+        for row in (await session.scalars(query)).all()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    symbol: str
+    interval: str
+    earliest: datetime
+    latest: datetime
+    total_candles: int
+
+
+async def coverage(session: AsyncSession, *, dataset: str) -> list[Coverage]:
+    query = (
+        select(
+            StoredCandle.symbol,
+            StoredCandle.interval,
+            func.min(StoredCandle.open_time),
+            func.max(StoredCandle.open_time),
+            func.count(),
+        )
+        .where(StoredCandle.exchange == dataset)
+        .group_by(StoredCandle.symbol, StoredCandle.interval)
+        .order_by(StoredCandle.symbol, StoredCandle.interval)
+    )
+    rows = (await session.execute(query)).all()
+    return [Coverage(*row) for row in rows]

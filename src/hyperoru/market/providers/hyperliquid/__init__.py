@@ -1,0 +1,1 @@
+"""Hyperliquid public info API (mainnet or testnet)."""

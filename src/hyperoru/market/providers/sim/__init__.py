@@ -1,0 +1,1 @@
+"""The embedded, offline, deterministic market: a pure function of (seed, symbol, time)."""

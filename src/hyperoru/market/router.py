@@ -1,0 +1,203 @@
+"""/api/crypto (prices, symbols) and /api/klines (candles, coverage, backfill jobs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.errors import not_found, validation_error
+from hyperoru.http.dependencies import AppSettings, DbSession
+from hyperoru.jobs.models import Job
+from hyperoru.market import backfill, service
+from hyperoru.market.dependencies import Market, Paging
+from hyperoru.market.klines import DEFAULT_LIMIT, MAX_LIMIT
+from hyperoru.market.schemas import (
+    AssetOut,
+    BackfillJobOut,
+    BackfillRequest,
+    CoverageOut,
+    KlineOut,
+    PriceOut,
+    SupportedSymbolsOut,
+)
+from hyperoru.market.timeparse import parse_moment
+from hyperoru.ratelimit.dependencies import MINUTE, spend
+from hyperoru.ratelimit.limiter import Budget
+
+crypto_router = APIRouter(prefix="/api/crypto", tags=["market"])
+klines_router = APIRouter(prefix="/api/klines", tags=["klines"])
+
+_SYMBOL = Query(min_length=1, max_length=32, description="Coin name as on Hyperliquid, e.g. BTC")
+
+
+@crypto_router.get("/price", response_model=PriceOut)
+async def price_by_query(market: Market, symbol: Annotated[str, _SYMBOL]) -> PriceOut:
+    return PriceOut.from_cached(await service.price(market, symbol=symbol))
+
+
+@crypto_router.get("/price/{symbol}", response_model=PriceOut)
+async def price_by_path(market: Market, symbol: str) -> PriceOut:
+    return PriceOut.from_cached(await service.price(market, symbol=symbol))
+
+
+@crypto_router.get("/prices", response_model=dict[str, PriceOut])
+async def prices(
+    market: Market,
+    symbols: Annotated[str | None, Query(max_length=2000, examples=["BTC,ETH"])] = None,
+) -> dict[str, PriceOut]:
+    found = await service.prices(market, symbols=symbols)
+    return {symbol: PriceOut.from_cached(cached) for symbol, cached in found.items()}
+
+
+@crypto_router.get("/symbols", response_model=list[AssetOut])
+async def symbols(market: Market) -> list[AssetOut]:
+    return [AssetOut.model_validate(asset) for asset in await service.assets(market)]
+
+
+@klines_router.get(
+    "/data",
+    response_model=list[KlineOut],
+    responses={
+        200: {
+            "description": "Candles, oldest first",
+            "headers": {
+                "X-Klines-Capped": {
+                    "description": "'true' when the range held more than `limit` candles",
+                    "schema": {"type": "string"},
+                },
+                "X-Klines-Limit": {
+                    "description": "The limit that cut the range",
+                    "schema": {"type": "integer"},
+                },
+                "X-Klines-Next-Start": {
+                    "description": "Open time of the first candle left out: the next start",
+                    "schema": {"type": "string", "format": "date-time"},
+                },
+            },
+        }
+    },
+)
+async def kline_data(
+    response: Response,
+    market: Market,
+    db: DbSession,
+    symbol: Annotated[str, _SYMBOL],
+    interval: Annotated[str, Query(max_length=8)] = "1h",
+    start: Annotated[str | None, Query(max_length=64)] = None,
+    end: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> list[KlineOut]:
+    rows, window = await service.candles(
+        db,
+        market,
+        symbol=symbol,
+        interval=interval,
+        start=parse_moment(start, "start"),
+        end=parse_moment(end, "end"),
+        limit=limit,
+    )
+    if window.capped and window.next_start is not None:
+        response.headers["X-Klines-Capped"] = "true"
+        response.headers["X-Klines-Limit"] = str(limit)
+        response.headers["X-Klines-Next-Start"] = window.next_start.isoformat().replace(
+            "+00:00", "Z"
+        )
+    return [
+        KlineOut(
+            timestamp=c.open_time,
+            open=c.open,
+            high=c.high,
+            low=c.low,
+            close=c.close,
+            volume=c.volume,
+        )
+        for c in rows
+    ]
+
+
+@klines_router.get("/coverage", response_model=list[CoverageOut])
+async def kline_coverage(market: Market, db: DbSession) -> list[CoverageOut]:
+    return [CoverageOut.model_validate(c) for c in await service.coverage(db, market)]
+
+
+@klines_router.get("/supported-symbols", response_model=SupportedSymbolsOut)
+async def supported_symbols(market: Market) -> SupportedSymbolsOut:
+    return SupportedSymbolsOut(symbols=[a.symbol for a in await service.assets(market)])
+
+
+def _status_url(job_id: int) -> str:
+    return f"/api/klines/backfill/status/{job_id}"
+
+
+def _job_out(job: Job) -> BackfillJobOut:
+    params = job.params
+    return BackfillJobOut(
+        id=job.id,
+        status=job.status,  # type: ignore[arg-type]
+        symbol=params["symbol"],
+        interval=params["interval"],
+        period=params["interval"],
+        exchange=params["exchange"],
+        environment=params["environment"],
+        start=params["start"],
+        end=params["end"],
+        progress_pct=job.progress_pct,
+        rows_written=backfill.rows_written(job),
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        status_url=_status_url(job.id),
+    )
+
+
+@klines_router.post("/backfill", status_code=202, response_model=BackfillJobOut)
+async def start_backfill(
+    body: BackfillRequest,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    market: Market,
+    db: DbSession,
+    settings: AppSettings,
+) -> BackfillJobOut:
+    await spend(request, Budget("jobs", settings.rate_limit_jobs_per_minute, MINUTE), str(user.id))
+    if body.interval and body.period and body.interval != body.period:
+        raise validation_error("interval and period disagree; send one of them", "interval")
+    job = await backfill.create_backfill(
+        db,
+        market,
+        owner_id=user.id,
+        request=backfill.BackfillRequest(
+            symbol=body.symbol,
+            interval=body.interval or body.period,
+            start=parse_moment(body.start_date or body.start, "start_date"),
+            end=parse_moment(body.end_date or body.end, "end_date"),
+            exchange=body.exchange,
+            environment=body.environment,
+        ),
+        max_attempts=settings.jobs_max_attempts,
+    )
+    request.app.state.job_runner.wake()
+    response.headers["Location"] = _status_url(job.id)
+    return _job_out(job)
+
+
+@klines_router.get("/backfill-tasks", response_model=list[BackfillJobOut])
+async def backfill_tasks(user: CurrentUser, db: DbSession, paging: Paging) -> list[BackfillJobOut]:
+    jobs = await backfill.list_backfills(
+        db, owner_id=user.id, limit=paging.limit, offset=paging.offset
+    )
+    return [_job_out(job) for job in jobs]
+
+
+@klines_router.get("/backfill/status/{task_id}", response_model=BackfillJobOut)
+async def backfill_status(task_id: str, user: CurrentUser, db: DbSession) -> BackfillJobOut:
+    # Ids are integers; the documented "bf-12" form is accepted too.
+    digits = task_id.removeprefix("bf-")
+    if not digits.isdigit() or len(digits) > 12:
+        raise not_found("job")
+    return _job_out(await backfill.get_backfill(db, owner_id=user.id, job_id=int(digits)))

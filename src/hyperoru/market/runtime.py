@@ -1,0 +1,17 @@
+"""The per-app market objects, kept on ``app.state.market`` by the domain's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hyperoru.market.price_cache import PriceCache
+from hyperoru.market.providers.base import MarketDataProvider
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRuntime:
+    provider: MarketDataProvider
+    cache: PriceCache
+    # Reported on backfill jobs: "mainnet"/"testnet" for Hyperliquid, "mainnet" for
+    # Binance, "simulated" for the sim.
+    environment: str

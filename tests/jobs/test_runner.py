@@ -1,0 +1,166 @@
+"""The job runner over the jobs table: claims, leases, retries, restart recovery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hyperoru.app import create_app
+from hyperoru.jobs import service
+from hyperoru.jobs.models import Job
+from hyperoru.jobs.runner import JobContext, JobFailed, JobRunner
+from hyperoru.settings import Settings
+from tests.conftest import asgi_client
+from tests.helpers import Api
+from tests.market.waiting import eventually
+
+
+def _sessions(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    return app.state.sessionmaker
+
+
+async def _new_job(app: FastAPI, owner_id: int, kind: str, max_attempts: int = 3) -> int:
+    async with _sessions(app)() as session:
+        job = await service.create_job(
+            session, kind=kind, owner_id=owner_id, params={"n": 3}, max_attempts=max_attempts
+        )
+        await session.commit()
+        return job.id
+
+
+async def _job(app: FastAPI, job_id: int) -> Job:
+    async with _sessions(app)() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+async def _settled(app: FastAPI, job_id: int) -> Job:
+    return await eventually(
+        lambda: _job(app, job_id), lambda job: job.status in ("completed", "failed")
+    )
+
+
+async def _crash_while_running(app: FastAPI, job_id: int, kind: str) -> None:
+    """What a killed process leaves behind: a running job whose lease ran out."""
+    async with _sessions(app)() as session:
+        claimed = await service.claim_next(
+            session, kinds=[kind], worker_id="dead-worker", lease_seconds=-1
+        )
+    assert claimed is not None and claimed.id == job_id and claimed.status == "running"
+
+
+def _runner(app: FastAPI) -> JobRunner:
+    return app.state.job_runner
+
+
+async def _counting(context: JobContext) -> Mapping[str, Any]:
+    done = int(context.checkpoint.get("done", 0))
+    for step in range(done, int(context.params["n"])):
+        await context.progress((step + 1) / context.params["n"] * 100, {"done": step + 1})
+    return {"done": int(context.params["n"]), "attempt": context.attempt}
+
+
+async def test_a_crashed_job_resumes_after_restart(app: FastAPI, api: Api) -> None:
+    user, _ = await api.user()
+    job_id = await _new_job(app, user["id"], "test.resume")
+    await _crash_while_running(app, job_id, "test.resume")
+    # A job that died after checkpointing resumes from its checkpoint.
+    async with _sessions(app)() as session:
+        lease = service.Lease(job_id, "dead-worker", -1)
+        await service.renew(session, lease, progress_pct=33.0, checkpoint={"done": 1})
+    seen: list[int] = []
+
+    async def handler(context: JobContext) -> Mapping[str, Any]:
+        seen.append(int(context.checkpoint["done"]))
+        return await _counting(context)
+
+    _runner(app).register("test.resume", handler)
+    job = await _settled(app, job_id)
+    assert job.status == "completed" and job.progress_pct == 100.0
+    assert seen == [1]
+    assert job.attempts == 2 and job.result == {"done": 3, "attempt": 2}
+    assert job.lease_owner is None and job.finished_at is not None
+
+
+async def test_a_crashed_job_without_attempts_left_is_failed(app: FastAPI, api: Api) -> None:
+    user, _ = await api.user()
+    job_id = await _new_job(app, user["id"], "test.once", max_attempts=1)
+    await _crash_while_running(app, job_id, "test.once")
+    _runner(app).wake()
+    job = await _settled(app, job_id)
+    assert job.status == "failed" and "interrupted" in (job.error or "")
+    assert job.finished_at is not None and job.lease_owner is None
+
+
+async def test_failures_retry_then_fail_with_a_safe_message(app: FastAPI, api: Api) -> None:
+    user, _ = await api.user()
+    calls: list[int] = []
+
+    async def flaky(context: JobContext) -> Mapping[str, Any]:
+        calls.append(context.attempt)
+        raise RuntimeError("secret internals /etc/passwd")
+
+    _runner(app).register("test.flaky", flaky)
+    job = await _settled(app, await _new_job(app, user["id"], "test.flaky", max_attempts=3))
+    assert calls == [1, 2, 3]
+    assert job.status == "failed" and job.error == "internal error"
+
+
+async def test_a_permanent_failure_is_not_retried(app: FastAPI, api: Api) -> None:
+    user, _ = await api.user()
+    calls: list[int] = []
+
+    async def hopeless(context: JobContext) -> Mapping[str, Any]:
+        calls.append(context.attempt)
+        raise JobFailed("no such data upstream")
+
+    _runner(app).register("test.hopeless", hopeless)
+    job = await _settled(app, await _new_job(app, user["id"], "test.hopeless"))
+    assert calls == [1]
+    assert job.status == "failed" and job.error == "no such data upstream"
+
+
+async def test_a_job_is_claimed_once_among_competing_workers(app: FastAPI, api: Api) -> None:
+    user, _ = await api.user()
+    job_id = await _new_job(app, user["id"], "test.contended")
+
+    async def claim(worker: str) -> Job | None:
+        async with _sessions(app)() as session:
+            return await service.claim_next(
+                session, kinds=["test.contended"], worker_id=worker, lease_seconds=30
+            )
+
+    results = await asyncio.gather(*(claim(f"worker-{i}") for i in range(4)))
+    winners = [job for job in results if job is not None]
+    assert [job.id for job in winners] == [job_id]
+    assert (await _job(app, job_id)).lease_owner == winners[0].lease_owner
+
+
+async def test_clean_shutdown_hands_the_job_back(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings())
+    started = asyncio.Event()
+
+    async def forever(context: JobContext) -> Mapping[str, Any]:
+        started.set()
+        await asyncio.Event().wait()
+        return {}
+
+    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+        user, _ = await Api(client).user()
+        job_id = await _new_job(app, user["id"], "test.forever")
+        _runner(app).register("test.forever", forever)
+        await asyncio.wait_for(started.wait(), timeout=30)
+        assert (await _job(app, job_id)).status == "running"
+        sessions = _sessions(app)
+    async with sessions() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None
+        assert job.status == "queued" and job.attempts == 0 and job.lease_owner is None

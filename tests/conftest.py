@@ -73,6 +73,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """For tests of the scaled shape only (several processes sharing one database)."""
+    if not POSTGRES_URL:
+        _service_missing("postgres")
+    assert POSTGRES_URL
+    await _truncate_postgres(POSTGRES_URL)
+    yield POSTGRES_URL
+    await _truncate_postgres(POSTGRES_URL)
+
+
+@pytest.fixture
 def redis_url() -> str:
     if not REDIS_URL:
         _service_missing("redis")
@@ -88,6 +99,8 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             "database_url": database_url,
             "secret_key": TEST_SECRET_KEY,
             "log_level": "INFO",
+            # API tests drive cycles themselves; runtime tests turn the scheduler on.
+            "runtime": "off",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -17,14 +17,19 @@ from hyperoru.auth.domain import DOMAIN as AUTH
 from hyperoru.auth.token_cache import TokenCache
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
+from hyperoru.demo import DOMAIN as DEMO
 from hyperoru.domain import Domain
 from hyperoru.errors import install_error_handlers
 from hyperoru.health.domain import DOMAIN as HEALTH
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.market.domain import DOMAIN as MARKET
+from hyperoru.prompts.domain import DOMAIN as PROMPTS
 from hyperoru.ratelimit.limiter import RateLimiter
+from hyperoru.realtime.domain import DOMAIN as REALTIME
 from hyperoru.settings import Settings
+from hyperoru.strategies.domain import DOMAIN as STRATEGIES
+from hyperoru.trading.domain import DOMAIN as TRADING
 
 log = logging.getLogger("hyperoru.app")
 
@@ -32,8 +37,13 @@ log = logging.getLogger("hyperoru.app")
 DOMAINS: tuple[Domain, ...] = (
     HEALTH,
     AUTH,
+    REALTIME,  # the event bus first: every later domain may publish
     ACCOUNTS,
     MARKET,
+    TRADING,
+    PROMPTS,
+    STRATEGIES,
+    DEMO,
 )
 
 

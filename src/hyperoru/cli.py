@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import ipaddress
 import logging
@@ -64,13 +65,20 @@ def _is_loopback(host: str) -> bool:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create a demo user with two builtin traders")
+    ] = False,
 ) -> None:
     """Start the API server (and, in the embedded default, everything else)."""
+    # Imported here so that the other commands start fast.
     import uvicorn
 
     from hyperoru.app import create_app
+    from hyperoru.realtime.limits import uvicorn_ws_options
 
     settings = _settings()
+    if demo:
+        settings = settings.model_copy(update={"demo": True})
     if not _is_loopback(host):
         log.warning(
             "listening on a non-loopback address: put a TLS-terminating proxy in front",
@@ -86,7 +94,25 @@ def serve(
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
         server_header=False,
+        **uvicorn_ws_options(),
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run only the trader runtime (the scaled shape: API processes set HYPERORU_RUNTIME=off)."""
+    from hyperoru.app import create_app
+
+    settings = _settings().model_copy(update={"runtime": "embedded"})
+    application = create_app(settings)
+
+    async def run() -> None:
+        async with application.router.lifespan_context(application):
+            log.info("worker started", extra={"event": "worker_started"})
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @db_app.command("upgrade")

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     llm_max_attempts: int = Field(default=3, ge=1, le=10)
     llm_max_response_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
+    # The trader runtime: "embedded" runs it inside `hyperoru serve`; "off" leaves it to
+    # `hyperoru worker` processes (or to nobody, e.g. in API-only tests).
+    runtime: Literal["embedded", "off"] = "embedded"
+    # `hyperoru serve --demo`: a demo user with two builtin traders (hyperoru/demo.py).
+    demo: bool = False
+    runtime_tick_seconds: float = Field(default=1.0, ge=0.05, le=60)
+    cycle_timeout_seconds: float = Field(default=120.0, ge=1, le=3600)
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:

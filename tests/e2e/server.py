@@ -26,25 +26,32 @@ class RunningServer:
     base_url: str
     process: subprocess.Popen[bytes]
     stderr_path: Path
+    stdout_path: Path
 
     def logs(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
+    def output(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
 
 @contextmanager
-def serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+def serve(
+    data_dir: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> Iterator[RunningServer]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
     env.update({"HYPERORU_DATA_DIR": str(data_dir), **(extra_env or {})})
     stderr_path = data_dir.parent / f"server-{port}.stderr"
-    with open(stderr_path, "wb") as stderr:
+    stdout_path = data_dir.parent / f"server-{port}.stdout"
+    with open(stderr_path, "wb") as stderr, open(stdout_path, "wb") as stdout:
         process = subprocess.Popen(
-            [sys.executable, "-m", "hyperoru", "serve", "--port", str(port)],
+            [sys.executable, "-m", "hyperoru", "serve", "--port", str(port), *args],
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=stdout,
             stderr=stderr,
         )
-    server = RunningServer(f"http://127.0.0.1:{port}", process, stderr_path)
+    server = RunningServer(f"http://127.0.0.1:{port}", process, stderr_path, stdout_path)
     try:
         deadline = time.monotonic() + 30
         while True:

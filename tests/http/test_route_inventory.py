@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi import FastAPI, WebSocket
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from sqlalchemy import update
 
 from hyperoru.app import create_app
@@ -113,3 +113,25 @@ def test_every_dependency_is_async(app: FastAPI) -> None:
                 if not (inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)):
                     offenders.add(f"{route.path}: {getattr(call, '__qualname__', call)}")
     assert not offenders, sorted(offenders)
+
+
+def test_every_websocket_route_authenticates(settings: Settings) -> None:
+    app = create_app(settings)
+    sockets = [r for r in app.routes if isinstance(r, APIWebSocketRoute)]
+    assert [r.path for r in sockets] == ["/ws"]
+    # /ws takes its token from the first message too, so it checks it itself
+    # (tests/realtime prove it closes 4401 before anything else).
+    assert all(getattr(r.endpoint, "authenticates_itself", False) for r in sockets)
+
+
+def test_an_unauthenticated_websocket_route_stops_the_app_from_starting(
+    settings: Settings,
+) -> None:
+    app = create_app(settings)
+
+    async def eavesdrop(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    app.add_api_websocket_route("/ws-leak", eavesdrop)
+    with pytest.raises(RuntimeError, match="WS /ws-leak"):
+        enforce_protection(app, authenticate)

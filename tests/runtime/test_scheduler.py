@@ -154,3 +154,35 @@ async def test_each_trader_runs_on_exactly_one_worker_and_moves_when_one_dies(
 
 async def _noop() -> None:
     return None
+
+
+async def test_resuming_a_paused_trader_restarts_the_count(app: FastAPI, api: Api) -> None:
+    _, token = await api.user()
+    trader = await create_trader(api, token, name="resumable")
+    await api.client.put(
+        f"/api/account/{trader['id']}/strategy",
+        json={"symbols": ["BTC"]},
+        headers=api.bearer(token),
+    )
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(AccountStrategy).values(trigger_interval=1))
+        await session.commit()
+    outcomes = iter([False, False, False, False, True])
+
+    async def cycle(account_id: int, trigger: Trigger) -> CycleOutcome:
+        ok = next(outcomes, True)
+        return CycleOutcome(ok=ok, error=None if ok else "model returned 500")
+
+    scheduler = TraderScheduler(app.state.sessionmaker, cycle, tick_seconds=0.05)
+    await _run_for(scheduler, 3.5)
+    paused = await api.client.get(f"/api/account/{trader['id']}", headers=api.bearer(token))
+    assert paused.json()["status"] == "error"
+    assert "last error: model returned 500" in paused.json()["status_reason"]
+
+    resumed = await api.client.put(
+        f"/api/account/{trader['id']}", json={"is_active": True}, headers=api.bearer(token)
+    )
+    assert resumed.json()["status"] == "active" and resumed.json()["status_reason"] is None
+    await _run_for(scheduler, 2.5)  # one more failure, then successes: no second pause
+    after = await api.client.get(f"/api/account/{trader['id']}", headers=api.bearer(token))
+    assert after.json()["status"] == "active"

@@ -132,6 +132,8 @@ class AccountUpdate(AccountFields):
 
     name: TraderName | None = None
     initial_capital: Money | None = None
+    # Resuming a trader the runtime paused (status "error") is setting this to true.
+    is_active: bool | None = None
 
 
 class AccountOut(ResponseModel):

@@ -201,6 +201,18 @@ def _apply_plain_fields(account: Account, data: AccountFields) -> None:
         account.status_reason = None
 
 
+def _set_active(account: Account, active: bool) -> None:
+    """Activating clears an error pause (the runtime restarts its failure count);
+    deactivating stops the trader without deleting it."""
+    account.is_active = active
+    if active:
+        account.status = "active" if account.auto_trading_enabled else "paused"
+        account.status_reason = None
+    else:
+        account.status = "paused"
+        account.status_reason = "deactivated by its owner"
+
+
 # --- use cases -------------------------------------------------------------------------
 
 
@@ -309,6 +321,8 @@ async def update_account(
             )
         account.initial_capital = account.current_cash = data.initial_capital
     _apply_plain_fields(account, data)
+    if data.is_active is not None:
+        _set_active(account, data.is_active)
     await _apply_llm_settings(session, box, account=account, data=data)
     account.updated_at = utcnow()
     await session.commit()

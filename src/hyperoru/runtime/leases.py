@@ -110,6 +110,9 @@ async def record_outcome(
     runtime = await session.get(TraderRuntime, account_id)
     if runtime is None:
         return False
+    if runtime.consecutive_failures >= PAUSE_AFTER_FAILURES:
+        # Still counting past the limit means the owner resumed the trader: start again.
+        runtime.consecutive_failures = 0
     if ok:
         runtime.consecutive_failures = 0
         await session.commit()
@@ -130,12 +133,3 @@ async def record_outcome(
         )
     await session.commit()
     return paused
-
-
-async def reset_failures(session: AsyncSession, *, account_id: int) -> None:
-    """Called when a user resumes a trader: the count starts again from zero."""
-    await session.execute(
-        update(TraderRuntime)
-        .where(TraderRuntime.account_id == account_id)
-        .values(consecutive_failures=0, next_run_at=None)
-    )

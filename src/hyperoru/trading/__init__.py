@@ -1,1 +1,2 @@
-"""Trading: the pure paper engine, and (later) the paper exchange client and its routers."""
+"""Trading: the pure paper engine (``engine/``), the paper exchange client that persists it,
+its monitor task, and the orders, positions, trades and asset-curve routers."""

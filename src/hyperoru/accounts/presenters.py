@@ -1,0 +1,46 @@
+"""The account object as every transport shows it (REST, WebSocket)."""
+
+from __future__ import annotations
+
+from hyperoru.accounts.schemas import AccountOut
+from hyperoru.accounts.service import AccountView
+
+
+def account_out(view: AccountView) -> AccountOut:
+    """The contract's account object (both field spellings, never the key)."""
+    account = view.account
+    return AccountOut(
+        id=account.id,
+        account_id=account.id,
+        user_id=account.user_id,
+        name=account.name,
+        description=account.description,
+        account_type=account.account_type,  # type: ignore[arg-type]
+        model=account.llm_model,
+        llm_model=account.llm_model,
+        llm_provider=account.llm_provider,
+        base_url=account.llm_base_url,
+        llm_base_url=account.llm_base_url,
+        has_api_key=account.has_api_key,
+        api_key_hint=account.api_key_hint,
+        initial_capital=account.initial_capital,
+        current_cash=account.current_cash,
+        frozen_cash=account.frozen_cash,
+        equity=view.valuation.equity,
+        is_active=account.is_active,
+        status=account.status,  # type: ignore[arg-type]
+        status_reason=account.status_reason,
+        auto_trading_enabled=account.auto_trading_enabled,
+        show_on_dashboard=account.show_on_dashboard,
+        execution_mode=account.execution_mode,  # type: ignore[arg-type]
+        exchange=account.exchange,  # type: ignore[arg-type]
+        hyperliquid_enabled=account.hyperliquid_enabled,
+        hyperliquid_environment=account.hyperliquid_environment,  # type: ignore[arg-type]
+        default_leverage=account.default_leverage,
+        max_leverage=account.max_leverage,
+        max_position_notional=account.max_position_notional,
+        max_open_positions=account.max_open_positions,
+        avatar_preset_id=account.avatar_preset_id,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )

@@ -1,0 +1,1 @@
+"""Venue-neutral order execution: the ``ExchangeClient`` interface (paper now, live later)."""

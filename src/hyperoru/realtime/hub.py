@@ -1,0 +1,68 @@
+"""This process's sockets, and the bus subscriber that routes each event to them.
+
+Trader events go only to sockets of the user in the event (looked up by that user, then
+checked again per socket); prices go to every socket on ``prices``. Routing only
+enqueues, so the bus is never held up by a socket.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+
+from hyperoru.realtime.bus import AnyEvent
+from hyperoru.realtime.connection import Connection
+from hyperoru.realtime.events import CHANNEL_OF, PriceEvent
+from hyperoru.realtime.protocol import push
+
+log = logging.getLogger("hyperoru.realtime.hub")
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._by_user: defaultdict[int, set[Connection]] = defaultdict(set)
+        self._latest_price: dict[str, datetime] = {}
+
+    def attach(self, connection: Connection) -> None:
+        self._by_user[connection.user_id].add(connection)
+
+    def detach(self, connection: Connection) -> None:
+        sockets = self._by_user.get(connection.user_id)
+        if sockets is not None:
+            sockets.discard(connection)
+            if not sockets:
+                del self._by_user[connection.user_id]
+
+    def connections(self) -> list[Connection]:
+        return [c for sockets in self._by_user.values() for c in sockets]
+
+    def count(self) -> int:
+        return sum(len(sockets) for sockets in self._by_user.values())
+
+    def _is_newest(self, event: PriceEvent) -> bool:
+        # Several processes may publish the same feed: keep only moves forward in time.
+        latest = self._latest_price.get(event.symbol)
+        if latest is not None and event.observed_at <= latest:
+            return False
+        self._latest_price[event.symbol] = event.observed_at
+        return True
+
+    def route(self, event: AnyEvent) -> None:
+        """The bus subscriber."""
+        channel = CHANNEL_OF[event.type]
+        if isinstance(event, PriceEvent):
+            if not self._is_newest(event):
+                return
+            targets = self.connections()
+        else:
+            targets = list(self._by_user.get(event.user_id, ()))
+        frame: str | None = None
+        for connection in targets:
+            if not connection.wants(channel):
+                continue
+            if not isinstance(event, PriceEvent) and connection.user_id != event.user_id:
+                log.error("refused to deliver an event to another user's socket")
+                continue
+            frame = frame or push(event)
+            connection.offer(frame)

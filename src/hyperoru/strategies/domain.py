@@ -1,0 +1,46 @@
+"""Decisions: the pipeline on ``app.state.pipeline`` and, in the embedded default, the
+trader runtime running inside the API process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from hyperoru.domain import Domain
+from hyperoru.runtime.scheduler import TraderScheduler
+from hyperoru.strategies.llm.factory import llm_http_client
+from hyperoru.strategies.pipeline import DecisionPipeline
+from hyperoru.strategies.router import router
+from hyperoru.strategies.wiring import pipeline_parts
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = app.state.settings
+    http = llm_http_client(app.state.outbound_guard, settings)
+    pipeline = DecisionPipeline(pipeline_parts(app, http))
+    app.state.pipeline = pipeline
+    runner: asyncio.Task[None] | None = None
+    if settings.runtime == "embedded":
+        scheduler = TraderScheduler(
+            app.state.sessionmaker,
+            pipeline.run_cycle,
+            tick_seconds=settings.runtime_tick_seconds,
+            cycle_timeout_seconds=settings.cycle_timeout_seconds,
+        )
+        app.state.scheduler = scheduler
+        runner = asyncio.create_task(scheduler.run(), name="trader-runtime")
+    try:
+        yield
+    finally:
+        if runner is not None:
+            runner.cancel()
+            with suppress(asyncio.CancelledError):
+                await runner
+        await http.aclose()
+
+
+DOMAIN = Domain(name="strategies", protected_routers=(router,), lifespan=_lifespan)

@@ -1,0 +1,2 @@
+"""Language-model clients behind one Protocol: OpenAI-compatible HTTP and the offline
+``builtin`` model."""

@@ -1,0 +1,190 @@
+"""The ``builtin`` offline model: published, deterministic trend-plus-RSI rules that
+answer in the decision JSON, so a trader works without any API key or network.
+
+It reads the structured ``ModelContext`` the caller passes beside the prompt, never the
+prompt's prose. The rules, thresholds and an example are in ``docs/BUILTIN_MODEL.md``,
+which must change with them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hyperoru.market import indicators
+from hyperoru.strategies.llm.base import (
+    LlmError,
+    LlmErrorKind,
+    LlmRequest,
+    LlmResponse,
+    ModelContext,
+    SymbolFacts,
+    TokenUsage,
+)
+
+MODEL_NAME = "builtin-trend-rsi-v1"
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinRules:
+    fast_ema: int = 20
+    slow_ema: int = 50
+    rsi_period: int = 14
+    # Entries: a long when the fast EMA is above the slow one and RSI is in
+    # [long_rsi_min, long_rsi_max); a short mirrors it. Outside those bands the move is
+    # either unconfirmed or already stretched.
+    long_rsi_min: float = 50.0
+    long_rsi_max: float = 70.0
+    short_rsi_min: float = 30.0
+    short_rsi_max: float = 50.0
+    # Exits: the trend turned, or RSI reached an extreme in the position's favour.
+    long_exit_rsi: float = 75.0
+    short_exit_rsi: float = 25.0
+    size_pct: int = 10
+    stop_loss_pct: int = 2
+    take_profit_pct: int = 4
+
+    @property
+    def min_bars(self) -> int:
+        return max(self.slow_ema, self.rsi_period + 1)
+
+
+DEFAULT_RULES = BuiltinRules()
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    fast: float
+    slow: float
+    rsi: float
+
+    @property
+    def trend(self) -> str:
+        if self.fast > self.slow:
+            return "up"
+        return "down" if self.fast < self.slow else "flat"
+
+    def describe(self, rules: BuiltinRules) -> str:
+        relation = {"up": ">", "down": "<", "flat": "="}[self.trend]
+        return (
+            f"EMA{rules.fast_ema} {self.fast:.6g} {relation} EMA{rules.slow_ema} "
+            f"{self.slow:.6g}, RSI{rules.rsi_period} {self.rsi:.1f}"
+        )
+
+
+def _reading(closes: tuple[float, ...], rules: BuiltinRules) -> _Reading:
+    series = np.asarray(closes, dtype=np.float64)
+    return _Reading(
+        fast=float(indicators.ema(series, rules.fast_ema)[-1]),
+        slow=float(indicators.ema(series, rules.slow_ema)[-1]),
+        rsi=float(indicators.rsi(series, rules.rsi_period)[-1]),
+    )
+
+
+def _hold(symbol: str, reason: str) -> dict[str, Any]:
+    return {"operation": "hold", "symbol": symbol, "reasoning": reason}
+
+
+def _exit_reason(side: str, reading: _Reading, rules: BuiltinRules) -> str | None:
+    if side == "long":
+        if reading.trend != "up":
+            return "trend no longer up"
+        if reading.rsi >= rules.long_exit_rsi:
+            return f"RSI at or above {rules.long_exit_rsi:g}: take the profit"
+    else:
+        if reading.trend != "down":
+            return "trend no longer down"
+        if reading.rsi <= rules.short_exit_rsi:
+            return f"RSI at or below {rules.short_exit_rsi:g}: take the profit"
+    return None
+
+
+def _entry_side(reading: _Reading, rules: BuiltinRules) -> str | None:
+    if reading.trend == "up" and rules.long_rsi_min <= reading.rsi < rules.long_rsi_max:
+        return "long"
+    if reading.trend == "down" and rules.short_rsi_min < reading.rsi <= rules.short_rsi_max:
+        return "short"
+    return None
+
+
+def decide(context: ModelContext, rules: BuiltinRules = DEFAULT_RULES) -> list[dict[str, Any]]:
+    """One decision per symbol, in the order given. Pure and deterministic."""
+    leverage = max(1, min(context.default_leverage, context.max_leverage))
+    open_count = context.open_positions
+    decisions: list[dict[str, Any]] = []
+    for facts in context.symbols:
+        decisions.append(_decide_symbol(facts, rules, leverage, context, open_count))
+        if decisions[-1]["operation"] in ("long", "short"):
+            open_count += 1
+    return decisions
+
+
+def _decide_symbol(
+    facts: SymbolFacts,
+    rules: BuiltinRules,
+    leverage: int,
+    context: ModelContext,
+    open_count: int,
+) -> dict[str, Any]:
+    symbol = facts.symbol
+    if facts.price is None or len(facts.closes_1h) < rules.min_bars:
+        return _hold(symbol, f"not enough data: need {rules.min_bars} hourly closes and a price")
+    reading = _reading(facts.closes_1h, rules)
+    described = reading.describe(rules)
+    if facts.position_side is not None:
+        reason = _exit_reason(facts.position_side, reading, rules)
+        if reason is not None:
+            return {
+                "operation": "close",
+                "symbol": symbol,
+                "reasoning": f"close {facts.position_side}: {reason} ({described})",
+            }
+        return _hold(symbol, f"keep the {facts.position_side}: {described}")
+    side = _entry_side(reading, rules)
+    if side is None:
+        return _hold(symbol, f"no entry signal: {described}")
+    if context.max_open_positions is not None and open_count >= context.max_open_positions:
+        return _hold(symbol, f"{side} signal, but the open-position limit is reached: {described}")
+    return {
+        "operation": side,
+        "symbol": symbol,
+        "leverage": leverage,
+        "size_pct": rules.size_pct,
+        "stop_loss_pct": rules.stop_loss_pct,
+        "take_profit_pct": rules.take_profit_pct,
+        "reasoning": f"{side} entry: trend {reading.trend} with RSI in band ({described})",
+    }
+
+
+class BuiltinModel:
+    """``LlmClient`` that runs ``decide`` on the request's context; no network at all."""
+
+    def __init__(
+        self, rules: BuiltinRules = DEFAULT_RULES, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rules = rules
+        self._clock = clock
+
+    @property
+    def model_name(self) -> str:
+        return MODEL_NAME
+
+    async def complete(self, request: LlmRequest) -> LlmResponse:
+        if request.context is None:
+            raise LlmError(
+                LlmErrorKind.MISCONFIGURED,
+                "the builtin model needs the market context; the caller sent none",
+            )
+        started = self._clock()
+        text = json.dumps({"decisions": decide(request.context, self._rules)}, indent=2)
+        return LlmResponse(
+            text=text,
+            model=MODEL_NAME,
+            usage=TokenUsage(),
+            latency_ms=int((self._clock() - started) * 1000),
+        )

@@ -1,0 +1,49 @@
+"""Which client answers for a trader, built from its settings: ``builtin`` needs
+nothing, every other provider is spoken to as OpenAI-compatible chat completions."""
+
+from __future__ import annotations
+
+import httpx
+
+from hyperoru.accounts.models import Account
+from hyperoru.net.client import guarded_async_client
+from hyperoru.net.policy import OutboundGuard
+from hyperoru.settings import Settings
+from hyperoru.strategies.llm.base import LlmClient
+from hyperoru.strategies.llm.builtin import BuiltinModel
+from hyperoru.strategies.llm.openai_compatible import (
+    CONNECT_TIMEOUT_SECONDS,
+    OpenAICompatibleClient,
+    RetryPolicy,
+)
+
+BUILTIN_PROVIDER = "builtin"
+
+
+def llm_http_client(guard: OutboundGuard, settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client (and connection pool) for model calls; close it on shutdown."""
+    return guarded_async_client(
+        guard,
+        max_response_bytes=settings.llm_max_response_bytes,
+        timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS),
+    )
+
+
+def uses_builtin_model(account: Account) -> bool:
+    return (account.llm_provider or "").lower() == BUILTIN_PROVIDER
+
+
+def llm_client_for(
+    account: Account, *, api_key: str | None, http: httpx.AsyncClient, settings: Settings
+) -> LlmClient:
+    """Raises LlmError (MISCONFIGURED) when a remote model lacks a base URL or model."""
+    if uses_builtin_model(account):
+        return BuiltinModel()
+    return OpenAICompatibleClient(
+        http,
+        base_url=account.llm_base_url or "",
+        model=account.llm_model or "",
+        api_key=api_key,
+        timeout_seconds=settings.llm_timeout_seconds,
+        retry=RetryPolicy(max_attempts=settings.llm_max_attempts),
+    )

@@ -1,0 +1,287 @@
+"""The one decision pipeline, for LLM and (later) program traders alike:
+
+trigger → prepare the prompt → ask the model → parse strictly → check every decision
+against the trader's limits → execute through the trader's ExchangeClient → record it
+all → publish it on ``model_chat``.
+
+Collaborators come in through ``PipelineParts`` so the pipeline never knows whether it
+talks to the paper engine or a venue, to OpenAI or the builtin model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.errors import ApiError
+from hyperoru.exchanges.base import ExchangeClient, ExecutionReport, OrderIntent, PositionReport
+from hyperoru.runtime.trigger import CycleOutcome, Trigger
+from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
+from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest, ModelContext
+from hyperoru.strategies.records import DecisionRecord
+from hyperoru.strategies.risk import BookContext, TraderLimits, Verdict, check
+from hyperoru.timeutils import utcnow
+from hyperoru.trading.engine.precision import nearest_valid_price
+
+log = logging.getLogger("hyperoru.pipeline")
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPrompt:
+    """A rendered prompt with the facts behind it."""
+
+    text: str
+    prompt_id: int | None
+    context: ModelContext
+    prices: dict[str, Decimal]
+    size_decimals: dict[str, int]
+    system: str | None = None
+
+
+PromptPreparer = Callable[
+    [AsyncSession, Account, AccountStrategy, Trigger], Awaitable[PreparedPrompt]
+]
+ModelFactory = Callable[[AsyncSession, Account], Awaitable[LlmClient]]
+Publisher = Callable[[DecisionRecord], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineParts:
+    sessions: async_sessionmaker[AsyncSession]
+    exchange: ExchangeClient
+    prepare_prompt: PromptPreparer
+    model_for: ModelFactory
+    publish: Publisher | None = None
+
+
+@dataclass(slots=True)
+class _Cycle:
+    """What one cycle learned so far, written to the record at the end."""
+
+    rendered: str | None = None
+    prompt_id: int | None = None
+    model: str | None = None
+    raw_output: str | None = None
+    reasoning: str | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    latency_ms: int | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+def _limits(account: Account, strategy: AccountStrategy) -> TraderLimits:
+    return TraderLimits(
+        symbols=frozenset(strategy.symbols or ()),
+        default_leverage=account.default_leverage,
+        max_leverage=account.max_leverage,
+        max_position_notional=account.max_position_notional,
+        max_open_positions=account.max_open_positions,
+    )
+
+
+def _exit_prices(
+    decision: Decision, side: str, price: Decimal, sz_decimals: int
+) -> tuple[Decimal | None, Decimal | None]:
+    """Absolute TP/SL prices: given ones as they are, percentages from the current price."""
+    take, stop = decision.take_profit_price, decision.stop_loss_price
+    direction = Decimal(1) if side == "buy" else Decimal(-1)
+    if take is None and decision.take_profit_pct is not None:
+        take = nearest_valid_price(
+            price * (1 + direction * decision.take_profit_pct / HUNDRED), sz_decimals
+        )
+    if stop is None and decision.stop_loss_pct is not None:
+        stop = nearest_valid_price(
+            price * (1 - direction * decision.stop_loss_pct / HUNDRED), sz_decimals
+        )
+    return take, stop
+
+
+def order_for(
+    decision: Decision,
+    verdict: Verdict,
+    *,
+    price: Decimal,
+    sz_decimals: int,
+    positions: dict[str, PositionReport],
+    name: str,
+) -> OrderIntent:
+    """The order an approved decision becomes. Opening decisions are market orders (or
+    IOC limits at the model's ``max_price``/``min_price``); ``close`` is reduce-only."""
+    symbol = decision.symbol or ""
+    if decision.operation == "close":
+        position = positions[symbol]
+        return OrderIntent(
+            symbol=symbol,
+            side="sell" if position.side == "long" else "buy",
+            order_type="market",
+            quantity=position.size,
+            reduce_only=True,
+            name=name,
+        )
+    side = "buy" if decision.operation == "long" else "sell"
+    assert verdict.notional is not None and verdict.leverage is not None
+    limit = decision.max_price if side == "buy" else decision.min_price
+    take, stop = _exit_prices(decision, side, price, sz_decimals)
+    return OrderIntent(
+        symbol=symbol,
+        side=side,
+        order_type="limit" if limit is not None else "market",
+        price=limit,
+        time_in_force="ioc" if limit is not None else "gtc",
+        quantity=verdict.notional / price,
+        leverage=verdict.leverage,
+        take_profit_price=take,
+        stop_loss_price=stop,
+        name=name,
+    )
+
+
+class DecisionPipeline:
+    def __init__(self, parts: PipelineParts) -> None:
+        self._parts = parts
+
+    async def run(self, account_id: int, trigger: Trigger) -> DecisionRecord:
+        """Run one cycle for one trader and return its recorded decision."""
+        cycle = _Cycle()
+        async with self._parts.sessions() as session:
+            account = await session.get(Account, account_id)
+            strategy = await session.get(AccountStrategy, account_id)
+            if account is None or account.deleted_at is not None:
+                raise ApiError(404, "ACCOUNT_NOT_FOUND", "Account not found")
+            if strategy is None:
+                cycle.error = "the trader has no strategy configured (PUT /strategy)"
+            else:
+                await self._decide(session, account, strategy, trigger, cycle)
+            record = self._record(account, trigger, cycle)
+            session.add(record)
+            await session.commit()
+        if self._parts.publish is not None:
+            try:
+                await self._parts.publish(record)
+            except Exception:  # the record is stored; a lost push must not fail the cycle
+                log.exception("could not publish a decision", extra={"account_id": account_id})
+        return record
+
+    async def run_cycle(self, account_id: int, trigger: Trigger) -> CycleOutcome:
+        """The runtime's view of ``run``: did the trader manage to decide?"""
+        record = await self.run(account_id, trigger)
+        return CycleOutcome(ok=record.status == "ok", error=record.error)
+
+    async def _decide(
+        self,
+        session: AsyncSession,
+        account: Account,
+        strategy: AccountStrategy,
+        trigger: Trigger,
+        cycle: _Cycle,
+    ) -> None:
+        try:
+            prepared = await self._parts.prepare_prompt(session, account, strategy, trigger)
+        except ApiError as exc:
+            cycle.error = f"could not prepare the prompt: {exc.message}"
+            return
+        cycle.rendered, cycle.prompt_id = prepared.text, prepared.prompt_id
+        try:
+            model = await self._parts.model_for(session, account)
+            cycle.model = model.model_name
+            answer = await model.complete(
+                LlmRequest(prompt=prepared.text, system=prepared.system, context=prepared.context)
+            )
+        except LlmError as exc:
+            cycle.error = f"model call failed: {exc.message}"
+            cycle.latency_ms = exc.latency_ms
+            return
+        cycle.raw_output, cycle.reasoning = answer.text, answer.reasoning
+        cycle.latency_ms, cycle.usage = answer.latency_ms, answer.usage.as_dict()
+        try:
+            cycle.decisions = parse_model_output(answer.text)
+        except DecisionParseError as exc:
+            cycle.error = f"unusable model answer: {exc}"
+            return
+        reasons = [d.reasoning for d in cycle.decisions if d.reasoning]
+        if reasons and not cycle.reasoning:
+            cycle.reasoning = "\n".join(reasons)
+        await self._execute_all(account, strategy, prepared, cycle)
+
+    async def _execute_all(
+        self, account: Account, strategy: AccountStrategy, prepared: PreparedPrompt, cycle: _Cycle
+    ) -> None:
+        exchange = self._parts.exchange
+        limits = _limits(account, strategy)
+        for index, decision in enumerate(cycle.decisions):
+            positions = {p.symbol: p for p in await exchange.positions(account_id=account.id)}
+            balance = await exchange.balance(account_id=account.id)
+            context = BookContext(
+                available_balance=balance.available,
+                open_position_symbols=tuple(positions),
+                prices=prepared.prices,
+            )
+            verdict = check(decision, limits, context)
+            outcome: dict[str, Any] = {
+                "index": index,
+                "operation": decision.operation,
+                "symbol": decision.symbol,
+                "approved": verdict.approved,
+                "reason": verdict.reason,
+                "order_ids": [],
+                "execution_status": None,
+            }
+            cycle.outcomes.append(outcome)
+            if not verdict.approved or decision.operation == "hold":
+                continue
+            symbol = decision.symbol or ""
+            intent = order_for(
+                decision,
+                verdict,
+                price=prepared.prices[symbol],
+                sz_decimals=prepared.size_decimals.get(symbol, 0),
+                positions=positions,
+                name=f"ai:{decision.operation}",
+            )
+            try:
+                report: ExecutionReport = await exchange.place(account_id=account.id, intent=intent)
+            except ApiError as exc:
+                outcome["execution_status"] = "rejected"
+                outcome["reject_code"] = exc.code
+                outcome["reason"] = exc.message
+                continue
+            outcome["order_ids"] = [report.order_id]
+            outcome["execution_status"] = report.execution_status
+            if report.reject_code:
+                outcome["reject_code"] = report.reject_code
+                outcome["reason"] = report.message or report.reject_code
+
+    @staticmethod
+    def _record(account: Account, trigger: Trigger, cycle: _Cycle) -> DecisionRecord:
+        return DecisionRecord(
+            account_id=account.id,
+            user_id=account.user_id,
+            status="failed" if cycle.error else "ok",
+            trigger=trigger.as_dict(),
+            strategy_type=account.account_type,
+            prompt_id=cycle.prompt_id,
+            model=cycle.model,
+            rendered_prompt=cycle.rendered,
+            raw_output=cycle.raw_output,
+            reasoning=cycle.reasoning,
+            decisions=[d.as_dict() for d in cycle.decisions],
+            outcomes=cycle.outcomes,
+            executed=any(
+                o.get("execution_status") in ("filled", "partially_filled", "open")
+                for o in cycle.outcomes
+            ),
+            error=cycle.error,
+            latency_ms=cycle.latency_ms,
+            prompt_tokens=cycle.usage.get("prompt_tokens"),
+            completion_tokens=cycle.usage.get("completion_tokens"),
+            created_at=utcnow(),
+        )

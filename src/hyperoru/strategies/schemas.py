@@ -1,0 +1,63 @@
+"""API shapes of the decision log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hyperoru.api_types import JsonDecimal, ResponseModel, UtcTime
+
+
+class DecisionOut(ResponseModel):
+    id: int
+    account_id: int
+    status: str
+    trigger: dict[str, Any]
+    trigger_type: str
+    strategy_type: str
+    prompt_id: int | None
+    model: str | None
+    rendered_prompt: str | None
+    raw_output: str | None
+    reasoning: str | None
+    decisions: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]]
+    # The first decision's operation and symbol, as the documented decision log shows them.
+    operation: str | None
+    symbol: str | None
+    executed: bool
+    order_ids: list[int]
+    error: str | None
+    latency_ms: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    realized_pnl: JsonDecimal | None
+    created_at: UtcTime
+
+    @classmethod
+    def of(cls, record: Any) -> DecisionOut:
+        first = record.decisions[0] if record.decisions else {}
+        return cls(
+            id=record.id,
+            account_id=record.account_id,
+            status=record.status,
+            trigger=record.trigger,
+            trigger_type=record.trigger.get("type", "scheduled"),
+            strategy_type=record.strategy_type,
+            prompt_id=record.prompt_id,
+            model=record.model,
+            rendered_prompt=record.rendered_prompt,
+            raw_output=record.raw_output,
+            reasoning=record.reasoning,
+            decisions=record.decisions,
+            outcomes=record.outcomes,
+            operation=first.get("operation"),
+            symbol=first.get("symbol"),
+            executed=record.executed,
+            order_ids=[oid for o in record.outcomes for oid in o.get("order_ids", [])],
+            error=record.error,
+            latency_ms=record.latency_ms,
+            prompt_tokens=record.prompt_tokens,
+            completion_tokens=record.completion_tokens,
+            realized_pnl=record.realized_pnl,
+            created_at=record.created_at,
+        )

@@ -1,0 +1,113 @@
+"""The pipeline's collaborators as this server provides them: prompts from the trader's
+template and the variable catalogue, models from the trader's LLM settings, execution
+through the paper exchange, and decisions pushed on ``model_chat``."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hyperoru.accounts import service as accounts_service
+from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.errors import ApiError
+from hyperoru.market.providers.base import ProviderError
+from hyperoru.prompts.service import template_for_trader
+from hyperoru.realtime.events import ModelChatEvent
+from hyperoru.runtime.trigger import Trigger
+from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmErrorKind
+from hyperoru.strategies.llm.factory import llm_client_for, uses_builtin_model
+from hyperoru.strategies.pipeline import (
+    ModelFactory,
+    PipelineParts,
+    PreparedPrompt,
+    PromptPreparer,
+    Publisher,
+)
+from hyperoru.strategies.records import DecisionRecord
+from hyperoru.strategies.schemas import DecisionOut
+from hyperoru.strategies.template import render
+from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
+
+
+def _inputs(
+    app: FastAPI, account: Account, strategy: AccountStrategy, trigger: Trigger
+) -> DecisionInputs:
+    return DecisionInputs(
+        account=account,
+        symbols=strategy.symbols,
+        market=app.state.market,
+        sessionmaker=app.state.sessionmaker,
+        exchange=app.state.trading.paper,
+        trigger=TriggerInfo(
+            kind=trigger.kind, signal_pool_id=trigger.pool_id, values=dict(trigger.values)
+        ),
+        now=trigger.at,
+    )
+
+
+def prompt_preparer(app: FastAPI) -> PromptPreparer:
+    async def prepare(
+        session: AsyncSession, account: Account, strategy: AccountStrategy, trigger: Trigger
+    ) -> PreparedPrompt:
+        if not strategy.symbols:
+            raise ApiError(422, "NO_SYMBOLS", "the trader's strategy lists no symbols")
+        template = await template_for_trader(session, account=account, prompt_id=strategy.prompt_id)
+        inputs = _inputs(app, account, strategy, trigger)
+        try:
+            rendered = await render(template.content, inputs.catalogue())
+            context = await inputs.model_context()
+            prices = {s: (await inputs.price(s)).ticker.mark for s in inputs.symbols}
+            assets = await app.state.market.cache.assets()
+        except ProviderError as exc:
+            raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
+        return PreparedPrompt(
+            text=rendered.rendered,
+            prompt_id=template.id,
+            context=context,
+            prices=prices,
+            size_decimals={s: assets[s].sz_decimals for s in inputs.symbols if s in assets},
+        )
+
+    return prepare
+
+
+def model_factory(app: FastAPI, http: httpx.AsyncClient) -> ModelFactory:
+    async def model_for(session: AsyncSession, account: Account) -> LlmClient:
+        api_key = None
+        if not uses_builtin_model(account):
+            try:
+                api_key = await accounts_service.read_llm_api_key(
+                    session, app.state.secret_box, account=account
+                )
+            except ApiError as exc:
+                raise LlmError(LlmErrorKind.MISCONFIGURED, exc.message) from exc
+        return llm_client_for(account, api_key=api_key, http=http, settings=app.state.settings)
+
+    return model_for
+
+
+def model_chat_publisher(app: FastAPI) -> Publisher:
+    async def publish(record: DecisionRecord) -> None:
+        bus = getattr(app.state, "bus", None)
+        if bus is None:
+            return
+        await bus.publish(
+            ModelChatEvent(
+                user_id=record.user_id,
+                account_id=record.account_id,
+                data=DecisionOut.of(record).model_dump(mode="json"),
+            )
+        )
+
+    return publish
+
+
+def pipeline_parts(app: FastAPI, http: httpx.AsyncClient) -> PipelineParts:
+    return PipelineParts(
+        sessions=app.state.sessionmaker,
+        exchange=app.state.trading.paper,
+        prepare_prompt=prompt_preparer(app),
+        model_for=model_factory(app, http),
+        publish=model_chat_publisher(app),
+    )

@@ -1,0 +1,26 @@
+"""Route dependencies of the trading domain: the paper client and the owned-order loader."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hyperoru.api_types import ResourceId
+from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.http.dependencies import DbSession
+from hyperoru.trading import service
+from hyperoru.trading.models import TradingOrder
+from hyperoru.trading.paper_client import PaperExchange
+
+
+async def get_paper(request: Request) -> PaperExchange:
+    return request.app.state.trading.paper
+
+
+async def owned_order(order_id: ResourceId, user: CurrentUser, db: DbSession) -> TradingOrder:
+    return await service.load_owned_order(db, user=user, order_id=order_id)
+
+
+Paper = Annotated[PaperExchange, Depends(get_paper)]
+OwnedOrder = Annotated[TradingOrder, Depends(owned_order)]

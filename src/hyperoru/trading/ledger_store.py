@@ -1,0 +1,298 @@
+"""Loading, locking and saving a trader's paper ledger row, and recording engine events.
+
+Helpers here only flush: the paper client's top-level calls own each transaction, so an
+execution with its fills, fees, cash and position changes commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hyperoru.accounts.models import Account
+from hyperoru.trading.codec import decode_state, encode_state
+from hyperoru.trading.engine import (
+    AccountState,
+    EngineConfig,
+    EngineResult,
+    Fill,
+    FundingPaid,
+    Liquidated,
+    OrderStatus,
+    OrderUpdated,
+    PositionChanged,
+    advance_status,
+    measure,
+)
+from hyperoru.trading.models import (
+    EquitySnapshot,
+    FundingPayment,
+    Liquidation,
+    PaperLedger,
+    TradingFill,
+    TradingOrder,
+)
+
+ZERO = Decimal(0)
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, model: type, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: another process may have written the same row."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
+    await session.execute(statement)
+
+
+def has_exposure(state: AccountState) -> bool:
+    return bool(state.positions or state.open_orders or state.triggers)
+
+
+async def lock_ledger(session: AsyncSession, account: Account) -> PaperLedger:
+    """The trader's ledger row, created on first use, locked for this transaction.
+
+    ``FOR UPDATE`` serialises writers on PostgreSQL across processes; SQLite ignores it and
+    relies on the client's per-account lock (one writer process on the embedded default).
+    """
+    query = select(PaperLedger).where(PaperLedger.account_id == account.id).with_for_update()
+    row = await session.scalar(query)
+    if row is not None:
+        return row
+    fresh = AccountState(cash=account.current_cash, max_leverage=account.max_leverage)
+    values = {
+        "account_id": account.id,
+        "state": encode_state(fresh),
+        "has_exposure": False,
+        "market_time": None,
+        "updated_at": account.updated_at,
+    }
+    await insert_ignoring_duplicates(session, PaperLedger, [values], ["account_id"])
+    row = await session.scalar(query.execution_options(populate_existing=True))
+    assert row is not None
+    return row
+
+
+def current_state(ledger: PaperLedger, account: Account) -> AccountState:
+    """The stored state, with the trader's settings as they are now.
+
+    Until the first fill the trader's cash column is the truth (its initial capital may
+    still be edited); afterwards the ledger is.
+    """
+    state = decode_state(ledger.state)
+    if state.last_fill_id == 0 and not has_exposure(state):
+        state = dataclasses.replace(state, cash=account.current_cash)
+    if state.max_leverage != account.max_leverage:
+        state = dataclasses.replace(state, max_leverage=account.max_leverage)
+    return state
+
+
+def parent_order_id(engine_order_id: str) -> int | None:
+    """Stored order ids are the engine's ids; triggers are ``<id>:tp``/``<id>:sl`` and
+    liquidations ``liquidation:<n>``."""
+    head = engine_order_id.split(":", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+@dataclass
+class Recorded:
+    """What a transaction wrote, for the response and for the events published after it."""
+
+    fills: list[TradingFill] = field(default_factory=list)
+    positions: list[PositionChanged] = field(default_factory=list)
+    funding: list[FundingPayment] = field(default_factory=list)
+    liquidated: bool = False
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    account: Account,
+    results: Iterable[EngineResult],
+    recorded: Recorded,
+) -> None:
+    """Write the events of ``results`` (in order) as rows, and advance order statuses."""
+    orders: dict[int, TradingOrder] = {}
+
+    async def order(order_id: int) -> TradingOrder | None:
+        if order_id not in orders:
+            found = await session.get(TradingOrder, order_id)
+            if found is None or found.account_id != account.id:
+                return None
+            orders[order_id] = found
+        return orders[order_id]
+
+    results = list(results)
+    seen_fills, seen_funding, seen_liquidations = await _already_recorded(
+        session, account.id, results
+    )
+    for result in results:
+        for event in result.events:
+            if isinstance(event, Fill):
+                if event.fill_id not in seen_fills:
+                    await _record_fill(session, account, event, recorded, order)
+            elif isinstance(event, OrderUpdated):
+                stored_id = parent_order_id(event.order_id)
+                if stored_id is not None and ":" not in event.order_id:
+                    stored = await order(stored_id)
+                    if stored is not None:
+                        _apply_status(stored, event)
+            elif isinstance(event, PositionChanged):
+                recorded.positions.append(event)
+            elif isinstance(event, FundingPaid):
+                if (event.symbol, event.time) in seen_funding:
+                    continue
+                payment = FundingPayment(
+                    account_id=account.id,
+                    symbol=event.symbol,
+                    time=event.time,
+                    position_size=event.position_size,
+                    mark_price=event.mark_price,
+                    rate=event.rate,
+                    payment=event.payment,
+                )
+                session.add(payment)
+                recorded.funding.append(payment)
+            elif isinstance(event, Liquidated):
+                if event.time in seen_liquidations:
+                    continue
+                session.add(
+                    Liquidation(
+                        account_id=account.id,
+                        time=event.time,
+                        equity=event.equity,
+                        maintenance_margin=event.maintenance_margin,
+                        symbols=list(event.symbols),
+                    )
+                )
+                recorded.liquidated = True
+    await session.flush()
+
+
+async def _already_recorded(
+    session: AsyncSession, account_id: int, results: Sequence[EngineResult]
+) -> tuple[set[int], set[tuple[str, datetime]], set[datetime]]:
+    """What of ``results`` is already stored, so that replaying an engine result is a
+    no-op instead of a second trade (the unique keys are the last line of defence)."""
+    events = [e for r in results for e in r.events]
+    fill_ids = [e.fill_id for e in events if isinstance(e, Fill)]
+    hours = [e.time for e in events if isinstance(e, FundingPaid)]
+    liquidations = [e.time for e in events if isinstance(e, Liquidated)]
+    seen_fills: set[int] = set()
+    seen_funding: set[tuple[str, datetime]] = set()
+    seen_liquidations: set[datetime] = set()
+    if fill_ids:
+        seen_fills = set(
+            await session.scalars(
+                select(TradingFill.fill_id).where(
+                    TradingFill.account_id == account_id, TradingFill.fill_id.in_(fill_ids)
+                )
+            )
+        )
+    if hours:
+        rows = await session.execute(
+            select(FundingPayment.symbol, FundingPayment.time).where(
+                FundingPayment.account_id == account_id, FundingPayment.time.in_(hours)
+            )
+        )
+        seen_funding = {(symbol, time) for symbol, time in rows}
+    if liquidations:
+        seen_liquidations = set(
+            await session.scalars(
+                select(Liquidation.time).where(
+                    Liquidation.account_id == account_id, Liquidation.time.in_(liquidations)
+                )
+            )
+        )
+    return seen_fills, seen_funding, seen_liquidations
+
+
+async def _record_fill(
+    session: AsyncSession, account: Account, fill: Fill, recorded: Recorded, order: Any
+) -> None:
+    stored_id = parent_order_id(fill.order_id)
+    row = TradingFill(
+        account_id=account.id,
+        fill_id=fill.fill_id,
+        order_id=stored_id,
+        engine_order_id=fill.order_id,
+        symbol=fill.symbol,
+        side=fill.side.value,
+        price=fill.price,
+        quantity=fill.quantity,
+        fee=fill.fee,
+        realized_pnl=fill.realized_pnl,
+        liquidity=fill.liquidity.value,
+        is_liquidation=fill.is_liquidation,
+        time=fill.time,
+    )
+    session.add(row)
+    recorded.fills.append(row)
+    if stored_id is not None and ":" not in fill.order_id:
+        stored = await order(stored_id)
+        if stored is not None:
+            # The running volume-weighted average of every fill of the order.
+            done = stored.filled_quantity
+            total = (stored.average_price or ZERO) * done + fill.price * fill.quantity
+            stored.average_price = total / (done + fill.quantity)
+            stored.filled_quantity = done + fill.quantity
+
+
+def _apply_status(stored: TradingOrder, event: OrderUpdated) -> None:
+    current = OrderStatus(stored.status)
+    if current is event.status and current is not OrderStatus.PARTIALLY_FILLED:
+        return
+    stored.status = advance_status(current, event.status).value
+    if event.status is OrderStatus.REJECTED and event.reason is not None:
+        stored.reject_code = str(event.reason)
+    elif isinstance(event.reason, str):
+        stored.status_reason = event.reason
+    stored.updated_at = event.time
+
+
+def save_state(
+    ledger: PaperLedger,
+    account: Account,
+    state: AccountState,
+    config: EngineConfig,
+    *,
+    market_time: datetime,
+) -> None:
+    """The new state on the ledger row, and the trader's cash columns kept in step:
+    ``current_cash`` is the realised balance, ``frozen_cash`` what resting orders reserve."""
+    ledger.state = encode_state(state)
+    ledger.has_exposure = has_exposure(state)
+    if ledger.market_time is None or market_time > ledger.market_time:
+        ledger.market_time = market_time
+    ledger.updated_at = market_time
+    account.current_cash = state.cash
+    account.frozen_cash = measure(state, config).order_margin
+
+
+def equity_row(
+    account_id: int, state: AccountState, config: EngineConfig, taken_at: datetime
+) -> dict[str, Any]:
+    metrics = measure(state, config)
+    return {
+        "account_id": account_id,
+        "taken_at": taken_at,
+        "equity": metrics.equity,
+        "cash": metrics.cash,
+        "positions_value": metrics.positions_value,
+    }
+
+
+async def save_equity(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await insert_ignoring_duplicates(session, EquitySnapshot, rows, ["account_id", "taken_at"])

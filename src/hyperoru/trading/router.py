@@ -1,0 +1,171 @@
+"""/api/orders, the trader's positions, trades and asset curve, and the Hyperliquid-shaped
+position and account-state views (contract §8)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from hyperoru.accounts import service as accounts
+from hyperoru.accounts.dependencies import OwnedAccount
+from hyperoru.api_types import ResourceId
+from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.errors import forbidden
+from hyperoru.exchanges.base import PositionReport
+from hyperoru.http.dependencies import DbSession
+from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.trading import service
+from hyperoru.trading.dependencies import OwnedOrder, Paper
+from hyperoru.trading.models import TradingOrder
+from hyperoru.trading.schemas import (
+    AccountStateOut,
+    CurvePoint,
+    ExecuteOut,
+    FillOut,
+    OrderCreate,
+    OrderOut,
+    PositionOut,
+    PositionsPage,
+    ProcessOut,
+    fill_out,
+)
+
+orders_router = APIRouter(prefix="/api/orders", tags=["orders"])
+account_router = APIRouter(prefix="/api/account", tags=["orders"])
+hyperliquid_router = APIRouter(prefix="/api/hyperliquid", tags=["orders"])
+
+
+def _position_out(position: PositionReport) -> PositionOut:
+    return PositionOut.model_validate(position)
+
+
+@orders_router.post(
+    "/create",
+    status_code=201,
+    response_model=OrderOut,
+    responses={200: {"description": "The order already created with this client_order_id"}},
+)
+async def create_order(
+    body: OrderCreate, user: CurrentUser, db: DbSession, paper: Paper, response: Response
+) -> OrderOut:
+    account = await accounts.load_owned_account(db, user=user, account_id=body.account_id)
+    order, created = await service.create_order(
+        db, feed=paper.feed, account=account, intent=body.intent(), now=paper.now()
+    )
+    if not created:
+        response.status_code = 200
+    return OrderOut.of(order)
+
+
+@orders_router.post("/execute/{order_id}", response_model=ExecuteOut)
+async def execute_order(order: OwnedOrder, paper: Paper, db: DbSession) -> ExecuteOut:
+    # Give the request's connection back before queueing on the trader's lock: waiters
+    # holding connections would starve the one that holds the lock.
+    await db.close()
+    report = await paper.execute(account_id=order.account_id, order_id=order.id)
+    return ExecuteOut.of(report)
+
+
+@orders_router.post("/cancel/{order_id}", response_model=OrderOut)
+async def cancel_order(order: OwnedOrder, paper: Paper, db: DbSession) -> OrderOut:
+    await db.close()
+    await paper.cancel(account_id=order.account_id, order_id=order.id)
+    cancelled = await db.get(TradingOrder, order.id)
+    assert cancelled is not None
+    return OrderOut.of(cancelled)
+
+
+@orders_router.post("/process-all", response_model=ProcessOut)
+async def process_all(user: CurrentUser, db: DbSession, paper: Paper) -> ProcessOut:
+    account_ids = await service.user_account_ids(db, user=user)
+    await db.close()  # executions use their own transactions
+    summary = await paper.process_pending(account_ids=account_ids)
+    return ProcessOut(
+        processed=summary.processed, succeeded=summary.succeeded, failed=summary.failed
+    )
+
+
+@orders_router.get("/pending", response_model=list[OrderOut])
+async def pending_orders(
+    user: CurrentUser, db: DbSession, window: ListWindowQuery
+) -> list[OrderOut]:
+    orders = await service.list_orders(db, user=user, window=window, pending_only=True)
+    return [OrderOut.of(o) for o in orders]
+
+
+@orders_router.get("/account/{account_id}", response_model=list[OrderOut])
+async def account_orders(
+    account: OwnedAccount, user: CurrentUser, db: DbSession, window: ListWindowQuery
+) -> list[OrderOut]:
+    orders = await service.list_orders(db, user=user, window=window, account_id=account.id)
+    return [OrderOut.of(o) for o in orders]
+
+
+@orders_router.get("/user/{user_id}", response_model=list[OrderOut])
+async def user_orders(
+    user_id: ResourceId, user: CurrentUser, db: DbSession, window: ListWindowQuery
+) -> list[OrderOut]:
+    if user_id != user.id:
+        raise forbidden("Only your own orders can be listed")
+    orders = await service.list_orders(db, user=user, window=window)
+    return [OrderOut.of(o) for o in orders]
+
+
+@account_router.get("/{account_id}/positions", response_model=list[PositionOut])
+async def positions(account: OwnedAccount, paper: Paper) -> list[PositionOut]:
+    return [_position_out(p) for p in await paper.positions(account_id=account.id)]
+
+
+@account_router.get("/{account_id}/trades", response_model=list[FillOut])
+async def trades(account: OwnedAccount, paper: Paper, window: ListWindowQuery) -> list[FillOut]:
+    fills = await paper.fills(account_id=account.id, limit=window.limit, offset=window.offset)
+    return [fill_out(f) for f in fills]
+
+
+@account_router.get("/{account_id}/asset-curve", response_model=list[CurvePoint])
+async def asset_curve(
+    account: OwnedAccount,
+    db: DbSession,
+    paper: Paper,
+    window: ListWindowQuery,
+    timeframe: Annotated[service.Timeframe, Query(description="Bucket size")] = "5m",
+) -> list[CurvePoint]:
+    rows = await service.asset_curve(
+        db, account=account, timeframe=timeframe, window=window, now=paper.now()
+    )
+    return [
+        CurvePoint(timestamp=start, equity=r.equity, cash=r.cash, positions_value=r.positions_value)
+        for start, r in rows
+    ]
+
+
+@hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
+async def hyperliquid_positions(account: OwnedAccount, paper: Paper) -> PositionsPage:
+    found = await paper.positions(account_id=account.id)
+    return PositionsPage(
+        positions=[_position_out(p) for p in found],
+        total_count=len(found),
+        total_unrealized_pnl=sum((p.unrealized_pnl for p in found), Decimal(0)),
+    )
+
+
+@hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
+async def hyperliquid_state(account: OwnedAccount, paper: Paper) -> AccountStateOut:
+    balance = await paper.balance(account_id=account.id)
+    environment = (
+        "paper" if account.execution_mode == "paper" else account.hyperliquid_environment or ""
+    )
+    return AccountStateOut(
+        id=account.id,
+        account_id=account.id,
+        environment=environment,
+        balance_total=balance.total,
+        balance_available=balance.available,
+        margin_used=balance.margin_used,
+        unrealized_pnl=balance.unrealized_pnl,
+        cash=balance.cash,
+        positions_value=balance.positions_value,
+        taken_at=balance.taken_at,
+    )

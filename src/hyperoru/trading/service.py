@@ -1,0 +1,236 @@
+"""Order records and the ledger's read side: creation with idempotent client ids, lists,
+ownership of orders, and the asset curve."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hyperoru.accounts.models import Account
+from hyperoru.auth.principal import Principal
+from hyperoru.errors import ApiError, forbidden, not_found
+from hyperoru.exchanges.base import OrderIntent
+from hyperoru.paging import ListWindow
+from hyperoru.trading.clock import floor_minute
+from hyperoru.trading.market_feed import MarketFeed
+from hyperoru.trading.models import EquitySnapshot, TradingOrder
+
+Timeframe = Literal["5m", "1h", "1d"]
+TIMEFRAMES: dict[str, timedelta] = {
+    "5m": timedelta(minutes=5),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
+
+
+def _signature(order: TradingOrder | OrderIntent, leverage: int) -> tuple[object, ...]:
+    """What makes two requests with one ``client_order_id`` "the same order"; the
+    ``name`` label is not part of it. Decimals compare by value (1.0 == 1)."""
+    price = order.price if order.order_type == "limit" else None
+    return (
+        order.symbol,
+        order.side,
+        order.order_type,
+        Decimal(order.quantity),
+        price,
+        leverage,
+        bool(order.reduce_only),
+        order.time_in_force,
+        order.take_profit_price,
+        order.stop_loss_price,
+    )
+
+
+def leverage_too_high(leverage: int, allowed: int) -> ApiError:
+    return ApiError(
+        422,
+        "LEVERAGE_TOO_HIGH",
+        f"Leverage {leverage} is above this trader's limit of {allowed}",
+        details={"leverage": leverage, "max_leverage": allowed},
+    )
+
+
+async def _by_client_id(
+    session: AsyncSession, account_id: int, client_order_id: str
+) -> TradingOrder | None:
+    return await session.scalar(
+        select(TradingOrder).where(
+            TradingOrder.account_id == account_id,
+            TradingOrder.client_order_id == client_order_id,
+        )
+    )
+
+
+def _same_or_conflict(existing: TradingOrder, intent: OrderIntent, leverage: int) -> TradingOrder:
+    if _signature(existing, existing.leverage) != _signature(intent, leverage):
+        raise ApiError(
+            409,
+            "IDEMPOTENCY_CONFLICT",
+            "client_order_id was already used for an order with other parameters",
+            details={"order_id": existing.id},
+        )
+    return existing
+
+
+async def create_order(
+    session: AsyncSession,
+    *,
+    feed: MarketFeed,
+    account: Account,
+    intent: OrderIntent,
+    now: datetime,
+) -> tuple[TradingOrder, bool]:
+    """Record a pending order; ``(order, created)``. Commits.
+
+    Checked now: the symbol is tradable (422 UNKNOWN_SYMBOL) and the leverage is within
+    min(trader max, asset max) (422 LEVERAGE_TOO_HIGH). Everything that depends on the
+    market (size, tick, notional, margin, liquidity) is checked when the order executes.
+    The same ``client_order_id`` again returns the first order, or 409 IDEMPOTENCY_CONFLICT
+    if the parameters differ.
+    """
+    leverage = intent.leverage or account.default_leverage
+    # Read now: a rollback below expires the row, and async sessions cannot lazy-load.
+    account_id = account.id
+    if intent.client_order_id is not None:
+        existing = await _by_client_id(session, account_id, intent.client_order_id)
+        if existing is not None:
+            return _same_or_conflict(existing, intent, leverage), False
+    asset = await feed.asset(intent.symbol)
+    allowed = min(account.max_leverage, asset.max_leverage)
+    if not intent.reduce_only and leverage > allowed:
+        raise leverage_too_high(leverage, allowed)
+    order = TradingOrder(
+        account_id=account.id,
+        user_id=account.user_id,
+        client_order_id=intent.client_order_id,
+        name=intent.name,
+        symbol=intent.symbol,
+        side=intent.side,
+        order_type=intent.order_type,
+        quantity=intent.quantity,
+        price=intent.price,
+        leverage=leverage,
+        reduce_only=intent.reduce_only,
+        time_in_force=intent.time_in_force,
+        take_profit_price=intent.take_profit_price,
+        stop_loss_price=intent.stop_loss_price,
+        status="pending",
+        filled_quantity=Decimal(0),
+        average_price=None,
+        reject_code=None,
+        status_reason=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    try:
+        await session.commit()
+    except IntegrityError:
+        # A parallel request with the same client_order_id won the insert.
+        await session.rollback()
+        assert intent.client_order_id is not None
+        existing = await _by_client_id(session, account_id, intent.client_order_id)
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, intent, leverage), False
+    return order, True
+
+
+async def load_owned_order(
+    session: AsyncSession, *, user: Principal, order_id: int
+) -> TradingOrder:
+    """404 ORDER_NOT_FOUND for a missing order (or one of a deleted trader), 403 FORBIDDEN
+    for another user's."""
+    row = (
+        await session.execute(
+            select(TradingOrder, Account.deleted_at)
+            .join(Account, Account.id == TradingOrder.account_id)
+            .where(TradingOrder.id == order_id)
+        )
+    ).first()
+    if row is None or row[1] is not None:
+        raise not_found("order")
+    order = row[0]
+    if order.user_id != user.id:
+        raise forbidden()
+    return order
+
+
+def _live_orders(user_id: int):  # type: ignore[no-untyped-def]
+    return (
+        select(TradingOrder)
+        .join(Account, Account.id == TradingOrder.account_id)
+        .where(TradingOrder.user_id == user_id, Account.deleted_at.is_(None))
+    )
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    user: Principal,
+    window: ListWindow,
+    account_id: int | None = None,
+    pending_only: bool = False,
+) -> list[TradingOrder]:
+    """The caller's orders, newest first."""
+    query = _live_orders(user.id)
+    if account_id is not None:
+        query = query.where(TradingOrder.account_id == account_id)
+    if pending_only:
+        query = query.where(TradingOrder.status == "pending")
+    query = query.order_by(TradingOrder.id.desc()).limit(window.limit).offset(window.offset)
+    return list((await session.scalars(query)).all())
+
+
+async def user_account_ids(session: AsyncSession, *, user: Principal) -> list[int]:
+    query = select(Account.id).where(Account.user_id == user.id, Account.deleted_at.is_(None))
+    return list((await session.scalars(query.order_by(Account.id))).all())
+
+
+def bucket_start(moment: datetime, step: timedelta) -> datetime:
+    if step >= timedelta(days=1):
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    seconds = int(step.total_seconds())
+    minute = floor_minute(moment)
+    into = (minute.hour * 3600 + minute.minute * 60) % seconds
+    return minute - timedelta(seconds=into)
+
+
+async def asset_curve(
+    session: AsyncSession,
+    *,
+    account: Account,
+    timeframe: Timeframe,
+    window: ListWindow,
+    now: datetime,
+) -> list[tuple[datetime, EquitySnapshot]]:
+    """One point per bucket, oldest first: the bucket's start and the last minute snapshot
+    taken in it.
+
+    The window counts buckets back from now (``offset`` 0 ends at the current bucket), so
+    the query only reads the snapshots the page can show.
+    """
+    step = TIMEFRAMES[timeframe]
+    try:
+        newest = bucket_start(now, step) - step * window.offset
+        oldest = newest - step * (window.limit - 1)
+    except OverflowError:
+        return []  # further back than any date: an empty page
+    rows = await session.scalars(
+        select(EquitySnapshot)
+        .where(
+            EquitySnapshot.account_id == account.id,
+            EquitySnapshot.taken_at >= oldest,
+            EquitySnapshot.taken_at < newest + step,
+        )
+        .order_by(EquitySnapshot.taken_at)
+    )
+    last_in_bucket: dict[datetime, EquitySnapshot] = {}
+    for row in rows:
+        last_in_bucket[bucket_start(row.taken_at, step)] = row
+    return sorted(last_in_bucket.items(), key=lambda item: item[0])

@@ -1,0 +1,138 @@
+"""A real HTTP server on 127.0.0.1 that plays an OpenAI-compatible chat-completions model.
+
+Tests queue replies (status, body, headers, a delay, a trickle); requests beyond the
+queue get a plain "hold" answer. Every request is recorded with its headers and body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def completion(
+    content: str | list[dict[str, Any]] | None,
+    *,
+    reasoning: str | None = None,
+    model: str = "fake-model-1",
+    usage: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": usage or {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+    }
+
+
+HOLD = completion('{"operation": "hold", "symbol": "BTC", "reasoning": "nothing to do"}')
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = field(default_factory=lambda: HOLD)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # before anything is sent
+    trickle: float = 0.0  # seconds between body bytes (headers go out at once)
+    chunked: bool = False  # no Content-Length: the client cannot know the size up front
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeLlm:
+    port: int = 0
+    replies: deque[Reply] = field(default_factory=deque)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    connections: int = 0
+    handlers: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def queue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line, *header_lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = request_line.split(" ", 2)
+                headers = {}
+                for line in header_lines:
+                    if ":" in line:
+                        name, value = line.split(":", 1)
+                        headers[name.strip().lower()] = value.strip()
+                raw = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.requests.append(
+                    RecordedRequest(method, path, headers, json.loads(raw) if raw else {})
+                )
+                await self._reply(writer, self.replies.popleft() if self.replies else Reply())
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _reply(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
+        await asyncio.sleep(reply.delay)
+        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        reason = {200: "OK", 302: "Found", 429: "Too Many Requests"}.get(reply.status, "Status")
+        lines = [f"HTTP/1.1 {reply.status} {reason}", "Content-Type: application/json"]
+        lines += [f"{name}: {value}" for name, value in reply.headers.items()]
+        if reply.chunked:
+            lines.append("Transfer-Encoding: chunked")
+        else:
+            lines.append(f"Content-Length: {len(body)}")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        if reply.chunked:
+            for start in range(0, len(body), 65536):
+                part = body[start : start + 65536]
+                writer.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                await writer.drain()
+            writer.write(b"0\r\n\r\n")
+        elif reply.trickle:
+            for byte in body:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(reply.trickle)
+        else:
+            writer.write(body)
+        await writer.drain()
+
+
+@asynccontextmanager
+async def fake_llm() -> AsyncIterator[FakeLlm]:
+    state = FakeLlm()
+    server = await asyncio.start_server(state._handle, "127.0.0.1", 0)
+    state.port = server.sockets[0].getsockname()[1]
+    try:
+        yield state
+    finally:
+        server.close()
+        # Slow replies may still be sleeping: they end with the test.
+        for task in state.handlers:
+            task.cancel()
+        await asyncio.gather(*state.handlers, return_exceptions=True)
+        await server.wait_closed()

@@ -14,6 +14,7 @@ ACCOUNT_FIELDS = {
     "status_reason", "auto_trading_enabled", "show_on_dashboard", "execution_mode",
     "exchange", "hyperliquid_enabled", "hyperliquid_environment", "default_leverage",
     "max_leverage", "max_position_notional", "max_open_positions", "avatar_preset_id",
+    "taker_fee_rate", "maker_fee_rate",
     "created_at", "updated_at",
 }  # fmt: skip
 
@@ -164,7 +165,6 @@ async def test_server_owned_fields_cannot_be_set(api: Api) -> None:
         "frozen_cash": 5,
         "equity": 1e9,
         "status": "error",
-        "is_active": False,
         "created_at": "2000-01-01T00:00:00Z",
         "id": 999,
         "has_api_key": True,
@@ -256,3 +256,15 @@ async def test_money_stays_exact(api: Api) -> None:
     trader = await create_trader(api, token, initial_capital=0.1, max_position_notional="0.3")
     assert trader["initial_capital"] == 0.1 and trader["max_position_notional"] == 0.3
     assert Decimal(str(trader["current_cash"])) == Decimal("0.1")
+
+
+async def test_is_active_pauses_and_resumes_the_trader(api: Api) -> None:
+    # Contract §10: a trader the runtime paused is resumed by updating is_active.
+    _, token = await api.user()
+    trader = await create_trader(api, token)
+    url = f"/api/account/{trader['id']}"
+    stopped = await api.client.put(url, json={"is_active": False}, headers=api.bearer(token))
+    assert stopped.json()["is_active"] is False and stopped.json()["status"] == "paused"
+    resumed = await api.client.put(url, json={"is_active": True}, headers=api.bearer(token))
+    assert resumed.json()["is_active"] is True and resumed.json()["status"] == "active"
+    assert resumed.json()["status_reason"] is None

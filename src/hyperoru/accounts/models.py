@@ -47,6 +47,9 @@ class Account(Base):
     default_leverage: Mapped[int] = mapped_column(Integer)
     max_leverage: Mapped[int] = mapped_column(Integer)
     max_position_notional: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # Fee rates as fractions of notional; None means the venue's base-tier rates.
+    taker_fee_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    maker_fee_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     max_open_positions: Mapped[int | None] = mapped_column(Integer)
     avatar_preset_id: Mapped[int | None] = mapped_column(Integer)
 

@@ -39,6 +39,8 @@ def account_out(view: AccountView) -> AccountOut:
         default_leverage=account.default_leverage,
         max_leverage=account.max_leverage,
         max_position_notional=account.max_position_notional,
+        taker_fee_rate=account.taker_fee_rate,
+        maker_fee_rate=account.maker_fee_rate,
         max_open_positions=account.max_open_positions,
         avatar_preset_id=account.avatar_preset_id,
         created_at=account.created_at,

@@ -53,6 +53,9 @@ Money = Annotated[Decimal, Field(gt=0, le=10**9, decimal_places=8)]
 SmallId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+FeeRate = Annotated[Decimal, Field(ge=Decimal("-0.001"), le=Decimal("0.01"), max_digits=12)]
+
+
 class AccountFields(RequestModel):
     """Fields shared by create and update; every one optional here."""
 
@@ -79,6 +82,9 @@ class AccountFields(RequestModel):
     default_leverage: Annotated[int, Field(ge=1)] | None = None
     max_leverage: Annotated[int, Field(ge=1)] | None = None
     max_position_notional: Money | None = None
+    # Per-trader fee override (fractions: 0.00045 is 0.045%); a maker rebate may be negative.
+    taker_fee_rate: FeeRate | None = None
+    maker_fee_rate: FeeRate | None = None
     max_open_positions: Annotated[int, Field(ge=1, le=1000)] | None = None
     avatar_preset_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
 
@@ -166,6 +172,8 @@ class AccountOut(ResponseModel):
     default_leverage: int
     max_leverage: int
     max_position_notional: JsonDecimal | None
+    taker_fee_rate: JsonDecimal | None
+    maker_fee_rate: JsonDecimal | None
     max_open_positions: int | None
     avatar_preset_id: int | None
     created_at: UtcTime

@@ -175,6 +175,8 @@ _NULLABLE_FIELDS = (
     "hyperliquid_environment",
     "max_position_notional",
     "max_open_positions",
+    "taker_fee_rate",
+    "maker_fee_rate",
     "avatar_preset_id",
 )
 _VALUED_FIELDS = (

@@ -42,7 +42,7 @@ def unknown_symbol(symbol: str) -> ApiError:
     return ApiError(422, "UNKNOWN_SYMBOL", f"{symbol} is not tradable", details={"symbol": symbol})
 
 
-def _venue(exchange: str) -> Venue:
+def venue_of(exchange: str) -> Venue:
     try:
         return Venue(exchange)
     except ValueError:
@@ -53,7 +53,9 @@ class MarketFeed:
     def __init__(self, market: Callable[[], MarketRuntime]) -> None:
         self._market = market
         # Engine configs are immutable; rebuilt only when the cache's asset table changes.
-        self._configs: dict[tuple[int, Venue], tuple[dict[str, AssetMeta], EngineConfig]] = {}
+        self._configs: dict[
+            tuple[int, Venue, FeeSchedule], tuple[dict[str, AssetMeta], EngineConfig]
+        ] = {}
 
     @property
     def runtime(self) -> MarketRuntime:
@@ -67,14 +69,15 @@ class MarketFeed:
         except ProviderError as exc:
             raise as_api_error(exc) from exc
 
-    async def config(self, exchange: str) -> EngineConfig:
-        """The trader's assets and its venue's fees (no per-trader override is stored yet)."""
+    async def config(self, exchange: str, fees: FeeSchedule | None = None) -> EngineConfig:
+        """The trader's assets and fees: ``fees`` (the trader's override) or its venue's."""
         try:
             assets = await self.runtime.cache.assets()
         except ProviderError as exc:
             raise as_api_error(exc) from exc
-        venue = _venue(exchange)
-        key = (id(assets), venue)
+        venue = venue_of(exchange)
+        fees = fees or FeeSchedule.for_venue(venue)
+        key = (id(assets), venue, fees)
         cached = self._configs.get(key)
         if cached is not None and cached[0] is assets:
             return cached[1]
@@ -83,7 +86,7 @@ class MarketFeed:
                 a.symbol: AssetSpec(a.symbol, a.sz_decimals, a.max_leverage, a.min_notional)
                 for a in assets.values()
             },
-            fees=FeeSchedule.for_venue(venue),
+            fees=fees,
         )
         self._configs = {key: (assets, config)}
         return config

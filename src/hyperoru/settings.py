@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # `hyperoru serve --demo`: a demo user with two builtin traders (hyperoru/demo.py).
     demo: bool = False
     runtime_tick_seconds: float = Field(default=1.0, ge=0.05, le=60)
+    # How long a worker's claim on a trader lasts without renewal (a dead worker's traders
+    # move to another worker after this).
+    runtime_lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)
     cycle_timeout_seconds: float = Field(default=120.0, ge=1, le=3600)
 
     @field_validator("secret_key")

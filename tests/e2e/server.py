@@ -71,3 +71,44 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class RunningWorker:
+    process: subprocess.Popen[bytes]
+    stderr_path: Path
+
+    def logs(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+
+@contextmanager
+def worker(data_dir: Path, extra_env: dict[str, str]) -> Iterator[RunningWorker]:
+    """`hyperoru worker` as a real process; returns once it says it has started."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
+    env.update({"HYPERORU_DATA_DIR": str(data_dir), **extra_env})
+    stderr_path = data_dir / "worker.stderr"
+    with open(stderr_path, "wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hyperoru", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    running = RunningWorker(process, stderr_path)
+    try:
+        deadline = time.monotonic() + 30
+        while "worker started" not in running.logs():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{running.logs()}")
+            time.sleep(0.1)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -29,6 +29,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.sessionmaker,
             pipeline.run_cycle,
             tick_seconds=settings.runtime_tick_seconds,
+            lease_seconds=settings.runtime_lease_seconds,
             cycle_timeout_seconds=settings.cycle_timeout_seconds,
         )
         app.state.scheduler = scheduler

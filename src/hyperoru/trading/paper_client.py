@@ -145,6 +145,18 @@ def fee_override(account: Account) -> FeeSchedule | None:
     )
 
 
+async def _locked_order(session: AsyncSession, *, account_id: int, order_id: int) -> TradingOrder:
+    """The trader's order, row-locked for the transaction (PostgreSQL); 404 if absent."""
+    order = await session.scalar(
+        select(TradingOrder)
+        .where(TradingOrder.id == order_id, TradingOrder.account_id == account_id)
+        .with_for_update()
+    )
+    if order is None:
+        raise not_found("order")
+    return order
+
+
 class PaperExchange:
     venue = "paper"
 
@@ -187,13 +199,7 @@ class PaperExchange:
         async with self._locks.hold(account_id), self._sessionmaker() as session:
             account = await self._account(session, account_id)
             ledger = await lock_ledger(session, account)
-            order = await session.scalar(
-                select(TradingOrder)
-                .where(TradingOrder.id == order_id, TradingOrder.account_id == account_id)
-                .with_for_update()
-            )
-            if order is None:
-                raise not_found("order")
+            order = await _locked_order(session, account_id=account_id, order_id=order_id)
             if order.status != "pending":
                 raise order_not_pending(order)
             now = self._clock()
@@ -224,13 +230,7 @@ class PaperExchange:
         async with self._locks.hold(account_id), self._sessionmaker() as session:
             account = await self._account(session, account_id)
             ledger = await lock_ledger(session, account)
-            order = await session.scalar(
-                select(TradingOrder)
-                .where(TradingOrder.id == order_id, TradingOrder.account_id == account_id)
-                .with_for_update()
-            )
-            if order is None:
-                raise not_found("order")
+            order = await _locked_order(session, account_id=account_id, order_id=order_id)
             now = self._clock()
             if order.status == "pending":
                 order.status, order.updated_at = "cancelled", now

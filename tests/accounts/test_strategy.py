@@ -25,14 +25,22 @@ async def test_defaults_then_partial_updates(api: Api) -> None:
         "updated_at": None,
     }
 
+    prompt = await api.client.post(
+        "/api/prompts/", json={"name": "mine", "content": "Trade {symbols}"}, headers=headers
+    )
+    prompt_id = prompt.json()["id"]
     saved = await api.client.put(
         url,
-        json={"prompt_id": 7, "symbols": ["btc", "ETH", "BTC"], "signal_pool_ids": [3, 3, 4]},
+        json={
+            "prompt_id": prompt_id,
+            "symbols": ["btc", "ETH", "BTC"],
+            "signal_pool_ids": [3, 3, 4],
+        },
         headers=headers,
     )
     assert saved.status_code == 200, saved.text
     body = saved.json()
-    assert body["prompt_id"] == 7 and body["program_id"] is None
+    assert body["prompt_id"] == prompt_id and body["program_id"] is None
     assert body["symbols"] == ["BTC", "ETH"] and body["signal_pool_ids"] == [3, 4]
     assert body["updated_at"].endswith("Z")
 
@@ -65,3 +73,23 @@ async def test_invalid_strategy_updates(api: Api) -> None:
         assert_error(response, 400, "VALIDATION_ERROR")
     missing_body = await api.client.put(url, headers=headers)
     assert_error(missing_body, 400, "VALIDATION_ERROR")
+
+
+async def test_a_strategy_can_only_use_readable_prompts(api: Api) -> None:
+    _, owner = await api.user()
+    _, other = await api.user()
+    trader = await create_trader(api, owner)
+    theirs = await api.client.post(
+        "/api/prompts/", json={"name": "theirs", "content": "x"}, headers=api.bearer(other)
+    )
+    url = f"/api/account/{trader['id']}/strategy"
+    forbidden = await api.client.put(
+        url, json={"prompt_id": theirs.json()["id"]}, headers=api.bearer(owner)
+    )
+    assert_error(forbidden, 403, "FORBIDDEN")
+    missing = await api.client.put(url, json={"prompt_id": 999_999}, headers=api.bearer(owner))
+    assert_error(missing, 404, "PROMPT_NOT_FOUND")
+    builtins = await api.client.get("/api/prompts/", headers=api.bearer(owner))
+    builtin_id = next(p["id"] for p in builtins.json() if p["is_system"])
+    ok = await api.client.put(url, json={"prompt_id": builtin_id}, headers=api.bearer(owner))
+    assert ok.status_code == 200 and ok.json()["prompt_id"] == builtin_id

@@ -22,6 +22,7 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.net.dependencies import Guard
+from hyperoru.prompts import service as prompts_service
 from hyperoru.vault.dependencies import Vault
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
@@ -113,6 +114,9 @@ async def get_strategy(account: OwnedAccount, db: DbSession) -> StrategyOut:
 
 @router.put("/{account_id}/strategy", response_model=StrategyOut)
 async def update_strategy(
-    body: StrategyUpdate, account: OwnedAccount, db: DbSession
+    body: StrategyUpdate, account: OwnedAccount, user: CurrentUser, db: DbSession
 ) -> StrategyOut:
+    if body.prompt_id is not None:
+        # Binding another user's template is refused here, not discovered at the next cycle.
+        await prompts_service.load_readable_prompt(db, user=user, prompt_id=body.prompt_id)
     return _strategy_out(await service.update_strategy(db, account=account, data=body))

@@ -14,6 +14,7 @@ from hyperoru import __version__
 from hyperoru.accounts.domain import DOMAIN as ACCOUNTS
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
+from hyperoru.auth.session_changes import SessionChanges
 from hyperoru.auth.token_cache import TokenCache
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
@@ -94,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.redis_url)
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
+    app.state.session_changes = SessionChanges(
+        app.state.token_cache, bus=lambda: getattr(app.state, "bus", None)
+    )
     app.state.health_probes = {}
 
     install_error_handlers(app)

@@ -15,10 +15,13 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.auth import service as auth_service
+from hyperoru.auth.session_changes import SessionChanges
+from hyperoru.auth.token_cache import TokenCache
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
 from hyperoru.errors import ApiError
 from hyperoru.logging_setup import configure_logging
+from hyperoru.realtime.bus import open_event_bus
 from hyperoru.settings import Settings
 from hyperoru.vault.cli import secrets_app
 
@@ -39,13 +42,19 @@ def _settings() -> Settings:
     return settings
 
 
-def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _with_session(
+    settings: Settings, work: Callable[[AsyncSession, SessionChanges], Awaitable[T]]
+) -> T:
+    """Run ``work`` in a session; session changes are announced to running servers over
+    the event bus when Redis is configured (otherwise they see them within their cache
+    TTL, HYPERORU_TOKEN_CACHE_SECONDS)."""
+
     async def run() -> T:
         engine = create_engine(settings)
         try:
             await upgrade_database(engine)
-            async with create_sessionmaker(engine)() as session:
-                return await work(session)
+            async with open_event_bus(settings) as bus, create_sessionmaker(engine)() as session:
+                return await work(session, SessionChanges(TokenCache(0), bus=lambda: bus))
         finally:
             await engine.dispose()
 
@@ -156,7 +165,7 @@ def users_create(
     settings = _settings()
     password = _read_password()
 
-    async def work(session: AsyncSession) -> int:
+    async def work(session: AsyncSession, _changes: SessionChanges) -> int:
         user = await auth_service.register_user(
             session, username=username, email=email, password=password, is_admin=admin
         )
@@ -174,11 +183,11 @@ def users_deactivate(username: Annotated[str, typer.Argument(help="Username or e
     """Deactivate a user: they cannot log in and their tokens stop working."""
     settings = _settings()
 
-    async def work(session: AsyncSession) -> bool:
+    async def work(session: AsyncSession, changes: SessionChanges) -> bool:
         user = await auth_service.find_user(session, username)
         if user is None:
             return False
-        await auth_service.deactivate_user(session, user=user)
+        await auth_service.deactivate_user(session, user=user, changes=changes)
         return True
 
     if not _with_session(settings, work):
@@ -196,13 +205,13 @@ def users_revoke_sessions(
         raise _fail("name one user, or pass --all")
     settings = _settings()
 
-    async def work(session: AsyncSession) -> int | None:
+    async def work(session: AsyncSession, changes: SessionChanges) -> int | None:
         if all_users:
-            return await auth_service.revoke_all_sessions(session, user_id=None)
+            return await auth_service.revoke_all_sessions(session, user_id=None, changes=changes)
         user = await auth_service.find_user(session, username or "")
         if user is None:
             return None
-        return await auth_service.revoke_all_sessions(session, user_id=user.id)
+        return await auth_service.revoke_all_sessions(session, user_id=user.id, changes=changes)
 
     count = _with_session(settings, work)
     if count is None:

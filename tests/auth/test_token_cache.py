@@ -80,3 +80,27 @@ async def test_revocation_elsewhere_applies_within_the_ttl(
         await asyncio.sleep(0.35)
         response = await client.get("/api/users/profile", headers=api.bearer(token))
         assert_error(response, 401, "INVALID_TOKEN")
+
+
+async def test_revocation_reaches_another_process_over_the_bus_at_once(
+    make_settings: Callable[..., Settings], redis_url: str
+) -> None:
+    # A long cache TTL: only the announcement can make the second process forget.
+    settings = make_settings(redis_url=redis_url, token_cache_seconds=60)
+    first, second = create_app(settings), create_app(settings)
+    async with (
+        LifespanManager(first),
+        LifespanManager(second),
+        asgi_client(first) as one,
+        asgi_client(second) as two,
+    ):
+        api = Api(one)
+        _, token = await api.user("announced")
+        assert (await two.get("/api/users/profile", headers=api.bearer(token))).status_code == 200
+        assert (await one.post("/api/users/logout", headers=api.bearer(token))).status_code == 204
+        for _ in range(50):  # the Redis round trip, not the 60 s TTL
+            response = await two.get("/api/users/profile", headers=api.bearer(token))
+            if response.status_code == 401:
+                break
+            await asyncio.sleep(0.05)
+        assert_error(response, 401, "INVALID_TOKEN")

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 
 from hyperoru.auth import service
 from hyperoru.auth.principal import Principal, SessionInfo
+from hyperoru.auth.session_changes import SessionChanges
 from hyperoru.auth.throttle import LoginThrottle
-from hyperoru.auth.token_cache import TokenCache
 from hyperoru.errors import forbidden, unauthorized
 from hyperoru.http.dependencies import client_ip
 from hyperoru.ratelimit.dependencies import MINUTE, spend
@@ -84,8 +84,8 @@ async def get_login_throttle(request: Request) -> LoginThrottle:
 Throttle = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
-async def get_token_cache(request: Request) -> TokenCache:
-    return request.app.state.token_cache
+async def get_session_changes(request: Request) -> SessionChanges:
+    return request.app.state.session_changes
 
 
-Tokens = Annotated[TokenCache, Depends(get_token_cache)]
+Changes = Annotated[SessionChanges, Depends(get_session_changes)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth import service
-from hyperoru.auth.dependencies import AdminUser, CurrentAuth, CurrentUser, Throttle, Tokens
+from hyperoru.auth.dependencies import AdminUser, Changes, CurrentAuth, CurrentUser, Throttle
 from hyperoru.auth.schemas import (
     ExchangeConfigRequest,
     ExchangeConfigResponse,
@@ -59,7 +59,7 @@ async def login(
     db: DbSession,
     settings: AppSettings,
     throttle: Throttle,
-    tokens: Tokens,
+    changes: Changes,
     ip: ClientIp,
 ) -> LoginResponse:
     if not (body.email or body.username or body.login):
@@ -83,7 +83,7 @@ async def login(
         user=user,
         client_name=body.client_name,
         client=service.ClientInfo(ip=ip, user_agent=request.headers.get("user-agent")),
-        cache=tokens,
+        changes=changes,
     )
     return LoginResponse(
         user=UserOut.model_validate(user),
@@ -93,14 +93,16 @@ async def login(
 
 
 @router.post("/logout", status_code=204, response_class=Response)
-async def logout(auth: CurrentAuth, db: DbSession, tokens: Tokens) -> Response:
-    await service.revoke_session(db, user_id=auth.user.id, session_id=auth.session.id, cache=tokens)
+async def logout(auth: CurrentAuth, db: DbSession, changes: Changes) -> Response:
+    await service.revoke_session(
+        db, user_id=auth.user.id, session_id=auth.session.id, changes=changes
+    )
     return Response(status_code=204)
 
 
 @router.post("/logout-all", status_code=204, response_class=Response)
-async def logout_all(auth: CurrentAuth, db: DbSession, tokens: Tokens) -> Response:
-    await service.revoke_all_sessions(db, user_id=auth.user.id, cache=tokens)
+async def logout_all(auth: CurrentAuth, db: DbSession, changes: Changes) -> Response:
+    await service.revoke_all_sessions(db, user_id=auth.user.id, changes=changes)
     return Response(status_code=204)
 
 
@@ -126,9 +128,9 @@ async def sessions(auth: CurrentAuth, db: DbSession) -> list[SessionOut]:
 
 @router.delete("/sessions/{session_id}", status_code=204, response_class=Response)
 async def revoke_session(
-    session_id: ResourceId, user: CurrentUser, db: DbSession, tokens: Tokens
+    session_id: ResourceId, user: CurrentUser, db: DbSession, changes: Changes
 ) -> Response:
-    await service.revoke_session(db, user_id=user.id, session_id=session_id, cache=tokens)
+    await service.revoke_session(db, user_id=user.id, session_id=session_id, changes=changes)
     return Response(status_code=204)
 
 
@@ -138,12 +140,12 @@ async def change_password(
     auth: CurrentAuth,
     db: DbSession,
     throttle: Throttle,
-    tokens: Tokens,
+    changes: Changes,
 ) -> Response:
     await service.change_password(
         db,
         throttle,
-        cache=tokens,
+        changes=changes,
         user_id=auth.user.id,
         current_session_id=auth.session.id,
         current_password=body.current_password,
@@ -159,10 +161,10 @@ async def profile(user: CurrentUser) -> UserOut:
 
 @router.put("/profile", response_model=UserOut)
 async def update_profile(
-    body: ProfileUpdateRequest, user: CurrentUser, db: DbSession, tokens: Tokens
+    body: ProfileUpdateRequest, user: CurrentUser, db: DbSession, changes: Changes
 ) -> UserOut:
     updated = await service.update_profile(
-        db, user_id=user.id, username=body.username, email=body.email, cache=tokens
+        db, user_id=user.id, username=body.username, email=body.email, changes=changes
     )
     return UserOut.model_validate(updated)
 
@@ -179,7 +181,9 @@ async def get_exchange_config(user: CurrentUser) -> ExchangeConfigResponse:
 
 @router.post("/exchange-config", response_model=ExchangeConfigResponse)
 async def set_exchange_config(
-    body: ExchangeConfigRequest, user: CurrentUser, db: DbSession, tokens: Tokens
+    body: ExchangeConfigRequest, user: CurrentUser, db: DbSession, changes: Changes
 ) -> ExchangeConfigResponse:
-    await service.set_exchange(db, user_id=user.id, exchange=body.selected_exchange, cache=tokens)
+    await service.set_exchange(
+        db, user_id=user.id, exchange=body.selected_exchange, changes=changes
+    )
     return ExchangeConfigResponse(selected_exchange=body.selected_exchange)

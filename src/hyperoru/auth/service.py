@@ -15,6 +15,7 @@ from hyperoru.auth import passwords
 from hyperoru.auth.identity import email_key, normalize_email, normalize_username, username_key
 from hyperoru.auth.models import User, UserSession
 from hyperoru.auth.principal import Principal, SessionInfo
+from hyperoru.auth.session_changes import SessionChanges
 from hyperoru.auth.throttle import LoginThrottle
 from hyperoru.auth.token_cache import TokenCache
 from hyperoru.auth.tokens import looks_like_token, new_token, token_digest
@@ -186,7 +187,7 @@ async def issue_session(
     user: User,
     client_name: str | None,
     client: ClientInfo,
-    cache: TokenCache | None = None,
+    changes: SessionChanges | None = None,
 ) -> IssuedSession:
     """Mint a token for ``user``; past the per-user cap the least recently used is revoked."""
     now = utcnow()
@@ -202,10 +203,9 @@ async def issue_session(
         )
     ).all()
     overflow = len(active) - settings.max_sessions_per_user + 1
-    for stale in active[: max(0, overflow)]:
+    evicted = active[: max(0, overflow)]
+    for stale in evicted:
         stale.revoked_at = now
-        if cache is not None:
-            cache.forget_session(stale.id)
     token = new_token()
     record = UserSession(
         user_id=user.id,
@@ -219,6 +219,8 @@ async def issue_session(
     )
     session.add(record)
     await session.commit()
+    if evicted and changes is not None:
+        await changes.sessions_revoked(user_id=user.id, session_ids=[s.id for s in evicted])
     log.info("login", extra={"event": "login_succeeded", "user_id": user.id})
     return IssuedSession(token=token, session=record)
 
@@ -277,7 +279,7 @@ async def resolve_token(
 
 
 async def revoke_session(
-    session: AsyncSession, *, user_id: int, session_id: int, cache: TokenCache | None = None
+    session: AsyncSession, *, user_id: int, session_id: int, changes: SessionChanges | None = None
 ) -> None:
     """Revoke one of the user's own sessions; anyone else's id is 404."""
     record = await session.scalar(
@@ -291,8 +293,8 @@ async def revoke_session(
         raise not_found("session")
     record.revoked_at = utcnow()
     await session.commit()
-    if cache is not None:
-        cache.forget_session(session_id)
+    if changes is not None:
+        await changes.sessions_revoked(user_id=user_id, session_ids=[session_id])
     log.info("session revoked", extra={"event": "session_revoked", "user_id": user_id})
 
 
@@ -301,7 +303,7 @@ async def revoke_all_sessions(
     *,
     user_id: int | None,
     except_session_id: int | None = None,
-    cache: TokenCache | None = None,
+    changes: SessionChanges | None = None,
 ) -> int:
     """Revoke every live session of one user (or of everyone when ``user_id`` is None)."""
     query = update(UserSession).where(UserSession.revoked_at.is_(None))
@@ -311,8 +313,8 @@ async def revoke_all_sessions(
         query = query.where(UserSession.id != except_session_id)
     result = await session.execute(query.values(revoked_at=utcnow()))
     await session.commit()
-    if cache is not None:
-        cache.forget_user(user_id)
+    if changes is not None:
+        await changes.user_revoked(user_id=user_id)
     return result.rowcount or 0
 
 
@@ -338,7 +340,7 @@ async def change_password(
     current_session_id: int,
     current_password: str,
     new_password: str,
-    cache: TokenCache | None = None,
+    changes: SessionChanges | None = None,
 ) -> None:
     """Replace the password and revoke every other session.
 
@@ -358,18 +360,21 @@ async def change_password(
         raise _weak(problem)
     user.password_hash = passwords.hash_password(new_password)
     user.updated_at = utcnow()
-    await session.execute(
-        update(UserSession)
-        .where(
-            UserSession.user_id == user.id,
-            UserSession.id != current_session_id,
-            UserSession.revoked_at.is_(None),
+    others = (
+        await session.scalars(
+            update(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.id != current_session_id,
+                UserSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+            .returning(UserSession.id)
         )
-        .values(revoked_at=utcnow())
-    )
+    ).all()
     await session.commit()
-    if cache is not None:
-        cache.forget_user(user.id)
+    if changes is not None:
+        await changes.sessions_revoked(user_id=user.id, session_ids=list(others))
     await throttle.reset(key)
     log.info("password changed", extra={"event": "password_changed", "user_id": user.id})
 
@@ -380,7 +385,7 @@ async def update_profile(
     user_id: int,
     username: str | None,
     email: str | None,
-    cache: TokenCache | None = None,
+    changes: SessionChanges | None = None,
 ) -> User:
     """Change the username and/or email; 409 when taken by someone else."""
     user = await _user_by_id(session, user_id)
@@ -400,20 +405,20 @@ async def update_profile(
         user.email_key = email_key(mail)
     user.updated_at = utcnow()
     await _commit_unique(session)
-    if cache is not None:
-        cache.forget_user(user.id)
+    if changes is not None:
+        await changes.user_changed(user_id=user.id)
     return user
 
 
 async def set_exchange(
-    session: AsyncSession, *, user_id: int, exchange: str, cache: TokenCache | None = None
+    session: AsyncSession, *, user_id: int, exchange: str, changes: SessionChanges | None = None
 ) -> User:
     user = await _user_by_id(session, user_id)
     user.selected_exchange = exchange
     user.updated_at = utcnow()
     await session.commit()
-    if cache is not None:
-        cache.forget_user(user.id)
+    if changes is not None:
+        await changes.user_changed(user_id=user.id)
     return user
 
 
@@ -431,7 +436,7 @@ async def find_user(session: AsyncSession, name_or_email: str) -> User | None:
 
 
 async def deactivate_user(
-    session: AsyncSession, *, user: User, cache: TokenCache | None = None
+    session: AsyncSession, *, user: User, changes: SessionChanges | None = None
 ) -> None:
     user.is_active = False
     user.updated_at = utcnow()
@@ -441,5 +446,5 @@ async def deactivate_user(
         .values(revoked_at=utcnow())
     )
     await session.commit()
-    if cache is not None:
-        cache.forget_user(user.id)
+    if changes is not None:
+        await changes.user_revoked(user_id=user.id)

@@ -19,12 +19,18 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hyperoru.realtime.events import PriceEvent, TraderEvent, decode_event, encode_event
+from hyperoru.realtime.events import (
+    AuthChangedEvent,
+    PriceEvent,
+    TraderEvent,
+    decode_event,
+    encode_event,
+)
 from hyperoru.settings import Settings
 
 log = logging.getLogger("hyperoru.realtime.bus")
 
-AnyEvent = TraderEvent | PriceEvent
+AnyEvent = TraderEvent | PriceEvent | AuthChangedEvent
 EventHandler = Callable[[AnyEvent], None]
 Unsubscribe = Callable[[], None]
 

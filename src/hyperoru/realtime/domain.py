@@ -12,8 +12,10 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
+from hyperoru.auth.session_changes import apply_announcement
 from hyperoru.domain import Domain
 from hyperoru.realtime.bus import open_event_bus
+from hyperoru.realtime.events import AuthChangedEvent
 from hyperoru.realtime.handlers import HandlerRegistry
 from hyperoru.realtime.hub import Hub
 from hyperoru.realtime.limits import CLOSE_GOING_AWAY, WsLimits
@@ -37,6 +39,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.ws_hub = hub
         state.ws_handlers = registry
         unsubscribe = bus.subscribe(hub.route)
+
+        def on_auth_change(event: object) -> None:
+            if isinstance(event, AuthChangedEvent):
+                apply_announcement(state.token_cache, event)
+                if event.revoked:
+                    hub.close_sessions(user_id=event.user_id, session_ids=event.session_ids)
+
+        unsubscribe_auth = bus.subscribe(on_auth_change)
         tasks = [
             asyncio.create_task(
                 watch_sessions(
@@ -54,6 +64,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             for connection in hub.connections():
                 connection.close(CLOSE_GOING_AWAY, "server shutting down")
             unsubscribe()
+            unsubscribe_auth()
             for task in tasks:
                 task.cancel()
             for task in tasks:

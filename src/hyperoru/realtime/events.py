@@ -55,8 +55,18 @@ class PriceEvent(_Event):
     data: dict[str, JsonValue]
 
 
+class AuthChangedEvent(_Event):
+    """Sessions ended or a user changed: every process forgets its cached tokens for them
+    and, when ``revoked``, closes the affected sockets. Never pushed to clients."""
+
+    type: Literal["auth_changed"] = "auth_changed"
+    user_id: int | None  # None: every user
+    session_ids: list[int] | None = None  # None: all of the user's sessions
+    revoked: bool = True
+
+
 TraderEvent = TradeEvent | PositionEvent | ModelChatEvent | AssetCurveEvent
-Event = Annotated[TraderEvent | PriceEvent, Field(discriminator="type")]
+Event = Annotated[TraderEvent | PriceEvent | AuthChangedEvent, Field(discriminator="type")]
 
 CHANNEL_OF: dict[str, Channel] = {
     "trade": "trades",
@@ -69,10 +79,10 @@ CHANNEL_OF: dict[str, Channel] = {
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-def encode_event(event: TraderEvent | PriceEvent) -> str:
+def encode_event(event: TraderEvent | PriceEvent | AuthChangedEvent) -> str:
     return event.model_dump_json()
 
 
-def decode_event(raw: str | bytes) -> TraderEvent | PriceEvent:
+def decode_event(raw: str | bytes) -> TraderEvent | PriceEvent | AuthChangedEvent:
     """Parse a wire message; raises ``pydantic.ValidationError`` on anything malformed."""
     return _EVENT_ADAPTER.validate_json(raw)

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from hyperoru.realtime.bus import AnyEvent
 from hyperoru.realtime.connection import Connection
-from hyperoru.realtime.events import CHANNEL_OF, PriceEvent
+from hyperoru.realtime.events import CHANNEL_OF, AuthChangedEvent, PriceEvent
+from hyperoru.realtime.limits import CLOSE_UNAUTHENTICATED
 from hyperoru.realtime.protocol import push
 
 log = logging.getLogger("hyperoru.realtime.hub")
@@ -48,8 +49,17 @@ class Hub:
         self._latest_price[event.symbol] = event.observed_at
         return True
 
+    def close_sessions(self, *, user_id: int | None, session_ids: list[int] | None) -> None:
+        """Close the sockets of ended sessions (all of a user's, or everyone's)."""
+        sockets = self.connections() if user_id is None else list(self._by_user.get(user_id, ()))
+        for connection in sockets:
+            if session_ids is None or connection.identity.session_id in session_ids:
+                connection.close(CLOSE_UNAUTHENTICATED, "session revoked")
+
     def route(self, event: AnyEvent) -> None:
-        """The bus subscriber."""
+        """The bus subscriber for pushes (session changes have their own subscriber)."""
+        if isinstance(event, AuthChangedEvent):
+            return
         channel = CHANNEL_OF[event.type]
         if isinstance(event, PriceEvent):
             if not self._is_newest(event):

@@ -85,7 +85,12 @@ async def test_a_thirty_second_model_does_not_delay_another_trader(
     )
     fast = await _scheduled(api, token, name="fast", llm_provider="builtin")
     await _every_second(app)
-    await asyncio.sleep(4.5)
+    # Three 1-second cycles of the fast trader happen long before the slow model answers
+    # (30 s); the deadline only guards against a hung test on a loaded machine.
+    for _ in range(200):
+        if len(await _decisions(api, token, fast["id"])) >= 3:
+            break
+        await asyncio.sleep(0.1)
     assert len(await _decisions(api, token, fast["id"])) >= 3
     assert await _decisions(api, token, slow["id"]) == []  # still waiting for its model
     assert len(llm.requests) == 1  # one cycle at a time per trader
@@ -107,7 +112,7 @@ async def test_three_failed_cycles_pause_the_trader_with_a_reason(
         llm_api_key="sk-confused-key-0000",
     )
     await _every_second(app)
-    for _ in range(80):
+    for _ in range(300):  # a deadline of 30 s, generous for a loaded machine
         state = (
             await api.client.get(f"/api/account/{trader['id']}", headers=api.bearer(token))
         ).json()

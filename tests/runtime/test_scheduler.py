@@ -67,7 +67,7 @@ async def test_a_slow_trader_never_delays_another(app: FastAPI, api: Api) -> Non
         tick_seconds=0.1,
         cycle_timeout_seconds=60,
     )
-    await _run_for(scheduler, 3.5)
+    await _run_for(scheduler, 5.0)
     assert calls[slow_id] == 1  # still stuck in its first cycle
     assert calls[fast_id] >= 3  # kept its 1-second schedule meanwhile
 
@@ -84,7 +84,7 @@ async def test_timeouts_count_as_failures_and_three_pause_the_trader(
     scheduler = TraderScheduler(
         app.state.sessionmaker, hanging, tick_seconds=0.05, cycle_timeout_seconds=0.2
     )
-    await _run_for(scheduler, 4.5)
+    await _run_for(scheduler, 6.0)
     async with app.state.sessionmaker() as session:
         account = await session.get(Account, trader_id)
         runtime = await session.get(TraderRuntime, trader_id)

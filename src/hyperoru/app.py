@@ -25,10 +25,12 @@ from hyperoru.health.domain import DOMAIN as HEALTH
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.market.domain import DOMAIN as MARKET
+from hyperoru.programs.domain import DOMAIN as PROGRAMS
 from hyperoru.prompts.domain import DOMAIN as PROMPTS
 from hyperoru.ratelimit.limiter import RateLimiter
 from hyperoru.realtime.domain import DOMAIN as REALTIME
 from hyperoru.settings import Settings
+from hyperoru.signals.domain import DOMAIN as SIGNALS
 from hyperoru.strategies.domain import DOMAIN as STRATEGIES
 from hyperoru.trading.domain import DOMAIN as TRADING
 
@@ -44,6 +46,8 @@ DOMAINS: tuple[Domain, ...] = (
     TRADING,
     PROMPTS,
     STRATEGIES,
+    PROGRAMS,
+    SIGNALS,
     DEMO,
 )
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from hyperoru.domain import Domain
 from hyperoru.runtime.scheduler import TraderScheduler
+from hyperoru.signals.domain import signal_runtime_for
 from hyperoru.strategies.llm.factory import llm_http_client
 from hyperoru.strategies.pipeline import DecisionPipeline
 from hyperoru.strategies.router import router
@@ -23,7 +24,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     http = llm_http_client(app.state.outbound_guard, settings)
     pipeline = DecisionPipeline(pipeline_parts(app, http))
     app.state.pipeline = pipeline
-    runner: asyncio.Task[None] | None = None
+    runners: list[asyncio.Task[None]] = []
     if settings.runtime == "embedded":
         scheduler = TraderScheduler(
             app.state.sessionmaker,
@@ -33,11 +34,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             cycle_timeout_seconds=settings.cycle_timeout_seconds,
         )
         app.state.scheduler = scheduler
-        runner = asyncio.create_task(scheduler.run(), name="trader-runtime")
+        runners.append(asyncio.create_task(scheduler.run(), name="trader-runtime"))
+        # Signal pools start cycles through the same pipeline, in their own task.
+        app.state.signal_runtime = signal_runtime_for(app)
+        runners.append(asyncio.create_task(app.state.signal_runtime.run(), name="signals"))
     try:
         yield
     finally:
-        if runner is not None:
+        for runner in runners:
             runner.cancel()
             with suppress(asyncio.CancelledError):
                 await runner

@@ -1,4 +1,4 @@
-"""The one decision pipeline, for LLM and (later) program traders alike:
+"""The one decision pipeline, for LLM and program traders alike:
 
 trigger → prepare the prompt → ask the model → parse strictly → check every decision
 against the trader's limits → execute through the trader's ExchangeClient → record it

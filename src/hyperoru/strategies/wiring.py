@@ -1,8 +1,14 @@
 """The pipeline's collaborators as this server provides them: prompts from the trader's
 template and the variable catalogue, models from the trader's LLM settings, execution
-through the paper exchange, and decisions pushed on ``model_chat``."""
+through the paper exchange, and decisions pushed on ``model_chat``.
+
+Program traders (``account_type == "program"``) take the same path: their "prompt" is the
+plain-data payload of ``programs.program_inputs`` and their "model" runs the program in
+the sandbox (``programs.program_model``)."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 from fastapi import FastAPI
@@ -12,6 +18,9 @@ from hyperoru.accounts import service as accounts_service
 from hyperoru.accounts.models import Account, AccountStrategy
 from hyperoru.errors import ApiError
 from hyperoru.market.providers.base import ProviderError
+from hyperoru.programs import service as programs_service
+from hyperoru.programs.program_inputs import program_payload
+from hyperoru.programs.program_model import ProgramModel
 from hyperoru.prompts.service import template_for_trader
 from hyperoru.realtime.events import ModelChatEvent
 from hyperoru.runtime.trigger import Trigger
@@ -52,8 +61,10 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
     ) -> PreparedPrompt:
         if not strategy.symbols:
             raise ApiError(422, "NO_SYMBOLS", "the trader's strategy lists no symbols")
-        template = await template_for_trader(session, account=account, prompt_id=strategy.prompt_id)
         inputs = _inputs(app, account, strategy, trigger)
+        if is_program_trader(account):
+            return await _program_input(app, inputs)
+        template = await template_for_trader(session, account=account, prompt_id=strategy.prompt_id)
         try:
             rendered = await render(template.content, inputs.catalogue())
             context = await inputs.model_context()
@@ -72,8 +83,34 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
     return prepare
 
 
+def is_program_trader(account: Account) -> bool:
+    return account.account_type == "program"
+
+
+async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt:
+    try:
+        payload = await program_payload(inputs)
+        context = await inputs.model_context()
+        assets = await app.state.market.cache.assets()
+    except ProviderError as exc:
+        raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
+    return PreparedPrompt(
+        text=json.dumps(payload),
+        prompt_id=None,
+        context=context,
+        prices={s: (await inputs.price(s)).ticker.mark for s in inputs.symbols},
+        size_decimals={s: assets[s].sz_decimals for s in inputs.symbols if s in assets},
+    )
+
+
 def model_factory(app: FastAPI, http: httpx.AsyncClient) -> ModelFactory:
     async def model_for(session: AsyncSession, account: Account) -> LlmClient:
+        if is_program_trader(account):
+            try:
+                program = await programs_service.program_for_trader(session, account=account)
+            except ApiError as exc:
+                raise LlmError(LlmErrorKind.MISCONFIGURED, exc.message) from exc
+            return ProgramModel(app.state.program_sandbox, program)
         api_key = None
         if not uses_builtin_model(account):
             try:

@@ -1,0 +1,48 @@
+"""A program trader's "model": the pipeline asks it like an LLM, and it answers with the
+program's decision as JSON, so parsing, risk rules, execution and recording stay the one
+path of ``strategies.pipeline``. The prompt it receives is the plain-data payload
+(``program_inputs``) that the program's ``data`` object is built from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hyperoru.programs.models import Program
+from hyperoru.programs.sandbox.launcher import Sandbox
+from hyperoru.strategies.llm.base import LlmError, LlmErrorKind, LlmRequest, LlmResponse, TokenUsage
+
+
+class ProgramModel:
+    def __init__(self, sandbox: Sandbox, program: Program) -> None:
+        self._sandbox = sandbox
+        self._code = program.code
+        self._params: dict[str, Any] = dict(program.params or {})
+        self._name = f"program:{program.id}:{program.name}"
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    async def complete(self, request: LlmRequest) -> LlmResponse:
+        outcome = await self._sandbox.run(
+            self._code, data=json.loads(request.prompt), params=self._params
+        )
+        if outcome.status != "ok":
+            kind = (
+                LlmErrorKind.TIMEOUT if outcome.status == "timeout" else LlmErrorKind.BAD_RESPONSE
+            )
+            raise LlmError(
+                kind,
+                f"program {outcome.status}: {outcome.error}",
+                latency_ms=outcome.execution_time_ms,
+            )
+        decisions = outcome.result if isinstance(outcome.result, list) else [outcome.result]
+        # The pipeline parses "decisions"; the program's log lines ride along in the
+        # recorded raw output.
+        return LlmResponse(
+            text=json.dumps({"decisions": decisions, "logs": outcome.logs}),
+            model=self._name,
+            usage=TokenUsage(),
+            latency_ms=outcome.execution_time_ms,
+        )

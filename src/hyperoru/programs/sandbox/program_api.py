@@ -1,0 +1,172 @@
+"""What a program sees inside the sandbox: ``Decision``, the ``data`` object and the
+restricted builtins. Everything here is built from the plain JSON the server sent, so
+nothing a program reaches leads back to the server. Standard library only."""
+
+from __future__ import annotations
+
+import builtins
+import datetime
+import math
+import statistics
+from types import SimpleNamespace
+from typing import Any
+
+MAX_LOG_BYTES = 64 * 1024
+DECISION_FIELDS = (
+    "operation",
+    "symbol",
+    "leverage",
+    "size_pct",
+    "target_portion_of_balance",
+    "take_profit_pct",
+    "stop_loss_pct",
+    "take_profit_price",
+    "stop_loss_price",
+    "max_price",
+    "min_price",
+    "reasoning",
+    "reason",
+)
+
+
+class Decision:
+    """A program's decision: the fields of the LLM decision JSON (contract §10)."""
+
+    def __init__(self, operation: str = "hold", symbol: str | None = None, **fields: Any) -> None:
+        unknown = sorted(set(fields) - set(DECISION_FIELDS))
+        if unknown:
+            raise TypeError(f"Decision has no field {unknown[0]!r}")
+        self.operation = operation
+        self.symbol = symbol
+        for name in DECISION_FIELDS[2:]:
+            setattr(self, name, fields.get(name))
+
+    def to_dict(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in DECISION_FIELDS}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+class ProgramLog:
+    """Lines a program logs, capped so a print flood cannot grow the answer."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._bytes = 0
+        self.truncated = False
+
+    def write(self, *parts: Any) -> None:
+        if self.truncated:
+            return
+        line = " ".join(str(p) for p in parts)
+        size = len(line.encode("utf-8", "replace")) + 1
+        if self._bytes + size > MAX_LOG_BYTES:
+            self.truncated = True
+            self.lines.append("[log truncated]")
+            return
+        self._bytes += size
+        self.lines.append(line)
+
+
+class MarketData:
+    """The ``data`` argument of ``should_trade`` (documented in guide.md)."""
+
+    def __init__(self, payload: dict[str, Any], log: ProgramLog) -> None:
+        self._payload = payload
+        self._log = log
+        self.symbols = list(payload.get("symbols", []))
+        self.trigger = payload.get("trigger", {})
+        self.trigger_type = self.trigger.get("type")
+        self.trigger_symbol = self.symbols[0] if self.symbols else None
+        self.now = payload.get("now")
+        self.params = payload.get("params", {})
+        self.max_leverage = payload.get("max_leverage")
+        self.default_leverage = payload.get("default_leverage")
+
+    def get_price(self, symbol: str) -> float | None:
+        return self._payload.get("prices", {}).get(str(symbol).upper())
+
+    def get_klines(self, symbol: str, interval: str = "1h", limit: int = 100) -> list[dict]:
+        series = self._payload.get("klines", {}).get(str(symbol).upper(), {}).get(interval, [])
+        rows = series[-max(0, int(limit)) :] if limit else []
+        keys = ("time", "open", "high", "low", "close", "volume")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def get_indicator(self, symbol: str, name: str, period: int | None = None) -> Any:
+        table = self._payload.get("indicators", {}).get(str(symbol).upper(), {})
+        key = str(name).lower() if period is None else f"{str(name).lower()}:{int(period)}"
+        return table.get(key)
+
+    def get_positions(self) -> dict[str, dict]:
+        return {p["symbol"]: dict(p) for p in self._payload.get("positions", [])}
+
+    def get_balance(self) -> dict[str, Any] | None:
+        balance = self._payload.get("balance")
+        return dict(balance) if balance is not None else None
+
+    def get_regime(self, symbol: str) -> dict[str, Any] | None:
+        regime = self._payload.get("regimes", {}).get(str(symbol).upper())
+        return dict(regime) if regime is not None else None
+
+    def get_factor(self, *args: Any, **kwargs: Any) -> None:
+        """Factors do not exist yet (contract §13): always None."""
+        return None
+
+    def log(self, *parts: Any) -> None:
+        self._log.write(*parts)
+
+
+def _public(module: Any, names: list[str] | None = None) -> SimpleNamespace:
+    """A stand-in for a module holding only its public members (no ``sys`` and friends)."""
+    chosen = names or [n for n in dir(module) if not n.startswith("_")]
+    return SimpleNamespace(**{n: getattr(module, n) for n in chosen})
+
+
+MODULES: dict[str, SimpleNamespace] = {
+    "math": _public(math),
+    "statistics": _public(
+        statistics,
+        [
+            "mean",
+            "fmean",
+            "geometric_mean",
+            "harmonic_mean",
+            "median",
+            "median_low",
+            "median_high",
+            "mode",
+            "multimode",
+            "pstdev",
+            "pvariance",
+            "stdev",
+            "variance",
+            "quantiles",
+            "correlation",
+            "covariance",
+            "linear_regression",
+            "StatisticsError",
+        ],
+    ),
+    "datetime": _public(datetime, ["date", "datetime", "time", "timedelta", "timezone"]),
+}
+
+_SAFE_BUILTINS = (
+    *("abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float"),
+    *("frozenset", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max"),
+    *("min", "next", "pow", "range", "repr", "reversed", "round", "set", "slice", "sorted"),
+    *("str", "sum", "tuple", "zip", "ArithmeticError", "Exception", "IndexError", "KeyError"),
+    *("LookupError", "OverflowError", "StopIteration", "TypeError", "ValueError"),
+    "ZeroDivisionError",
+)
+
+
+def restricted_builtins(log: ProgramLog) -> dict[str, Any]:
+    def import_allowed(name: str, *args: Any, **kwargs: Any) -> SimpleNamespace:
+        if name not in MODULES:
+            raise ImportError(f"import of {name!r} is not allowed")
+        return MODULES[name]
+
+    table = {name: getattr(builtins, name) for name in _SAFE_BUILTINS}
+    table["__build_class__"] = builtins.__build_class__  # ``class Strategy:`` needs it
+    table["__import__"] = import_allowed
+    table["print"] = log.write
+    return table

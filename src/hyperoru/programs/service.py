@@ -1,0 +1,196 @@
+"""Use cases of /api/programs. Each public function owns its transaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import resources
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hyperoru.accounts import service as accounts
+from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.api_types import MAX_ID
+from hyperoru.auth.principal import Principal
+from hyperoru.errors import ApiError, forbidden, not_found
+from hyperoru.exchanges.base import ExchangeClient
+from hyperoru.market.runtime import MarketRuntime
+from hyperoru.paging import ListWindow
+from hyperoru.programs.models import Program
+from hyperoru.programs.program_inputs import program_payload
+from hyperoru.programs.sandbox.launcher import Sandbox, SandboxResult
+from hyperoru.programs.sandbox.policy import PolicyError, parse_program
+from hyperoru.programs.schemas import ProgramCreate, ProgramUpdate, TestRunRequest
+from hyperoru.strategies.decision import DecisionParseError, parse_model_output
+from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
+from hyperoru.timeutils import utcnow
+
+log = logging.getLogger("hyperoru.programs")
+
+MAX_PROGRAMS_PER_USER = 200
+DEFAULT_TEST_SYMBOL = "BTC"
+
+
+def dev_guide() -> str:
+    return resources.files("hyperoru.programs").joinpath("guide.md").read_text("utf-8")
+
+
+def validate_code(code: str) -> list[PolicyError]:
+    """Syntax errors, policy violations and a missing ``Strategy``; empty when valid."""
+    return parse_program(code)[1]
+
+
+# --- loading and ownership --------------------------------------------------------------
+
+
+async def _program_of(session: AsyncSession, *, owner_id: int, program_id: int) -> Program:
+    if not 1 <= program_id <= MAX_ID:
+        raise not_found("program")
+    program = await session.get(Program, program_id)
+    if program is None or program.deleted_at is not None:
+        raise not_found("program")
+    if program.user_id != owner_id:
+        raise forbidden("This program belongs to another user")
+    return program
+
+
+async def load_owned_program(session: AsyncSession, *, user: Principal, program_id: int) -> Program:
+    """Raises 404 PROGRAM_NOT_FOUND (missing or deleted) or 403 FORBIDDEN (another user's)."""
+    return await _program_of(session, owner_id=user.id, program_id=program_id)
+
+
+async def program_for_trader(session: AsyncSession, *, account: Account) -> Program:
+    """The program a program trader runs: its strategy's ``program_id``, which its owner
+    must own. Raises 422 NO_PROGRAM, 404 PROGRAM_NOT_FOUND or 403 FORBIDDEN."""
+    strategy = await session.get(AccountStrategy, account.id)
+    if strategy is None or strategy.program_id is None:
+        raise ApiError(422, "NO_PROGRAM", "the trader's strategy names no program_id")
+    return await _program_of(session, owner_id=account.user_id, program_id=strategy.program_id)
+
+
+# --- use cases --------------------------------------------------------------------------
+
+
+async def list_programs(
+    session: AsyncSession, *, user: Principal, window: ListWindow
+) -> list[Program]:
+    query = (
+        select(Program)
+        .where(Program.user_id == user.id, Program.deleted_at.is_(None))
+        .order_by(Program.id)
+        .limit(window.limit)
+        .offset(window.offset)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def create_program(session: AsyncSession, *, user: Principal, data: ProgramCreate) -> Program:
+    """Stores the program as sent (``/validate`` tells whether it will run). Raises 422
+    PROGRAM_LIMIT_REACHED. Commits."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Program)
+        .where(Program.user_id == user.id, Program.deleted_at.is_(None))
+    )
+    if (count or 0) >= MAX_PROGRAMS_PER_USER:
+        raise ApiError(
+            422,
+            "PROGRAM_LIMIT_REACHED",
+            f"A user can have at most {MAX_PROGRAMS_PER_USER} programs",
+        )
+    now = utcnow()
+    program = Program(
+        user_id=user.id,
+        name=data.name,
+        description=data.description,
+        code=data.code,
+        params=data.params,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(program)
+    await session.commit()
+    log.info("program created", extra={"event": "program_created", "program_id": program.id})
+    return program
+
+
+async def update_program(
+    session: AsyncSession, *, program: Program, data: ProgramUpdate
+) -> Program:
+    sent = data.model_fields_set
+    if data.name is not None:
+        program.name = data.name
+    if data.code is not None:
+        program.code = data.code
+    if data.params is not None:
+        program.params = data.params
+    if "description" in sent:
+        program.description = data.description
+    program.updated_at = utcnow()
+    await session.commit()
+    return program
+
+
+async def delete_program(session: AsyncSession, *, program: Program) -> None:
+    program.deleted_at = utcnow()
+    await session.commit()
+
+
+async def test_run(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    market: MarketRuntime,
+    exchange: ExchangeClient | None,
+    sandbox: Sandbox,
+    *,
+    user: Principal,
+    data: TestRunRequest,
+) -> SandboxResult:
+    """Run the program once on live data, with the account's book when ``account_id`` is
+    given (otherwise no positions and no balance). Nothing is executed or recorded."""
+    program = await load_owned_program(session, user=user, program_id=data.program_id)
+    if data.account_id is not None:
+        account = await accounts.load_owned_account(session, user=user, account_id=data.account_id)
+        strategy = await session.get(AccountStrategy, account.id)
+        symbols = (
+            [data.symbol.upper()] if data.symbol else list(strategy.symbols if strategy else [])
+        )
+    else:
+        # A stand-in trader, never stored: only its leverage limits reach the program.
+        account = Account(id=0, user_id=user.id, default_leverage=1, max_leverage=1)
+        exchange = None
+        symbols = [(data.symbol or DEFAULT_TEST_SYMBOL).upper()]
+    await session.commit()  # no transaction stays open while the sandbox runs
+    inputs = DecisionInputs(
+        account=account,
+        symbols=symbols or [DEFAULT_TEST_SYMBOL],
+        market=market,
+        sessionmaker=sessions,
+        exchange=exchange,
+        trigger=TriggerInfo(kind="preview"),
+    )
+    payload = await program_payload(inputs)
+    outcome = await sandbox.run(program.code, data=payload, params=program.params)
+    return _checked(outcome)
+
+
+def _checked(outcome: SandboxResult) -> SandboxResult:
+    """A successful run's result parsed exactly as a live cycle parses it."""
+    if outcome.status != "ok":
+        return outcome
+    try:
+        decisions = parse_model_output(json.dumps(outcome.result))
+    except DecisionParseError as exc:
+        return SandboxResult(
+            "error",
+            logs=outcome.logs,
+            error=f"unusable decision: {exc}",
+            execution_time_ms=outcome.execution_time_ms,
+        )
+    return SandboxResult(
+        "ok",
+        result={"decisions": [d.as_dict() for d in decisions]},
+        logs=outcome.logs,
+        execution_time_ms=outcome.execution_time_ms,
+    )

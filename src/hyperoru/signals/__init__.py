@@ -1,0 +1,1 @@
+"""Signal definitions, signal pools, strategy bindings and their evaluation (contract §11)."""

@@ -1,0 +1,196 @@
+"""The signal runtime end to end: pools evaluated on a scripted market, edge-triggered
+with a cooldown, logged, and each firing starting exactly one decision per bound trader,
+whose record carries the fired signals as its trigger."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from hyperoru.app import create_app
+from hyperoru.settings import Settings
+from hyperoru.signals.domain import signal_runtime_for
+from hyperoru.signals.runtime import SignalRuntime
+from hyperoru.timeutils import utcnow
+from tests.accounts.helpers import create_trader
+from tests.conftest import asgi_client
+from tests.helpers import Api
+from tests.signals.market import CandleMarket
+from tests.signals.paths import OVERSOLD_PATH, UPTICK
+from tests.signals.test_api import user_story
+
+
+@pytest.fixture
+async def world(
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[tuple[FastAPI, Api, CandleMarket]]:
+    app = create_app(make_settings())
+    market = CandleMarket()
+    market.set_closes("BTC", OVERSOLD_PATH)
+    market.set_closes("ETH", [3000.0] * 120)
+    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+        app.state.market = market.runtime()
+        await market.set("BTC", str(OVERSOLD_PATH[-1]))
+        yield app, Api(client), market
+
+
+async def _trader(api: Api, token: str, name: str, pool_ids: list[int]) -> dict[str, Any]:
+    """A builtin-model trader whose own strategy (its primary binding) lists ``pool_ids``;
+    no schedule, so every decision here comes from a signal."""
+    trader = await create_trader(api, token, name=name, llm_provider="builtin")
+    response = await api.client.put(
+        f"/api/account/{trader['id']}/strategy",
+        json={
+            "symbols": ["BTC", "ETH"],
+            "scheduled_trigger_enabled": False,
+            "signal_pool_ids": pool_ids,
+        },
+        headers=api.bearer(token),
+    )
+    assert response.status_code == 200, response.text
+    return trader
+
+
+async def _decisions(api: Api, token: str, trader_id: int) -> list[dict[str, Any]]:
+    response = await api.client.get(
+        f"/api/account/{trader_id}/decisions", headers=api.bearer(token)
+    )
+    assert response.status_code == 200
+    return response.json()
+
+
+async def test_a_firing_starts_one_decision_per_bound_trader(
+    world: tuple[FastAPI, Api, CandleMarket],
+) -> None:
+    app, api, market = world
+    _, token = await api.user()
+    _, stranger = await api.user()
+    ids, pool = await user_story(api, token)
+    or_pool = (
+        await api.client.post(
+            "/api/signals/pools",
+            json={"name": "ETH either", "signal_ids": ids, "symbols": ["ETH"], "logic": "or"},
+            headers=api.bearer(token),
+        )
+    ).json()
+
+    by_strategy = await _trader(api, token, "by strategy", [pool["id"]])
+    by_binding = await _trader(api, token, "by binding", [])
+    by_both = await _trader(api, token, "by both", [pool["id"]])
+    unbound = await _trader(api, token, "unbound", [])
+    for trader in (by_binding, by_both):
+        response = await api.client.post(
+            "/api/bindings",
+            json={"account_id": trader["id"], "signal_pool_ids": [pool["id"]]},
+            headers=api.bearer(token),
+        )
+        assert response.status_code == 201
+    # Another user's trader naming the pool in its (unchecked) strategy is never started.
+    foreign = await _trader(api, stranger, "foreign", [pool["id"]])
+
+    runtime: SignalRuntime = signal_runtime_for(app)
+    assert await runtime.tick() == []  # the first look is the baseline
+    assert runtime.held == {pool["id"], or_pool["id"]}
+
+    # ETH drops: RSI(14) is 0 on the live bar, so the OR pool fires on RSI alone; the AND
+    # pool does not, since the price crossed its EMA downwards.
+    await market.set("ETH", "2900")
+    firings = await runtime.tick()
+    assert [(f.pool_id, f.symbols) for f in firings] == [(or_pool["id"], ("ETH",))]
+    assert [s["name"] for s in firings[0].values["signals"]] == ["RSI oversold"]
+    assert firings[0].account_ids == ()
+
+    # BTC ticks up through its EMA(50) with RSI(14) still under 30: the AND pool fires.
+    await market.set("BTC", str(UPTICK))
+    firings = await runtime.tick()
+    assert [(f.pool_id, f.symbols) for f in firings] == [(pool["id"], ("BTC",))]
+    bound = sorted(t["id"] for t in (by_strategy, by_binding, by_both))
+    assert list(firings[0].account_ids) == bound
+    await runtime.drain()
+
+    for trader in (by_strategy, by_binding, by_both):
+        records = await _decisions(api, token, trader["id"])
+        assert len(records) == 1, trader["name"]
+        trigger = records[0]["trigger"]
+        assert trigger["type"] == "signal" and trigger["pool_id"] == pool["id"]
+        signals = {s["name"]: s for s in trigger["values"]["signals"]}
+        assert set(signals) == {"RSI oversold", "Price over EMA 50"}
+        assert signals["RSI oversold"]["value"] < 30
+        breakout = signals["Price over EMA 50"]
+        assert breakout["value"] == pytest.approx(UPTICK)
+        assert breakout["threshold"] == "ema_50"
+        assert breakout["previous"] <= breakout["threshold_value"] < breakout["value"]
+        assert trigger["values"]["symbols"] == ["BTC"]
+        # The built-in template shows {trigger_context}: the model sees why it runs.
+        rendered = records[0]["rendered_prompt"]
+        assert "Trigger: signal" in rendered and "Price over EMA 50" in rendered
+    assert await _decisions(api, token, unbound["id"]) == []
+    assert await _decisions(api, stranger, foreign["id"]) == []
+
+    # Still true on the next tick: no new edge, no new decision.
+    assert await runtime.tick() == []
+    log = await api.client.get(
+        f"/api/signals/pools/{pool['id']}/triggers", headers=api.bearer(token)
+    )
+    assert [(t["symbols"], t["account_ids"]) for t in log.json()] == [(["BTC"], bound)]
+    assert log.json()[0]["values"]["signals"]
+    overview = await api.client.get(f"/api/signals/pools/{pool['id']}", headers=api.bearer(token))
+    assert overview.json()["last_fired_at"] is not None
+
+
+async def test_cooldown_holds_back_a_new_edge(world: tuple[FastAPI, Api, CandleMarket]) -> None:
+    app, api, market = world
+    _, token = await api.user()
+    _ids, pool = await user_story(api, token)
+    await api.client.put(
+        f"/api/signals/pools/{pool['id']}",
+        json={"cooldown_seconds": 600},
+        headers=api.bearer(token),
+    )
+    runtime = signal_runtime_for(app)
+    start = utcnow()
+    assert await runtime.tick(start) == []
+    await market.set("BTC", str(UPTICK))
+    assert len(await runtime.tick(start + timedelta(seconds=1))) == 1
+
+    async def edge(at: float) -> int:
+        await market.set("BTC", str(OVERSOLD_PATH[-1]))
+        assert await runtime.tick(start + timedelta(seconds=at)) == []
+        await market.set("BTC", str(UPTICK))
+        return len(await runtime.tick(start + timedelta(seconds=at + 1)))
+
+    assert await edge(60) == 0  # a new edge inside the cooldown is dropped
+    assert await edge(620) == 1  # and counts again once it is over
+    log = await api.client.get(
+        f"/api/signals/pools/{pool['id']}/triggers", headers=api.bearer(token)
+    )
+    assert len(log.json()) == 2
+
+
+async def test_one_worker_evaluates_a_pool(world: tuple[FastAPI, Api, CandleMarket]) -> None:
+    app, api, market = world
+    _, token = await api.user()
+    _, pool = await user_story(api, token)
+    first, second = signal_runtime_for(app), signal_runtime_for(app)
+    await first.tick()
+    await second.tick()
+    assert first.held == {pool["id"]} and second.held == frozenset()
+    await market.set("BTC", str(UPTICK))
+    assert len(await second.tick()) == 0
+    assert len(await first.tick()) == 1
+    await first.stop()  # releases its leases: the other worker takes over
+    await second.tick()
+    assert second.held == {pool["id"]}
+
+
+async def test_the_embedded_runtime_runs_the_signal_task(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(runtime="embedded", runtime_tick_seconds=0.1))
+    async with LifespanManager(app, startup_timeout=60):
+        assert isinstance(app.state.signal_runtime, SignalRuntime)

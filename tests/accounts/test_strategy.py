@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api, assert_error
+from tests.programs.programs import RSI_PROGRAM
+from tests.signals.test_api import user_story
 
 
 async def test_defaults_then_partial_updates(api: Api) -> None:
@@ -29,26 +31,41 @@ async def test_defaults_then_partial_updates(api: Api) -> None:
         "/api/prompts/", json={"name": "mine", "content": "Trade {symbols}"}, headers=headers
     )
     prompt_id = prompt.json()["id"]
+    _, pool = await user_story(api, token)
+    second = await api.client.post(
+        "/api/signals/pools",
+        json={"name": "second", "signal_ids": pool["signal_ids"], "symbols": ["SOL"]},
+        headers=headers,
+    )
+    other_pool = second.json()
     saved = await api.client.put(
         url,
         json={
             "prompt_id": prompt_id,
             "symbols": ["btc", "ETH", "BTC"],
-            "signal_pool_ids": [3, 3, 4],
+            "signal_pool_ids": [pool["id"], pool["id"], other_pool["id"]],
         },
         headers=headers,
     )
     assert saved.status_code == 200, saved.text
     body = saved.json()
     assert body["prompt_id"] == prompt_id and body["program_id"] is None
-    assert body["symbols"] == ["BTC", "ETH"] and body["signal_pool_ids"] == [3, 4]
+    assert body["symbols"] == ["BTC", "ETH"]
+    assert body["signal_pool_ids"] == [pool["id"], other_pool["id"]]
     assert body["updated_at"].endswith("Z")
 
+    program = (
+        await api.client.post(
+            "/api/programs/", json={"name": "rsi", "code": RSI_PROGRAM}, headers=headers
+        )
+    ).json()
     switched = await api.client.put(
-        url, json={"program_id": 9, "trigger_interval": 300, "enabled": False}, headers=headers
+        url,
+        json={"program_id": program["id"], "trigger_interval": 300, "enabled": False},
+        headers=headers,
     )
     body = switched.json()
-    assert body["program_id"] == 9 and body["prompt_id"] is None  # one strategy at a time
+    assert body["program_id"] == program["id"] and body["prompt_id"] is None  # one at a time
     assert body["trigger_interval"] == 300 and body["enabled"] is False
     assert body["symbols"] == ["BTC", "ETH"]  # untouched
     assert (await api.client.get(url, headers=headers)).json() == body
@@ -93,3 +110,21 @@ async def test_a_strategy_can_only_use_readable_prompts(api: Api) -> None:
     builtin_id = next(p["id"] for p in builtins.json() if p["is_system"])
     ok = await api.client.put(url, json={"prompt_id": builtin_id}, headers=api.bearer(owner))
     assert ok.status_code == 200 and ok.json()["prompt_id"] == builtin_id
+
+
+async def test_a_strategy_can_only_use_its_owners_programs_and_pools(api: Api) -> None:
+    _, owner = await api.user()
+    _, other = await api.user()
+    trader = await create_trader(api, owner)
+    url = f"/api/account/{trader['id']}/strategy"
+    program = await api.client.post(
+        "/api/programs/", json={"name": "theirs", "code": RSI_PROGRAM}, headers=api.bearer(other)
+    )
+    _, pool = await user_story(api, other)
+    for body in ({"program_id": program.json()["id"]}, {"signal_pool_ids": [pool["id"]]}):
+        response = await api.client.put(url, json=body, headers=api.bearer(owner))
+        assert_error(response, 403, "FORBIDDEN")
+    missing = await api.client.put(url, json={"program_id": 999_999}, headers=api.bearer(owner))
+    assert_error(missing, 404, "PROGRAM_NOT_FOUND")
+    strategy = await api.client.get(url, headers=api.bearer(owner))
+    assert strategy.json()["program_id"] is None and strategy.json()["signal_pool_ids"] == []

@@ -22,7 +22,9 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.net.dependencies import Guard
+from hyperoru.programs import service as programs_service
 from hyperoru.prompts import service as prompts_service
+from hyperoru.signals import service as signals_service
 from hyperoru.vault.dependencies import Vault
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
@@ -116,7 +118,12 @@ async def get_strategy(account: OwnedAccount, db: DbSession) -> StrategyOut:
 async def update_strategy(
     body: StrategyUpdate, account: OwnedAccount, user: CurrentUser, db: DbSession
 ) -> StrategyOut:
+    # Binding another user's template, program or pool is refused here (403/404), not
+    # discovered at the next cycle.
     if body.prompt_id is not None:
-        # Binding another user's template is refused here, not discovered at the next cycle.
         await prompts_service.load_readable_prompt(db, user=user, prompt_id=body.prompt_id)
+    if body.program_id is not None:
+        await programs_service.load_owned_program(db, user=user, program_id=body.program_id)
+    for pool_id in body.signal_pool_ids or ():
+        await signals_service.load_owned_pool(db, user=user, pool_id=pool_id)
     return _strategy_out(await service.update_strategy(db, account=account, data=body))

@@ -60,8 +60,8 @@ class Account(Base):
 
 
 class AccountStrategy(Base):
-    """When and on what a trader runs. Prompt, program and pool ids are stored as given;
-    their ownership is checked once those resources exist (see docs/API.md)."""
+    """When and on what a trader runs. The prompt, program and pool ids are checked
+    against the owner when saved (the routes do it; see docs/API.md)."""
 
     __tablename__ = "account_strategies"
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from hyperoru.accounts.models import AccountStrategy
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api
 from tests.programs.programs import RSI_PROGRAM, strategy
@@ -81,11 +85,27 @@ async def test_a_failing_program_is_a_failed_cycle(api: Api) -> None:
     assert "ZeroDivisionError (line 4)" in record["error"]
 
 
-async def test_another_users_program_is_never_run(api: Api) -> None:
+async def test_another_users_program_is_never_run(app: FastAPI, api: Api) -> None:
     _, token = await api.user()
     _, other = await api.user()
     theirs = await _program(api, other, RSI_PROGRAM)
-    trader = await _program_trader(api, token, theirs["id"])
+    mine = await _program(api, token, RSI_PROGRAM)
+    trader = await _program_trader(api, token, mine["id"])
+    # The API refuses to bind it...
+    refused = await api.client.put(
+        f"/api/account/{trader['id']}/strategy",
+        json={"program_id": theirs["id"]},
+        headers=api.bearer(token),
+    )
+    assert refused.status_code == 403, refused.text
+    # ...and a row that names it anyway (written behind the API's back) is never run.
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(AccountStrategy)
+            .where(AccountStrategy.account_id == trader["id"])
+            .values(program_id=theirs["id"])
+        )
+        await session.commit()
     record = await _trigger(api, token, trader["id"])
     assert record["status"] == "failed" and "another user" in record["error"]
     assert record["decisions"] == []

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import update
 
+from hyperoru.accounts.models import AccountStrategy
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from hyperoru.signals.domain import signal_runtime_for
@@ -90,8 +92,22 @@ async def test_a_firing_starts_one_decision_per_bound_trader(
             headers=api.bearer(token),
         )
         assert response.status_code == 201
-    # Another user's trader naming the pool in its (unchecked) strategy is never started.
-    foreign = await _trader(api, stranger, "foreign", [pool["id"]])
+    # Another user's trader cannot name the pool (403), and a row that does anyway
+    # (written behind the API's back) is never started.
+    foreign = await _trader(api, stranger, "foreign", [])
+    refused = await api.client.put(
+        f"/api/account/{foreign['id']}/strategy",
+        json={"signal_pool_ids": [pool["id"]]},
+        headers=api.bearer(stranger),
+    )
+    assert refused.status_code == 403, refused.text
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(AccountStrategy)
+            .where(AccountStrategy.account_id == foreign["id"])
+            .values(signal_pool_ids=[pool["id"]])
+        )
+        await session.commit()
 
     runtime: SignalRuntime = signal_runtime_for(app)
     assert await runtime.tick() == []  # the first look is the baseline

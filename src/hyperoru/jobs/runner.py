@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -22,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.jobs import service
 from hyperoru.jobs.models import Job
+from hyperoru.runtime.identity import worker_identity
 from hyperoru.settings import Settings
 
 log = logging.getLogger("hyperoru.jobs")
@@ -78,7 +76,7 @@ class JobRunner:
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_identity()
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self._handlers[kind] = handler

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
-import socket
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import timedelta
@@ -16,16 +13,14 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.runtime import leases
+from hyperoru.runtime.identity import worker_identity
+from hyperoru.runtime.loop import tick_forever
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.runtime")
 
 CycleRunner = Callable[[int, Trigger], Awaitable[CycleOutcome]]
-
-
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class TraderScheduler:
@@ -53,15 +48,9 @@ class TraderScheduler:
         return frozenset(self._held)
 
     async def run(self) -> None:
-        try:
-            while True:
-                try:
-                    await self.tick()
-                except Exception:  # a bad tick (database blip) must not end the runtime
-                    log.exception("runtime tick failed", extra={"worker": self.owner})
-                await asyncio.sleep(self._tick)
-        finally:
-            await self.stop()
+        await tick_forever(
+            self.tick, interval=lambda: self._tick, stop=self.stop, log=log, worker=self.owner
+        )
 
     async def tick(self) -> None:
         now = utcnow()

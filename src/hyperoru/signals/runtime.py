@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.accounts.models import Account, AccountStrategy
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.runtime import leases as trader_leases
-from hyperoru.runtime.scheduler import CycleRunner, worker_identity
+from hyperoru.runtime.identity import worker_identity
+from hyperoru.runtime.loop import tick_forever
+from hyperoru.runtime.scheduler import CycleRunner
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.signals import leases
 from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, SignalSpec, parse_config
@@ -109,15 +111,9 @@ class SignalRuntime:
         return frozenset(self._held)
 
     async def run(self) -> None:
-        try:
-            while True:
-                try:
-                    await self.tick()
-                except Exception:  # a bad tick (database blip) must not end the runtime
-                    log.exception("signal tick failed", extra={"worker": self.owner})
-                await asyncio.sleep(self._tick)
-        finally:
-            await self.stop()
+        await tick_forever(
+            self.tick, interval=lambda: self._tick, stop=self.stop, log=log, worker=self.owner
+        )
 
     async def tick(self, now: datetime | None = None) -> list[Firing]:
         """One evaluation of every pool this worker holds; answers the firings."""

@@ -1,0 +1,11 @@
+"""A worker's name in leases: host, process and a random suffix (pids are reused)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"

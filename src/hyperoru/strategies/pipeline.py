@@ -20,18 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account, AccountStrategy
 from hyperoru.errors import ApiError
-from hyperoru.exchanges.base import ExchangeClient, ExecutionReport, OrderIntent, PositionReport
+from hyperoru.exchanges.base import ExchangeClient, ExecutionReport
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
+from hyperoru.strategies.intents import order_for
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest, ModelContext
 from hyperoru.strategies.records import DecisionRecord
-from hyperoru.strategies.risk import BookContext, TraderLimits, Verdict, check
+from hyperoru.strategies.risk import BookContext, TraderLimits, check
 from hyperoru.timeutils import utcnow
-from hyperoru.trading.engine.precision import nearest_valid_price
 
 log = logging.getLogger("hyperoru.pipeline")
-
-HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,63 +83,6 @@ def _limits(account: Account, strategy: AccountStrategy) -> TraderLimits:
         max_leverage=account.max_leverage,
         max_position_notional=account.max_position_notional,
         max_open_positions=account.max_open_positions,
-    )
-
-
-def _exit_prices(
-    decision: Decision, side: str, price: Decimal, sz_decimals: int
-) -> tuple[Decimal | None, Decimal | None]:
-    """Absolute TP/SL prices: given ones as they are, percentages from the current price."""
-    take, stop = decision.take_profit_price, decision.stop_loss_price
-    direction = Decimal(1) if side == "buy" else Decimal(-1)
-    if take is None and decision.take_profit_pct is not None:
-        take = nearest_valid_price(
-            price * (1 + direction * decision.take_profit_pct / HUNDRED), sz_decimals
-        )
-    if stop is None and decision.stop_loss_pct is not None:
-        stop = nearest_valid_price(
-            price * (1 - direction * decision.stop_loss_pct / HUNDRED), sz_decimals
-        )
-    return take, stop
-
-
-def order_for(
-    decision: Decision,
-    verdict: Verdict,
-    *,
-    price: Decimal,
-    sz_decimals: int,
-    positions: dict[str, PositionReport],
-    name: str,
-) -> OrderIntent:
-    """The order an approved decision becomes. Opening decisions are market orders (or
-    IOC limits at the model's ``max_price``/``min_price``); ``close`` is reduce-only."""
-    symbol = decision.symbol or ""
-    if decision.operation == "close":
-        position = positions[symbol]
-        return OrderIntent(
-            symbol=symbol,
-            side="sell" if position.side == "long" else "buy",
-            order_type="market",
-            quantity=position.size,
-            reduce_only=True,
-            name=name,
-        )
-    side = "buy" if decision.operation == "long" else "sell"
-    assert verdict.notional is not None and verdict.leverage is not None
-    limit = decision.max_price if side == "buy" else decision.min_price
-    take, stop = _exit_prices(decision, side, price, sz_decimals)
-    return OrderIntent(
-        symbol=symbol,
-        side=side,
-        order_type="limit" if limit is not None else "market",
-        price=limit,
-        time_in_force="ioc" if limit is not None else "gtc",
-        quantity=verdict.notional / price,
-        leverage=verdict.leverage,
-        take_profit_price=take,
-        stop_loss_price=stop,
-        name=name,
     )
 
 

@@ -8,8 +8,10 @@ import json
 import logging
 
 import pytest
+from websockets.asyncio.client import connect
 
-from hyperoru.realtime.limits import CLOSE_POLICY, CLOSE_TOO_BIG, WsLimits
+from hyperoru.realtime.limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TOO_MANY_SOCKETS, WsLimits
+from tests.market.waiting import eventually
 from tests.realtime.conftest import (
     FAST_LIMITS,
     LiveServer,
@@ -173,3 +175,26 @@ async def test_the_server_pings_idle_sockets(ws_settings) -> None:
                 await _still_open(ws)
         finally:
             client_log.removeHandler(watcher)
+
+
+async def test_a_user_holds_at_most_max_sockets_per_user(ws_settings) -> None:
+    limits = WsLimits(connect_timeout_seconds=0.5, max_sockets_per_user=2)
+    async with run_server(ws_settings, limits) as server:
+        user, token = await server.user()
+        _, other_token = await server.user()
+        async with open_socket(server, token) as first, open_socket(server, token):
+            async with connect(f"{server.ws_url}?session_token={token}") as third:
+                assert await close_code(third) == CLOSE_TOO_MANY_SOCKETS
+            # The cap is per user: someone else still connects, and the first two still work.
+            async with open_socket(server, other_token) as theirs:
+                assert (await ask(theirs, {"type": "ping"}))["type"] == "pong"
+            assert (await ask(first, {"type": "ping"}))["type"] == "pong"
+        # Closing sockets gives the room back (once the server has seen them go).
+        hub = server.app.state.ws_hub
+
+        async def held() -> int:
+            return hub.count_for(user["id"])
+
+        await eventually(held, lambda count: count == 0)
+        async with open_socket(server, token) as again:
+            assert (await ask(again, {"type": "ping"}))["type"] == "pong"

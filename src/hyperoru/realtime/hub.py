@@ -41,6 +41,9 @@ class Hub:
     def count(self) -> int:
         return sum(len(sockets) for sockets in self._by_user.values())
 
+    def count_for(self, user_id: int) -> int:
+        return len(self._by_user.get(user_id, ()))
+
     def _is_newest(self, event: PriceEvent) -> bool:
         # Several processes may publish the same feed: keep only moves forward in time.
         latest = self._latest_price.get(event.symbol)

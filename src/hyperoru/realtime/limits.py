@@ -8,6 +8,7 @@ from typing import Any
 # Close codes. 4xxx are application codes (RFC 6455 §7.4.2), named after their HTTP twins.
 CLOSE_UNAUTHENTICATED = 4401  # no, bad, expired or revoked token; or no `connect` in time
 CLOSE_AUTH_THROTTLED = 4429  # too many failed authentications from this address
+CLOSE_TOO_MANY_SOCKETS = 4409  # the user already holds max_sockets_per_user sockets here
 CLOSE_TOO_SLOW = 4408  # the client does not read fast enough: its send queue overflowed
 CLOSE_POLICY = 1008  # sustained abuse of the message rate limit
 CLOSE_TOO_BIG = 1009  # a message over max_message_bytes
@@ -18,6 +19,9 @@ CLOSE_GOING_AWAY = 1001  # server shutting down
 class WsLimits:
     max_message_bytes: int = 64 * 1024
     messages_per_minute: int = 100
+    # Per user and per server process: each socket costs a task pair and a send queue, so
+    # one leaked or hostile token must not be able to open them without bound.
+    max_sockets_per_user: int = 32
     # Refused messages tolerated within the minute before the socket is closed (1008).
     refused_messages_before_close: int = 100
     connect_timeout_seconds: float = 10.0

@@ -12,7 +12,7 @@ from hyperoru.realtime.connection import Connection
 from hyperoru.realtime.handlers import HandlerRegistry
 from hyperoru.realtime.handshake import Refusal, admit, client_ip, origin_allowed
 from hyperoru.realtime.hub import Hub
-from hyperoru.realtime.limits import CLOSE_POLICY, WsLimits
+from hyperoru.realtime.limits import CLOSE_POLICY, CLOSE_TOO_MANY_SOCKETS, WsLimits
 from hyperoru.realtime.messages import connected_payload
 from hyperoru.realtime.protocol import reply
 
@@ -46,6 +46,16 @@ async def feed(websocket: WebSocket) -> None:
         )
         with suppress(WebSocketDisconnect, RuntimeError, OSError):  # the client may be gone
             await websocket.close(refusal.code, refusal.reason)
+        return
+
+    user_id = admission.identity.user.id
+    if hub.count_for(user_id) >= limits.max_sockets_per_user:
+        log.warning(
+            "websocket refused: too many sockets",
+            extra={"event": "ws_socket_cap", "user_id": user_id, "ip": ip},
+        )
+        with suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await websocket.close(CLOSE_TOO_MANY_SOCKETS, "too many open sockets for this user")
         return
 
     connection = Connection(websocket, admission.identity, limits, ip=ip)

@@ -66,6 +66,8 @@ class Frame:
         self.low = np.concatenate([closed_low, live])
         self.snapshots = dict(snapshots or {})
         self._lines: dict[tuple[str, int | None], FloatArray] = {}
+        # Many pools (of many users) hold the same signal: read each one once per frame.
+        self.readings: dict[SignalSpec, Reading] = {}
 
     def line(self, ref: IndicatorRef) -> FloatArray:
         key = (ref.name, ref.period)
@@ -111,19 +113,30 @@ def _last_two(series: FloatArray) -> tuple[float | None, float | None]:
     return current, previous
 
 
-def _threshold_line(spec: SignalSpec, frame: Frame, own: FloatArray) -> FloatArray:
+def _threshold_pair(
+    spec: SignalSpec, frame: Frame, own: FloatArray
+) -> tuple[float | None, float | None]:
+    """The threshold now and one point before (a constant is the same at both)."""
     threshold = spec.threshold
     if isinstance(threshold, IndicatorRef):
-        return frame.line(threshold)
+        return _last_two(frame.line(threshold))
     if isinstance(threshold, AverageMultiple):
         # The average of the bars *before* each point, so a spike is measured against the
         # calm it breaks out of rather than an average it already inflated.
-        if own.size == 0:
-            return own
-        average = indicators.sma(own, threshold.period) * threshold.factor
-        return np.concatenate([[np.nan], average[:-1]])
+        if own.size < 2:
+            return None, None
+        window = threshold.period
+        now = indicators.sma(own[-window - 1 : -1], window) if own.size > window else own[:0]
+        before = indicators.sma(own[-window - 2 : -2], window) if own.size > window + 1 else own[:0]
+        factor = threshold.factor
+        current = _last_two(now)[0]
+        previous = _last_two(before)[0]
+        return (
+            None if current is None else current * factor,
+            None if previous is None else previous * factor,
+        )
     assert isinstance(threshold, float)
-    return np.full(2, threshold)
+    return threshold, threshold
 
 
 def _compare(operator: str, value: float, limit: float) -> bool:
@@ -160,11 +173,18 @@ def _pattern(spec: SignalSpec, frame: Frame) -> Reading:
 
 def evaluate(spec: SignalSpec, frame: Frame) -> Reading:
     """The signal's reading on the frame's last point (NaN warm-up never fires)."""
+    reading = frame.readings.get(spec)
+    if reading is None:
+        reading = frame.readings[spec] = _evaluate(spec, frame)
+    return reading
+
+
+def _evaluate(spec: SignalSpec, frame: Frame) -> Reading:
     if spec.type == "pattern":
         return _pattern(spec, frame)
     own = frame.line(spec.indicator)
     value, previous = _last_two(own)
-    limit, limit_before = _last_two(_threshold_line(spec, frame, own))
+    limit, limit_before = _threshold_pair(spec, frame, own)
     if value is None or limit is None:
         return Reading(False, value, previous, limit)
     operator = spec.operator or ">"

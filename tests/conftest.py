@@ -7,6 +7,7 @@ variants are skipped, unless ``HYPERORU_REQUIRE_SERVICES=1`` (CI) turns that int
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,14 +18,35 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.helpers import Api
 
-POSTGRES_URL = os.environ.get("HYPERORU_TEST_POSTGRES_URL")
-REDIS_URL = os.environ.get("HYPERORU_TEST_REDIS_URL")
+# Under pytest-xdist each worker gets its own database and Redis database number, so
+# truncation and flushes in one worker never reach another's tests.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+WORKER_INDEX = int(WORKER.removeprefix("gw")) if WORKER else 0
+
+
+def _worker_postgres_url(url: str | None) -> str | None:
+    if url is None or WORKER is None:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+def _worker_redis_url(url: str | None) -> str | None:
+    if url is None or WORKER is None:
+        return url
+    base, _, db = url.rpartition("/")
+    return f"{base}/{int(db or 0) + WORKER_INDEX}"
+
+
+POSTGRES_URL = _worker_postgres_url(os.environ.get("HYPERORU_TEST_POSTGRES_URL"))
+REDIS_URL = _worker_redis_url(os.environ.get("HYPERORU_TEST_REDIS_URL"))
 REQUIRE_SERVICES = os.environ.get("HYPERORU_REQUIRE_SERVICES") == "1"
 TEST_SECRET_KEY = "test-secret-key-for-the-suite-only-0123456789abcdef"
 
@@ -57,6 +79,27 @@ async def _truncate_postgres(url: str) -> None:
                 await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()
+
+
+async def _create_worker_database(url: str) -> None:
+    target = make_url(url)
+    engine = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_database() -> None:
+    if POSTGRES_URL and WORKER:
+        asyncio.run(_create_worker_database(POSTGRES_URL))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

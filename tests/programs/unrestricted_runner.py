@@ -10,7 +10,7 @@ request = json.loads(sys.stdin.buffer.read())
 sys.path.insert(0, request["runner_dir"])
 import runner  # noqa: E402
 
-runner._limit_self(json.loads(sys.argv[1]))
+runner.limit_self(json.loads(sys.argv[1]))
 out = sys.stdout
 namespace = {"result": None}
 try:

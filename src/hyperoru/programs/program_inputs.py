@@ -6,7 +6,7 @@ reaches a ledger; the program's decision comes back and is parsed into Decimals.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -16,22 +16,11 @@ from hyperoru.market import indicators
 from hyperoru.market.providers.base import Candle
 from hyperoru.market.regime import DEFAULT_RULES as REGIME_RULES
 from hyperoru.market.regime import classify_regime
+from hyperoru.replay.series import CATALOG, MACD_LINES
 from hyperoru.strategies.variables import INDICATOR_INTERVAL, SAMPLING_INTERVAL, DecisionInputs
 from hyperoru.timeutils import isoformat_z
 
 Series = np.ndarray
-Compute = Callable[[Series, Series, Series, int], Series]
-# name → (periods offered, default period, how to compute from (close, high, low, period)).
-_PERIODIC: dict[str, tuple[tuple[int, ...], int, Compute]] = {
-    "rsi": ((7, 14, 21), 14, lambda c, h, lo, p: indicators.rsi(c, p)),
-    "ema": ((5, 10, 20, 50, 100, 200), 20, lambda c, h, lo, p: indicators.ema(c, p)),
-    "sma": ((5, 10, 20, 50, 100, 200), 20, lambda c, h, lo, p: indicators.sma(c, p)),
-    "atr": ((7, 14, 21), 14, lambda c, h, lo, p: indicators.atr(h, lo, c, p)),
-    "bb_upper": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).upper),
-    "bb_middle": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).middle),
-    "bb_lower": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).lower),
-    "price_change_pct": ((1, 4, 24), 1, lambda c, h, lo, p: indicators.price_change_pct(c, p)),
-}
 
 
 def _last(series: Series) -> float | None:
@@ -50,13 +39,13 @@ def indicator_table(candles: Sequence[Candle]) -> dict[str, float | None]:
     during the warm-up. MACD 12/26/9 is ``macd``, ``macd_signal``, ``macd_hist``."""
     close, high, low = _columns(candles)
     table: dict[str, float | None] = {}
-    for name, (periods, default, compute) in _PERIODIC.items():
+    for name, (periods, default, compute) in CATALOG.items():
         for period in periods:
             value = _last(compute(close, high, low, period)) if close.size > period else None
             table[f"{name}:{period}"] = value
         table[name] = table[f"{name}:{default}"]
     lines = indicators.macd(close) if close.size else None
-    for key, attribute in (("macd", "macd"), ("macd_signal", "signal"), ("macd_hist", "histogram")):
+    for key, attribute in MACD_LINES.items():
         table[key] = _last(getattr(lines, attribute)) if lines is not None else None
     return table
 

@@ -38,9 +38,6 @@ from hyperoru.trading.engine import (
     FeeSchedule,
     MarketSnapshot,
     OrderRequest,
-    OrderType,
-    Side,
-    TimeInForce,
     cancel_order,
     liquidation_price,
     measure,
@@ -60,6 +57,7 @@ from hyperoru.trading.ledger_store import (
 from hyperoru.trading.locks import AccountLocks
 from hyperoru.trading.market_feed import MarketFeed, venue_of
 from hyperoru.trading.models import PaperLedger, TradingFill, TradingOrder
+from hyperoru.trading.order_requests import engine_request
 
 log = logging.getLogger("hyperoru.trading.paper")
 
@@ -80,20 +78,7 @@ def order_not_pending(order: TradingOrder) -> ApiError:
 
 
 def _request(order: TradingOrder) -> OrderRequest:
-    return OrderRequest(
-        order_id=str(order.id),
-        symbol=order.symbol,
-        side=Side(order.side),
-        order_type=OrderType(order.order_type),
-        quantity=order.quantity,
-        price=order.price,
-        leverage=order.leverage,
-        reduce_only=order.reduce_only,
-        time_in_force=TimeInForce(order.time_in_force),
-        take_profit_price=order.take_profit_price,
-        stop_loss_price=order.stop_loss_price,
-        client_order_id=order.client_order_id,
-    )
+    return engine_request(order, order_id=str(order.id), leverage=order.leverage)
 
 
 def _exposure_symbols(state: AccountState) -> set[str]:

@@ -29,19 +29,38 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from hyperoru.replay.bars import Bars
+    from hyperoru.replay.settings import ReplaySettings
 
 log = logging.getLogger("hyperoru.sandbox")
 
 RUNNER = Path(__file__).with_name("runner.py")
+BACKTEST_RUNNER = Path(__file__).with_name("backtest_runner.py")
+# The directory holding the ``hyperoru`` package: the backtest child imports the pure
+# replay and engine from it.
+PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 NOBODY = 65534
 MAX_ANSWER_BYTES = 256 * 1024
 MAX_STDERR_BYTES = 64 * 1024
 CHILD_ENV = {"LANG": "C.UTF-8"}
+# RLIMIT_NPROC=1 forbids threads: numpy's BLAS must not try to start any.
+BACKTEST_ENV = {
+    **CHILD_ENV,
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+# Progress reports reach the caller at most this often.
+PROGRESS_INTERVAL_SECONDS = 0.1
+_LARGE_ANSWER_BYTES = 1024 * 1024
 SYSTEM_INTERPRETERS = ("/usr/bin/python3", "/usr/local/bin/python3")
 _PR_SET_DUMPABLE = 4
 _PROBE_PROGRAM = (
@@ -59,6 +78,7 @@ class SandboxLimits:
     open_files: int = 16
     # Counted per user: 1 means no fork and no threads at all (the runner needs neither).
     processes: int = 1
+    answer_bytes: int = MAX_ANSWER_BYTES
 
     def for_runner(self) -> str:
         return json.dumps(
@@ -69,6 +89,19 @@ class SandboxLimits:
                 "processes": self.processes,
             }
         )
+
+
+# A whole backtest in one process: a year of minute bars, numpy for indicators, and an
+# answer carrying every trade. The settings layer may override these.
+BACKTEST_LIMITS = SandboxLimits(
+    wall_seconds=300.0,
+    cpu_seconds=240,
+    memory_bytes=2 * 1024 * 1024 * 1024,
+    open_files=32,
+    answer_bytes=64 * 1024 * 1024,
+)
+
+ProgressCallback = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +178,14 @@ def _candidates() -> list[Isolation]:
 class Sandbox:
     """Runs programs; at most ``concurrency`` at a time (each is one CPU-bound process)."""
 
-    def __init__(self, limits: SandboxLimits | None = None, concurrency: int | None = None):
+    def __init__(
+        self,
+        limits: SandboxLimits | None = None,
+        concurrency: int | None = None,
+        backtest_limits: SandboxLimits | None = None,
+    ):
         self.limits = limits or SandboxLimits()
+        self.backtest_limits = backtest_limits or BACKTEST_LIMITS
         self._slots = asyncio.Semaphore(concurrency or os.cpu_count() or 1)
         self._isolation: Isolation | None = None
         self._probe_lock = asyncio.Lock()
@@ -185,8 +224,40 @@ class Sandbox:
             body = json.dumps(dict(request)).encode()
             return await self._spawn(isolation, self.limits, body, script)
 
+    async def run_backtest(
+        self,
+        code: str,
+        *,
+        params: Mapping[str, Any],
+        settings: ReplaySettings,
+        bars: Mapping[str, Bars],
+        on_progress: ProgressCallback | None = None,
+    ) -> SandboxResult:
+        """Run a whole backtest (``hyperoru.replay``) in one fresh sandbox process; on
+        success ``result`` is ``ReplayResult.to_plain()``. ``on_progress`` is awaited
+        with the fraction done, at most every ``PROGRESS_INTERVAL_SECONDS``. Cancelling
+        the awaiting task kills the process group."""
+        isolation = await self.isolation()
+        request = await asyncio.to_thread(_backtest_request, code, params, settings, bars)
+        async with self._slots:
+            return await self._spawn(
+                isolation,
+                self.backtest_limits,
+                request,
+                BACKTEST_RUNNER,
+                env=BACKTEST_ENV,
+                on_progress=on_progress,
+            )
+
     async def _spawn(
-        self, isolation: Isolation, limits: SandboxLimits, request: bytes, script: Path = RUNNER
+        self,
+        isolation: Isolation,
+        limits: SandboxLimits,
+        request: bytes,
+        script: Path = RUNNER,
+        *,
+        env: Mapping[str, str] = CHILD_ENV,
+        on_progress: ProgressCallback | None = None,
     ) -> SandboxResult:
         started = time.monotonic()
         workdir = tempfile.mkdtemp(prefix="hyperoru-sandbox-")
@@ -197,7 +268,7 @@ class Sandbox:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env=dict(CHILD_ENV),
+                env=dict(env),
                 cwd=workdir,
                 close_fds=True,
                 start_new_session=True,
@@ -208,7 +279,11 @@ class Sandbox:
             return SandboxResult("error", error=f"the sandbox could not start: {exc.strerror}")
         try:
             async with asyncio.timeout(limits.wall_seconds):
-                answer, overflow = await _exchange(proc, request)
+                answer, overflow = await _exchange(proc, request, limits.answer_bytes, on_progress)
+        except asyncio.CancelledError:
+            _kill_group(proc)
+            await proc.wait()  # reaped here, so no zombie outlives the cancelled task
+            raise
         except TimeoutError:
             _kill_group(proc)
             await proc.wait()
@@ -225,7 +300,7 @@ class Sandbox:
         if overflow:
             return SandboxResult(
                 "error",
-                error=f"the program's answer is larger than {MAX_ANSWER_BYTES} bytes",
+                error=f"the program's answer is larger than {limits.answer_bytes} bytes",
                 execution_time_ms=elapsed,
             )
         if proc.returncode != 0:
@@ -236,23 +311,55 @@ class Sandbox:
             return SandboxResult(
                 "error", error=_death_reason(proc.returncode), execution_time_ms=elapsed
             )
+        if len(answer) > _LARGE_ANSWER_BYTES:
+            return await asyncio.to_thread(_answer, answer, elapsed)
         return _answer(answer, elapsed)
+
+
+def _backtest_request(
+    code: str,
+    params: Mapping[str, Any],
+    settings: ReplaySettings,
+    bars: Mapping[str, Bars],
+) -> bytes:
+    numpy = find_spec("numpy")
+    numpy_root = str(Path(numpy.origin).resolve().parents[1]) if numpy and numpy.origin else None
+    return json.dumps(
+        {
+            "code": code,
+            "params": dict(params),
+            "settings": settings.to_plain(),
+            "bars": {symbol: b.to_wire() for symbol, b in bars.items()},
+            "package_root": str(PACKAGE_ROOT),
+            "numpy_root": numpy_root,
+            "python": list(sys.version_info[:2]),
+        }
+    ).encode()
 
 
 def _request(code: str, params: Mapping[str, Any], data: Mapping[str, Any]) -> bytes:
     return json.dumps({"code": code, "params": dict(params), "data": dict(data)}).encode()
 
 
-async def _exchange(proc: asyncio.subprocess.Process, request: bytes) -> tuple[bytes, bool]:
-    """Send the request, read a capped answer, drain stderr, wait for the exit."""
+async def _exchange(
+    proc: asyncio.subprocess.Process,
+    request: bytes,
+    answer_cap: int = MAX_ANSWER_BYTES,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[bytes, bool]:
+    """Send the request, read a capped answer, drain stderr (reporting progress lines),
+    wait for the exit."""
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     with suppress(BrokenPipeError, ConnectionResetError):
         proc.stdin.write(request)
         await proc.stdin.drain()
     proc.stdin.close()
-    answer, _ = await asyncio.gather(
-        _read_capped(proc.stdout, MAX_ANSWER_BYTES), _read_capped(proc.stderr, MAX_STDERR_BYTES)
+    errors = (
+        _read_capped(proc.stderr, MAX_STDERR_BYTES)
+        if on_progress is None
+        else _read_progress(proc.stderr, on_progress)
     )
+    answer, _ = await asyncio.gather(_read_capped(proc.stdout, answer_cap), errors)
     if answer[1]:
         _kill_group(proc)
     await proc.wait()
@@ -271,6 +378,27 @@ async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[bytes, b
         else:
             kept.extend(chunk)
     return bytes(kept), overflow
+
+
+async def _read_progress(stream: asyncio.StreamReader, on_progress: ProgressCallback) -> None:
+    """Drain stderr; report ``progress <fraction>`` lines (clamped to 0..1, throttled).
+    Anything else, and lines too long to be progress, is dropped unread."""
+    pending = b""
+    reported_at = 0.0
+    while chunk := await stream.read(64 * 1024):
+        *lines, pending = (pending + chunk).split(b"\n")
+        pending = pending[-256:]
+        fraction = None
+        for line in lines:
+            word, _, value = line.partition(b" ")
+            if word == b"progress":
+                with suppress(ValueError):
+                    # NaN compares false both ways and lands on 0.
+                    fraction = min(1.0, max(0.0, float(value)))
+        now = time.monotonic()
+        if fraction is not None and now - reported_at >= PROGRESS_INTERVAL_SECONDS:
+            reported_at = now
+            await on_progress(fraction)
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:

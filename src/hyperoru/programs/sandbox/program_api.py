@@ -27,19 +27,27 @@ DECISION_FIELDS = (
     "reasoning",
     "reason",
 )
+_SETTABLE_FIELDS = frozenset(DECISION_FIELDS[2:])
 
 
 class Decision:
     """A program's decision: the fields of the LLM decision JSON (contract §10)."""
 
+    # Class-level defaults: a backtest builds one Decision per bar, so only the fields
+    # given are set on the instance.
+    leverage = size_pct = target_portion_of_balance = None
+    take_profit_pct = stop_loss_pct = take_profit_price = stop_loss_price = None
+    max_price = min_price = reasoning = reason = None
+
     def __init__(self, operation: str = "hold", symbol: str | None = None, **fields: Any) -> None:
-        unknown = sorted(set(fields) - set(DECISION_FIELDS))
-        if unknown:
-            raise TypeError(f"Decision has no field {unknown[0]!r}")
         self.operation = operation
         self.symbol = symbol
-        for name in DECISION_FIELDS[2:]:
-            setattr(self, name, fields.get(name))
+        if fields:
+            unknown = sorted(set(fields) - _SETTABLE_FIELDS)
+            if unknown:
+                raise TypeError(f"Decision has no field {unknown[0]!r}")
+            for name, value in fields.items():
+                setattr(self, name, value)
 
     def to_dict(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in DECISION_FIELDS}
@@ -106,6 +114,89 @@ class MarketData:
     def get_regime(self, symbol: str) -> dict[str, Any] | None:
         regime = self._payload.get("regimes", {}).get(str(symbol).upper())
         return dict(regime) if regime is not None else None
+
+    def get_factor(self, *args: Any, **kwargs: Any) -> None:
+        """Factors do not exist yet (contract §13): always None."""
+        return None
+
+    def log(self, *parts: Any) -> None:
+        self._log.write(*parts)
+
+
+class BacktestData:
+    """``data`` in a backtest: the public members of ``MarketData``, read at bar ``bar``
+    of a replay through ``source`` (see ``backtest_runner``) instead of from one payload.
+    Series are read by index, so a call costs the same on bar 10 as on bar 500,000, and
+    nothing after the bar's close is reachable."""
+
+    def __init__(
+        self,
+        source: Any,
+        log: ProgramLog,
+        *,
+        symbols: list[str],
+        params: dict[str, Any],
+        max_leverage: int,
+        default_leverage: int,
+    ) -> None:
+        self._source = source
+        self._log = log
+        self._closes: dict[str, list[float | None]] = source.closes
+        self._series: dict[Any, list[float | None] | None] = {}
+        self._account: dict[str, Any] = {}
+        self._account_bar = -1
+        self.bar = 0
+        self.symbols = list(symbols)
+        self.trigger = {"type": "scheduled", "signal_pool_id": None, "values": {}}
+        self.trigger_type = "scheduled"
+        self.trigger_symbol = self.symbols[0] if self.symbols else None
+        self.params = params
+        self.max_leverage = max_leverage
+        self.default_leverage = default_leverage
+
+    @property
+    def now(self) -> str:
+        return self._source.time(self.bar)
+
+    def get_price(self, symbol: str) -> float | None:
+        closes = self._closes.get(symbol) or self._closes.get(str(symbol).upper())
+        return None if closes is None else closes[self.bar]
+
+    def get_klines(self, symbol: str, interval: str = "1h", limit: int = 100) -> list[dict]:
+        return self._source.klines(str(symbol).upper(), str(interval), int(limit), self.bar)
+
+    def get_indicator(self, symbol: str, name: str, period: int | None = None) -> Any:
+        key = (symbol, name, period)
+        try:
+            series = self._series[key]
+        except KeyError:
+            series = self._source.indicator(
+                str(symbol).upper(), str(name).lower(), None if period is None else int(period)
+            )
+            self._series[key] = series
+        return None if series is None else series[self.bar]
+
+    def _book(self) -> dict[str, Any]:
+        if self._account_bar != self.bar:
+            self._account = {}
+            self._account_bar = self.bar
+        return self._account
+
+    def get_positions(self) -> dict[str, dict]:
+        book = self._book()
+        if "positions" not in book:
+            book["positions"] = self._source.positions(self.bar)
+        return {p["symbol"]: dict(p) for p in book["positions"]}
+
+    def get_balance(self) -> dict[str, Any] | None:
+        book = self._book()
+        if "balance" not in book:
+            book["balance"] = self._source.balance(self.bar)
+        return dict(book["balance"])
+
+    def get_regime(self, symbol: str) -> dict[str, Any] | None:
+        regime = self._source.regime(str(symbol).upper(), self.bar)
+        return None if regime is None else dict(regime)
 
     def get_factor(self, *args: Any, **kwargs: Any) -> None:
         """Factors do not exist yet (contract §13): always None."""

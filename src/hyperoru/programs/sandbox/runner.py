@@ -14,12 +14,13 @@ import json
 import os
 import resource
 import sys
+from collections.abc import Callable
 from typing import Any
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
-def _limit_self(limits: dict[str, int]) -> None:
+def limit_self(limits: dict[str, int]) -> None:
     # Soft < hard for CPU: SIGXCPU first, and SIGKILL at the hard limit even if caught.
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
@@ -46,13 +47,13 @@ def _plain(value: Any, depth: int = 0) -> Any:
     raise ValueError(f"should_trade returned a {type(value).__name__}, not a Decision")
 
 
-def _result(value: Any, decision_type: type) -> Any:
+def decision_result(value: Any, decision_type: type) -> Any:
     if value is None:
         return {"operation": "hold", "reasoning": "should_trade returned None"}
     if isinstance(value, decision_type):
         return _plain(value.to_dict())
     if isinstance(value, list | tuple):
-        return [_result(v, decision_type) for v in value]
+        return [decision_result(v, decision_type) for v in value]
     return _plain(value)
 
 
@@ -75,20 +76,20 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         strategy = namespace["Strategy"]()
         if callable(getattr(strategy, "init", None)):
             strategy.init(dict(request.get("params") or {}))
-        result = _result(strategy.should_trade(data), program_api.Decision)
+        result = decision_result(strategy.should_trade(data), program_api.Decision)
     except MemoryError:
         return {"status": "error", "error": "memory limit exceeded", "logs": log.lines}
     except RecursionError:
         return {"status": "error", "error": "maximum recursion depth exceeded", "logs": log.lines}
     except BaseException as exc:  # the program's own failure, reported by type and line
-        line = _program_line(exc)
+        line = program_line(exc)
         where = f" (line {line})" if line else ""
         message = f"{type(exc).__name__}{where}: {str(exc)[:500]}"
         return {"status": "error", "error": message, "logs": log.lines}
     return {"status": "ok", "result": result, "logs": log.lines}
 
 
-def _program_line(exc: BaseException) -> int | None:
+def program_line(exc: BaseException) -> int | None:
     line = None
     tb = exc.__traceback__
     while tb is not None:
@@ -98,23 +99,31 @@ def _program_line(exc: BaseException) -> int | None:
     return line
 
 
-def main() -> None:
-    _limit_self(json.loads(sys.argv[1]))
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+def answer_one_request(run: Callable[[dict[str, Any]], dict[str, Any]], max_bytes: int) -> None:
+    """Read one JSON request on stdin (at most ``max_bytes``), answer ``run(request)`` as
+    one JSON object on stdout. Anything else the process writes goes to stderr, so only
+    the answer is ever on stdout."""
     out = sys.stdout
-    # The program's stray writes go nowhere; only this answer is on stdout.
     sys.stdout = sys.stderr
-    raw = sys.stdin.buffer.read(MAX_REQUEST_BYTES + 1)
-    if len(raw) > MAX_REQUEST_BYTES:
+    raw = sys.stdin.buffer.read(max_bytes + 1)
+    if len(raw) > max_bytes:
         answer: dict[str, Any] = {"status": "error", "error": "request too large", "logs": []}
     else:
-        answer = _run(json.loads(raw))
+        request = json.loads(raw)
+        del raw  # a backtest's request is large: do not hold it twice
+        answer = run(request)
     try:
         text = json.dumps(answer, allow_nan=False)
     except (TypeError, ValueError) as exc:
         text = json.dumps({"status": "error", "error": f"unusable result: {exc}", "logs": []})
     out.write(text)
     out.flush()
+
+
+def main() -> None:
+    limit_self(json.loads(sys.argv[1]))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    answer_one_request(_run, MAX_REQUEST_BYTES)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,719 @@
+"""The replay driver: bars through the one paper engine, decisions at each bar's close.
+
+Per bar ``i`` (docs/BACKTESTS.md, "Order of events within a bar"):
+
+1. at the open: funding for the hours passed and anything a gap already triggered,
+   then the orders decided at the close of bar ``i - 1``, filled against a one-level
+   book at the open +/- slippage (and their exits, if the open is already past them);
+2. the price path, every symbol in turn: open, the extreme adverse to its position
+   (low for a long or no position, high for a short), the other extreme, the close. The
+   engine is called where something can happen: at a trigger price the path reaches, at
+   the price where the account falls below maintenance margin, and at the open if a
+   trigger or liquidation is already due there (a gap);
+3. at the close: the equity is recorded and, on decision bars, the strategy decides.
+
+The engine is only called when something can happen (flat with nothing pending: never;
+holding: on bars whose range reaches a trigger or the liquidation threshold, on hour
+boundaries when funding rates are given, and when orders execute). ``skip_quiet_bars=False``
+calls it at every point of every bar instead; the tests show both give identical results.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from hyperoru.exchanges.base import PositionReport
+from hyperoru.replay.bars import Bars
+from hyperoru.replay.decisions import PlannedOrder, limits_of, plan
+from hyperoru.replay.fingerprint import fingerprint
+from hyperoru.replay.metrics import compute_metrics
+from hyperoru.replay.prices import HUNDRED, exact, iso, snapshot, utc
+from hyperoru.replay.settings import ReplaySettings
+from hyperoru.replay.trips import TripBook, plain
+from hyperoru.strategies.risk import BookContext
+from hyperoru.trading.engine import (
+    AccountMetrics,
+    AccountState,
+    AssetSpec,
+    EngineConfig,
+    EngineResult,
+    FeeSchedule,
+    OrderStatus,
+    Side,
+    TriggerKind,
+    TriggerOrder,
+    liquidation_price,
+    measure,
+    on_market,
+    place_order,
+)
+from hyperoru.trading.engine.margin import equity_of, is_liquidatable, total_maintenance
+from hyperoru.trading.engine.money import PRICE_QUANTUM, in_engine_context, money
+
+EQUITY_CURVE_POINTS = 2000
+MAX_REJECTIONS_KEPT = 100
+SCHEDULED_TRIGGER: Mapping[str, Any] = {"type": "scheduled", "signal_pool_id": None, "values": {}}
+# Relative tolerance of the float pre-checks: they only decide whether the exact Decimal
+# check runs, so they err towards running it.
+_LOOSE = 1e-9
+_HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    metrics: dict[str, Any]
+    equity_curve: list[dict[str, Any]]
+    trades: list[dict[str, Any]]
+    fingerprint: str
+    # The first rejected decisions and orders, with their reasons (for "why no trades?").
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "metrics": self.metrics,
+            "equity_curve": self.equity_curve,
+            "trades": self.trades,
+            "fingerprint": self.fingerprint,
+            "rejections": self.rejections,
+        }
+
+
+@dataclass(slots=True)
+class Column:
+    """One symbol's bars aligned on the replay's times; ``None`` before its first bar."""
+
+    open: list[float | None]
+    high: list[float | None]
+    low: list[float | None]
+    close: list[float | None]
+    volume: list[float | None]
+    rates: list[float | None] | None
+
+
+def _aligned(bars: Bars, times: list[int]) -> Column:
+    rates = None if bars.funding_rates is None else list(bars.funding_rates)
+    if list(bars.times) == times:
+        return Column(
+            list(bars.open), list(bars.high), list(bars.low), list(bars.close),
+            list(bars.volume), rates,
+        )  # fmt: skip
+    at = {t: k for k, t in enumerate(bars.times)}
+    column = Column([], [], [], [], [], None if rates is None else [])
+    last: float | None = None
+    for t in times:
+        k = at.get(t)
+        if k is None:
+            # No candle: the price stayed where it was (or the symbol has not started).
+            row = (last, last, last, last, None if last is None else 0.0, None)
+        else:
+            last = bars.close[k]
+            rate = None if rates is None else rates[k]
+            row = (bars.open[k], bars.high[k], bars.low[k], last, bars.volume[k], rate)
+        for target, value in zip(
+            (column.open, column.high, column.low, column.close, column.volume), row, strict=False
+        ):
+            target.append(value)
+        if column.rates is not None:
+            column.rates.append(row[5])
+    return column
+
+
+def _fires_up(trigger: TriggerOrder) -> bool:
+    """True when the trigger fires as the price rises (mark >= price)."""
+    return (trigger.side is Side.SELL) == (trigger.kind is TriggerKind.TAKE_PROFIT)
+
+
+class Replay:
+    def __init__(
+        self,
+        settings: ReplaySettings,
+        bars: Mapping[str, Bars],
+        *,
+        skip_quiet_bars: bool = True,
+    ) -> None:
+        missing = [s for s in settings.symbols if s not in bars]
+        if missing:
+            raise ValueError(f"no bars for {', '.join(missing)}")
+        self.settings = settings
+        self.symbols = settings.symbols
+        self.times = list(bars[settings.symbols[0]].times)
+        self.bar_count = len(self.times)
+        if not self.bar_count:
+            raise ValueError("a replay needs at least one bar")
+        self._columns = {s: _aligned(bars[s], self.times) for s in self.symbols}
+        self._skip = skip_quiet_bars
+        self._interval_ms = settings.interval_minutes * 60_000
+        self._config = EngineConfig(
+            assets={
+                s: AssetSpec(s, settings.sz_decimals_of(s), settings.asset_max_leverage_of(s))
+                for s in self.symbols
+            },
+            fees=FeeSchedule(
+                taker_rate=settings.taker_fee_pct / HUNDRED,
+                maker_rate=settings.maker_fee_pct / HUNDRED,
+            ),
+        )
+        self._slippage = settings.slippage_pct / HUNDRED
+        self._limits = limits_of(settings)
+        first_hour = self.times[0] // _HOUR_MS * _HOUR_MS
+        self._state = AccountState(
+            cash=settings.initial_balance,
+            max_leverage=settings.max_leverage,
+            # The funding clock starts with the replay, so the first hour is settled
+            # however late the engine is first called.
+            funding_settled_at=utc(first_hour),
+        )
+        self._with_funding = any(c.rates is not None for c in self._columns.values())
+        self._trips = TripBook()
+        self._pending: list[PlannedOrder] = []
+        self._order_ids: Iterator[str] = (str(n) for n in itertools.count(1))
+        self._equity: list[float] = []
+        self._curve: list[dict[str, Any]] = []
+        self._curve_at = _sample_points(self.bar_count, EQUITY_CURVE_POINTS)
+        self._next_bar = 0
+        self._decisions = 0
+        self._rejected = 0
+        self._rejections: list[dict[str, Any]] = []
+        self._stamp = ""
+        self._close_cache: tuple[int, AccountState, Any] | None = None
+        self._watch()
+
+    # -- float caches for the per-bar pre-checks ---------------------------------------
+
+    def _watch(self) -> None:
+        state = self._state
+        self._cash = float(state.cash)
+        self._held = [
+            (
+                p.symbol,
+                self._columns[p.symbol],
+                float(p.size),
+                float(p.entry_price),
+                1.0 / (2 * self._config.assets[p.symbol].max_leverage),
+            )
+            for p in state.positions
+        ]
+        self._armed = [
+            (self._columns[t.symbol], float(t.trigger_price), _fires_up(t))
+            for t in state.triggers
+            if t.active
+        ]
+        self._exposed = bool(state.positions or state.triggers or state.open_orders)
+        settled = state.funding_settled_at
+        self._settled_hour = 0 if settled is None else _hour(settled)
+        self._funded = self._with_funding and any(
+            self._columns[p.symbol].rates is not None for p in state.positions
+        )
+
+    def _quiet_equity(self, i: int) -> float | None:
+        """The close equity of bar ``i`` if the engine can do nothing in it, else None
+        (a float pre-check that errs towards None)."""
+        for column, price, up in self._armed:
+            if up:
+                if column.high[i] >= price * (1 - _LOOSE):
+                    return None
+            elif column.low[i] <= price * (1 + _LOOSE):
+                return None
+        if self._funded and self.times[i] // _HOUR_MS > self._settled_hour:
+            return None
+        # Equity over maintenance with every position at its adverse extreme at once:
+        # the worst the bar can do, since that margin only grows as prices move back.
+        excess = equity = self._cash
+        scale = 1.0
+        for _, column, size, entry, maintenance_rate in self._held:
+            price = column.low[i] if size > 0 else column.high[i]
+            excess += size * (price - entry) - abs(size) * price * maintenance_rate
+            scale += abs(size) * price
+            equity += size * (column.close[i] - entry)
+        return None if excess <= scale * _LOOSE else equity
+
+    def _float_equity(self, i: int) -> float:
+        equity = self._cash
+        for _, column, size, entry, _ in self._held:
+            equity += size * (column.close[i] - entry)
+        return equity
+
+    def _clearly_safe(self, marks: Mapping[str, Decimal]) -> bool:
+        """Equity comfortably above maintenance at ``marks`` (float pre-check; when it
+        says no, the exact check decides)."""
+        excess = self._cash
+        scale = 1.0
+        for symbol, _, size, entry, maintenance_rate in self._held:
+            price = float(marks[symbol])
+            excess += size * (price - entry) - abs(size) * price * maintenance_rate
+            scale += abs(size) * price
+        return excess > scale * _LOOSE
+
+    # -- public driving interface -------------------------------------------------------
+
+    def decision_time(self, i: int) -> str:
+        """When bar ``i``'s decisions are taken: its close (open time + interval)."""
+        return iso(self.times[i] + self._interval_ms)
+
+    def column(self, symbol: str) -> Column:
+        """``symbol``'s bars aligned on the replay's times (read-only by convention)."""
+        return self._columns[symbol]
+
+    def decides_at(self, i: int) -> bool:
+        """Decisions at every ``decide_every``-th bar's close (bars n-1, 2n-1, ...) when
+        scheduled, and at the close of every bar a replayed signal pool fired on."""
+        settings = self.settings
+        if settings.scheduled and (i + 1) % settings.decide_every == 0:
+            return True
+        return self.times[i] in settings.signal_triggers
+
+    def trigger_at(self, i: int) -> Mapping[str, Any]:
+        """What started the decision at bar ``i``'s close: a signal pool, or the schedule."""
+        return self.settings.signal_triggers.get(self.times[i], SCHEDULED_TRIGGER)
+
+    def advance(self, i: int) -> None:
+        """Bring the account through bar ``i`` (bars are advanced in order, once each)."""
+        if i != self._next_bar:
+            raise ValueError(f"bar {i} out of order: expected bar {self._next_bar}")
+        self._next_bar = i + 1
+        if self._skip and not self._pending:
+            if not self._exposed:
+                self._equity.append(self._cash)
+                if i in self._curve_at:
+                    self._sample(i)
+                return
+            equity = self._quiet_equity(i)
+            if equity is not None:
+                self._equity.append(equity)
+                if i in self._curve_at:
+                    self._sample(i)
+                return
+        self._engine_bar(i)
+        self._equity.append(self._float_equity(i))
+        if i in self._curve_at:
+            self._sample(i)
+
+    def submit(self, i: int, decisions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Decisions taken at the close of bar ``i``; their orders execute at the open of
+        bar ``i + 1``. One outcome per decision; an approved order's ``execution`` is
+        filled in when it executes."""
+        if i != self._next_bar - 1:
+            raise ValueError(f"decisions for bar {i} must follow advance({i})")
+        marks, state, metrics = self._at_close(i)
+        outcomes, orders = plan(
+            decisions,
+            settings=self.settings,
+            limits=self._limits,
+            context=BookContext(
+                available_balance=metrics.available,
+                open_position_symbols=frozenset(p.symbol for p in state.positions),
+                prices=marks,
+            ),
+            positions=lambda: self._position_reports(state),
+            order_ids=self._order_ids,
+        )
+        for outcome in outcomes:
+            if outcome["operation"] != "hold":
+                self._decisions += 1
+            if not outcome["approved"]:
+                self._reject(i, outcome, outcome["reason"])
+        self._pending.extend(orders)
+        return outcomes
+
+    def view(self, i: int) -> dict[str, Any]:
+        """The account and market at the close of bar ``i`` as plain data (floats);
+        ``now`` is the decision time, the bar's close."""
+        return {
+            "now": self.decision_time(i),
+            "bar": i,
+            "prices": self.prices_view(i),
+            "positions": self.positions_view(i),
+            "balance": self.balance_view(i),
+            "trigger": dict(self.trigger_at(i)),
+        }
+
+    def prices_view(self, i: int) -> dict[str, float]:
+        return {s: c.close[i] for s, c in self._columns.items() if c.close[i] is not None}
+
+    def positions_view(self, i: int) -> list[dict[str, Any]]:
+        _, state, _ = self._at_close(i)
+        return [
+            {
+                "symbol": p.symbol,
+                "side": "long" if p.size > 0 else "short",
+                "size": float(abs(p.size)),
+                "entry_price": float(p.entry_price),
+                "mark_price": float(p.mark_price),
+                "leverage": p.leverage,
+                "unrealized_pnl": float(p.unrealized_pnl),
+                "opened_at": p.opened_at.isoformat().replace("+00:00", "Z"),
+            }
+            for p in state.positions
+        ]
+
+    def balance_view(self, i: int) -> dict[str, float]:
+        _, _, metrics = self._at_close(i)
+        return {
+            "total": float(metrics.equity),
+            "available": float(metrics.available),
+            "margin_used": float(metrics.margin_used),
+            "unrealized_pnl": float(metrics.unrealized_pnl),
+        }
+
+    def finish(self) -> ReplayResult:
+        """The result over the bars advanced so far; orders decided at the last bar's close
+        have no next open and are reported as not executed."""
+        if not self._next_bar:
+            raise ValueError("no bar was replayed")
+        last = self._next_bar - 1
+        for planned in self._pending:
+            planned.outcome["execution"] = {
+                "status": "not_executed",
+                "reason": "the backtest ended before the next bar's open",
+            }
+        self._pending = []
+        final_equity = self._exact_equity(last)
+        if not self._curve or self._curve[-1]["bar"] != last:
+            self._sample(last)
+        trips = self._trips.closed
+        trades = [t.as_dict() for t in trips] + [t.as_dict() for t in self._trips.still_open()]
+        metrics = compute_metrics(
+            initial_balance=self.settings.initial_balance,
+            final_equity=final_equity,
+            trips=trips,
+            equity=self._equity,
+            bars_per_year=self.settings.bars_per_year,
+            fees=self._trips.fees,
+            funding=self._trips.funding,
+            liquidations=self._trips.liquidations,
+            decisions=self._decisions,
+            rejected=self._rejected,
+        )
+        curve = [{"time": p["time"], "equity": p["equity"]} for p in self._curve]
+        return ReplayResult(
+            metrics=metrics,
+            equity_curve=curve,
+            trades=trades,
+            fingerprint=fingerprint(trades),
+            rejections=list(self._rejections),
+        )
+
+    # -- the exact path of one bar ----------------------------------------------------
+
+    def _engine_bar(self, i: int) -> None:
+        now = utc(self.times[i])
+        self._stamp = iso(self.times[i])
+        live = [s for s in self.symbols if self._columns[s].close[i] is not None]
+        rates = {s: self._rate(s, i) for s in live}
+        marks = {s: exact(self._columns[s].open[i]) for s in live}
+        strict = not self._skip
+        # Funding, and a gap through a trigger or the margin threshold, come before the
+        # orders decided at the last close: they happened at the open, the orders after.
+        if strict or self._funding_due(now) or self._something_due(marks):
+            self._on_market(marks, rates, now)
+        pending, self._pending = self._pending, []
+        for planned in pending:
+            self._execute(planned, marks, rates, now, i)
+        # An order's own exits may already be crossed at the open it filled at.
+        if pending and (strict or self._something_due(marks)):
+            self._on_market(marks, rates, now)
+        first_low = {}
+        for s in live:
+            position = self._state.position(s)
+            first_low[s] = position is None or position.size > 0
+            column = self._columns[s]
+            extreme = column.low[i] if first_low[s] else column.high[i]
+            self._walk(s, exact(extreme), marks, rates, now, strict)
+        for s in live:
+            column = self._columns[s]
+            extreme = column.high[i] if first_low[s] else column.low[i]
+            self._walk(s, exact(extreme), marks, rates, now, strict)
+        for s in live:
+            self._walk(s, exact(self._columns[s].close[i]), marks, rates, now, strict)
+
+    def _walk(
+        self,
+        symbol: str,
+        target: Decimal,
+        marks: dict[str, Decimal],
+        rates: Mapping[str, Decimal | None],
+        now: datetime,
+        strict: bool,
+    ) -> None:
+        """Move ``symbol`` from its current mark to ``target``, stopping at each price
+        where a trigger fires or the account becomes liquidatable, in path order."""
+        while (stop := self._next_event(symbol, marks, target)) is not None:
+            marks[symbol] = stop
+            self._on_market(marks, rates, now)
+        marks[symbol] = target
+        if strict:
+            self._on_market(marks, rates, now)
+
+    def _next_event(
+        self, symbol: str, marks: dict[str, Decimal], target: Decimal
+    ) -> Decimal | None:
+        start = marks[symbol]
+        if start == target:
+            return None
+        down = target < start
+        stops = []
+        for trigger in self._state.triggers:
+            if not trigger.active or trigger.symbol != symbol:
+                continue
+            price = trigger.trigger_price
+            reached = target <= price < start if down else start < price <= target
+            if reached and _fires_up(trigger) is not down:
+                stops.append(price)
+        if self._state.position(symbol) is not None:
+            at_target = {**marks, symbol: target}
+            if not self._clearly_safe(at_target) and self._liquidatable(at_target):
+                stops.append(self._liquidation_point(symbol, marks, target, down))
+        if not stops:
+            return None
+        return max(stops) if down else min(stops)
+
+    def _liquidation_point(
+        self, symbol: str, marks: dict[str, Decimal], target: Decimal, down: bool
+    ) -> Decimal:
+        """The first price on the way to ``target`` at which equity is below maintenance:
+        the engine's liquidation price, nudged past it by its rounding if needed."""
+        price = liquidation_price(self._marked(marks), symbol, self._config)
+        if price is None:
+            return target
+        step = -PRICE_QUANTUM if down else PRICE_QUANTUM
+        for _ in range(3):
+            beyond = price < target if down else price > target
+            if beyond:
+                return target
+            if self._liquidatable({**marks, symbol: price}):
+                return price
+            price += step
+        return target
+
+    def _something_due(self, marks: Mapping[str, Decimal]) -> bool:
+        for trigger in self._state.triggers:
+            if trigger.active and trigger.is_crossed_by(marks[trigger.symbol]):
+                return True
+        if not self._state.positions or self._clearly_safe(marks):
+            return False
+        return self._liquidatable(marks)
+
+    @in_engine_context
+    def _liquidatable(self, marks: Mapping[str, Decimal]) -> bool:
+        positions = [replace(p, mark_price=marks[p.symbol]) for p in self._state.positions]
+        equity = equity_of(self._state.cash, positions)
+        return is_liquidatable(equity, total_maintenance(positions, self._config.assets))
+
+    def _funding_due(self, now: datetime) -> bool:
+        settled = self._state.funding_settled_at
+        if not self._with_funding:
+            return False
+        return settled is None or _hour(now) > _hour(settled)
+
+    def _markets(self, marks: Mapping[str, Decimal], rates: Mapping[str, Decimal | None]) -> dict:
+        return {s: snapshot(s, p, self._slippage, rates.get(s)) for s, p in marks.items()}
+
+    def _on_market(
+        self,
+        marks: Mapping[str, Decimal],
+        rates: Mapping[str, Decimal | None],
+        now: datetime,
+    ) -> None:
+        markets = self._markets(marks, rates)
+        self._apply(on_market(self._state, markets, config=self._config, now=now))
+
+    def _execute(
+        self,
+        planned: PlannedOrder,
+        marks: Mapping[str, Decimal],
+        rates: Mapping[str, Decimal | None],
+        now: datetime,
+        i: int,
+    ) -> None:
+        markets = self._markets(marks, rates)
+        result = place_order(
+            self._state, planned.request, markets=markets, config=self._config, now=now
+        )
+        self._apply(result)
+        average = result.average_price
+        planned.outcome["execution"] = {
+            "status": result.status.value,
+            "time": self._stamp,
+            "filled_quantity": plain(result.filled_quantity),
+            "average_price": None if average is None else plain(average),
+            "reject_code": None if result.reject_code is None else result.reject_code.value,
+            "message": result.message,
+        }
+        if result.status is OrderStatus.REJECTED:
+            self._reject(i, planned.outcome, result.message or "rejected")
+
+    def _apply(self, result: EngineResult) -> None:
+        self._state = result.state
+        if result.events:
+            self._trips.record(result.events, self._stamp)
+        self._watch()
+
+    def _reject(self, i: int, outcome: dict[str, Any], reason: str) -> None:
+        self._rejected += 1
+        if len(self._rejections) < MAX_REJECTIONS_KEPT:
+            self._rejections.append(
+                {
+                    "time": iso(self.times[i]),
+                    "operation": outcome["operation"],
+                    "symbol": outcome["symbol"],
+                    "reason": reason,
+                }
+            )
+
+    # -- small helpers ------------------------------------------------------------------
+
+    def _rate(self, symbol: str, i: int) -> Decimal | None:
+        rates = self._columns[symbol].rates
+        value = None if rates is None else rates[i]
+        return None if value is None else exact(value)
+
+    def _at_close(self, i: int) -> tuple[dict[str, Decimal], AccountState, AccountMetrics]:
+        """The closes of bar ``i``, the account marked at them and its measure; cached,
+        since a decision bar asks for them up to four times with nothing changed."""
+        cached = self._close_cache
+        if cached is not None and cached[0] == i and cached[1] is self._state:
+            return cached[2]
+        marks = self._closes(i)
+        state = self._marked(marks)
+        answer = (marks, state, measure(state, self._config))
+        self._close_cache = (i, self._state, answer)
+        return answer
+
+    def _closes(self, i: int) -> dict[str, Decimal]:
+        return {s: exact(c.close[i]) for s, c in self._columns.items() if c.close[i] is not None}
+
+    def _marked(self, marks: Mapping[str, Decimal]) -> AccountState:
+        positions = tuple(
+            replace(p, mark_price=marks.get(p.symbol, p.mark_price)) for p in self._state.positions
+        )
+        return replace(self._state, positions=positions)
+
+    def _position_reports(self, state: AccountState) -> dict[str, PositionReport]:
+        return {
+            p.symbol: PositionReport(
+                symbol=p.symbol,
+                side="long" if p.size > 0 else "short",
+                size=abs(p.size),
+                entry_price=p.entry_price,
+                mark_price=p.mark_price,
+                leverage=p.leverage,
+                liquidation_price=liquidation_price(state, p.symbol, self._config),
+                unrealized_pnl=p.unrealized_pnl,
+                margin_used=p.notional / p.leverage,
+                opened_at=p.opened_at,
+            )
+            for p in state.positions
+        }
+
+    @in_engine_context
+    def _exact_equity(self, i: int) -> Decimal:
+        _, state, _ = self._at_close(i)
+        return money(equity_of(state.cash, state.positions))
+
+    def _sample(self, i: int) -> None:
+        self._curve.append(
+            {"bar": i, "time": iso(self.times[i]), "equity": plain(self._exact_equity(i))}
+        )
+
+
+def _hour(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1000 // _HOUR_MS
+
+
+def _sample_points(count: int, points: int) -> frozenset[int]:
+    """At most ``points`` evenly spread bar indices, always the first and the last."""
+    if count <= points:
+        return frozenset(range(count))
+    return frozenset(round(k * (count - 1) / (points - 1)) for k in range(points))
+
+
+class _View(Mapping[str, Any]):
+    """``Replay.view(i)`` computed key by key, so a caller that reads only the prices
+    does not pay for the account's measurement on every bar."""
+
+    _KEYS = ("now", "bar", "prices", "positions", "balance", "trigger")
+
+    def __init__(self, replay: Replay, bar: int) -> None:
+        self._replay = replay
+        self.bar = bar
+
+    def __getitem__(self, key: str) -> Any:
+        replay, i = self._replay, self.bar
+        if key == "now":
+            return replay.decision_time(i)
+        if key == "bar":
+            return i
+        if key == "prices":
+            return replay.prices_view(i)
+        if key == "positions":
+            return replay.positions_view(i)
+        if key == "balance":
+            return replay.balance_view(i)
+        if key == "trigger":
+            return dict(replay.trigger_at(i))
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
+
+
+Decide = Callable[[int, Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+PROGRESS_STEPS = 200
+
+
+def run_replay(
+    settings: ReplaySettings,
+    bars: Mapping[str, Bars],
+    decide: Decide,
+    *,
+    on_progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    skip_quiet_bars: bool = True,
+) -> ReplayResult:
+    """Replay every bar, asking ``decide(i, view)`` at each decision bar's close.
+
+    ``view`` is ``Replay.view(i)`` computed lazily, valid during the call only.
+    ``on_progress`` gets the fraction done about ``PROGRESS_STEPS`` times;
+    ``should_stop`` returning true ends the replay early with the result so far.
+    """
+    replay = Replay(settings, bars, skip_quiet_bars=skip_quiet_bars)
+    return run_loop(replay, decide, on_progress=on_progress, should_stop=should_stop)
+
+
+def run_loop(
+    replay: Replay,
+    decide: Decide,
+    *,
+    on_progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ReplayResult:
+    """``run_replay`` over an existing ``Replay`` (the sandbox builds its own)."""
+    count = replay.bar_count
+    every = max(1, count // PROGRESS_STEPS)
+    decide_every = replay.settings.decide_every
+    # The common case, a plain schedule, keeps the per-bar test to one modulo.
+    decides_at = replay.decides_at if replay.settings.signal_triggers else None
+    # One view, moved from bar to bar: it is only valid during the ``decide`` call.
+    view = _View(replay, 0)
+    advance = replay.advance
+    for start in range(0, count, every):
+        for i in range(start, min(start + every, count)):
+            advance(i)
+            if decides_at(i) if decides_at is not None else (i + 1) % decide_every == 0:
+                view.bar = i
+                decisions = decide(i, view)
+                if decisions:
+                    replay.submit(i, decisions)
+        if on_progress is not None:
+            on_progress(min(start + every, count) / count)
+        if should_stop is not None and should_stop():
+            break
+    return replay.finish()

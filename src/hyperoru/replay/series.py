@@ -1,0 +1,101 @@
+"""Indicator and regime series for a whole replay, computed once and read per bar.
+
+The maths is ``hyperoru.market.indicators`` / ``hyperoru.market.regime`` (numpy), run
+over every bar of the replay; the value at bar ``i`` depends only on bars ``0..i`` (every
+indicator there is causal), so reading it at ``i`` never looks ahead. Needs numpy, so it
+is imported only when a program first asks for an indicator or a regime.
+
+``CATALOG`` is the one table of names and periods programs may ask for, in backtests and
+in live program cycles alike (``programs/program_inputs.py`` reads it too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from hyperoru.market import indicators
+from hyperoru.market.regime import REGIMES, regime_codes, regime_metrics
+
+Series = np.ndarray
+Compute = Callable[[Series, Series, Series, int], Series]
+# name → (periods offered, default period, how to compute from (close, high, low, period)).
+CATALOG: dict[str, tuple[tuple[int, ...], int, Compute]] = {
+    "rsi": ((7, 14, 21), 14, lambda c, h, lo, p: indicators.rsi(c, p)),
+    "ema": ((5, 10, 20, 50, 100, 200), 20, lambda c, h, lo, p: indicators.ema(c, p)),
+    "sma": ((5, 10, 20, 50, 100, 200), 20, lambda c, h, lo, p: indicators.sma(c, p)),
+    "atr": ((7, 14, 21), 14, lambda c, h, lo, p: indicators.atr(h, lo, c, p)),
+    "bb_upper": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).upper),
+    "bb_middle": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).middle),
+    "bb_lower": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).lower),
+    "price_change_pct": ((1, 4, 24), 1, lambda c, h, lo, p: indicators.price_change_pct(c, p)),
+}
+MACD_LINES = {"macd": "macd", "macd_signal": "signal", "macd_hist": "histogram"}
+_REGIME_FIELDS = (
+    "efficiency",
+    "change_pct",
+    "atr_pct",
+    "volatility_ratio",
+    "bollinger_width_pct",
+)
+
+
+def _values(series: Series) -> list[float | None]:
+    return [None if v != v else v for v in series.tolist()]
+
+
+class SeriesBook:
+    """Per symbol: the candles' close/high/low columns; per request: a cached series."""
+
+    def __init__(self, columns: Mapping[str, tuple[list[Any], list[Any], list[Any]]]) -> None:
+        self._columns = columns
+        self._series: dict[tuple[str, str, int | None], list[float | None] | None] = {}
+        self._regimes: dict[str, tuple[list[int], dict[str, list[float]]]] = {}
+
+    def _arrays(self, symbol: str) -> tuple[Series, Series, Series]:
+        close, high, low = self._columns[symbol]
+        # Bars before a symbol's first candle are None: NaN is the indicators' warm-up.
+        return tuple(np.array(c, dtype=np.float64) for c in (close, high, low))
+
+    def indicator(self, symbol: str, name: str, period: int | None) -> list[float | None] | None:
+        """The whole series for ``(symbol, name, period)``; None for an unknown one."""
+        key = (symbol, name, period)
+        if key not in self._series:
+            self._series[key] = self._compute(symbol, name, period)
+        return self._series[key]
+
+    def _compute(self, symbol: str, name: str, period: int | None) -> list[float | None] | None:
+        if symbol not in self._columns:
+            return None
+        if name in MACD_LINES:
+            if period is not None:
+                return None
+            close, _, _ = self._arrays(symbol)
+            return _values(getattr(indicators.macd(close), MACD_LINES[name]))
+        entry = CATALOG.get(name)
+        if entry is None:
+            return None
+        periods, default, compute = entry
+        chosen = default if period is None else period
+        if chosen not in periods:
+            return None
+        close, high, low = self._arrays(symbol)
+        return _values(compute(close, high, low, chosen))
+
+    def regime(self, symbol: str, i: int) -> dict[str, Any] | None:
+        if symbol not in self._columns:
+            return None
+        if symbol not in self._regimes:
+            close, high, low = self._arrays(symbol)
+            metrics = regime_metrics(high, low, close)
+            self._regimes[symbol] = (
+                regime_codes(high, low, close).tolist(),
+                {f: getattr(metrics, f).tolist() for f in _REGIME_FIELDS},
+            )
+        codes, fields = self._regimes[symbol]
+        code = codes[i]
+        if code < 0:
+            return None
+        return {"regime": REGIMES[code].value, **{f: fields[f][i] for f in _REGIME_FIELDS}}

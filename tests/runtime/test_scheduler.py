@@ -1,11 +1,12 @@
-"""The scheduler: isolation between traders, pause after failures, one worker per trader."""
+"""The scheduler: isolation between traders, pause after failures, one worker per trader.
+Driven tick by tick with an explicit clock, so nothing here waits on the wall clock."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import select, update
@@ -14,6 +15,7 @@ from hyperoru.accounts.models import Account, AccountStrategy
 from hyperoru.runtime.models import TraderRuntime
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
+from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api
 
@@ -37,22 +39,18 @@ async def _traders(app: FastAPI, api: Api, count: int, interval: int = 1) -> lis
     return ids
 
 
-async def _run_for(scheduler: TraderScheduler, seconds: float) -> None:
-    task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(seconds)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+async def _ticks(scheduler: TraderScheduler, start: datetime, seconds: range) -> None:
+    """Drive the scheduler with an explicit clock: one tick per second of ``seconds``,
+    each followed by the cycles it started."""
+    for second in seconds:
+        await scheduler.tick(start + timedelta(seconds=second))
+        await scheduler.drain()
 
 
-def _recording(
-    calls: Counter[int], slow: set[int] | None = None
-) -> Callable[[int, Trigger], Awaitable[CycleOutcome]]:
+def _recording(calls: Counter[int]) -> Callable[[int, Trigger], Awaitable[CycleOutcome]]:
     async def cycle(account_id: int, trigger: Trigger) -> CycleOutcome:
-        assert trigger.kind == "scheduled"
+        assert trigger.kind == "scheduled" and trigger.binding_id is None
         calls[account_id] += 1
-        if slow and account_id in slow:
-            await asyncio.sleep(30)
         return CycleOutcome(ok=True)
 
     return cycle
@@ -61,15 +59,29 @@ def _recording(
 async def test_a_slow_trader_never_delays_another(app: FastAPI, api: Api) -> None:
     slow_id, fast_id = await _traders(app, api, 2)
     calls: Counter[int] = Counter()
-    scheduler = TraderScheduler(
-        app.state.sessionmaker,
-        _recording(calls, slow={slow_id}),
-        tick_seconds=0.1,
-        cycle_timeout_seconds=60,
-    )
-    await _run_for(scheduler, 5.0)
-    assert calls[slow_id] == 1  # still stuck in its first cycle
-    assert calls[fast_id] >= 3  # kept its 1-second schedule meanwhile
+    unblock = asyncio.Event()
+    fast_ran = asyncio.Event()
+
+    async def cycle(account_id: int, trigger: Trigger) -> CycleOutcome:
+        calls[account_id] += 1
+        if account_id == slow_id:
+            await unblock.wait()  # a model that does not answer until told to
+        else:
+            fast_ran.set()
+        return CycleOutcome(ok=True)
+
+    scheduler = TraderScheduler(app.state.sessionmaker, cycle, cycle_timeout_seconds=60)
+    start = utcnow()
+    for second in range(3):
+        fast_ran.clear()
+        # The deadline only turns a scheduler that waits on the slow trader into a failure
+        # instead of a hung test.
+        await asyncio.wait_for(scheduler.tick(start + timedelta(seconds=second)), 30)
+        await asyncio.wait_for(fast_ran.wait(), 30)
+    assert calls[fast_id] == 3  # kept its 1-second schedule meanwhile
+    assert calls[slow_id] == 1  # still stuck in its first cycle: never started twice
+    unblock.set()
+    await scheduler.drain()
 
 
 async def test_timeouts_count_as_failures_and_three_pause_the_trader(
@@ -78,13 +90,11 @@ async def test_timeouts_count_as_failures_and_three_pause_the_trader(
     [trader_id] = await _traders(app, api, 1)
 
     async def hanging(account_id: int, trigger: Trigger) -> CycleOutcome:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()
         return CycleOutcome(ok=True)
 
-    scheduler = TraderScheduler(
-        app.state.sessionmaker, hanging, tick_seconds=0.05, cycle_timeout_seconds=0.2
-    )
-    await _run_for(scheduler, 6.0)
+    scheduler = TraderScheduler(app.state.sessionmaker, hanging, cycle_timeout_seconds=0.1)
+    await _ticks(scheduler, utcnow(), range(6))
     async with app.state.sessionmaker() as session:
         account = await session.get(Account, trader_id)
         runtime = await session.get(TraderRuntime, trader_id)
@@ -103,8 +113,8 @@ async def test_a_success_resets_the_failure_count(app: FastAPI, api: Api) -> Non
         ok = next(outcomes, True)
         return CycleOutcome(ok=ok, error=None if ok else "model returned 500")
 
-    scheduler = TraderScheduler(app.state.sessionmaker, flaky, tick_seconds=0.05)
-    await _run_for(scheduler, 6.5)
+    scheduler = TraderScheduler(app.state.sessionmaker, flaky)
+    await _ticks(scheduler, utcnow(), range(7))
     async with app.state.sessionmaker() as session:
         account = await session.get(Account, trader_id)
     assert account is not None and account.status == "active"
@@ -117,43 +127,27 @@ async def test_each_trader_runs_on_exactly_one_worker_and_moves_when_one_dies(
     calls_a: Counter[int] = Counter()
     calls_b: Counter[int] = Counter()
     worker_a = TraderScheduler(
-        app.state.sessionmaker,
-        _recording(calls_a),
-        tick_seconds=0.1,
-        lease_seconds=1.0,
-        owner="worker-a",
+        app.state.sessionmaker, _recording(calls_a), lease_seconds=1.0, owner="worker-a"
     )
     worker_b = TraderScheduler(
-        app.state.sessionmaker,
-        _recording(calls_b),
-        tick_seconds=0.1,
-        lease_seconds=1.0,
-        owner="worker-b",
+        app.state.sessionmaker, _recording(calls_b), lease_seconds=1.0, owner="worker-b"
     )
-    task_a = asyncio.create_task(worker_a.run())
-    await asyncio.sleep(0.3)  # A claims everything first
-    task_b = asyncio.create_task(worker_b.run())
-    await asyncio.sleep(2.5)
-    assert set(calls_a) == set(trader_ids) and not calls_b
+    start = utcnow()
+    await _ticks(worker_a, start, range(1))  # A claims everything first
+    for second in range(1, 3):
+        await _ticks(worker_b, start, range(second, second + 1))
+        await _ticks(worker_a, start, range(second, second + 1))
+    assert calls_a == Counter({trader_id: 3 for trader_id in trader_ids}) and not calls_b
     assert worker_a.held == frozenset(trader_ids) and worker_b.held == frozenset()
 
-    # Worker A dies without releasing anything (no clean shutdown).
-    task_a.cancel()
-    worker_a.stop = _noop  # type: ignore[method-assign]
-    with contextlib.suppress(asyncio.CancelledError):
-        await task_a
-    await asyncio.sleep(2.5)  # its leases expire after 1 s
-    task_b.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task_b
-    assert set(calls_b) == set(trader_ids)
+    # Worker A dies without releasing anything (no clean shutdown): once its leases have
+    # expired (1 s), B takes every trader over.
+    await _ticks(worker_b, start, range(4, 6))
+    assert calls_b == Counter({trader_id: 2 for trader_id in trader_ids})
+    assert worker_b.held == frozenset(trader_ids)
     async with app.state.sessionmaker() as session:
         owners = (await session.scalars(select(TraderRuntime.lease_owner))).all()
-    assert set(owners) <= {"worker-b", None}
-
-
-async def _noop() -> None:
-    return None
+    assert set(owners) == {"worker-b"}
 
 
 async def test_resuming_a_paused_trader_restarts_the_count(app: FastAPI, api: Api) -> None:
@@ -173,8 +167,9 @@ async def test_resuming_a_paused_trader_restarts_the_count(app: FastAPI, api: Ap
         ok = next(outcomes, True)
         return CycleOutcome(ok=ok, error=None if ok else "model returned 500")
 
-    scheduler = TraderScheduler(app.state.sessionmaker, cycle, tick_seconds=0.05)
-    await _run_for(scheduler, 3.5)
+    scheduler = TraderScheduler(app.state.sessionmaker, cycle)
+    start = utcnow()
+    await _ticks(scheduler, start, range(5))
     paused = await api.client.get(f"/api/account/{trader['id']}", headers=api.bearer(token))
     assert paused.json()["status"] == "error"
     assert "last error: model returned 500" in paused.json()["status_reason"]
@@ -183,6 +178,6 @@ async def test_resuming_a_paused_trader_restarts_the_count(app: FastAPI, api: Ap
         f"/api/account/{trader['id']}", json={"is_active": True}, headers=api.bearer(token)
     )
     assert resumed.json()["status"] == "active" and resumed.json()["status_reason"] is None
-    await _run_for(scheduler, 2.5)  # one more failure, then successes: no second pause
+    await _ticks(scheduler, start, range(5, 8))  # one more failure, then successes
     after = await api.client.get(f"/api/account/{trader['id']}", headers=api.bearer(token))
-    assert after.json()["status"] == "active"
+    assert after.json()["status"] == "active"  # no second pause

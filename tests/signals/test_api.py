@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
+from hyperoru.signals.domain import signal_runtime_for
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api, assert_error
+from tests.signals.market import CandleMarket
+from tests.signals.paths import UPTICK
 
 RSI_OVERSOLD = {
     "name": "RSI oversold",
@@ -43,25 +47,63 @@ async def user_story(api: Api, token: str) -> tuple[list[int], dict[str, Any]]:
     return ids, pool
 
 
-async def test_the_user_story_is_expressible(api: Api) -> None:
+async def test_the_user_story_end_to_end_through_a_binding(
+    world: tuple[FastAPI, Api, CandleMarket],
+) -> None:
+    """Build "RSI(14) < 30 AND price crosses above EMA(50) on BTC or ETH", bind it to a
+    trader, and see the trader decide exactly when it fires, with the reason recorded."""
+    app, api, market = world
     _, token = await api.user()
+    h = api.bearer(token)
     ids, pool = await user_story(api, token)
     assert pool["logic"] == "and" and pool["symbols"] == ["BTC", "ETH"]
     assert pool["signal_ids"] == ids and pool["signals_count"] == 2
     assert pool["enabled"] is True and pool["cooldown_seconds"] == 300
     assert pool["last_fired_at"] is None
 
-    listed = (await api.client.get("/api/signals/", headers=api.bearer(token))).json()
+    listed = (await api.client.get("/api/signals/", headers=h)).json()
     assert [d["id"] for d in listed["definitions"]] == ids
     assert listed["definitions"][0]["config"] == RSI_OVERSOLD["config"]
     assert [p["id"] for p in listed["pools"]] == [pool["id"]]
-
-    pickers = await api.client.get("/api/programs/signal-pools/", headers=api.bearer(token))
+    pickers = await api.client.get("/api/programs/signal-pools/", headers=h)
     assert pickers.json() == [{"id": pool["id"], "name": "Oversold breakout", "signals_count": 2}]
-    log = await api.client.get(
-        f"/api/signals/pools/{pool['id']}/triggers", headers=api.bearer(token)
+
+    # Bind it to a trader that otherwise never runs (no schedule, no pools of its own).
+    trader = await create_trader(api, token, llm_provider="builtin")
+    await api.client.put(
+        f"/api/account/{trader['id']}/strategy",
+        json={"symbols": ["BTC", "ETH"], "scheduled_trigger_enabled": False},
+        headers=h,
     )
-    assert log.status_code == 200 and log.json() == []
+    binding = await _post(
+        api, token, "/api/bindings", {"account_id": trader["id"], "signal_pool_ids": [pool["id"]]}
+    )
+
+    async def decisions() -> list[dict[str, Any]]:
+        return (await api.client.get(f"/api/account/{trader['id']}/decisions", headers=h)).json()
+
+    runtime = signal_runtime_for(app)
+    # RSI(14) is under 30 on BTC, but the price is still under its EMA(50): no decision.
+    assert await runtime.tick() == [] and await runtime.tick() == []
+    assert await decisions() == []
+    # The price crosses above the EMA(50) while the RSI is still under 30: it fires.
+    await market.set("BTC", str(UPTICK))
+    [firing] = await runtime.tick()
+    await runtime.drain()
+    [record] = await decisions()
+    assert record["status"] == "ok" and record["binding_id"] == binding["id"]
+    assert record["trigger_type"] == "signal" and record["trigger"]["pool_id"] == pool["id"]
+    assert record["trigger"]["values"]["symbols"] == ["BTC"]
+    reasons = {s["name"]: s for s in record["trigger"]["values"]["signals"]}
+    assert reasons["RSI oversold"]["value"] < 30
+    cross = reasons["Price over EMA 50"]
+    assert cross["previous"] <= cross["threshold_value"] < cross["value"] == pytest.approx(UPTICK)
+    assert record["reasoning"]  # what the model made of it, recorded with the reason
+    # Still true on the next tick: no new edge, no second decision.
+    assert await runtime.tick() == [] and len(await decisions()) == 1
+    log = (await api.client.get(f"/api/signals/pools/{pool['id']}/triggers", headers=h)).json()
+    assert [(t["symbols"], t["account_ids"]) for t in log] == [(["BTC"], [trader["id"]])]
+    assert firing.account_ids == (trader["id"],)
 
 
 async def test_definition_and_pool_updates_and_deletes(api: Api) -> None:

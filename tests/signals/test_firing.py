@@ -4,14 +4,14 @@ whose record carries the fired signals as its trigger."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from hyperoru.accounts.models import AccountStrategy
 from hyperoru.app import create_app
@@ -19,51 +19,11 @@ from hyperoru.settings import Settings
 from hyperoru.signals.domain import signal_runtime_for
 from hyperoru.signals.runtime import SignalRuntime
 from hyperoru.timeutils import utcnow
-from tests.accounts.helpers import create_trader
-from tests.conftest import asgi_client
 from tests.helpers import Api
 from tests.signals.market import CandleMarket
 from tests.signals.paths import OVERSOLD_PATH, UPTICK
 from tests.signals.test_api import user_story
-
-
-@pytest.fixture
-async def world(
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[tuple[FastAPI, Api, CandleMarket]]:
-    app = create_app(make_settings())
-    market = CandleMarket()
-    market.set_closes("BTC", OVERSOLD_PATH)
-    market.set_closes("ETH", [3000.0] * 120)
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
-        app.state.market = market.runtime()
-        await market.set("BTC", str(OVERSOLD_PATH[-1]))
-        yield app, Api(client), market
-
-
-async def _trader(api: Api, token: str, name: str, pool_ids: list[int]) -> dict[str, Any]:
-    """A builtin-model trader whose own strategy (its primary binding) lists ``pool_ids``;
-    no schedule, so every decision here comes from a signal."""
-    trader = await create_trader(api, token, name=name, llm_provider="builtin")
-    response = await api.client.put(
-        f"/api/account/{trader['id']}/strategy",
-        json={
-            "symbols": ["BTC", "ETH"],
-            "scheduled_trigger_enabled": False,
-            "signal_pool_ids": pool_ids,
-        },
-        headers=api.bearer(token),
-    )
-    assert response.status_code == 200, response.text
-    return trader
-
-
-async def _decisions(api: Api, token: str, trader_id: int) -> list[dict[str, Any]]:
-    response = await api.client.get(
-        f"/api/account/{trader_id}/decisions", headers=api.bearer(token)
-    )
-    assert response.status_code == 200
-    return response.json()
+from tests.signals.traders import decisions, quiet_trader
 
 
 async def test_a_firing_starts_one_decision_per_bound_trader(
@@ -81,10 +41,12 @@ async def test_a_firing_starts_one_decision_per_bound_trader(
         )
     ).json()
 
-    by_strategy = await _trader(api, token, "by strategy", [pool["id"]])
-    by_binding = await _trader(api, token, "by binding", [])
-    by_both = await _trader(api, token, "by both", [pool["id"]])
-    unbound = await _trader(api, token, "unbound", [])
+    by_strategy = await quiet_trader(api, token, "by strategy", [pool["id"]])
+    by_binding = await quiet_trader(api, token, "by binding", [])
+    by_both = await quiet_trader(api, token, "by both", [pool["id"]])
+    unbound = await quiet_trader(api, token, "unbound", [])
+    # Which strategy each trader runs: its binding on the pool wins over its own strategy.
+    runs_through: dict[int, int | None] = {by_strategy["id"]: None}
     for trader in (by_binding, by_both):
         response = await api.client.post(
             "/api/bindings",
@@ -92,9 +54,10 @@ async def test_a_firing_starts_one_decision_per_bound_trader(
             headers=api.bearer(token),
         )
         assert response.status_code == 201
+        runs_through[trader["id"]] = response.json()["id"]
     # Another user's trader cannot name the pool (403), and a row that does anyway
     # (written behind the API's back) is never started.
-    foreign = await _trader(api, stranger, "foreign", [])
+    foreign = await quiet_trader(api, stranger, "foreign", [])
     refused = await api.client.put(
         f"/api/account/{foreign['id']}/strategy",
         json={"signal_pool_ids": [pool["id"]]},
@@ -127,11 +90,13 @@ async def test_a_firing_starts_one_decision_per_bound_trader(
     assert [(f.pool_id, f.symbols) for f in firings] == [(pool["id"], ("BTC",))]
     bound = sorted(t["id"] for t in (by_strategy, by_binding, by_both))
     assert list(firings[0].account_ids) == bound
+    assert {run.account_id: run.binding_id for run in firings[0].runs} == runs_through
     await runtime.drain()
 
     for trader in (by_strategy, by_binding, by_both):
-        records = await _decisions(api, token, trader["id"])
+        records = await decisions(api, token, trader["id"])
         assert len(records) == 1, trader["name"]
+        assert records[0]["binding_id"] == runs_through[trader["id"]]
         trigger = records[0]["trigger"]
         assert trigger["type"] == "signal" and trigger["pool_id"] == pool["id"]
         signals = {s["name"]: s for s in trigger["values"]["signals"]}
@@ -145,8 +110,8 @@ async def test_a_firing_starts_one_decision_per_bound_trader(
         # The built-in template shows {trigger_context}: the model sees why it runs.
         rendered = records[0]["rendered_prompt"]
         assert "Trigger: signal" in rendered and "Price over EMA 50" in rendered
-    assert await _decisions(api, token, unbound["id"]) == []
-    assert await _decisions(api, stranger, foreign["id"]) == []
+    assert await decisions(api, token, unbound["id"]) == []
+    assert await decisions(api, stranger, foreign["id"]) == []
 
     # Still true on the next tick: no new edge, no new decision.
     assert await runtime.tick() == []
@@ -210,3 +175,42 @@ async def test_the_embedded_runtime_runs_the_signal_task(
     app = create_app(make_settings(runtime="embedded", runtime_tick_seconds=0.1))
     async with LifespanManager(app, startup_timeout=60):
         assert isinstance(app.state.signal_runtime, SignalRuntime)
+
+
+async def test_a_quiet_tick_costs_the_same_statements_for_any_number_of_pools(
+    world: tuple[FastAPI, Api, CandleMarket],
+) -> None:
+    """Per-tick database load is batched: pools, leases with evaluation state, and
+    definitions are read in a fixed number of statements, and an unchanged pool writes
+    nothing."""
+    app, api, _market = world
+    _, token = await api.user()
+    ids, _pool = await user_story(api, token)
+    runtime = signal_runtime_for(app)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    async def quiet_tick_statements() -> int:
+        await runtime.tick()  # a baseline for any new pool: its condition is written
+        statements.clear()
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            assert await runtime.tick() == []
+        finally:
+            event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+        return len(statements)
+
+    one_pool = await quiet_tick_statements()
+    for n in range(9):
+        response = await api.client.post(
+            "/api/signals/pools",
+            json={"name": f"copy {n}", "signal_ids": ids, "symbols": ["BTC", "ETH"]},
+            headers=api.bearer(token),
+        )
+        assert response.status_code == 201
+    ten_pools = await quiet_tick_statements()
+    assert len(runtime.held) == 10
+    assert ten_pools == one_pool
+    assert not [s for s in statements if s.lstrip().upper().startswith(("INSERT", "DELETE"))]

@@ -28,6 +28,8 @@ DECISION_FIELDS = {
     "trigger_type",
     "strategy_type",
     "prompt_id",
+    "program_id",
+    "binding_id",
     "model",
     "rendered_prompt",
     "raw_output",

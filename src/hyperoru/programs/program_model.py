@@ -6,6 +6,7 @@ path of ``strategies.pipeline``. The prompt it receives is the plain-data payloa
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from hyperoru.programs.models import Program
@@ -14,10 +15,17 @@ from hyperoru.strategies.llm.base import LlmError, LlmErrorKind, LlmRequest, Llm
 
 
 class ProgramModel:
-    def __init__(self, sandbox: Sandbox, program: Program) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        program: Program,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+    ) -> None:
         self._sandbox = sandbox
         self._code = program.code
-        self._params: dict[str, Any] = dict(program.params or {})
+        # A binding's overrides win over the program's own params, key by key.
+        self._params: dict[str, Any] = {**(program.params or {}), **(params_override or {})}
         self._name = f"program:{program.id}:{program.name}"
 
     @property

@@ -4,62 +4,116 @@ its leases expire."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account, AccountStrategy
-from hyperoru.runtime.models import TraderRuntime
+from hyperoru.runtime.models import BindingRuntime, TraderRuntime
+from hyperoru.signals.models import StrategyBinding
 
 PAUSE_AFTER_FAILURES = 3
 
 
 @dataclass(frozen=True, slots=True)
 class Schedulable:
+    """One strategy of a trader that runs on a clock: the trader's primary strategy
+    (``binding_id`` None) or one of its bindings, each on its own interval."""
+
     account_id: int
     interval: timedelta
+    binding_id: int | None = None
+    next_run_at: datetime | None = None
+
+    def looks_due(self, now: datetime) -> bool:
+        """A cheap pre-check from the tick's read; ``start_due`` decides for real."""
+        return self.next_run_at is None or self.next_run_at <= now
+
+
+def may_run() -> tuple[ColumnElement[bool], ...]:
+    """A trader that may run at all: live, active, auto-trading and not paused."""
+    return (
+        Account.deleted_at.is_(None),
+        Account.is_active.is_(True),
+        Account.auto_trading_enabled.is_(True),
+        Account.status == "active",
+    )
 
 
 async def schedulable_traders(session: AsyncSession) -> list[Schedulable]:
-    """Live, active traders whose strategy runs on a schedule."""
-    rows = await session.execute(
-        select(Account.id, AccountStrategy.trigger_interval)
+    """Every scheduled strategy of every running trader: primary strategies and active
+    bindings, in one statement each, ordered by trader (primary first)."""
+    primary = await session.execute(
+        select(Account.id, AccountStrategy.trigger_interval, TraderRuntime.next_run_at)
         .join(AccountStrategy, AccountStrategy.account_id == Account.id)
+        .outerjoin(TraderRuntime, TraderRuntime.account_id == Account.id)
         .where(
-            Account.deleted_at.is_(None),
-            Account.is_active.is_(True),
-            Account.auto_trading_enabled.is_(True),
-            Account.status == "active",
+            *may_run(),
             AccountStrategy.enabled.is_(True),
             AccountStrategy.scheduled_trigger_enabled.is_(True),
         )
-        .order_by(Account.id)
     )
-    return [Schedulable(row[0], timedelta(seconds=row[1])) for row in rows]
+    bound = await session.execute(
+        select(
+            Account.id,
+            StrategyBinding.trigger_interval,
+            StrategyBinding.id,
+            BindingRuntime.next_run_at,
+        )
+        .join(StrategyBinding, StrategyBinding.account_id == Account.id)
+        .outerjoin(BindingRuntime, BindingRuntime.binding_id == StrategyBinding.id)
+        .where(
+            *may_run(),
+            # A binding is its owner's: rows written behind the API's back never run.
+            StrategyBinding.user_id == Account.user_id,
+            StrategyBinding.is_active.is_(True),
+            StrategyBinding.scheduled_trigger_enabled.is_(True),
+        )
+    )
+    due = [Schedulable(row[0], timedelta(seconds=row[1]), None, row[2]) for row in primary]
+    due += [Schedulable(row[0], timedelta(seconds=row[1]), row[2], row[3]) for row in bound]
+    return sorted(due, key=lambda s: (s.account_id, s.binding_id or 0))
 
 
-async def _ensure_row(session: AsyncSession, account_id: int) -> None:
-    if await session.get(TraderRuntime, account_id) is not None:
+async def _ensure_rows(session: AsyncSession, account_ids: Sequence[int]) -> None:
+    existing = set(
+        await session.scalars(
+            select(TraderRuntime.account_id).where(TraderRuntime.account_id.in_(account_ids))
+        )
+    )
+    missing = [account_id for account_id in account_ids if account_id not in existing]
+    if not missing:
         return
-    session.add(TraderRuntime(account_id=account_id, consecutive_failures=0))
+    session.add_all(TraderRuntime(account_id=i, consecutive_failures=0) for i in missing)
     try:
         await session.commit()
-    except IntegrityError:  # another worker created it first: same outcome
+    except IntegrityError:  # another worker created some first: same outcome
         await session.rollback()
+        for account_id in missing:
+            await _ensure_rows(session, [account_id])
 
 
 async def claim(
-    session: AsyncSession, *, account_id: int, owner: str, now: datetime, lease: timedelta
-) -> bool:
-    """Take or renew the lease on one trader; False when another live worker holds it."""
-    await _ensure_row(session, account_id)
-    result = await session.execute(
+    session: AsyncSession,
+    *,
+    account_ids: Sequence[int],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> set[int]:
+    """Take or renew the leases on ``account_ids`` in one statement; answers the traders
+    this worker now holds (the others are held by another live worker)."""
+    if not account_ids:
+        return set()
+    await _ensure_rows(session, account_ids)
+    await session.execute(
         update(TraderRuntime)
         .where(
-            TraderRuntime.account_id == account_id,
+            TraderRuntime.account_id.in_(account_ids),
             or_(
                 TraderRuntime.lease_owner.is_(None),
                 TraderRuntime.lease_owner == owner,
@@ -69,7 +123,12 @@ async def claim(
         .values(lease_owner=owner, lease_expires_at=now + lease)
     )
     await session.commit()
-    return result.rowcount == 1
+    held = await session.scalars(
+        select(TraderRuntime.account_id).where(
+            TraderRuntime.account_id.in_(account_ids), TraderRuntime.lease_owner == owner
+        )
+    )
+    return set(held)
 
 
 async def release(session: AsyncSession, *, owner: str, account_ids: list[int]) -> None:
@@ -83,23 +142,56 @@ async def release(session: AsyncSession, *, owner: str, account_ids: list[int]) 
     await session.commit()
 
 
-async def start_due(
-    session: AsyncSession, *, account_id: int, owner: str, now: datetime, interval: timedelta
-) -> bool:
-    """Mark a cycle as started if it is due and the lease is still ours (one statement, so
-    two workers can never both start the same trader's cycle)."""
-    result = await session.execute(
-        update(TraderRuntime)
+async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now: datetime) -> bool:
+    """Mark a cycle as started if it is due and the trader's lease is still ours (one
+    statement, so two workers can never both start the same strategy's cycle)."""
+    if due.binding_id is None:
+        statement = (
+            update(TraderRuntime)
+            .where(
+                TraderRuntime.account_id == due.account_id,
+                TraderRuntime.lease_owner == owner,
+                TraderRuntime.lease_expires_at >= now,
+                or_(TraderRuntime.next_run_at.is_(None), TraderRuntime.next_run_at <= now),
+            )
+            .values(next_run_at=now + due.interval, last_cycle_at=now)
+        )
+    else:
+        await _ensure_binding_row(session, due.binding_id)
+        statement = (
+            update(BindingRuntime)
+            .where(
+                BindingRuntime.binding_id == due.binding_id,
+                _lease_held(due.account_id, owner, now),
+                or_(BindingRuntime.next_run_at.is_(None), BindingRuntime.next_run_at <= now),
+            )
+            .values(next_run_at=now + due.interval, last_cycle_at=now)
+        )
+    result = await session.execute(statement)
+    await session.commit()
+    return result.rowcount == 1
+
+
+def _lease_held(account_id: int, owner: str, now: datetime) -> ColumnElement[bool]:
+    return (
+        select(TraderRuntime.account_id)
         .where(
             TraderRuntime.account_id == account_id,
             TraderRuntime.lease_owner == owner,
             TraderRuntime.lease_expires_at >= now,
-            or_(TraderRuntime.next_run_at.is_(None), TraderRuntime.next_run_at <= now),
         )
-        .values(next_run_at=now + interval, last_cycle_at=now)
+        .exists()
     )
-    await session.commit()
-    return result.rowcount == 1
+
+
+async def _ensure_binding_row(session: AsyncSession, binding_id: int) -> None:
+    if await session.get(BindingRuntime, binding_id) is not None:
+        return
+    session.add(BindingRuntime(binding_id=binding_id))
+    try:
+        await session.commit()
+    except IntegrityError:  # another worker created it first, or the binding just went
+        await session.rollback()
 
 
 async def record_outcome(

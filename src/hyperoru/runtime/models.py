@@ -12,8 +12,9 @@ from hyperoru.db.types import UtcDateTime
 
 
 class TraderRuntime(Base):
-    """Who runs a trader (a lease that expires if that worker dies), when it runs next,
-    and how many cycles in a row have failed."""
+    """Who runs a trader (a lease that expires if that worker dies), when its primary
+    strategy runs next, and how many cycles in a row have failed (whichever strategy ran
+    them: the failures pause the trader, not one binding)."""
 
     __tablename__ = "trader_runtime"
 
@@ -25,3 +26,16 @@ class TraderRuntime(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_cycle_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BindingRuntime(Base):
+    """When a scheduled binding runs next. The binding's trader lease (``TraderRuntime``)
+    decides which worker runs it; this row is only its own clock."""
+
+    __tablename__ = "binding_runtime"
+
+    binding_id: Mapped[int] = mapped_column(
+        ForeignKey("strategy_bindings.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_cycle_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

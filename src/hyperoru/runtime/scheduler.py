@@ -1,6 +1,9 @@
-"""Runs every schedulable trader this worker holds a lease on, each in its own task with
-its own timeout, so one slow or failing trader never delays another (or the price feed,
-which has its own task)."""
+"""Runs every scheduled strategy of the traders this worker holds a lease on: a trader's
+primary strategy and each of its scheduled bindings, every one on its own clock.
+
+A trader's due strategies run one after another in one task of its own, with a timeout
+per cycle, so one slow or failing trader never delays another (or the price feed, which
+has its own task), and one trader never runs two scheduled cycles at once."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +24,38 @@ from hyperoru.timeutils import utcnow
 log = logging.getLogger("hyperoru.runtime")
 
 CycleRunner = Callable[[int, Trigger], Awaitable[CycleOutcome]]
+
+
+async def run_counted(
+    sessions: async_sessionmaker[AsyncSession],
+    run_cycle: CycleRunner,
+    account_id: int,
+    trigger: Trigger,
+    *,
+    limit_seconds: float,
+) -> bool:
+    """Run one cycle under ``limit_seconds`` and count its outcome towards the trader's
+    failure streak, whatever triggered it. Returns True when this cycle paused the
+    trader."""
+    try:
+        outcome = await asyncio.wait_for(run_cycle(account_id, trigger), limit_seconds)
+    except TimeoutError:
+        outcome = CycleOutcome(ok=False, error=f"cycle timed out after {limit_seconds:g} s")
+    except Exception as exc:
+        log.exception("trader cycle crashed", extra={"account_id": account_id})
+        outcome = CycleOutcome(ok=False, error=f"internal error: {type(exc).__name__}")
+    if not outcome.ran:
+        return False
+    async with sessions() as session:
+        paused = await leases.record_outcome(
+            session, account_id=account_id, ok=outcome.ok, error=outcome.error
+        )
+    if paused:
+        log.warning(
+            "trader paused after repeated failures",
+            extra={"event": "trader_paused", "account_id": account_id},
+        )
+    return paused
 
 
 class TraderScheduler:
@@ -52,57 +87,50 @@ class TraderScheduler:
             self.tick, interval=lambda: self._tick, stop=self.stop, log=log, worker=self.owner
         )
 
-    async def tick(self) -> None:
-        now = utcnow()
+    async def tick(self, now: datetime | None = None) -> list[Trigger]:
+        """Claim the traders with a schedule, start what is due; answers what started."""
+        now = now or utcnow()
+        started: dict[int, list[Trigger]] = {}
         async with self._sessions() as session:
             schedulable = await leases.schedulable_traders(session)
-            wanted = {trader.account_id for trader in schedulable}
-            held: set[int] = set()
-            for trader in schedulable:
-                if await leases.claim(
-                    session,
-                    account_id=trader.account_id,
-                    owner=self.owner,
-                    now=now,
-                    lease=self._lease,
-                ):
-                    held.add(trader.account_id)
-            await leases.release(session, owner=self.owner, account_ids=sorted(self._held - wanted))
+            wanted = sorted({entry.account_id for entry in schedulable})
+            held = await leases.claim(
+                session, account_ids=wanted, owner=self.owner, now=now, lease=self._lease
+            )
+            await leases.release(
+                session, owner=self.owner, account_ids=sorted(self._held - set(wanted))
+            )
             self._held = held
-            for trader in schedulable:
-                if trader.account_id not in held or trader.account_id in self._running:
-                    continue
-                if await leases.start_due(
-                    session,
-                    account_id=trader.account_id,
-                    owner=self.owner,
-                    now=now,
-                    interval=trader.interval,
+            for entry in schedulable:
+                if (
+                    entry.account_id not in held
+                    or entry.account_id in self._running
+                    or not entry.looks_due(now)
                 ):
-                    self._start(trader.account_id, Trigger(kind="scheduled", at=now))
+                    continue
+                if await leases.start_due(session, due=entry, owner=self.owner, now=now):
+                    trigger = Trigger(kind="scheduled", at=now, binding_id=entry.binding_id)
+                    started.setdefault(entry.account_id, []).append(trigger)
+        for account_id, triggers in started.items():
+            self._start(account_id, triggers)
+        return [trigger for triggers in started.values() for trigger in triggers]
 
-    def _start(self, account_id: int, trigger: Trigger) -> None:
-        task = asyncio.create_task(self._cycle(account_id, trigger), name=f"trader-{account_id}")
+    async def drain(self) -> None:
+        """Wait for the cycles started so far (tests and shutdown)."""
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+
+    def _start(self, account_id: int, triggers: list[Trigger]) -> None:
+        task = asyncio.create_task(self._cycles(account_id, triggers), name=f"trader-{account_id}")
         self._running[account_id] = task
         task.add_done_callback(lambda _: self._running.pop(account_id, None))
 
-    async def _cycle(self, account_id: int, trigger: Trigger) -> None:
-        try:
-            outcome = await asyncio.wait_for(self._run_cycle(account_id, trigger), self._timeout)
-        except TimeoutError:
-            outcome = CycleOutcome(ok=False, error=f"cycle timed out after {self._timeout:g} s")
-        except Exception as exc:
-            log.exception("trader cycle crashed", extra={"account_id": account_id})
-            outcome = CycleOutcome(ok=False, error=f"internal error: {type(exc).__name__}")
-        async with self._sessions() as session:
-            paused = await leases.record_outcome(
-                session, account_id=account_id, ok=outcome.ok, error=outcome.error
-            )
-        if paused:
-            log.warning(
-                "trader paused after repeated failures",
-                extra={"event": "trader_paused", "account_id": account_id},
-            )
+    async def _cycles(self, account_id: int, triggers: list[Trigger]) -> None:
+        for trigger in triggers:
+            if await run_counted(
+                self._sessions, self._run_cycle, account_id, trigger, limit_seconds=self._timeout
+            ):
+                return  # paused: the rest of its due strategies wait for the owner
 
     async def stop(self) -> None:
         tasks = list(self._running.values())

@@ -11,9 +11,10 @@ only, since the forming candle's volume is not known yet.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -219,3 +220,89 @@ def should_fire(
     if not is_true or was_true is None or was_true:
         return False
     return last_fired_at is None or now - last_fired_at >= cooldown
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSignal:
+    """One of a pool's signals: its definition's id, name and stored config, parsed."""
+
+    definition_id: int
+    name: str
+    config: Mapping[str, Any]
+    spec: SignalSpec
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRules:
+    """What a pool evaluates, independent of where its state is kept."""
+
+    symbols: tuple[str, ...]
+    logic: str
+    cooldown: timedelta
+    signals: tuple[PoolSignal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStep:
+    """One evaluation of a pool: its new per-symbol condition, and what fired."""
+
+    condition: dict[str, bool]
+    fired_symbols: tuple[str, ...]
+    entries: tuple[dict[str, Any], ...]
+
+
+def _threshold_label(config: Mapping[str, Any]) -> Any:
+    return config.get("threshold", config.get("reference", config.get("pattern")))
+
+
+def signal_entry(symbol: str, signal: PoolSignal, reading: Reading) -> dict[str, Any]:
+    """How a fired signal appears in the trigger context and the trigger log."""
+    spec = signal.spec
+    return {
+        "symbol": symbol,
+        "signal_id": signal.definition_id,
+        "name": signal.name,
+        "indicator": spec.pattern or spec.indicator.label,
+        "operator": spec.operator,
+        "threshold": _threshold_label(signal.config),
+        "interval": spec.interval,
+        **reading.as_dict(),
+    }
+
+
+def step_pool(
+    rules: PoolRules,
+    frames: Callable[[str, str], Frame | None],
+    *,
+    condition: Mapping[str, bool],
+    last_fired_at: datetime | None,
+    now: datetime,
+) -> PoolStep:
+    """Evaluate a pool once, per symbol: combine its signals with its logic, and fire on
+    the symbols whose condition turned true (edge, cooldown). A symbol without a frame
+    for one of its signals' intervals keeps its state. The live runtime and backtest
+    replays both step pools through this function."""
+    state = dict(condition)
+    fired: list[str] = []
+    entries: list[dict[str, Any]] = []
+    for symbol in rules.symbols:
+        readings = []
+        for signal in rules.signals:
+            frame = frames(symbol, signal.spec.interval)
+            if frame is None:
+                break
+            readings.append((signal, evaluate(signal.spec, frame)))
+        else:
+            is_true = combine(rules.logic, [r.fired for _, r in readings])
+            if should_fire(
+                was_true=state.get(symbol),
+                is_true=is_true,
+                # One firing may name several symbols: the cooldown starts after it.
+                last_fired_at=last_fired_at if not fired else None,
+                cooldown=rules.cooldown,
+                now=now,
+            ):
+                fired.append(symbol)
+                entries.extend(signal_entry(symbol, s, r) for s, r in readings if r.fired)
+            state[symbol] = is_true
+    return PoolStep(state, tuple(fired), tuple(entries))

@@ -39,10 +39,12 @@ async def claim(
     owner: str,
     now: datetime,
     lease: timedelta,
-) -> set[int]:
-    """Take or renew the leases on ``pool_ids``; answers the ones this worker now holds."""
+) -> dict[int, SignalPoolRuntime]:
+    """Take or renew the leases on ``pool_ids``; answers the ones this worker now holds,
+    with their evaluation state (read in the same query, so a tick reads each pool's state
+    once, not per pool)."""
     if not pool_ids:
-        return set()
+        return {}
     await _ensure_rows(session, pool_ids)
     await session.execute(
         update(SignalPoolRuntime)
@@ -58,11 +60,11 @@ async def claim(
     )
     await session.commit()
     held = await session.scalars(
-        select(SignalPoolRuntime.pool_id).where(
-            SignalPoolRuntime.pool_id.in_(pool_ids), SignalPoolRuntime.lease_owner == owner
-        )
+        select(SignalPoolRuntime)
+        .where(SignalPoolRuntime.pool_id.in_(pool_ids), SignalPoolRuntime.lease_owner == owner)
+        .execution_options(populate_existing=True)
     )
-    return set(held)
+    return {state.pool_id: state for state in held}
 
 
 async def release(session: AsyncSession, *, owner: str, pool_ids: Sequence[int]) -> None:

@@ -1,6 +1,11 @@
 """The signal runtime: every tick it evaluates the enabled pools this worker holds a lease
 on, logs each firing, and starts one decision cycle per bound trader with the fired
-signals as the trigger context.
+signals as the trigger context, running the strategy of the binding that listens to the
+pool (or the trader's primary strategy).
+
+A tick reads the enabled pools, their leases and evaluation state, and their definitions
+in a fixed number of statements whatever the number of pools, and writes only the pools
+whose condition changed or that fired.
 
 It runs as its own task next to the trader scheduler (started by the strategies domain
 when the runtime is embedded, and by ``hyperoru worker``), reads prices from the price
@@ -26,16 +31,15 @@ from hyperoru.market.runtime import MarketRuntime
 from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.identity import worker_identity
 from hyperoru.runtime.loop import tick_forever
-from hyperoru.runtime.scheduler import CycleRunner
-from hyperoru.runtime.trigger import CycleOutcome, Trigger
+from hyperoru.runtime.scheduler import CycleRunner, run_counted
+from hyperoru.runtime.trigger import Trigger
 from hyperoru.signals import leases
-from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, SignalSpec, parse_config
-from hyperoru.signals.evaluator import Frame, Reading, combine, evaluate, should_fire
+from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, parse_config
+from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
 from hyperoru.signals.frames import FrameSource
 from hyperoru.signals.models import (
     SignalDefinition,
     SignalPool,
-    SignalPoolRuntime,
     SignalTrigger,
     StrategyBinding,
 )
@@ -45,43 +49,33 @@ log = logging.getLogger("hyperoru.signals")
 
 
 @dataclass(frozen=True, slots=True)
+class BoundRun:
+    """One trader a firing starts, and which of its strategies runs: a binding, or its
+    primary strategy (``binding_id`` None)."""
+
+    account_id: int
+    binding_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Firing:
     pool_id: int
     symbols: tuple[str, ...]
     values: dict[str, Any]
-    account_ids: tuple[int, ...]
+    runs: tuple[BoundRun, ...]
 
-
-@dataclass(slots=True)
-class _Signal:
-    definition_id: int
-    name: str
-    config: dict[str, Any]
-    spec: SignalSpec
+    @property
+    def account_ids(self) -> tuple[int, ...]:
+        return tuple(run.account_id for run in self.runs)
 
 
 @dataclass(slots=True)
 class _PoolView:
     pool: SignalPool
-    signals: list[_Signal] = field(default_factory=list)
-
-
-def _threshold_label(config: dict[str, Any]) -> Any:
-    return config.get("threshold", config.get("reference", config.get("pattern")))
-
-
-def _signal_entry(symbol: str, signal: _Signal, reading: Reading) -> dict[str, Any]:
-    spec = signal.spec
-    return {
-        "symbol": symbol,
-        "signal_id": signal.definition_id,
-        "name": signal.name,
-        "indicator": spec.pattern or spec.indicator.label,
-        "operator": spec.operator,
-        "threshold": _threshold_label(signal.config),
-        "interval": spec.interval,
-        **reading.as_dict(),
-    }
+    # The evaluation state as this tick read it: per-symbol condition, last firing.
+    condition: dict[str, bool]
+    last_fired_at: datetime | None
+    signals: list[PoolSignal] = field(default_factory=list)
 
 
 class SignalRuntime:
@@ -158,7 +152,7 @@ class SignalRuntime:
             await leases.release(
                 session, owner=self.owner, pool_ids=sorted(self._held - set(wanted))
             )
-            self._held = held
+            self._held = set(held)
             ids = {i for p in pools if p.id in held for i in p.signal_ids}
             definitions = {
                 d.id: d
@@ -170,9 +164,10 @@ class SignalRuntime:
             }
         views = []
         for pool in pools:
-            if pool.id not in held:
+            state = held.get(pool.id)
+            if state is None:
                 continue
-            view = _PoolView(pool)
+            view = _PoolView(pool, dict(state.condition or {}), state.last_fired_at)
             for signal_id in pool.signal_ids:
                 definition = definitions.get(signal_id)
                 if definition is None or definition.user_id != pool.user_id:
@@ -182,7 +177,7 @@ class SignalRuntime:
                 except ConfigError:  # stored before a grammar change: skip, never guess
                     continue
                 view.signals.append(
-                    _Signal(definition.id, definition.name, definition.config, spec)
+                    PoolSignal(definition.id, definition.name, definition.config, spec)
                 )
             views.append(view)
         return views
@@ -216,33 +211,25 @@ class SignalRuntime:
         self, view: _PoolView, frames: dict[tuple[str, str], Frame | None], now: datetime
     ) -> Firing | None:
         pool = view.pool
+        rules = PoolRules(
+            symbols=tuple(pool.symbols),
+            logic=pool.logic,
+            cooldown=timedelta(seconds=pool.cooldown_seconds),
+            signals=tuple(view.signals),
+        )
+        outcome = step_pool(
+            rules,
+            lambda symbol, interval: frames.get((symbol, interval)),
+            condition=view.condition,
+            last_fired_at=view.last_fired_at,
+            now=now,
+        )
+        condition, fired_symbols = outcome.condition, list(outcome.fired_symbols)
+        entries = list(outcome.entries)
+        fired = bool(fired_symbols)
+        if not fired and condition == view.condition:
+            return None  # the common tick: nothing changed, nothing to write
         async with self._sessions() as session:
-            state = await session.get(SignalPoolRuntime, pool.id)
-            if state is None:
-                return None
-            condition = dict(state.condition or {})
-            fired_symbols: list[str] = []
-            entries: list[dict[str, Any]] = []
-            for symbol in pool.symbols:
-                readings = []
-                for signal in view.signals:
-                    frame = frames.get((symbol, signal.spec.interval))
-                    if frame is None:
-                        break
-                    readings.append((signal, evaluate(signal.spec, frame)))
-                else:
-                    is_true = combine(pool.logic, [r.fired for _, r in readings])
-                    if should_fire(
-                        was_true=condition.get(symbol),
-                        is_true=is_true,
-                        last_fired_at=state.last_fired_at if not fired_symbols else None,
-                        cooldown=timedelta(seconds=pool.cooldown_seconds),
-                        now=now,
-                    ):
-                        fired_symbols.append(symbol)
-                        entries.extend(_signal_entry(symbol, s, r) for s, r in readings if r.fired)
-                    condition[symbol] = is_true
-            fired = bool(fired_symbols)
             if not await leases.record_evaluation(
                 session,
                 pool_id=pool.id,
@@ -263,14 +250,14 @@ class SignalRuntime:
                 "symbols": fired_symbols,
                 "signals": entries,
             }
-            account_ids = await _bound_traders(session, pool)
+            runs = await _bound_runs(session, pool)
             session.add(
                 SignalTrigger(
                     pool_id=pool.id,
                     fired_at=now,
                     symbols=fired_symbols,
                     values=values,
-                    account_ids=account_ids,
+                    account_ids=[run.account_id for run in runs],
                 )
             )
             await session.commit()
@@ -278,62 +265,63 @@ class SignalRuntime:
             "signal pool fired",
             extra={"event": "signal_fired", "pool_id": pool.id, "symbols": fired_symbols},
         )
-        return Firing(pool.id, tuple(fired_symbols), values, tuple(account_ids))
+        return Firing(pool.id, tuple(fired_symbols), values, tuple(runs))
 
     # -- starting the traders -------------------------------------------------------------
 
     def _start_cycles(self, firing: Firing, now: datetime) -> None:
-        trigger = Trigger(kind="signal", at=now, pool_id=firing.pool_id, values=firing.values)
-        for account_id in firing.account_ids:
+        for run in firing.runs:
+            trigger = Trigger(
+                kind="signal",
+                at=now,
+                pool_id=firing.pool_id,
+                values=firing.values,
+                binding_id=run.binding_id,
+            )
             task = asyncio.create_task(
-                self._cycle(account_id, trigger), name=f"signal-{firing.pool_id}-{account_id}"
+                # Counted like a scheduled cycle: failures pause the trader the same way.
+                run_counted(
+                    self._sessions,
+                    self._run_cycle,
+                    run.account_id,
+                    trigger,
+                    limit_seconds=self._timeout,
+                ),
+                name=f"signal-{firing.pool_id}-{run.account_id}",
             )
             self._cycles.add(task)
             task.add_done_callback(self._cycles.discard)
 
-    async def _cycle(self, account_id: int, trigger: Trigger) -> None:
-        # Counted like a scheduled cycle: failures pause the trader the same way.
-        try:
-            outcome = await asyncio.wait_for(self._run_cycle(account_id, trigger), self._timeout)
-        except TimeoutError:
-            outcome = CycleOutcome(ok=False, error=f"cycle timed out after {self._timeout:g} s")
-        except Exception as exc:
-            log.exception("signal cycle crashed", extra={"account_id": account_id})
-            outcome = CycleOutcome(ok=False, error=f"internal error: {type(exc).__name__}")
-        async with self._sessions() as session:
-            await trader_leases.record_outcome(
-                session, account_id=account_id, ok=outcome.ok, error=outcome.error
-            )
 
-
-async def _bound_traders(session: AsyncSession, pool: SignalPool) -> list[int]:
-    """The pool owner's running traders bound to it, each once: through an active binding
-    or through the trader's own strategy (its primary binding)."""
-    bound: set[int] = set()
-    for binding in await session.scalars(
-        select(StrategyBinding).where(
-            StrategyBinding.user_id == pool.user_id, StrategyBinding.is_active.is_(True)
-        )
-    ):
-        if pool.id in (binding.signal_pool_ids or []):
-            bound.add(binding.account_id)
-    for strategy in await session.scalars(
-        select(AccountStrategy)
-        .join(Account, Account.id == AccountStrategy.account_id)
-        .where(Account.user_id == pool.user_id, AccountStrategy.enabled.is_(True))
-    ):
-        if pool.id in (strategy.signal_pool_ids or []):
-            bound.add(strategy.account_id)
-    if not bound:
-        return []
-    running = await session.scalars(
-        select(Account.id).where(
-            Account.id.in_(bound),
+async def _bound_runs(session: AsyncSession, pool: SignalPool) -> list[BoundRun]:
+    """The pool owner's running traders bound to it, each started once: through its
+    active binding on the pool (the oldest when several are), otherwise through its own
+    strategy (the primary binding)."""
+    chosen: dict[int, int | None] = {}
+    bindings = await session.execute(
+        select(StrategyBinding.account_id, StrategyBinding.id, StrategyBinding.signal_pool_ids)
+        .join(Account, Account.id == StrategyBinding.account_id)
+        .where(
+            StrategyBinding.user_id == pool.user_id,
+            StrategyBinding.is_active.is_(True),
             Account.user_id == pool.user_id,
-            Account.deleted_at.is_(None),
-            Account.is_active.is_(True),
-            Account.auto_trading_enabled.is_(True),
-            Account.status == "active",
+            *trader_leases.may_run(),
+        )
+        .order_by(StrategyBinding.id)
+    )
+    for account_id, binding_id, pool_ids in bindings:
+        if pool.id in (pool_ids or []):
+            chosen.setdefault(account_id, binding_id)
+    primaries = await session.execute(
+        select(AccountStrategy.account_id, AccountStrategy.signal_pool_ids)
+        .join(Account, Account.id == AccountStrategy.account_id)
+        .where(
+            Account.user_id == pool.user_id,
+            AccountStrategy.enabled.is_(True),
+            *trader_leases.may_run(),
         )
     )
-    return sorted(running)
+    for account_id, pool_ids in primaries:
+        if pool.id in (pool_ids or []):
+            chosen.setdefault(account_id, None)
+    return [BoundRun(account_id, chosen[account_id]) for account_id in sorted(chosen)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts
@@ -17,6 +17,7 @@ from hyperoru.errors import ApiError, forbidden, not_found, validation_error
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
+from hyperoru.runtime.models import BindingRuntime
 from hyperoru.signals.config import ConfigError, parse_config
 from hyperoru.signals.models import (
     SignalDefinition,
@@ -330,6 +331,7 @@ async def update_binding(
 ) -> StrategyBinding:
     await _check_binding_targets(session, user, data)
     _strategy_type(binding, data)
+    schedule_before = (binding.trigger_interval, binding.scheduled_trigger_enabled)
     for field in (
         "signal_pool_ids",
         "trigger_interval",
@@ -340,6 +342,14 @@ async def update_binding(
         value = getattr(data, field)
         if value is not None:
             setattr(binding, field, value)
+    if (binding.trigger_interval, binding.scheduled_trigger_enabled) != schedule_before:
+        # A new schedule starts now: the next tick runs it, then every new interval
+        # (rather than waiting out a run time computed from the old interval).
+        await session.execute(
+            update(BindingRuntime)
+            .where(BindingRuntime.binding_id == binding.id)
+            .values(next_run_at=None)
+        )
     binding.updated_at = utcnow()
     await session.commit()
     return binding

@@ -1,6 +1,7 @@
 """The one decision pipeline, for LLM and program traders alike:
 
-trigger → prepare the prompt → ask the model → parse strictly → check every decision
+trigger → the strategy it runs (the trader's primary strategy or one of its bindings) →
+prepare the prompt → ask the model → parse strictly → check every decision
 against the trader's limits → execute through the trader's ExchangeClient → record it
 all → publish it on ``model_chat``.
 
@@ -10,11 +11,13 @@ talks to the paper engine or a venue, to OpenAI or the builtin model.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from weakref import WeakValueDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +28,12 @@ from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
 from hyperoru.strategies.intents import order_for
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest, ModelContext
+from hyperoru.strategies.plan import (
+    BindingUnavailable,
+    StrategyPlan,
+    binding_plan,
+    primary_plan,
+)
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.risk import BookContext, TraderLimits, check
 from hyperoru.timeutils import utcnow
@@ -44,10 +53,8 @@ class PreparedPrompt:
     system: str | None = None
 
 
-PromptPreparer = Callable[
-    [AsyncSession, Account, AccountStrategy, Trigger], Awaitable[PreparedPrompt]
-]
-ModelFactory = Callable[[AsyncSession, Account], Awaitable[LlmClient]]
+PromptPreparer = Callable[[AsyncSession, Account, StrategyPlan, Trigger], Awaitable[PreparedPrompt]]
+ModelFactory = Callable[[AsyncSession, Account, StrategyPlan], Awaitable[LlmClient]]
 Publisher = Callable[[DecisionRecord], Awaitable[None]]
 
 
@@ -64,6 +71,7 @@ class PipelineParts:
 class _Cycle:
     """What one cycle learned so far, written to the record at the end."""
 
+    plan: StrategyPlan | None = None
     rendered: str | None = None
     prompt_id: int | None = None
     model: str | None = None
@@ -76,9 +84,9 @@ class _Cycle:
     usage: dict[str, int] = field(default_factory=dict)
 
 
-def _limits(account: Account, strategy: AccountStrategy) -> TraderLimits:
+def _limits(account: Account, plan: StrategyPlan) -> TraderLimits:
     return TraderLimits(
-        symbols=frozenset(strategy.symbols or ()),
+        symbols=frozenset(plan.symbols),
         default_leverage=account.default_leverage,
         max_leverage=account.max_leverage,
         max_position_notional=account.max_position_notional,
@@ -89,19 +97,31 @@ def _limits(account: Account, strategy: AccountStrategy) -> TraderLimits:
 class DecisionPipeline:
     def __init__(self, parts: PipelineParts) -> None:
         self._parts = parts
+        # One trader's cycles (a schedule, a binding's schedule and signals may overlap)
+        # check and place their orders one at a time, so two of them can never both pass
+        # the open-positions limit on the same book. Models are still asked in parallel.
+        self._books: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
 
     async def run(self, account_id: int, trigger: Trigger) -> DecisionRecord:
-        """Run one cycle for one trader and return its recorded decision."""
+        """Run one cycle for one trader and return its recorded decision: the strategy
+        of ``trigger.binding_id``, or the trader's primary strategy. Raises
+        ``BindingUnavailable`` (nothing recorded) when that binding is off or gone."""
         cycle = _Cycle()
         async with self._parts.sessions() as session:
             account = await session.get(Account, account_id)
             strategy = await session.get(AccountStrategy, account_id)
             if account is None or account.deleted_at is not None:
                 raise ApiError(404, "ACCOUNT_NOT_FOUND", "Account not found")
-            if strategy is None:
+            if trigger.binding_id is not None:
+                cycle.plan = await binding_plan(
+                    session, account=account, strategy=strategy, binding_id=trigger.binding_id
+                )
+            elif strategy is not None:
+                cycle.plan = primary_plan(account, strategy)
+            if cycle.plan is None:
                 cycle.error = "the trader has no strategy configured (PUT /strategy)"
             else:
-                await self._decide(session, account, strategy, trigger, cycle)
+                await self._decide(session, account, cycle.plan, trigger, cycle)
             record = self._record(account, trigger, cycle)
             session.add(record)
             await session.commit()
@@ -114,25 +134,28 @@ class DecisionPipeline:
 
     async def run_cycle(self, account_id: int, trigger: Trigger) -> CycleOutcome:
         """The runtime's view of ``run``: did the trader manage to decide?"""
-        record = await self.run(account_id, trigger)
+        try:
+            record = await self.run(account_id, trigger)
+        except BindingUnavailable:
+            return CycleOutcome(ok=True, ran=False)
         return CycleOutcome(ok=record.status == "ok", error=record.error)
 
     async def _decide(
         self,
         session: AsyncSession,
         account: Account,
-        strategy: AccountStrategy,
+        plan: StrategyPlan,
         trigger: Trigger,
         cycle: _Cycle,
     ) -> None:
         try:
-            prepared = await self._parts.prepare_prompt(session, account, strategy, trigger)
+            prepared = await self._parts.prepare_prompt(session, account, plan, trigger)
         except ApiError as exc:
             cycle.error = f"could not prepare the prompt: {exc.message}"
             return
         cycle.rendered, cycle.prompt_id = prepared.text, prepared.prompt_id
         try:
-            model = await self._parts.model_for(session, account)
+            model = await self._parts.model_for(session, account, plan)
             cycle.model = model.model_name
             answer = await model.complete(
                 LlmRequest(prompt=prepared.text, system=prepared.system, context=prepared.context)
@@ -151,13 +174,15 @@ class DecisionPipeline:
         reasons = [d.reasoning for d in cycle.decisions if d.reasoning]
         if reasons and not cycle.reasoning:
             cycle.reasoning = "\n".join(reasons)
-        await self._execute_all(account, strategy, prepared, cycle)
+        book = self._books.setdefault(account.id, asyncio.Lock())
+        async with book:
+            await self._execute_all(account, plan, prepared, cycle)
 
     async def _execute_all(
-        self, account: Account, strategy: AccountStrategy, prepared: PreparedPrompt, cycle: _Cycle
+        self, account: Account, plan: StrategyPlan, prepared: PreparedPrompt, cycle: _Cycle
     ) -> None:
         exchange = self._parts.exchange
-        limits = _limits(account, strategy)
+        limits = _limits(account, plan)
         for index, decision in enumerate(cycle.decisions):
             positions = {p.symbol: p for p in await exchange.positions(account_id=account.id)}
             balance = await exchange.balance(account_id=account.id)
@@ -208,8 +233,10 @@ class DecisionPipeline:
             user_id=account.user_id,
             status="failed" if cycle.error else "ok",
             trigger=trigger.as_dict(),
-            strategy_type=account.account_type,
+            strategy_type=cycle.plan.strategy_type if cycle.plan else account.account_type,
             prompt_id=cycle.prompt_id,
+            program_id=cycle.plan.program_id if cycle.plan and cycle.plan.is_program else None,
+            binding_id=trigger.binding_id,
             model=cycle.model,
             rendered_prompt=cycle.rendered,
             raw_output=cycle.raw_output,

@@ -28,6 +28,10 @@ class DecisionRecord(Base):
     trigger: Mapped[dict[str, Any]] = mapped_column(JSON)
     strategy_type: Mapped[str] = mapped_column(String(16))
     prompt_id: Mapped[int | None] = mapped_column(Integer)
+    program_id: Mapped[int | None] = mapped_column(Integer)
+    # The binding that ran; None for the trader's primary strategy. No foreign key: the
+    # record outlives the binding it names.
+    binding_id: Mapped[int | None] = mapped_column(Integer, index=True)
     model: Mapped[str | None] = mapped_column(String(128))
     rendered_prompt: Mapped[str | None] = mapped_column(Text)
     raw_output: Mapped[str | None] = mapped_column(Text)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from hyperoru.accounts.dependencies import OwnedAccount
+from hyperoru.api_types import MAX_ID
+from hyperoru.errors import not_found
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.runtime.trigger import Trigger
 from hyperoru.strategies import decision_log
+from hyperoru.strategies.plan import BindingUnavailable
 from hyperoru.strategies.schemas import DecisionOut
 from hyperoru.timeutils import utcnow
 
@@ -25,7 +30,19 @@ async def decisions(
 
 
 @router.post("/{account_id}/trigger", response_model=DecisionOut)
-async def trigger(account: OwnedAccount, request: Request) -> DecisionOut:
-    """Run one decision cycle now and answer with its recorded decision."""
-    record = await request.app.state.pipeline.run(account.id, Trigger(kind="manual", at=utcnow()))
+async def trigger(
+    account: OwnedAccount,
+    request: Request,
+    binding_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="Run this active binding of the trader instead"),
+    ] = None,
+) -> DecisionOut:
+    """Run one decision cycle now (the trader's primary strategy, or one of its active
+    bindings) and answer with its recorded decision."""
+    manual = Trigger(kind="manual", at=utcnow(), binding_id=binding_id)
+    try:
+        record = await request.app.state.pipeline.run(account.id, manual)
+    except BindingUnavailable:
+        raise not_found("binding") from None
     return DecisionOut.of(record)

@@ -15,6 +15,9 @@ class DecisionOut(ResponseModel):
     trigger_type: str
     strategy_type: str
     prompt_id: int | None
+    program_id: int | None
+    # The binding that ran (``/api/bindings``); null for the trader's primary strategy.
+    binding_id: int | None
     model: str | None
     rendered_prompt: str | None
     raw_output: str | None
@@ -44,6 +47,8 @@ class DecisionOut(ResponseModel):
             trigger_type=record.trigger.get("type", "scheduled"),
             strategy_type=record.strategy_type,
             prompt_id=record.prompt_id,
+            program_id=record.program_id,
+            binding_id=record.binding_id,
             model=record.model,
             rendered_prompt=record.rendered_prompt,
             raw_output=record.raw_output,

@@ -2,9 +2,10 @@
 template and the variable catalogue, models from the trader's LLM settings, execution
 through the paper exchange, and decisions pushed on ``model_chat``.
 
-Program traders (``account_type == "program"``) take the same path: their "prompt" is the
-plain-data payload of ``programs.program_inputs`` and their "model" runs the program in
-the sandbox (``programs.program_model``)."""
+Program strategies (a program trader's own, or a program binding) take the same path: their
+"prompt" is the plain-data payload of ``programs.program_inputs`` and their "model" runs
+the program in the sandbox (``programs.program_model``) with the binding's
+``params_override`` merged over the program's params."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts_service
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.errors import ApiError
 from hyperoru.market.providers.base import ProviderError
-from hyperoru.programs import service as programs_service
+from hyperoru.programs.models import Program
 from hyperoru.programs.program_inputs import program_payload
 from hyperoru.programs.program_model import ProgramModel
 from hyperoru.prompts.service import template_for_trader
@@ -33,18 +34,17 @@ from hyperoru.strategies.pipeline import (
     PromptPreparer,
     Publisher,
 )
+from hyperoru.strategies.plan import StrategyPlan
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.schemas import DecisionOut
 from hyperoru.strategies.template import render
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 
 
-def _inputs(
-    app: FastAPI, account: Account, strategy: AccountStrategy, trigger: Trigger
-) -> DecisionInputs:
+def _inputs(app: FastAPI, account: Account, plan: StrategyPlan, trigger: Trigger) -> DecisionInputs:
     return DecisionInputs(
         account=account,
-        symbols=strategy.symbols,
+        symbols=list(plan.symbols),
         market=app.state.market,
         sessionmaker=app.state.sessionmaker,
         exchange=app.state.trading.paper,
@@ -57,14 +57,14 @@ def _inputs(
 
 def prompt_preparer(app: FastAPI) -> PromptPreparer:
     async def prepare(
-        session: AsyncSession, account: Account, strategy: AccountStrategy, trigger: Trigger
+        session: AsyncSession, account: Account, plan: StrategyPlan, trigger: Trigger
     ) -> PreparedPrompt:
-        if not strategy.symbols:
+        if not plan.symbols:
             raise ApiError(422, "NO_SYMBOLS", "the trader's strategy lists no symbols")
-        inputs = _inputs(app, account, strategy, trigger)
-        if is_program_trader(account):
+        inputs = _inputs(app, account, plan, trigger)
+        if plan.is_program:
             return await _program_input(app, inputs)
-        template = await template_for_trader(session, account=account, prompt_id=strategy.prompt_id)
+        template = await template_for_trader(session, account=account, prompt_id=plan.prompt_id)
         try:
             rendered = await render(template.content, inputs.catalogue())
             context = await inputs.model_context()
@@ -81,10 +81,6 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
         )
 
     return prepare
-
-
-def is_program_trader(account: Account) -> bool:
-    return account.account_type == "program"
 
 
 async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt:
@@ -104,24 +100,44 @@ async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt
 
 
 def model_factory(app: FastAPI, http: httpx.AsyncClient) -> ModelFactory:
-    async def model_for(session: AsyncSession, account: Account) -> LlmClient:
-        if is_program_trader(account):
-            try:
-                program = await programs_service.program_for_trader(session, account=account)
-            except ApiError as exc:
-                raise LlmError(LlmErrorKind.MISCONFIGURED, exc.message) from exc
-            return ProgramModel(app.state.program_sandbox, program)
-        api_key = None
-        if not uses_builtin_model(account):
-            try:
-                api_key = await accounts_service.read_llm_api_key(
-                    session, app.state.secret_box, account=account
-                )
-            except ApiError as exc:
-                raise LlmError(LlmErrorKind.MISCONFIGURED, exc.message) from exc
-        return llm_client_for(account, api_key=api_key, http=http, settings=app.state.settings)
+    async def model_for(session: AsyncSession, account: Account, plan: StrategyPlan) -> LlmClient:
+        if plan.is_program:
+            program = await _program_of(session, account, plan)
+            return ProgramModel(
+                app.state.program_sandbox, program, params_override=plan.params_override
+            )
+        return await llm_model_for(app, http, session, account)
 
     return model_for
+
+
+async def llm_model_for(
+    app: FastAPI, http: httpx.AsyncClient, session: AsyncSession, account: Account
+) -> LlmClient:
+    """The trader's language model, its API key read now and kept nowhere; ``LlmError``
+    (misconfigured) when the key cannot be read."""
+    api_key = None
+    if not uses_builtin_model(account):
+        try:
+            api_key = await accounts_service.read_llm_api_key(
+                session, app.state.secret_box, account=account
+            )
+        except ApiError as exc:
+            raise LlmError(LlmErrorKind.MISCONFIGURED, exc.message) from exc
+    return llm_client_for(account, api_key=api_key, http=http, settings=app.state.settings)
+
+
+async def _program_of(session: AsyncSession, account: Account, plan: StrategyPlan) -> Program:
+    """The program the plan names, which the trader's owner must still own; otherwise the
+    cycle is recorded as failed with the reason (a deleted program never runs)."""
+    if plan.program_id is None:
+        raise LlmError(LlmErrorKind.MISCONFIGURED, "the strategy names no program_id")
+    program = await session.get(Program, plan.program_id)
+    if program is None or program.deleted_at is not None:
+        raise LlmError(LlmErrorKind.MISCONFIGURED, f"program {plan.program_id} no longer exists")
+    if program.user_id != account.user_id:
+        raise LlmError(LlmErrorKind.MISCONFIGURED, "This program belongs to another user")
+    return program
 
 
 def model_chat_publisher(app: FastAPI) -> Publisher:

@@ -1,0 +1,31 @@
+"""The simulated market the signal runtime tests run on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from hyperoru.app import create_app
+from hyperoru.settings import Settings
+from tests.conftest import asgi_client
+from tests.helpers import Api
+from tests.signals.market import CandleMarket
+from tests.signals.paths import OVERSOLD_PATH
+
+
+@pytest.fixture
+async def world(
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[tuple[FastAPI, Api, CandleMarket]]:
+    """An app on a scripted market: BTC oversold just under its EMA(50), ETH flat."""
+    app = create_app(make_settings())
+    market = CandleMarket()
+    market.set_closes("BTC", OVERSOLD_PATH)
+    market.set_closes("ETH", [3000.0] * 120)
+    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+        app.state.market = market.runtime()
+        await market.set("BTC", str(OVERSOLD_PATH[-1]))
+        yield app, Api(client), market

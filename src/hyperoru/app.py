@@ -16,6 +16,7 @@ from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
 from hyperoru.auth.session_changes import SessionChanges
 from hyperoru.auth.token_cache import TokenCache
+from hyperoru.backtests.domain import DOMAIN as BACKTESTS
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
 from hyperoru.demo import DOMAIN as DEMO
@@ -26,6 +27,7 @@ from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddlewa
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.market.domain import DOMAIN as MARKET
 from hyperoru.programs.domain import DOMAIN as PROGRAMS
+from hyperoru.prompt_backtests.domain import DOMAIN as PROMPT_BACKTESTS
 from hyperoru.prompts.domain import DOMAIN as PROMPTS
 from hyperoru.ratelimit.limiter import RateLimiter
 from hyperoru.realtime.domain import DOMAIN as REALTIME
@@ -47,7 +49,9 @@ DOMAINS: tuple[Domain, ...] = (
     PROMPTS,
     STRATEGIES,
     PROGRAMS,
+    PROMPT_BACKTESTS,
     SIGNALS,
+    BACKTESTS,  # after MARKET and PROGRAMS: it runs their provider and sandbox
     DEMO,
 )
 

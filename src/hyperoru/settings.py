@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     jobs_max_attempts: int = Field(default=3, ge=1, le=100)
     jobs_concurrency: int = Field(default=2, ge=1, le=64)
 
+    # Program backtests (docs/BACKTESTS.md).
+    # Candles one backtest may replay, summed over its symbols (bounds the job's memory,
+    # the data sent to the sandbox and its run time).
+    backtest_max_candles: int = Field(default=50_000, ge=10, le=1_000_000)
+    # Queued plus running backtests one user may have at a time.
+    backtest_max_active_per_user: int = Field(default=3, ge=1, le=100)
+
     # Language-model calls (contract §10, docs/BUILTIN_MODEL.md for the offline model).
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     llm_max_attempts: int = Field(default=3, ge=1, le=10)

@@ -18,9 +18,12 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    # Stopped by its owner; a worker still running it notices at its next lease renewal.
+    CANCELLED = "cancelled"
 
 
-FINISHED = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})
+FINISHED = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 
 
 class Job(Base):

@@ -74,6 +74,7 @@ class JobRunner:
         self._slots = asyncio.Semaphore(concurrency)
         self._handlers: dict[str, JobHandler] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._by_job: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self.worker_id = worker_identity()
@@ -81,6 +82,15 @@ class JobRunner:
     def register(self, kind: str, handler: JobHandler) -> None:
         self._handlers[kind] = handler
         self.wake()
+
+    def cancel(self, job_id: int) -> bool:
+        """Stop the job's handler now if this process runs it (after ``service.cancel``
+        marked it, so the interrupted handler does not hand it back to the queue)."""
+        task = self._by_job.get(job_id)
+        if task is None:
+            return False
+        task.cancel()
+        return True
 
     def wake(self) -> None:
         """Look for work now (called after a job is queued in this process)."""
@@ -132,7 +142,9 @@ class JobRunner:
             await self._slots.acquire()
             task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
             self._running.add(task)
+            self._by_job[job.id] = task
             task.add_done_callback(self._running.discard)
+            task.add_done_callback(lambda _, job_id=job.id: self._by_job.pop(job_id, None))
 
     async def _run(self, job: Job) -> None:
         lease = service.Lease(job.id, self.worker_id, self._lease_seconds)
@@ -150,7 +162,8 @@ class JobRunner:
             async with self._sessionmaker() as session:
                 await service.complete(session, lease, result=result)
         except asyncio.CancelledError:
-            # Shutdown (or a lost lease): hand the job back for a later resume.
+            # Shutdown (or a lost lease): hand the job back for a later resume. A cancelled
+            # job is no longer running under this lease, so this leaves it cancelled.
             async with self._sessionmaker() as session:
                 await asyncio.shield(service.release(session, lease))
             raise
@@ -168,7 +181,7 @@ class JobRunner:
             with suppress(asyncio.CancelledError):
                 await heartbeat
             self._slots.release()
-        self.wake()
+            self.wake()  # a slot is free, also when the job was cancelled
 
     async def _heartbeat(self, lease: service.Lease, worker: asyncio.Task[Any] | None) -> None:
         while True:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.errors import forbidden, not_found
-from hyperoru.jobs.models import Job, JobStatus
+from hyperoru.jobs.models import ACTIVE, Job, JobStatus
 from hyperoru.timeutils import utcnow
 
 
@@ -197,6 +197,28 @@ async def release(session: AsyncSession, lease: Lease) -> None:
         )
     )
     await session.commit()
+
+
+async def cancel(session: AsyncSession, *, job_id: int) -> bool:
+    """Mark a queued or running job cancelled (does not commit). False when it had finished.
+
+    Its lease goes with it, so the worker running it (in any process) loses the job at its
+    next heartbeat or progress report and stops; ``JobRunner.cancel`` stops it at once when
+    it runs in this process.
+    """
+    now = utcnow()
+    done = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(ACTIVE))
+        .values(
+            status=JobStatus.CANCELLED,
+            lease_owner=None,
+            lease_expires_at=None,
+            finished_at=now,
+            updated_at=now,
+        )
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def recover_expired(session: AsyncSession) -> tuple[int, int]:

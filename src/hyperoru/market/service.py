@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,22 @@ def normalise_symbol(symbol: str) -> str:
     return symbol.strip().upper()
 
 
+async def known_assets(runtime: MarketRuntime, symbols: Sequence[str]) -> Mapping[str, AssetMeta]:
+    """Every asset the source lists; 404 SYMBOL_NOT_FOUND naming each of ``symbols`` it
+    does not (``details.symbols``)."""
+    with provider_errors():
+        known = await runtime.cache.assets()
+    unknown = [s for s in dict.fromkeys(symbols) if s not in known]
+    if unknown:
+        raise ApiError(
+            404,
+            "SYMBOL_NOT_FOUND",
+            f"Unknown symbol: {', '.join(unknown)}",
+            details={"symbols": unknown},
+        )
+    return known
+
+
 async def price(runtime: MarketRuntime, *, symbol: str) -> CachedPrice:
     with provider_errors():
         return await runtime.cache.price(normalise_symbol(symbol))
@@ -36,16 +52,7 @@ async def prices(runtime: MarketRuntime, *, symbols: str | None) -> dict[str, Ca
     )
     if len(wanted) > MAX_SYMBOLS_PER_REQUEST:
         raise validation_error(f"at most {MAX_SYMBOLS_PER_REQUEST} symbols at once", "symbols")
-    with provider_errors():
-        known = await runtime.cache.assets()
-    unknown = [s for s in wanted if s not in known]
-    if unknown:
-        raise ApiError(
-            404,
-            "SYMBOL_NOT_FOUND",
-            f"Unknown symbol: {', '.join(unknown)}",
-            details={"symbols": unknown},
-        )
+    await known_assets(runtime, wanted)
     result: dict[str, CachedPrice] = {}
     with provider_errors():
         for symbol in dict.fromkeys(wanted):

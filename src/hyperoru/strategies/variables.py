@@ -11,6 +11,10 @@ Candles are read with their own short database session (stored candles are reuse
 missing closed ones stored, see ``market.klines``), so a caller's open transaction is
 never committed by a prompt render. Positions, fills and balance are read through the
 trader's ``ExchangeClient``, the same object decisions execute through.
+
+Those reads go through a ``CycleSource``: ``LiveSource`` (the market and the trader's
+venue now) unless the caller passes another one, such as a prompt backtest's view of one
+past moment, so that a backtest renders with exactly this code.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
-from hyperoru.accounts.valuation import value_accounts
+from hyperoru.accounts.valuation import Valuation, value_accounts
 from hyperoru.exchanges.base import BalanceReport, ExchangeClient, FillReport, PositionReport
 from hyperoru.market import indicators, klines
 from hyperoru.market.price_cache import CachedPrice
@@ -117,10 +121,9 @@ class TriggerInfo:
 # state is the valuation alone.
 
 
-async def account_state_text(
-    session: AsyncSession, account: Account, balance: BalanceReport | None
+def account_state_text(
+    valuation: Valuation, account: Account, balance: BalanceReport | None
 ) -> str:
-    valuation = (await value_accounts(session, accounts=[account]))[account.id]
     change = (
         (valuation.equity / account.initial_capital - 1) * 100
         if account.initial_capital
@@ -297,12 +300,88 @@ class _Memo:
         return self._values[key]
 
 
+class CycleSource(Protocol):
+    """Where one cycle's facts come from. ``candles`` returns at most ``bars`` candles of
+    ``interval`` up to the cycle's moment, oldest first."""
+
+    async def candles(self, symbol: str, interval: str, bars: int) -> Sequence[Candle]: ...
+
+    async def price(self, symbol: str) -> CachedPrice: ...
+
+    async def positions(self) -> list[PositionReport]: ...
+
+    async def balance(self) -> BalanceReport | None: ...
+
+    async def fills(self, limit: int) -> list[FillReport]: ...
+
+    async def valuation(self) -> Valuation: ...
+
+
+class LiveSource:
+    """The market and the trader's venue at ``now`` (the live cycle, previews)."""
+
+    def __init__(
+        self,
+        *,
+        account: Account,
+        market: MarketRuntime,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        exchange: ExchangeClient | None,
+        now: datetime,
+    ) -> None:
+        self._account = account
+        self._market = market
+        self._sessionmaker = sessionmaker
+        self._exchange = exchange
+        self._now = now
+
+    async def candles(self, symbol: str, interval: str, bars: int) -> Sequence[Candle]:
+        window = klines.plan_window(
+            interval=interval, start=None, end=self._now, limit=bars, now=self._now
+        )
+        async with self._sessionmaker() as session:
+            candles = await klines.read_window(
+                session,
+                self._market.provider,
+                symbol=symbol,
+                interval=interval,
+                window=window,
+                now=self._now,
+            )
+            # Keep the closed candles just fetched, so the next cycle reads them back.
+            await session.commit()
+            return candles
+
+    async def price(self, symbol: str) -> CachedPrice:
+        return await self._market.cache.price(symbol)
+
+    async def positions(self) -> list[PositionReport]:
+        if self._exchange is None:
+            return []
+        return await self._exchange.positions(account_id=self._account.id)
+
+    async def balance(self) -> BalanceReport | None:
+        if self._exchange is None:
+            return None
+        return await self._exchange.balance(account_id=self._account.id)
+
+    async def fills(self, limit: int) -> list[FillReport]:
+        if self._exchange is None:
+            return []
+        return await self._exchange.fills(account_id=self._account.id, limit=limit, offset=0)
+
+    async def valuation(self) -> Valuation:
+        async with self._sessionmaker() as session:
+            return (await value_accounts(session, accounts=[self._account]))[self._account.id]
+
+
 class DecisionInputs:
     """What one decision cycle (or a preview) may show the model, read on first use.
 
     ``account`` is read for its attributes only, so it may come from a closed session.
     Market failures surface as ``hyperoru.market.providers.base.ProviderError``; the
-    exchange client's own errors (``ApiError``) pass through unchanged.
+    exchange client's own errors (``ApiError``) pass through unchanged. Without a
+    ``source``, the facts are live (``market`` and ``sessionmaker`` are then required).
     """
 
     def __init__(
@@ -310,61 +389,46 @@ class DecisionInputs:
         *,
         account: Account,
         symbols: Sequence[str],
-        market: MarketRuntime,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        market: MarketRuntime | None = None,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         exchange: ExchangeClient | None = None,
         trigger: TriggerInfo | None = None,
         now: datetime | None = None,
+        source: CycleSource | None = None,
     ) -> None:
         self.account = account
-        self._exchange = exchange
         self.symbols = tuple(dict.fromkeys(symbols))
-        self._market = market
-        self._sessionmaker = sessionmaker
         self.trigger = trigger or TriggerInfo()
         self.now = now or utcnow()
+        if source is None:
+            if market is None or sessionmaker is None:
+                raise TypeError("live inputs need the market and a sessionmaker")
+            source = LiveSource(
+                account=account,
+                market=market,
+                sessionmaker=sessionmaker,
+                exchange=exchange,
+                now=self.now,
+            )
+        self._source = source
         self._memo = _Memo()
 
     # -- shared sources ----------------------------------------------------------------
 
     async def candles(self, symbol: str, interval: str) -> Sequence[Candle]:
-        async def load() -> Sequence[Candle]:
-            window = klines.plan_window(
-                interval=interval, start=None, end=self.now, limit=_BARS[interval], now=self.now
-            )
-            async with self._sessionmaker() as session:
-                candles = await klines.read_window(
-                    session,
-                    self._market.provider,
-                    symbol=symbol,
-                    interval=interval,
-                    window=window,
-                    now=self.now,
-                )
-                # Keep the closed candles just fetched, so the next cycle reads them back.
-                await session.commit()
-                return candles
-
-        return await self._memo.get(("candles", symbol, interval), load)
+        return await self._memo.get(
+            ("candles", symbol, interval),
+            lambda: self._source.candles(symbol, interval, _BARS[interval]),
+        )
 
     async def price(self, symbol: str) -> CachedPrice:
-        return await self._memo.get(("price", symbol), lambda: self._market.cache.price(symbol))
+        return await self._memo.get(("price", symbol), lambda: self._source.price(symbol))
 
     async def open_positions(self) -> list[PositionReport]:
-        async def load() -> list[PositionReport]:
-            if self._exchange is None:
-                return []
-            return await self._exchange.positions(account_id=self.account.id)
-
-        return await self._memo.get("positions", load)
+        return await self._memo.get("positions", self._source.positions)
 
     async def balance(self) -> BalanceReport | None:
-        async def load() -> BalanceReport | None:
-            if self._exchange is None:
-                return None
-            return await self._exchange.balance(account_id=self.account.id)
-
-        return await self._memo.get("balance", load)
+        return await self._memo.get("balance", self._source.balance)
 
     async def _per_symbol(self, line: Callable[[str], Awaitable[str]]) -> str:
         if not self.symbols:
@@ -403,19 +467,13 @@ class DecisionInputs:
 
     async def account_state(self) -> str:
         balance = await self.balance()
-        async with self._sessionmaker() as session:
-            return await account_state_text(session, self.account, balance)
+        return account_state_text(await self._source.valuation(), self.account, balance)
 
     async def open_positions_variable(self) -> str:
         return open_positions_text(await self.open_positions())
 
     async def recent_trades(self) -> str:
-        if self._exchange is None:
-            return recent_trades_text([])
-        fills = await self._exchange.fills(
-            account_id=self.account.id, limit=RECENT_TRADES, offset=0
-        )
-        return recent_trades_text(fills)
+        return recent_trades_text(await self._source.fills(RECENT_TRADES))
 
     def catalogue(self) -> dict[str, VariableResolver]:
         """Every variable of contract §10 → its resolver (nothing is computed here)."""

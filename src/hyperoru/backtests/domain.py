@@ -1,0 +1,25 @@
+"""Program backtests: the job handler on the app's runner and the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hyperoru.backtests.handler import BACKTEST_KIND, backtest_handler
+from hyperoru.backtests.router import programs_router, router
+from hyperoru.domain import Domain
+from hyperoru.jobs.runner import job_runner
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Needs the market and programs domains (provider, sandbox) started first.
+    handler = backtest_handler(app.state.sessionmaker, app.state.market, app.state.program_sandbox)
+    async with job_runner(app) as runner:
+        runner.register(BACKTEST_KIND, handler)
+        yield
+
+
+DOMAIN = Domain(name="backtests", protected_routers=(router, programs_router), lifespan=_lifespan)

@@ -1,0 +1,94 @@
+"""/api/backtests and POST /api/programs/backtest: program backtests as jobs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from hyperoru.api_types import ResourceId
+from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.backtests import service
+from hyperoru.backtests.dependencies import OwnedBacktest, Runner
+from hyperoru.backtests.presenters import backtest_out, status_url, summary_out
+from hyperoru.backtests.schemas import BacktestCreate, BacktestOut, BacktestSummaryOut
+from hyperoru.http.dependencies import AppSettings, DbSession
+from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.market.dependencies import Market
+from hyperoru.ratelimit.dependencies import MINUTE, spend
+from hyperoru.ratelimit.limiter import Budget
+
+router = APIRouter(prefix="/api/backtests", tags=["backtests"])
+programs_router = APIRouter(prefix="/api/programs", tags=["backtests"])
+
+_CREATED = {202: {"description": "Queued; poll the status URL (also in `Location`)"}}
+
+
+async def _submit(
+    body: BacktestCreate,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    market: Market,
+    db: DbSession,
+    settings: AppSettings,
+    runner: Runner,
+) -> BacktestOut:
+    await spend(request, Budget("jobs", settings.rate_limit_jobs_per_minute, MINUTE), str(user.id))
+    record = await service.submit_backtest(db, market, user=user, data=body, settings=settings)
+    runner.wake()
+    response.headers["Location"] = status_url(record.backtest.id)
+    return backtest_out(record)
+
+
+router.add_api_route(
+    "",
+    _submit,
+    methods=["POST"],
+    status_code=202,
+    response_model=BacktestOut,
+    responses=_CREATED,
+    summary="Queue a program backtest",
+)
+programs_router.add_api_route(
+    "/backtest",
+    _submit,
+    methods=["POST"],
+    status_code=202,
+    response_model=BacktestOut,
+    responses=_CREATED,
+    summary="Queue a program backtest (documented alias of POST /api/backtests)",
+)
+
+
+@router.get("", response_model=list[BacktestSummaryOut])
+async def list_backtests(
+    user: CurrentUser, db: DbSession, window: ListWindowQuery
+) -> list[BacktestSummaryOut]:
+    """Newest first, without equity curves and trade lists (read one backtest for those)."""
+    records = await service.list_backtests(db, user=user, window=window)
+    return [summary_out(record) for record in records]
+
+
+@router.get("/{backtest_id}", response_model=BacktestOut)
+async def get_backtest(backtest_id: ResourceId, user: CurrentUser, db: DbSession) -> BacktestOut:
+    record = await service.load_owned_backtest(
+        db, user=user, backtest_id=backtest_id, with_results=True
+    )
+    return backtest_out(record)
+
+
+@router.delete(
+    "/{backtest_id}",
+    response_model=BacktestOut,
+    status_code=200,
+    responses={
+        200: {"description": "Was queued or running: now cancelled (its process is killed)"},
+        204: {"description": "Was finished: deleted"},
+    },
+)
+async def cancel_or_delete_backtest(
+    record: OwnedBacktest, db: DbSession, runner: Runner
+) -> BacktestOut | Response:
+    cancelled = await service.cancel_or_delete(db, runner, record=record)
+    if cancelled is None:
+        return Response(status_code=204)
+    return backtest_out(cancelled)

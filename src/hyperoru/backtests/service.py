@@ -1,0 +1,187 @@
+"""Use cases of the program backtest routes. Each public function owns its transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from hyperoru.accounts import service as accounts
+from hyperoru.accounts.models import Account
+from hyperoru.api_types import MAX_ID
+from hyperoru.auth.models import User
+from hyperoru.auth.principal import Principal
+from hyperoru.backtests.handler import BACKTEST_KIND
+from hyperoru.backtests.models import Backtest
+from hyperoru.backtests.plan import plan_backtest
+from hyperoru.backtests.schemas import BacktestCreate
+from hyperoru.errors import ApiError, forbidden, not_found
+from hyperoru.jobs import service as jobs
+from hyperoru.jobs.models import ACTIVE, Job
+from hyperoru.jobs.runner import JobRunner
+from hyperoru.market import service as market_service
+from hyperoru.market.providers.base import AssetMeta
+from hyperoru.market.runtime import MarketRuntime
+from hyperoru.paging import ListWindow
+from hyperoru.programs import service as programs
+from hyperoru.settings import Settings
+from hyperoru.signals import service as signals
+from hyperoru.signals.history import PoolSnapshot
+from hyperoru.signals.models import SignalDefinition
+from hyperoru.timeutils import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestRecord:
+    job: Job
+    backtest: Backtest
+
+
+async def _check_symbols(market: MarketRuntime, symbols: Sequence[str]) -> Mapping[str, AssetMeta]:
+    return await market_service.known_assets(market, [s.upper() for s in symbols])
+
+
+async def _check_room(session: AsyncSession, *, owner_id: int, limit: int) -> None:
+    # Holding the user's row serialises one user's submissions on PostgreSQL, so two
+    # concurrent requests cannot both take the last place (SQLite serialises writers).
+    await session.execute(select(User.id).where(User.id == owner_id).with_for_update())
+    active = await session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.owner_id == owner_id, Job.kind == BACKTEST_KIND, Job.status.in_(ACTIVE))
+    )
+    if (active or 0) >= limit:
+        raise ApiError(
+            429,
+            "TOO_MANY_BACKTESTS",
+            f"At most {limit} backtests may be queued or running at once; wait for one to "
+            "finish or cancel one",
+            details={"limit": limit, "active": active},
+        )
+
+
+async def _frozen_pools(
+    session: AsyncSession, *, user: Principal, pool_ids: Sequence[int]
+) -> list[PoolSnapshot]:
+    """The caller's pools with their definitions as they are now, so that a rerun replays
+    the same signals even after the user edits them (404/403 for a pool not theirs)."""
+    pools = [
+        await signals.load_owned_pool(session, user=user, pool_id=pool_id)
+        for pool_id in dict.fromkeys(pool_ids)
+    ]
+    wanted = {signal_id for pool in pools for signal_id in pool.signal_ids}
+    definitions = {
+        d.id: d
+        for d in await session.scalars(
+            select(SignalDefinition).where(SignalDefinition.id.in_(wanted))
+        )
+    }
+    return [PoolSnapshot.of(pool, definitions) for pool in pools]
+
+
+async def submit_backtest(
+    session: AsyncSession,
+    market: MarketRuntime,
+    *,
+    user: Principal,
+    data: BacktestCreate,
+    settings: Settings,
+) -> BacktestRecord:
+    """Validate, freeze the inputs and queue the job. Raises 400 VALIDATION_ERROR, 404
+    PROGRAM/ACCOUNT/POOL/SYMBOL_NOT_FOUND, 403 FORBIDDEN, 429 TOO_MANY_BACKTESTS. Commits."""
+    config = data.config
+    program = await programs.load_owned_program(session, user=user, program_id=data.program_id)
+    account: Account | None = None
+    account_id = config.account_id or data.account_id
+    if account_id is not None:
+        account = await accounts.load_owned_account(session, user=user, account_id=account_id)
+    pools = await _frozen_pools(session, user=user, pool_ids=config.signal_pool_ids or ())
+    assets = await _check_symbols(market, config.symbols)
+    plan = plan_backtest(
+        config,
+        now=utcnow(),
+        assets=assets,
+        account=account,
+        provider_name=market.provider.name,
+        max_candles=settings.backtest_max_candles,
+    )
+    await _check_room(session, owner_id=user.id, limit=settings.backtest_max_active_per_user)
+    job = await jobs.create_job(
+        session,
+        kind=BACKTEST_KIND,
+        owner_id=user.id,
+        params={"program_id": program.id},
+        max_attempts=settings.jobs_max_attempts,
+    )
+    params = dict(program.params if config.params is None else config.params)
+    backtest = Backtest(
+        id=job.id,
+        owner_id=user.id,
+        program_id=program.id,
+        account_id=account.id if account else None,
+        program_name=program.name,
+        code=program.code,
+        code_sha256=hashlib.sha256(program.code.encode("utf-8", "surrogatepass")).hexdigest(),
+        params=params,
+        config={**plan.describe(), "signal_pools": [pool.to_plain() for pool in pools]},
+        replay_settings=plan.settings.to_plain(),
+        dataset=market.provider.dataset,
+        created_at=job.created_at,
+    )
+    session.add(backtest)
+    await session.commit()
+    return BacktestRecord(job, backtest)
+
+
+async def load_owned_backtest(
+    session: AsyncSession, *, user: Principal, backtest_id: int, with_results: bool = False
+) -> BacktestRecord:
+    """Raises 404 BACKTEST_NOT_FOUND (missing) or 403 FORBIDDEN (another user's)."""
+    if not 1 <= backtest_id <= MAX_ID:
+        raise not_found("backtest")
+    query = select(Backtest).where(Backtest.id == backtest_id)
+    if with_results:
+        query = query.options(undefer(Backtest.equity_curve), undefer(Backtest.trades))
+    backtest = await session.scalar(query.execution_options(populate_existing=True))
+    job = await session.get(Job, backtest_id, populate_existing=True)
+    if backtest is None or job is None:
+        raise not_found("backtest")
+    if backtest.owner_id != user.id:
+        raise forbidden("This backtest belongs to another user")
+    return BacktestRecord(job, backtest)
+
+
+async def list_backtests(
+    session: AsyncSession, *, user: Principal, window: ListWindow
+) -> list[BacktestRecord]:
+    """The caller's backtests, newest first, without their curves and trade lists."""
+    query = (
+        select(Backtest, Job)
+        .join(Job, Job.id == Backtest.id)
+        .where(Backtest.owner_id == user.id)
+        .order_by(Backtest.id.desc())
+        .limit(window.limit)
+        .offset(window.offset)
+    )
+    return [BacktestRecord(job, backtest) for backtest, job in (await session.execute(query)).all()]
+
+
+async def cancel_or_delete(
+    session: AsyncSession, runner: JobRunner, *, record: BacktestRecord
+) -> BacktestRecord | None:
+    """A queued or running backtest is cancelled (its sandbox process is killed) and
+    returned; a finished one is deleted (None). Commits."""
+    job_id = record.job.id
+    if await jobs.cancel(session, job_id=job_id):
+        await session.commit()
+        runner.cancel(job_id)
+        await session.refresh(record.job)
+        return record
+    await session.execute(delete(Backtest).where(Backtest.id == job_id))
+    await session.execute(delete(Job).where(Job.id == job_id))
+    await session.commit()
+    return None

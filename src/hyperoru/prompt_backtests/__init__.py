@@ -1,0 +1,1 @@
+"""Prompt backtests: a trader's prompt replayed over past market snapshots (contract §12)."""

@@ -1,0 +1,392 @@
+"""The prompt backtest job: one model call per snapshot, fed to the replay.
+
+For each decision bar but the last (whose orders would have no next open to execute
+at), the trader's template is rendered by the live variable code over the past moment
+(``history_view``), the answer is taken from the cache or asked of the trader's model,
+parsed strictly, and the decisions are submitted to the replay. Each snapshot is stored
+with its counters in one transaction, then progress is reported (which also notices a
+cancellation made in another process).
+
+Failures at a snapshot (no answer, or one that is not a valid decision) are recorded on
+the snapshot and nothing is traded there; after ``MAX_CONSECUTIVE_FAILURES`` in a row
+the task fails, as a live trader pauses itself (contract §10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hyperoru.accounts.models import Account
+from hyperoru.exchanges.base import PositionReport
+from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler
+from hyperoru.market.history import load_bars
+from hyperoru.market.intervals import step
+from hyperoru.market.providers.base import UnknownSymbol
+from hyperoru.prompt_backtests.cache import (
+    Answer,
+    ModelIdentity,
+    cached_answer,
+    prompt_digest,
+    store_answer,
+)
+from hyperoru.prompt_backtests.history_view import HistoryCandles, HistorySource
+from hyperoru.prompt_backtests.ledger_view import FillLog, ledger_at
+from hyperoru.prompt_backtests.models import PromptBacktest, PromptBacktestSnapshot
+from hyperoru.replay.driver import Replay
+from hyperoru.replay.prices import exact, utc
+from hyperoru.replay.settings import ReplaySettings
+from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
+from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest
+from hyperoru.strategies.llm.factory import uses_builtin_model
+from hyperoru.strategies.template import render
+from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
+from hyperoru.strategies.wiring import llm_model_for
+
+MAX_CONSECUTIVE_FAILURES = 3
+
+
+def submitted(decision: Decision) -> dict[str, Any]:
+    """A parsed decision back in the documented fields, for ``Replay.submit`` (which
+    normalises raw decisions itself): ``size_fraction`` is ``target_portion_of_balance``."""
+    fields = {
+        "operation": decision.operation,
+        "symbol": decision.symbol,
+        "leverage": decision.leverage,
+        "target_portion_of_balance": decision.size_fraction,
+        "take_profit_pct": decision.take_profit_pct,
+        "stop_loss_pct": decision.stop_loss_pct,
+        "take_profit_price": decision.take_profit_price,
+        "stop_loss_price": decision.stop_loss_price,
+        "max_price": decision.max_price,
+        "min_price": decision.min_price,
+        "reasoning": decision.reasoning,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+@dataclass(slots=True)
+class Counters:
+    done: int = 0
+    calls: int = 0
+    cached_calls: int = 0
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    in_a_row: int = 0
+
+    def columns(self) -> dict[str, int]:
+        return {
+            "snapshots_done": self.done,
+            "calls": self.calls,
+            "cached_calls": self.cached_calls,
+            "failed_snapshots": self.failed,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """One snapshot as it will be stored."""
+
+    bar_index: int
+    time: datetime
+    rendered: str
+    digest: str
+    cached: bool = False
+    raw_output: str | None = None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: int = 0
+    fresh_answer: Answer | None = None  # to cache once stored
+    parsed: list[Decision] = field(default_factory=list)
+    positions: list[PositionReport] = field(default_factory=list)
+
+    def row(self, backtest_id: int) -> PromptBacktestSnapshot:
+        return PromptBacktestSnapshot(
+            backtest_id=backtest_id,
+            bar_index=self.bar_index,
+            time=self.time,
+            status="failed" if self.error else "ok",
+            cached=self.cached,
+            prompt_digest=self.digest,
+            rendered_prompt=self.rendered,
+            raw_output=self.raw_output,
+            decisions=self.decisions,
+            outcomes=self.outcomes,
+            error=self.error,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            latency_ms=self.latency_ms,
+        )
+
+
+class BacktestRun:
+    def __init__(
+        self,
+        app: FastAPI,
+        context: JobContext,
+        model: LlmClient,
+        account: Account,
+        backtest: PromptBacktest,
+    ) -> None:
+        self._app = app
+        self._sessions: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+        self._context = context
+        self._model = model
+        self._account = account
+        self._backtest_id = backtest.id
+        self._template = backtest.template
+        self._config = backtest.config
+        self._settings = ReplaySettings.from_plain(backtest.replay_settings)
+        self._builtin = uses_builtin_model(account)
+        self._identity = ModelIdentity(
+            user_id=account.user_id,
+            provider=account.llm_provider,
+            model=account.llm_model,
+            base_url=account.llm_base_url,
+        )
+        self._counters = Counters()
+        self._fills = FillLog(self._settings.taker_fee_pct)
+        self._last_stored: tuple[int, list[dict[str, Any]]] | None = None
+
+    async def run(self) -> Mapping[str, Any]:
+        settings = self._settings
+        provider = self._app.state.market.provider
+        start = datetime.fromisoformat(self._config["start_date"])
+        end = datetime.fromisoformat(self._config["end_date"])
+        try:
+            bars = await load_bars(
+                self._sessions,
+                provider,
+                symbols=settings.symbols,
+                interval=settings.interval,
+                start=start,
+                end=end,
+            )
+        except UnknownSymbol as exc:
+            raise JobFailed(str(exc)) from exc
+        empty = [s for s, b in bars.items() if not len(b)]
+        if empty:
+            raise JobFailed(f"no candles for {', '.join(empty)} in the range")
+        replay = Replay(settings, bars)
+        width = step(settings.interval)
+        last = replay.bar_count - 1
+        decision_bars = [i for i in range(last) if replay.decides_at(i)]
+        await self._start(len(decision_bars))
+        candles = HistoryCandles(
+            self._sessions,
+            provider,
+            last_moment=utc(replay.times[last]) + width,
+            snapshot_step=width * settings.decide_every,
+        )
+        wanted = set(decision_bars)
+        for i in range(replay.bar_count):
+            replay.advance(i)
+            if i not in wanted:
+                continue
+            # The decision is taken at the bar's close, with what was known then.
+            moment = utc(replay.times[i]) + width
+            view = replay.view(i)
+            snapshot = await self._decide(i, moment, view, candles)
+            if snapshot.error is None:
+                snapshot.outcomes = replay.submit(i, [submitted(d) for d in snapshot.parsed])
+                self._fills.submitted(snapshot.outcomes, snapshot.positions)
+            await self._store(snapshot, len(decision_bars))
+        result = replay.finish()
+        await self._finish(result.equity_curve, result.trades)
+        return {
+            "metrics": result.metrics,
+            "fingerprint": result.fingerprint,
+            "rejections": result.rejections,
+        }
+
+    async def _decide(
+        self, i: int, moment: datetime, view: Mapping[str, Any], candles: HistoryCandles
+    ) -> Snapshot:
+        ledger = ledger_at(view, moment, self._fills)
+        prices = {s: exact(p) for s, p in view["prices"].items()}
+        inputs = DecisionInputs(
+            account=self._account,
+            symbols=self._settings.symbols,
+            trigger=TriggerInfo(kind="scheduled"),
+            now=moment,
+            source=HistorySource(candles, moment=moment, prices=prices, ledger=ledger),
+        )
+        rendered = (await render(self._template, inputs.catalogue())).rendered
+        snapshot = Snapshot(
+            bar_index=i,
+            time=moment,
+            rendered=rendered,
+            digest=prompt_digest(self._identity, system=None, prompt=rendered),
+            positions=ledger.positions,
+        )
+        answer = await self._answer(snapshot, inputs)
+        if answer is not None:
+            snapshot.raw_output = answer.text
+            try:
+                snapshot.parsed = parse_model_output(answer.text)
+                snapshot.decisions = [d.as_dict() for d in snapshot.parsed]
+            except DecisionParseError as exc:
+                snapshot.error = f"unusable model answer: {exc}"
+        counters = self._counters
+        counters.done += 1
+        if snapshot.error is None:
+            counters.in_a_row = 0
+        else:
+            counters.failed += 1
+            counters.in_a_row += 1
+        return snapshot
+
+    async def _answer(self, snapshot: Snapshot, inputs: DecisionInputs) -> Answer | None:
+        counters = self._counters
+        if not self._builtin:
+            async with self._sessions() as session:
+                cached = await cached_answer(
+                    session, owner_id=self._identity.user_id, digest=snapshot.digest
+                )
+            if cached is not None:
+                counters.cached_calls += 1
+                snapshot.cached = True
+                return cached
+        # Only the builtin model reads the structured context; others read the prompt.
+        context = await inputs.model_context() if self._builtin else None
+        counters.calls += 1
+        try:
+            response = await self._model.complete(
+                LlmRequest(prompt=snapshot.rendered, system=None, context=context)
+            )
+        except LlmError as exc:
+            snapshot.error = f"model call failed: {exc.message}"
+            snapshot.latency_ms = exc.latency_ms
+            return None
+        usage = response.usage
+        answer = Answer(
+            response.text, response.reasoning, usage.prompt_tokens, usage.completion_tokens
+        )
+        snapshot.prompt_tokens, snapshot.completion_tokens = (
+            answer.prompt_tokens,
+            answer.completion_tokens,
+        )
+        snapshot.latency_ms = response.latency_ms
+        counters.prompt_tokens += answer.prompt_tokens
+        counters.completion_tokens += answer.completion_tokens
+        if not self._builtin:
+            snapshot.fresh_answer = answer
+        return answer
+
+    async def _start(self, sample_count: int) -> None:
+        """A retried job starts over: its snapshots go, answers come from the cache."""
+        async with self._sessions() as session:
+            await session.execute(
+                delete(PromptBacktestSnapshot).where(
+                    PromptBacktestSnapshot.backtest_id == self._backtest_id
+                )
+            )
+            await session.execute(
+                update(PromptBacktest)
+                .where(PromptBacktest.id == self._backtest_id)
+                .values(
+                    sample_count=sample_count,
+                    llm_provider=self._identity.provider,
+                    llm_model=self._model.model_name,
+                    **self._counters.columns(),
+                )
+            )
+            await session.commit()
+        await self._context.progress(0.0)
+
+    async def _store(self, snapshot: Snapshot, sample_count: int) -> None:
+        async with self._sessions() as session:
+            if snapshot.fresh_answer is not None:
+                await store_answer(
+                    session,
+                    identity=self._identity,
+                    digest=snapshot.digest,
+                    answer=snapshot.fresh_answer,
+                )
+            # The previous snapshot's orders executed at this bar's open: keep how.
+            await self._store_last_outcomes(session)
+            row = snapshot.row(self._backtest_id)
+            session.add(row)
+            await session.execute(
+                update(PromptBacktest)
+                .where(PromptBacktest.id == self._backtest_id)
+                .values(**self._counters.columns())
+            )
+            await session.commit()
+            self._last_stored = (row.id, snapshot.outcomes)
+        counters = self._counters
+        await self._context.progress(round(100.0 * counters.done / max(1, sample_count), 2))
+        if counters.in_a_row >= MAX_CONSECUTIVE_FAILURES:
+            raise JobFailed(
+                f"{counters.in_a_row} snapshots in a row failed; the last: {snapshot.error}"
+            )
+
+    async def _store_last_outcomes(self, session: AsyncSession) -> None:
+        """The last stored snapshot's outcomes as they stand now (its orders execute at
+        the next bar's open, after the row was written)."""
+        if self._last_stored is not None:
+            row_id, outcomes = self._last_stored
+            await session.execute(
+                update(PromptBacktestSnapshot)
+                .where(PromptBacktestSnapshot.id == row_id)
+                .values(outcomes=outcomes)
+            )
+
+    async def _finish(
+        self, equity_curve: list[dict[str, Any]], trades: list[dict[str, Any]]
+    ) -> None:
+        async with self._sessions() as session:
+            await self._store_last_outcomes(session)
+            await session.execute(
+                update(PromptBacktest)
+                .where(PromptBacktest.id == self._backtest_id)
+                .values(equity_curve=equity_curve, trades=trades)
+            )
+            await session.commit()
+
+
+async def _model_for(
+    app: FastAPI, http: httpx.AsyncClient, session: AsyncSession, account: Account
+) -> LlmClient:
+    """The trader's model as its live cycles get it (the key read now, kept nowhere)."""
+    try:
+        return await llm_model_for(app, http, session, account)
+    except LlmError as exc:
+        raise JobFailed(f"the trader's model: {exc.message}") from exc
+
+
+def prompt_backtest_handler(app: FastAPI, http: httpx.AsyncClient) -> JobHandler:
+    async def run(context: JobContext) -> Mapping[str, Any]:
+        sessions: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+        async with sessions() as session:
+            backtest = await session.get(PromptBacktest, context.job_id)
+            if backtest is None:
+                raise JobFailed("the backtest was deleted")
+            if backtest.dataset != app.state.market.provider.dataset:
+                raise JobFailed(
+                    f"queued for {backtest.dataset}, "
+                    f"this server reads {app.state.market.provider.dataset}"
+                )
+            account = await session.get(Account, backtest.account_id)
+            if account is None or account.deleted_at is not None:
+                raise JobFailed("the trader was deleted")
+            if account.account_type == "program":
+                raise JobFailed("the trader now runs a program, not a prompt")
+            model = await _model_for(app, http, session, account)
+            await session.commit()
+        return await BacktestRun(app, context, model, account, backtest).run()
+
+    return run

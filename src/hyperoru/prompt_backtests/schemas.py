@@ -1,0 +1,112 @@
+"""Request and response bodies of /api/prompt-backtests (and the /api/prompt-backtest/tasks
+spelling of the generated reference)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
+from hyperoru.backtests.results import ResultFields
+
+FeePercent = Annotated[Decimal, Field(ge=0, le=1, max_digits=12)]
+# The engine caps a taker fill at 5 % from mid: a larger slippage could never fill.
+SlippagePercent = Annotated[Decimal, Field(ge=0, lt=5, max_digits=12)]
+Moment = Annotated[str | int, Field(union_mode="left_to_right")]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class PromptBacktestConfig(RequestModel):
+    """The documented config; ``start``/``end`` are accepted for ``start_date``/``end_date``.
+    Fees and slippage are percents (0.045 means 0.045 %); without them the trader's own
+    fee rates (or its venue's) apply and slippage is 0.05 %."""
+
+    symbols: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, max_length=20
+    )
+    start_date: Moment | None = None
+    start: Moment | None = None
+    end_date: Moment | None = None
+    end: Moment | None = None
+    interval: str = Field(default="4h", max_length=8)
+    initial_balance: Decimal = Field(default=Decimal(10000), gt=0, le=10**9, max_digits=24)
+    slippage_pct: SlippagePercent | None = None
+    maker_fee_pct: FeePercent | None = None
+    taker_fee_pct: FeePercent | None = None
+
+
+class PromptBacktestCreate(RequestModel):
+    prompt_id: Id | None = None
+    account_id: Id | None = None
+    trader_id: Id | None = None
+    config: PromptBacktestConfig
+
+
+class SnapshotOut(ResponseModel):
+    bar_index: int
+    time: UtcTime
+    status: Literal["ok", "failed"]
+    cached: bool
+    prompt_digest: str
+    raw_output: str | None
+    decisions: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]]
+    error: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: int
+
+
+class SnapshotDetailOut(SnapshotOut):
+    rendered_prompt: str
+
+
+class PromptBacktestOut(ResultFields):
+    """When completed, the same result fields as a program backtest."""
+
+    id: int
+    task_id: int
+    status: Literal["queued", "running", "completed", "failed", "cancelled"]
+    # Percent done, 0–100 (both names: ``progress`` as documented, ``progress_pct`` as
+    # the other jobs of this server).
+    progress: float
+    progress_pct: float
+    sample_count: int
+    snapshots_done: int
+    account_id: int
+    trader_id: int
+    prompt_id: int
+    prompt_name: str
+    symbols: list[str]
+    interval: str
+    start_date: UtcTime
+    end_date: UtcTime
+    initial_balance: JsonDecimal
+    config: dict[str, Any]
+    dataset: str
+    llm_provider: str | None
+    llm_model: str | None
+    # Cost: model calls made, answers replayed from the cache, and tokens spent.
+    calls: int
+    cached_calls: int
+    failed_snapshots: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    attempts: int
+    created_at: UtcTime
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
+    error: str | None
+    status_url: str
+    snapshots_url: str
+    metrics: dict[str, Any] | None = None
+
+
+class PromptBacktestDetailOut(PromptBacktestOut):
+    equity_curve: list[dict[str, Any]] | None = None
+    trades: list[dict[str, Any]] | None = None
+    # The first snapshots (see ``snapshots_url`` for all of them, with rendered prompts).
+    decisions: list[SnapshotOut] = Field(default_factory=list)

@@ -11,13 +11,11 @@ talks to the paper engine or a venue, to OpenAI or the builtin model.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from weakref import WeakValueDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +23,7 @@ from hyperoru.accounts.models import Account, AccountStrategy
 from hyperoru.errors import ApiError
 from hyperoru.exchanges.base import ExchangeClient, ExecutionReport
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
+from hyperoru.strategies.book_lock import BookLocks
 from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
 from hyperoru.strategies.intents import order_for
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest, ModelContext
@@ -97,10 +96,11 @@ def _limits(account: Account, plan: StrategyPlan) -> TraderLimits:
 class DecisionPipeline:
     def __init__(self, parts: PipelineParts) -> None:
         self._parts = parts
-        # One trader's cycles (a schedule, a binding's schedule and signals may overlap)
-        # check and place their orders one at a time, so two of them can never both pass
-        # the open-positions limit on the same book. Models are still asked in parallel.
-        self._books: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        # One trader's cycles (a schedule, a binding's schedule and signals may overlap,
+        # in this process or others) check and place their orders one at a time, so two
+        # of them can never both pass the open-positions limit on the same book. Models
+        # are still asked in parallel.
+        self._books = BookLocks(parts.sessions)
 
     async def run(self, account_id: int, trigger: Trigger) -> DecisionRecord:
         """Run one cycle for one trader and return its recorded decision: the strategy
@@ -174,8 +174,7 @@ class DecisionPipeline:
         reasons = [d.reasoning for d in cycle.decisions if d.reasoning]
         if reasons and not cycle.reasoning:
             cycle.reasoning = "\n".join(reasons)
-        book = self._books.setdefault(account.id, asyncio.Lock())
-        async with book:
+        async with self._books.hold(account.id):
             await self._execute_all(account, plan, prepared, cycle)
 
     async def _execute_all(

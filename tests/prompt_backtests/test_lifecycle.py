@@ -122,3 +122,24 @@ async def test_cost_is_reported_and_a_rerun_replays_from_the_cache(
     assert all(s["cached"] for s in await snapshots(api, token, rerun["id"]))
     # The trader's key is used for the calls and stored nowhere in plain text.
     assert API_KEY.encode() not in await stored_bytes(app, app.state.settings)
+
+
+async def test_a_stop_loss_fill_shows_in_the_next_snapshots_recent_trades(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    _, api = world
+    _, token = await api.user()
+    trader = await llm_trader(api, token, llm)
+    prompt = await own_prompt(api, token)
+    # A stop a hair under the decision's close: the next 4-hour bar reaches it.
+    llm.queue(answer(operation="long", symbol="BTC", leverage=2, size_pct=20, stop_loss_pct=0.01))
+    task = await submit(api, token, trader_id=trader["id"], prompt_id=prompt["id"])
+    done = await wait_finished(api, token, task["id"])
+    assert done["status"] == "completed", done
+    (trade,) = done["trades"]
+    assert trade["exit_reason"] == "stop_loss"
+    last = (await snapshots(api, token, task["id"]))[-1]["rendered_prompt"]
+    fills = [line for line in last.splitlines() if " BTC buy " in line or " BTC sell " in line]
+    # Newest first: the stop's sell, then the decided buy.
+    assert [" sell " in fills[0], " buy " in fills[1]] == [True, True], fills
+    assert f"at {trade['exit_price'].rstrip('0').rstrip('.')}" in fills[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hyperoru.replay.bars import Bars
-from hyperoru.replay.driver import run_replay
+from hyperoru.replay.driver import Replay, run_replay
 from tests.replay.candles import by_hand
 from tests.replay.scripted import both_ways, scripted, settings
 
@@ -247,3 +247,21 @@ def test_a_gap_fires_the_stop_before_the_orders_decided_at_the_last_close() -> N
     assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 90)
     assert outcomes[2][0]["execution"]["reject_code"] == "REDUCE_ONLY_REJECTED"
     assert both_ways(settings(), bars, {0: [long_with_exits(stop_loss_price=95)], 2: [close]})
+
+
+def test_recent_fills_hold_every_fill_through_the_bars_advanced() -> None:
+    """What a prompt backtest shows as recent trades: the decided entry and the stop that
+    closed it, newest first, only once their bar has been replayed."""
+    bars = by_hand([FLAT, FLAT, (99, 100, 94, 96), FLAT])
+    replay = Replay(settings(), {"BTC": bars})
+    seen = []
+    for i in range(replay.bar_count):
+        replay.advance(i)
+        if i == 0:
+            replay.submit(0, [long_with_exits(stop_loss_pct=5)])
+        seen.append([(f.side.value, f.price, f.is_liquidation) for f in replay.recent_fills(10)])
+    assert seen[0] == []
+    assert seen[1] == [("buy", Decimal(100), False)]
+    assert seen[2] == seen[3] == [("sell", Decimal(95), False), ("buy", Decimal(100), False)]
+    assert [f.side.value for f in replay.recent_fills(1)] == ["sell"]
+    assert replay.fill_count == 2 and replay.recent_fills(0) == []

@@ -14,7 +14,7 @@ the task fails, as a live trader pauses itself (contract §10).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,7 +38,7 @@ from hyperoru.prompt_backtests.cache import (
     store_answer,
 )
 from hyperoru.prompt_backtests.history_view import HistoryCandles, HistorySource
-from hyperoru.prompt_backtests.ledger_view import FillLog, ledger_at
+from hyperoru.prompt_backtests.ledger_view import ledger_at
 from hyperoru.prompt_backtests.models import PromptBacktest, PromptBacktestSnapshot
 from hyperoru.replay.driver import Replay
 from hyperoru.replay.prices import exact, utc
@@ -49,6 +49,7 @@ from hyperoru.strategies.llm.factory import uses_builtin_model
 from hyperoru.strategies.template import render
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 from hyperoru.strategies.wiring import llm_model_for
+from hyperoru.trading.engine import Fill
 
 MAX_CONSECUTIVE_FAILURES = 3
 
@@ -158,7 +159,6 @@ class BacktestRun:
             base_url=account.llm_base_url,
         )
         self._counters = Counters()
-        self._fills = FillLog(self._settings.taker_fee_pct)
         self._last_stored: tuple[int, list[dict[str, Any]]] | None = None
 
     async def run(self) -> Mapping[str, Any]:
@@ -199,10 +199,10 @@ class BacktestRun:
             # The decision is taken at the bar's close, with what was known then.
             moment = utc(replay.times[i]) + width
             view = replay.view(i)
-            snapshot = await self._decide(i, moment, view, candles)
+            fills = replay.recent_fills(replay.fill_count)
+            snapshot = await self._decide(i, moment, view, candles, fills)
             if snapshot.error is None:
                 snapshot.outcomes = replay.submit(i, [submitted(d) for d in snapshot.parsed])
-                self._fills.submitted(snapshot.outcomes, snapshot.positions)
             await self._store(snapshot, len(decision_bars))
         result = replay.finish()
         await self._finish(result.equity_curve, result.trades)
@@ -213,9 +213,14 @@ class BacktestRun:
         }
 
     async def _decide(
-        self, i: int, moment: datetime, view: Mapping[str, Any], candles: HistoryCandles
+        self,
+        i: int,
+        moment: datetime,
+        view: Mapping[str, Any],
+        candles: HistoryCandles,
+        fills: Sequence[Fill],
     ) -> Snapshot:
-        ledger = ledger_at(view, moment, self._fills)
+        ledger = ledger_at(view, moment, fills)
         prices = {s: exact(p) for s, p in view["prices"].items()}
         inputs = DecisionInputs(
             account=self._account,

@@ -43,6 +43,7 @@ from hyperoru.trading.engine import (
     EngineConfig,
     EngineResult,
     FeeSchedule,
+    Fill,
     OrderStatus,
     Side,
     TriggerKind,
@@ -359,6 +360,15 @@ class Replay:
             "margin_used": float(metrics.margin_used),
             "unrealized_pnl": float(metrics.unrealized_pnl),
         }
+
+    @property
+    def fill_count(self) -> int:
+        return len(self._trips.fills)
+
+    def recent_fills(self, limit: int) -> list[Fill]:
+        """The engine's fills through the last bar advanced, newest first: the orders the
+        decisions placed, and the take-profits, stop-losses and liquidations."""
+        return self._trips.fills[: -limit - 1 : -1] if limit > 0 else []
 
     def finish(self) -> ReplayResult:
         """The result over the bars advanced so far; orders decided at the last bar's close

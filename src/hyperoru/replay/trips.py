@@ -78,6 +78,8 @@ class TripBook:
 
     def __init__(self) -> None:
         self.closed: list[RoundTrip] = []
+        # Every fill in order: decided orders, take-profits, stop-losses, liquidations.
+        self.fills: list[Fill] = []
         self._open: dict[str, RoundTrip] = {}
         self.fees = ZERO
         self.funding = ZERO
@@ -96,6 +98,7 @@ class TripBook:
                 self.liquidations += 1
 
     def _fill(self, fill: Fill, time: str) -> None:
+        self.fills.append(fill)
         self.fees += fill.fee
         side = "long" if fill.side is Side.BUY else "short"
         trip = self._open.get(fill.symbol)

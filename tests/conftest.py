@@ -19,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hyperoru.app import create_app
@@ -76,7 +77,16 @@ async def _truncate_postgres(url: str) -> None:
             )
             if tables:
                 joined = ", ".join(f'"{t}"' for t in tables)
-                await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+                # A connection some test left idle in a transaction would make this wait
+                # for ever: fail loudly instead, naming what holds the lock.
+                await connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+                try:
+                    await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+                except DBAPIError as exc:
+                    raise RuntimeError(
+                        f"could not empty the test database: {exc}; still open: "
+                        f"{await _open_transactions(url)}"
+                    ) from exc
     finally:
         await engine.dispose()
 
@@ -100,6 +110,22 @@ async def _create_worker_database(url: str) -> None:
 def _worker_database() -> None:
     if POSTGRES_URL and WORKER:
         asyncio.run(_create_worker_database(POSTGRES_URL))
+
+
+async def _open_transactions(url: str) -> list[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT state || ': ' || left(query, 160) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state LIKE 'idle in transaction%'"
+                )
+            )
+            return list(rows.scalars())
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.app import create_app
@@ -164,3 +166,38 @@ async def test_clean_shutdown_hands_the_job_back(
         job = await session.get(Job, job_id)
         assert job is not None
         assert job.status == "queued" and job.attempts == 0 and job.lease_owner is None
+
+
+async def test_a_second_cancel_during_the_hand_back_still_finishes_it(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A cancel (DELETE on a backtest) followed at once by a shutdown cancels the handler's
+    task twice. The hand-back must still commit: an abandoned one would leave its
+    connection idle in a transaction holding the job's row lock."""
+    app = create_app(make_settings())
+    started = asyncio.Event()
+
+    async def forever(context: JobContext) -> Mapping[str, Any]:
+        started.set()
+        await asyncio.Event().wait()
+        return {}
+
+    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+        user, _ = await Api(client).user()
+        job_id = await _new_job(app, user["id"], "test.twice")
+        runner = _runner(app)
+        runner.register("test.twice", forever)
+        await asyncio.wait_for(started.wait(), timeout=30)
+        task = next(t for t in runner._running if t.get_name() == f"job-{job_id}")
+        task.cancel()
+        await asyncio.sleep(0)  # the hand-back has begun
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        job = await _job(app, job_id)
+        assert job.status == "queued" and job.lease_owner is None
+        sessions = _sessions(app)
+        async with sessions() as session:
+            # Nothing left holding the row: it can be locked and changed right away.
+            await session.execute(update(Job).where(Job.id == job_id).values(attempts=0))
+            await session.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,8 +164,7 @@ class JobRunner:
         except asyncio.CancelledError:
             # Shutdown (or a lost lease): hand the job back for a later resume. A cancelled
             # job is no longer running under this lease, so this leaves it cancelled.
-            async with self._sessionmaker() as session:
-                await asyncio.shield(service.release(session, lease))
+            await _run_to_the_end(self._release(lease))
             raise
         except LeaseLost:
             log.warning("job lease lost", extra={"job_id": job.id})
@@ -183,6 +182,10 @@ class JobRunner:
             self._slots.release()
             self.wake()  # a slot is free, also when the job was cancelled
 
+    async def _release(self, lease: service.Lease) -> None:
+        async with self._sessionmaker() as session:
+            await service.release(session, lease)
+
     async def _heartbeat(self, lease: service.Lease, worker: asyncio.Task[Any] | None) -> None:
         while True:
             await asyncio.sleep(self._lease_seconds / 3)
@@ -191,6 +194,18 @@ class JobRunner:
             if not held and worker is not None:
                 worker.cancel()
                 return
+
+
+async def _run_to_the_end(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` in a task of its own and wait for it even if this task is cancelled
+    again meanwhile (a shutdown right after a cancel). Shielding the statement alone is not
+    enough: the session around it would be closed under it, leaving its connection idle in
+    a transaction that holds the job's row lock."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        with suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+    task.result()
 
 
 def _describe(exc: Exception) -> str:

@@ -199,8 +199,21 @@ class Sandbox:
     async def _probe(self) -> Isolation:
         probe_limits = SandboxLimits(wall_seconds=10)
         for candidate in _candidates():
-            result = await self._spawn(candidate, probe_limits, _request(_PROBE_PROGRAM, {}, {}))
-            if result.status == "ok":
+            result = await self._spawn(
+                candidate, probe_limits, _request(_PROBE_PROGRAM, {}, {}), probing=True
+            )
+            if result.status != "ok":
+                # Expected on many hosts (no user namespaces, an interpreter ``nobody``
+                # cannot read): the next, weaker candidate is tried.
+                log.info(
+                    "sandbox isolation unavailable",
+                    extra={
+                        "event": "sandbox_isolation_refused",
+                        "error": result.error,
+                        **candidate.describe(),
+                    },
+                )
+            else:
                 log.info(
                     "sandbox isolation chosen",
                     extra={"event": "sandbox_isolation", **candidate.describe()},
@@ -258,6 +271,7 @@ class Sandbox:
         *,
         env: Mapping[str, str] = CHILD_ENV,
         on_progress: ProgressCallback | None = None,
+        probing: bool = False,
     ) -> SandboxResult:
         started = time.monotonic()
         workdir = tempfile.mkdtemp(prefix="hyperoru-sandbox-")
@@ -304,10 +318,11 @@ class Sandbox:
                 execution_time_ms=elapsed,
             )
         if proc.returncode != 0:
-            log.warning(
-                "sandbox run died",
-                extra={"event": "sandbox_killed", "returncode": proc.returncode},
-            )
+            if not probing:
+                log.warning(
+                    "sandbox run died",
+                    extra={"event": "sandbox_killed", "returncode": proc.returncode},
+                )
             return SandboxResult(
                 "error", error=_death_reason(proc.returncode), execution_time_ms=elapsed
             )

@@ -55,6 +55,7 @@ from hyperoru.trading.engine import (
 )
 from hyperoru.trading.engine.margin import equity_of, is_liquidatable, total_maintenance
 from hyperoru.trading.engine.money import PRICE_QUANTUM, in_engine_context, money
+from hyperoru.trading.position_reports import position_reports
 
 EQUITY_CURVE_POINTS = 2000
 MAX_REJECTIONS_KEPT = 100
@@ -604,21 +605,7 @@ class Replay:
         return replace(self._state, positions=positions)
 
     def _position_reports(self, state: AccountState) -> dict[str, PositionReport]:
-        return {
-            p.symbol: PositionReport(
-                symbol=p.symbol,
-                side="long" if p.size > 0 else "short",
-                size=abs(p.size),
-                entry_price=p.entry_price,
-                mark_price=p.mark_price,
-                leverage=p.leverage,
-                liquidation_price=liquidation_price(state, p.symbol, self._config),
-                unrealized_pnl=p.unrealized_pnl,
-                margin_used=p.notional / p.leverage,
-                opened_at=p.opened_at,
-            )
-            for p in state.positions
-        }
+        return {p.symbol: p for p in position_reports(state, self._config)}
 
     @in_engine_context
     def _exact_equity(self, i: int) -> Decimal:

@@ -39,7 +39,6 @@ from hyperoru.trading.engine import (
     MarketSnapshot,
     OrderRequest,
     cancel_order,
-    liquidation_price,
     measure,
     on_market,
     place_order,
@@ -58,6 +57,7 @@ from hyperoru.trading.locks import AccountLocks
 from hyperoru.trading.market_feed import MarketFeed, venue_of
 from hyperoru.trading.models import PaperLedger, TradingFill, TradingOrder
 from hyperoru.trading.order_requests import engine_request
+from hyperoru.trading.position_reports import position_reports
 
 log = logging.getLogger("hyperoru.trading.paper")
 
@@ -370,21 +370,7 @@ class PaperExchange:
 
     async def positions(self, *, account_id: int) -> list[PositionReport]:
         _, state, config = await self._read_state(account_id)
-        return [
-            PositionReport(
-                symbol=p.symbol,
-                side="long" if p.size > 0 else "short",
-                size=abs(p.size),
-                entry_price=p.entry_price,
-                mark_price=p.mark_price,
-                leverage=p.leverage,
-                liquidation_price=liquidation_price(state, p.symbol, config),
-                unrealized_pnl=p.unrealized_pnl,
-                margin_used=p.notional / p.leverage,
-                opened_at=p.opened_at,
-            )
-            for p in sorted(state.positions, key=lambda p: p.symbol)
-        ]
+        return position_reports(state, config)
 
     async def balance(self, *, account_id: int) -> BalanceReport:
         _, state, config = await self._read_state(account_id)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.app import create_app
 from hyperoru.jobs import service
 from hyperoru.jobs.models import Job
-from hyperoru.jobs.runner import JobContext, JobFailed, JobRunner
+from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler, JobRunner
 from hyperoru.settings import Settings
 from tests.conftest import asgi_client
 from tests.helpers import Api
@@ -66,6 +66,18 @@ async def _counting(context: JobContext) -> Mapping[str, Any]:
     for step in range(done, int(context.params["n"])):
         await context.progress((step + 1) / context.params["n"] * 100, {"done": step + 1})
     return {"done": int(context.params["n"]), "attempt": context.attempt}
+
+
+def _blocking_handler() -> tuple[asyncio.Event, JobHandler]:
+    """A handler that never finishes, and the event it sets once it runs."""
+    started = asyncio.Event()
+
+    async def forever(context: JobContext) -> Mapping[str, Any]:
+        started.set()
+        await asyncio.Event().wait()
+        return {}
+
+    return started, forever
 
 
 async def test_a_crashed_job_resumes_after_restart(app: FastAPI, api: Api) -> None:
@@ -148,12 +160,7 @@ async def test_clean_shutdown_hands_the_job_back(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings())
-    started = asyncio.Event()
-
-    async def forever(context: JobContext) -> Mapping[str, Any]:
-        started.set()
-        await asyncio.Event().wait()
-        return {}
+    started, forever = _blocking_handler()
 
     async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
         user, _ = await Api(client).user()
@@ -175,12 +182,7 @@ async def test_a_second_cancel_during_the_hand_back_still_finishes_it(
     task twice. The hand-back must still commit: an abandoned one would leave its
     connection idle in a transaction holding the job's row lock."""
     app = create_app(make_settings())
-    started = asyncio.Event()
-
-    async def forever(context: JobContext) -> Mapping[str, Any]:
-        started.set()
-        await asyncio.Event().wait()
-        return {}
+    started, forever = _blocking_handler()
 
     async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
         user, _ = await Api(client).user()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from asgi_lifespan import LifespanManager
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from hyperoru.app import create_app
 from hyperoru.auth.models import UserSession
@@ -104,3 +104,71 @@ async def test_revocation_reaches_another_process_over_the_bus_at_once(
                 break
             await asyncio.sleep(0.05)
         assert_error(response, 401, "INVALID_TOKEN")
+
+
+async def test_concurrent_misses_share_one_load() -> None:
+    cache = TokenCache(60)
+    release = asyncio.Event()
+    loads = 0
+
+    async def load() -> tuple[Principal, SessionInfo]:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return _entry(1, 1)
+
+    waiting = [asyncio.ensure_future(cache.lookup("a", load)) for _ in range(20)]
+    await asyncio.sleep(0)
+    release.set()
+    answers = await asyncio.gather(*waiting)
+    assert loads == 1 and all(answer == _entry(1, 1) for answer in answers)
+    assert cache.get("a") == _entry(1, 1)
+
+
+async def test_a_load_overtaken_by_a_revocation_is_not_cached() -> None:
+    cache = TokenCache(60)
+    release = asyncio.Event()
+
+    async def load() -> tuple[Principal, SessionInfo]:
+        await release.wait()
+        return _entry(1, 1)  # what the database said before the revocation committed
+
+    pending = asyncio.ensure_future(cache.lookup("a", load))
+    await asyncio.sleep(0)
+    cache.forget_session(1)  # the revocation lands while the read is in flight
+    release.set()
+    assert await pending == _entry(1, 1)
+    assert cache.get("a") is None  # the next request reads the database again
+
+
+async def test_a_burst_on_an_expired_entry_reads_and_writes_the_session_once(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Many requests with one token when its entry ran out (and its last_used_at is over a
+    minute old): one session read and one last_used_at write, not one per request."""
+    app = create_app(make_settings(token_cache_seconds=60))
+    async with LifespanManager(app), asgi_client(app) as client:
+        api = Api(client)
+        _, token = await api.user("burst")
+        async with app.state.sessionmaker() as session:
+            await session.execute(
+                update(UserSession).values(last_used_at=utcnow() - timedelta(minutes=5))
+            )
+            await session.commit()
+        app.state.token_cache.forget_user(None)
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+            if "user_sessions" in statement:
+                statements.append(statement.split()[0].upper())
+
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            answers = await asyncio.gather(
+                *(client.get("/api/users/profile", headers=api.bearer(token)) for _ in range(20))
+            )
+        finally:
+            event.remove(app.state.engine.sync_engine, "before_cursor_execute", seen)
+        assert {a.status_code for a in answers} == {200}
+        assert statements.count("SELECT") == 1
+        assert statements.count("UPDATE") == 1

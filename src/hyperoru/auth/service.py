@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, func, or_, select, update
@@ -249,14 +249,14 @@ async def resolve_token(
     if not looks_like_token(token):
         raise unauthorized("INVALID_TOKEN", "Invalid session token")
     digest = token_digest(token)
-    found = cache.get(digest) if cache is not None else None
-    if found is None:
+
+    async def load() -> tuple[Principal, SessionInfo] | None:
         async with sessions() as session:
-            found = await _load_session(session, digest)
-        if found is None:
-            raise unauthorized("INVALID_TOKEN", "Invalid session token")
-        if cache is not None and found[0].is_active:
-            cache.put(digest, *found)
+            return await _load_session(session, digest)
+
+    found = await (cache.lookup(digest, load) if cache is not None else load())
+    if found is None:
+        raise unauthorized("INVALID_TOKEN", "Invalid session token")
     principal, info = found
     now = utcnow()
     if not principal.is_active:
@@ -267,14 +267,20 @@ async def resolve_token(
         last = info.last_used_at or info.created_at
         if now - last > timedelta(days=settings.session_idle_days):
             raise unauthorized("TOKEN_EXPIRED", "Session token expired after inactivity")
-    if info.last_used_at is None or now - info.last_used_at >= LAST_USED_WRITE_INTERVAL:
-        async with sessions() as session:
-            await session.execute(
-                update(UserSession).where(UserSession.id == info.id).values(last_used_at=now)
-            )
-            await session.commit()
-        if cache is not None:
-            cache.touch(digest, now)
+    stale = info.last_used_at is None or now - info.last_used_at >= LAST_USED_WRITE_INTERVAL
+    # One write per session at a time: the requests in flight with it skip theirs.
+    if stale and (cache is None or cache.claim_touch(info.id)):
+        written: datetime | None = None
+        try:
+            async with sessions() as session:
+                await session.execute(
+                    update(UserSession).where(UserSession.id == info.id).values(last_used_at=now)
+                )
+                await session.commit()
+            written = now
+        finally:
+            if cache is not None:
+                cache.touched(info.id, digest, written)
     return principal, info
 
 

@@ -56,7 +56,11 @@ def serve(port: int, data_dir: str, database_url: str | None) -> None:
     )
     configure_logging(settings.log_level)
     uvicorn.run(
-        create_app(settings), host="127.0.0.1", port=port, access_log=False, log_config=None
+        create_app(settings, freeze_after_startup=True),
+        host="127.0.0.1",
+        port=port,
+        access_log=False,
+        log_config=None,
     )
 
 

@@ -58,7 +58,8 @@ def hyperoru_app(data_dir: Path, database_url: str | None) -> FastAPI:
         rate_limit_ip_per_minute=UNTHROTTLED,
         rate_limit_auth_per_minute=UNTHROTTLED,
     )
-    return create_app(settings)
+    # As `hyperoru serve` builds it (src/hyperoru/cli.py).
+    return create_app(settings, freeze_after_startup=True)
 
 
 def main() -> None:

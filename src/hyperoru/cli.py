@@ -95,7 +95,7 @@ def serve(
         )
     proxies = list(settings.trusted_proxy_list)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, freeze_after_startup=True),
         host=host,
         port=port,
         access_log=False,
@@ -113,7 +113,7 @@ def worker() -> None:
     from hyperoru.app import create_app
 
     settings = _settings().model_copy(update={"runtime": "embedded"})
-    application = create_app(settings)
+    application = create_app(settings, freeze_after_startup=True)
 
     async def run() -> None:
         async with application.router.lifespan_context(application):

@@ -147,7 +147,9 @@ def parse_program(source: str) -> tuple[ast.Module | None, list[PolicyError]]:
         tree = ast.parse(source, filename="<program>", mode="exec")
     except SyntaxError as exc:
         return None, [PolicyError(exc.lineno, f"syntax error: {exc.msg}")]
-    except (ValueError, RecursionError, MemoryError) as exc:
+    except (ValueError, RecursionError, MemoryError, SystemError) as exc:
+        # SystemError: CPython 3.11 can report an internal AST depth mismatch on hostile
+        # nesting; the program is refused, the request never fails with a 500.
         return None, [PolicyError(None, f"the program cannot be parsed: {type(exc).__name__}")]
     errors = [
         PolicyError(getattr(node, "lineno", None), message)

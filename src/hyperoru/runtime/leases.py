@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.runtime.lease_rows import LeaseRows
 from hyperoru.runtime.models import BindingRuntime, TraderRuntime
 from hyperoru.signals.models import StrategyBinding
 
@@ -79,22 +80,11 @@ async def schedulable_traders(session: AsyncSession) -> list[Schedulable]:
     return sorted(due, key=lambda s: (s.account_id, s.binding_id or 0))
 
 
-async def _ensure_rows(session: AsyncSession, account_ids: Sequence[int]) -> None:
-    existing = set(
-        await session.scalars(
-            select(TraderRuntime.account_id).where(TraderRuntime.account_id.in_(account_ids))
-        )
-    )
-    missing = [account_id for account_id in account_ids if account_id not in existing]
-    if not missing:
-        return
-    session.add_all(TraderRuntime(account_id=i, consecutive_failures=0) for i in missing)
-    try:
-        await session.commit()
-    except IntegrityError:  # another worker created some first: same outcome
-        await session.rollback()
-        for account_id in missing:
-            await _ensure_rows(session, [account_id])
+TRADERS: LeaseRows[TraderRuntime] = LeaseRows(
+    TraderRuntime,
+    TraderRuntime.account_id,
+    lambda account_id: TraderRuntime(account_id=account_id, consecutive_failures=0),
+)
 
 
 async def claim(
@@ -109,37 +99,15 @@ async def claim(
     this worker now holds (the others are held by another live worker)."""
     if not account_ids:
         return set()
-    await _ensure_rows(session, account_ids)
-    await session.execute(
-        update(TraderRuntime)
-        .where(
-            TraderRuntime.account_id.in_(account_ids),
-            or_(
-                TraderRuntime.lease_owner.is_(None),
-                TraderRuntime.lease_owner == owner,
-                TraderRuntime.lease_expires_at < now,
-            ),
-        )
-        .values(lease_owner=owner, lease_expires_at=now + lease)
-    )
-    await session.commit()
+    await TRADERS.take(session, ids=account_ids, owner=owner, now=now, lease=lease)
     held = await session.scalars(
-        select(TraderRuntime.account_id).where(
-            TraderRuntime.account_id.in_(account_ids), TraderRuntime.lease_owner == owner
-        )
+        select(TraderRuntime.account_id).where(TRADERS.held_by(owner, account_ids))
     )
     return set(held)
 
 
 async def release(session: AsyncSession, *, owner: str, account_ids: list[int]) -> None:
-    if not account_ids:
-        return
-    await session.execute(
-        update(TraderRuntime)
-        .where(TraderRuntime.account_id.in_(account_ids), TraderRuntime.lease_owner == owner)
-        .values(lease_owner=None, lease_expires_at=None)
-    )
-    await session.commit()
+    await TRADERS.release(session, owner=owner, ids=account_ids)
 
 
 async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now: datetime) -> bool:
@@ -150,8 +118,7 @@ async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now:
             update(TraderRuntime)
             .where(
                 TraderRuntime.account_id == due.account_id,
-                TraderRuntime.lease_owner == owner,
-                TraderRuntime.lease_expires_at >= now,
+                TRADERS.still_held(owner, now),
                 or_(TraderRuntime.next_run_at.is_(None), TraderRuntime.next_run_at <= now),
             )
             .values(next_run_at=now + due.interval, last_cycle_at=now)
@@ -175,11 +142,7 @@ async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now:
 def _lease_held(account_id: int, owner: str, now: datetime) -> ColumnElement[bool]:
     return (
         select(TraderRuntime.account_id)
-        .where(
-            TraderRuntime.account_id == account_id,
-            TraderRuntime.lease_owner == owner,
-            TraderRuntime.lease_expires_at >= now,
-        )
+        .where(TraderRuntime.account_id == account_id, TRADERS.still_held(owner, now))
         .exists()
     )
 

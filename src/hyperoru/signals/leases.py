@@ -7,29 +7,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hyperoru.runtime.lease_rows import LeaseRows
 from hyperoru.signals.models import SignalPoolRuntime
 
-
-async def _ensure_rows(session: AsyncSession, pool_ids: Sequence[int]) -> None:
-    existing = set(
-        await session.scalars(
-            select(SignalPoolRuntime.pool_id).where(SignalPoolRuntime.pool_id.in_(pool_ids))
-        )
-    )
-    missing = [pool_id for pool_id in pool_ids if pool_id not in existing]
-    if not missing:
-        return
-    session.add_all(SignalPoolRuntime(pool_id=pool_id, condition={}) for pool_id in missing)
-    try:
-        await session.commit()
-    except IntegrityError:  # another worker created some first: same outcome
-        await session.rollback()
-        for pool_id in missing:
-            await _ensure_rows(session, [pool_id])
+POOLS: LeaseRows[SignalPoolRuntime] = LeaseRows(
+    SignalPoolRuntime,
+    SignalPoolRuntime.pool_id,
+    lambda pool_id: SignalPoolRuntime(pool_id=pool_id, condition={}),
+)
 
 
 async def claim(
@@ -45,37 +33,17 @@ async def claim(
     once, not per pool)."""
     if not pool_ids:
         return {}
-    await _ensure_rows(session, pool_ids)
-    await session.execute(
-        update(SignalPoolRuntime)
-        .where(
-            SignalPoolRuntime.pool_id.in_(pool_ids),
-            or_(
-                SignalPoolRuntime.lease_owner.is_(None),
-                SignalPoolRuntime.lease_owner == owner,
-                SignalPoolRuntime.lease_expires_at < now,
-            ),
-        )
-        .values(lease_owner=owner, lease_expires_at=now + lease)
-    )
-    await session.commit()
+    await POOLS.take(session, ids=pool_ids, owner=owner, now=now, lease=lease)
     held = await session.scalars(
         select(SignalPoolRuntime)
-        .where(SignalPoolRuntime.pool_id.in_(pool_ids), SignalPoolRuntime.lease_owner == owner)
+        .where(POOLS.held_by(owner, pool_ids))
         .execution_options(populate_existing=True)
     )
     return {state.pool_id: state for state in held}
 
 
 async def release(session: AsyncSession, *, owner: str, pool_ids: Sequence[int]) -> None:
-    if not pool_ids:
-        return
-    await session.execute(
-        update(SignalPoolRuntime)
-        .where(SignalPoolRuntime.pool_id.in_(pool_ids), SignalPoolRuntime.lease_owner == owner)
-        .values(lease_owner=None, lease_expires_at=None)
-    )
-    await session.commit()
+    await POOLS.release(session, owner=owner, ids=pool_ids)
 
 
 async def record_evaluation(
@@ -95,11 +63,7 @@ async def record_evaluation(
         values["last_fired_at"] = now
     result = await session.execute(
         update(SignalPoolRuntime)
-        .where(
-            SignalPoolRuntime.pool_id == pool_id,
-            SignalPoolRuntime.lease_owner == owner,
-            SignalPoolRuntime.lease_expires_at >= now,
-        )
+        .where(SignalPoolRuntime.pool_id == pool_id, POOLS.still_held(owner, now))
         .values(**values)
     )
     return result.rowcount == 1

@@ -73,7 +73,8 @@ async def test_a_thirty_second_model_does_not_delay_another_trader(
 ) -> None:
     app, api = running
     _, token = await api.user()
-    llm.queue(*[Reply(delay=30, body=completion('{"operation": "hold"}'))] * 5)
+    # Slower than the cycle timeout (60 s): it never answers within this test.
+    llm.queue(*[Reply(delay=120, body=completion('{"operation": "hold"}'))] * 5)
     slow = await _scheduled(
         api,
         token,
@@ -85,9 +86,10 @@ async def test_a_thirty_second_model_does_not_delay_another_trader(
     )
     fast = await _scheduled(api, token, name="fast", llm_provider="builtin")
     await _every_second(app)
-    # Three 1-second cycles of the fast trader happen long before the slow model answers
-    # (30 s); the deadline only guards against a hung test on a loaded machine.
-    for _ in range(200):
+    # Three 1-second cycles of the fast trader happen while the slow trader waits on its
+    # model; the 45 s guard only stops a hung test (it stays under the 60 s cycle timeout,
+    # so the slow cycle is still pending however loaded the machine is).
+    for _ in range(450):
         if len(await _decisions(api, token, fast["id"])) >= 3:
             break
         await asyncio.sleep(0.1)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account, AccountStrategy
@@ -23,6 +23,7 @@ from hyperoru.auth.principal import Principal
 from hyperoru.errors import ApiError, forbidden, not_found
 from hyperoru.net.policy import OutboundGuard, OutboundUrlRefused
 from hyperoru.paging import ListWindow
+from hyperoru.quotas import ensure_room
 from hyperoru.timeutils import utcnow
 from hyperoru.vault import store
 from hyperoru.vault.cipher import SecretAddress, SecretBox
@@ -247,17 +248,15 @@ async def create_account(
     _check_leverage(default_leverage, max_leverage)
     _check_execution_mode(data.execution_mode)
     await _check_sent_base_url(guard, data)
-    live = await session.scalar(
-        select(func.count())
-        .select_from(Account)
-        .where(Account.user_id == user.id, Account.deleted_at.is_(None))
+    await ensure_room(
+        session,
+        Account,
+        Account.user_id == user.id,
+        Account.deleted_at.is_(None),
+        limit=MAX_TRADERS_PER_USER,
+        code="ACCOUNT_LIMIT_REACHED",
+        what="traders",
     )
-    if (live or 0) >= MAX_TRADERS_PER_USER:
-        raise ApiError(
-            422,
-            "ACCOUNT_LIMIT_REACHED",
-            f"A user can have at most {MAX_TRADERS_PER_USER} traders; delete one first",
-        )
     now = utcnow()
     account = Account(
         user_id=user.id,

@@ -6,7 +6,7 @@ import json
 import logging
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts import service as accounts
@@ -22,6 +22,7 @@ from hyperoru.programs.program_inputs import program_payload
 from hyperoru.programs.sandbox.launcher import Sandbox, SandboxResult
 from hyperoru.programs.sandbox.policy import PolicyError, parse_program
 from hyperoru.programs.schemas import ProgramCreate, ProgramUpdate, TestRunRequest
+from hyperoru.quotas import ensure_room
 from hyperoru.strategies.decision import DecisionParseError, parse_model_output
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 from hyperoru.timeutils import utcnow
@@ -88,17 +89,15 @@ async def list_programs(
 async def create_program(session: AsyncSession, *, user: Principal, data: ProgramCreate) -> Program:
     """Stores the program as sent (``/validate`` tells whether it will run). Raises 422
     PROGRAM_LIMIT_REACHED. Commits."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Program)
-        .where(Program.user_id == user.id, Program.deleted_at.is_(None))
+    await ensure_room(
+        session,
+        Program,
+        Program.user_id == user.id,
+        Program.deleted_at.is_(None),
+        limit=MAX_PROGRAMS_PER_USER,
+        code="PROGRAM_LIMIT_REACHED",
+        what="programs",
     )
-    if (count or 0) >= MAX_PROGRAMS_PER_USER:
-        raise ApiError(
-            422,
-            "PROGRAM_LIMIT_REACHED",
-            f"A user can have at most {MAX_PROGRAMS_PER_USER} programs",
-        )
     now = utcnow()
     program = Program(
         user_id=user.id,

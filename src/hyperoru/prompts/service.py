@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +19,7 @@ from hyperoru.paging import ListWindow
 from hyperoru.prompts.builtin_templates import BUILTIN_TEMPLATES
 from hyperoru.prompts.models import PromptTemplate
 from hyperoru.prompts.schemas import PreviewRequest, PromptCreate, PromptUpdate
+from hyperoru.quotas import ensure_room
 from hyperoru.strategies.template import RenderedPrompt, render
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 from hyperoru.timeutils import utcnow
@@ -151,17 +152,15 @@ async def list_prompts(
 
 
 async def _check_room(session: AsyncSession, user: Principal) -> None:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(PromptTemplate)
-        .where(PromptTemplate.user_id == user.id, PromptTemplate.deleted_at.is_(None))
+    await ensure_room(
+        session,
+        PromptTemplate,
+        PromptTemplate.user_id == user.id,
+        PromptTemplate.deleted_at.is_(None),
+        limit=MAX_TEMPLATES_PER_USER,
+        code="PROMPT_LIMIT_REACHED",
+        what="prompt templates",
     )
-    if (count or 0) >= MAX_TEMPLATES_PER_USER:
-        raise ApiError(
-            422,
-            "PROMPT_LIMIT_REACHED",
-            f"A user can have at most {MAX_TEMPLATES_PER_USER} prompt templates",
-        )
 
 
 async def _insert(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts
@@ -17,6 +17,7 @@ from hyperoru.errors import ApiError, forbidden, not_found, validation_error
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
+from hyperoru.quotas import ensure_room
 from hyperoru.runtime.models import BindingRuntime
 from hyperoru.signals.config import ConfigError, parse_config
 from hyperoru.signals.models import (
@@ -49,13 +50,18 @@ def check_config(signal_type: str, config: object) -> None:
         raise validation_error(exc.message, exc.field) from None
 
 
+# What each kind is called in its limit error.
+_KINDS = {
+    SignalDefinition: ("SIGNAL_LIMIT_REACHED", "signal definitions"),
+    SignalPool: ("POOL_LIMIT_REACHED", "signal pools"),
+    StrategyBinding: ("BINDING_LIMIT_REACHED", "bindings"),
+}
+
+
 async def _check_room(session: AsyncSession, model: type, user: Principal, limit: int) -> None:
-    count = await session.scalar(
-        select(func.count()).select_from(model).where(model.user_id == user.id)  # type: ignore[attr-defined]
-    )
-    if (count or 0) >= limit:
-        name = {SignalDefinition: "SIGNAL", SignalPool: "POOL"}.get(model, "BINDING")
-        raise ApiError(422, f"{name}_LIMIT_REACHED", f"At most {limit} per user")
+    code, what = _KINDS[model]
+    owned = model.user_id == user.id  # type: ignore[attr-defined]
+    await ensure_room(session, model, owned, limit=limit, code=code, what=what)
 
 
 async def _owned(

@@ -143,13 +143,15 @@ async def load_owned_backtest(
     """Raises 404 BACKTEST_NOT_FOUND (missing) or 403 FORBIDDEN (another user's)."""
     if not 1 <= backtest_id <= MAX_ID:
         raise not_found("backtest")
-    query = select(Backtest).where(Backtest.id == backtest_id)
+    # One statement, so one snapshot: the results are committed before the job is marked
+    # completed, and two reads could see the job completed but the results not yet there.
+    query = select(Backtest, Job).join(Job, Job.id == Backtest.id).where(Backtest.id == backtest_id)
     if with_results:
         query = query.options(undefer(Backtest.equity_curve), undefer(Backtest.trades))
-    backtest = await session.scalar(query.execution_options(populate_existing=True))
-    job = await session.get(Job, backtest_id, populate_existing=True)
-    if backtest is None or job is None:
+    row = (await session.execute(query.execution_options(populate_existing=True))).first()
+    if row is None:
         raise not_found("backtest")
+    backtest, job = row
     if backtest.owner_id != user.id:
         raise forbidden("This backtest belongs to another user")
     return BacktestRecord(job, backtest)

@@ -262,17 +262,20 @@ async def _owned(
     session: AsyncSession, *, user: Principal, backtest_id: int, full: bool = False
 ) -> Task:
     """403 for another user's backtest, 404 PROMPT_BACKTEST_NOT_FOUND for a missing one."""
-    job = await session.get(Job, backtest_id, populate_existing=True)
-    if job is None or job.kind != PROMPT_BACKTEST_KIND:
+    # One statement, so the job's status and the results it vouches for are one snapshot.
+    query = (
+        select(Job, PromptBacktest)
+        .join(PromptBacktest, PromptBacktest.id == Job.id)
+        .where(Job.id == backtest_id, Job.kind == PROMPT_BACKTEST_KIND)
+    )
+    if full:
+        query = query.options(undefer(PromptBacktest.equity_curve), undefer(PromptBacktest.trades))
+    row = (await session.execute(query.execution_options(populate_existing=True))).first()
+    if row is None:
         raise not_found("prompt_backtest")
+    job, backtest = row
     if job.owner_id != user.id:
         raise forbidden("This prompt backtest belongs to another user")
-    options = [undefer(PromptBacktest.equity_curve), undefer(PromptBacktest.trades)] if full else []
-    backtest = await session.get(
-        PromptBacktest, backtest_id, options=options, populate_existing=True
-    )
-    if backtest is None:
-        raise not_found("prompt_backtest")
     return Task(job, backtest)
 
 

@@ -3,6 +3,7 @@ refused with the resource's code, and deleting one makes room again."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -84,3 +85,20 @@ async def test_pools_are_capped_too(api: Api, monkeypatch: pytest.MonkeyPatch) -
     assert first.status_code == 201, first.text
     second = await api.client.post("/api/signals/pools", json=pool, headers=api.bearer(token))
     assert_error(second, 422, "POOL_LIMIT_REACHED")
+
+
+@pytest.mark.parametrize("resource", sorted(CASES))
+async def test_simultaneous_creations_never_pass_the_cap(
+    api: Api, monkeypatch: pytest.MonkeyPatch, resource: str
+) -> None:
+    module, constant, path, body, code = CASES[resource]
+    monkeypatch.setattr(module, constant, 2)
+    _, token = await api.user()
+    responses = await asyncio.gather(
+        *(api.client.post(path, json=body(n), headers=api.bearer(token)) for n in range(8))
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] * 2 + [422] * 6, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 422:
+            assert_error(response, 422, code)

@@ -4,6 +4,7 @@ the per-user cap, and a rerun after the worker died."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -155,6 +156,29 @@ async def test_active_backtests_per_user_are_capped(make_settings: Callable[...,
         quick = await create_program(api, token)
         await submit(api, token, request_body(quick))
         # The cancelled run's process is gone, and the quick ones finish by themselves.
+        await eventually(live_sandboxes, lambda pids: pids == [], attempts=1200)
+
+
+async def test_simultaneous_submissions_never_pass_the_cap(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(backtest_max_active_per_user=2))
+    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+        api = Api(client)
+        _, token = await api.user()
+        slow = await create_program(api, token, code=SLOW)
+        body = request_body(slow, start_date="2026-01-01", end_date="2026-01-15")
+        responses = await asyncio.gather(
+            *(client.post("/api/backtests", json=body, headers=api.bearer(token)) for _ in range(6))
+        )
+        assert sorted(r.status_code for r in responses) == [202] * 2 + [429] * 4
+        for response in responses:
+            if response.status_code == 429:
+                assert_error(response, 429, "TOO_MANY_BACKTESTS")
+            else:
+                await client.delete(
+                    f"/api/backtests/{response.json()['id']}", headers=api.bearer(token)
+                )
         await eventually(live_sandboxes, lambda pids: pids == [], attempts=1200)
 
 

@@ -253,6 +253,7 @@ async def create_account(
         Account,
         Account.user_id == user.id,
         Account.deleted_at.is_(None),
+        owner_id=user.id,
         limit=MAX_TRADERS_PER_USER,
         code="ACCOUNT_LIMIT_REACHED",
         what="traders",

@@ -6,28 +6,27 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
 from hyperoru.api_types import MAX_ID
-from hyperoru.auth.models import User
 from hyperoru.auth.principal import Principal
 from hyperoru.backtests.handler import BACKTEST_KIND
 from hyperoru.backtests.models import Backtest
 from hyperoru.backtests.plan import plan_backtest
 from hyperoru.backtests.schemas import BacktestCreate
-from hyperoru.errors import ApiError, forbidden, not_found
+from hyperoru.errors import forbidden, not_found
 from hyperoru.jobs import service as jobs
-from hyperoru.jobs.models import ACTIVE, Job
+from hyperoru.jobs.models import Job
 from hyperoru.jobs.runner import JobRunner
 from hyperoru.market import service as market_service
 from hyperoru.market.providers.base import AssetMeta
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
+from hyperoru.quotas import ensure_job_room
 from hyperoru.settings import Settings
 from hyperoru.signals import service as signals
 from hyperoru.signals.history import PoolSnapshot
@@ -43,25 +42,6 @@ class BacktestRecord:
 
 async def _check_symbols(market: MarketRuntime, symbols: Sequence[str]) -> Mapping[str, AssetMeta]:
     return await market_service.known_assets(market, [s.upper() for s in symbols])
-
-
-async def _check_room(session: AsyncSession, *, owner_id: int, limit: int) -> None:
-    # Holding the user's row serialises one user's submissions on PostgreSQL, so two
-    # concurrent requests cannot both take the last place (SQLite serialises writers).
-    await session.execute(select(User.id).where(User.id == owner_id).with_for_update())
-    active = await session.scalar(
-        select(func.count())
-        .select_from(Job)
-        .where(Job.owner_id == owner_id, Job.kind == BACKTEST_KIND, Job.status.in_(ACTIVE))
-    )
-    if (active or 0) >= limit:
-        raise ApiError(
-            429,
-            "TOO_MANY_BACKTESTS",
-            f"At most {limit} backtests may be queued or running at once; wait for one to "
-            "finish or cancel one",
-            details={"limit": limit, "active": active},
-        )
 
 
 async def _frozen_pools(
@@ -109,7 +89,14 @@ async def submit_backtest(
         provider_name=market.provider.name,
         max_candles=settings.backtest_max_candles,
     )
-    await _check_room(session, owner_id=user.id, limit=settings.backtest_max_active_per_user)
+    await ensure_job_room(
+        session,
+        owner_id=user.id,
+        kind=BACKTEST_KIND,
+        limit=settings.backtest_max_active_per_user,
+        code="TOO_MANY_BACKTESTS",
+        what="backtests",
+    )
     job = await jobs.create_job(
         session,
         kind=BACKTEST_KIND,
@@ -143,15 +130,13 @@ async def load_owned_backtest(
     """Raises 404 BACKTEST_NOT_FOUND (missing) or 403 FORBIDDEN (another user's)."""
     if not 1 <= backtest_id <= MAX_ID:
         raise not_found("backtest")
-    # One statement, so one snapshot: the results are committed before the job is marked
-    # completed, and two reads could see the job completed but the results not yet there.
-    query = select(Backtest, Job).join(Job, Job.id == Backtest.id).where(Backtest.id == backtest_id)
-    if with_results:
-        query = query.options(undefer(Backtest.equity_curve), undefer(Backtest.trades))
-    row = (await session.execute(query.execution_options(populate_existing=True))).first()
-    if row is None:
+    load = (Backtest.equity_curve, Backtest.trades) if with_results else ()
+    found = await jobs.job_with_details(
+        session, Backtest, job_id=backtest_id, kind=BACKTEST_KIND, load=load
+    )
+    if found is None:
         raise not_found("backtest")
-    backtest, job = row
+    job, backtest = found
     if backtest.owner_id != user.id:
         raise forbidden("This backtest belongs to another user")
     return BacktestRecord(job, backtest)
@@ -161,15 +146,10 @@ async def list_backtests(
     session: AsyncSession, *, user: Principal, window: ListWindow
 ) -> list[BacktestRecord]:
     """The caller's backtests, newest first, without their curves and trade lists."""
-    query = (
-        select(Backtest, Job)
-        .join(Job, Job.id == Backtest.id)
-        .where(Backtest.owner_id == user.id)
-        .order_by(Backtest.id.desc())
-        .limit(window.limit)
-        .offset(window.offset)
+    rows = await jobs.list_with_details(
+        session, Backtest, owner_id=user.id, kind=BACKTEST_KIND, window=window
     )
-    return [BacktestRecord(job, backtest) for backtest, job in (await session.execute(query)).all()]
+    return [BacktestRecord(job, backtest) for job, backtest in rows]
 
 
 async def cancel_or_delete(

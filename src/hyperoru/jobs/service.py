@@ -10,14 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from hyperoru.errors import forbidden, not_found
 from hyperoru.jobs.models import ACTIVE, Job, JobStatus
+from hyperoru.paging import ListWindow
 from hyperoru.timeutils import utcnow
+
+D = TypeVar("D")
 
 
 async def create_job(
@@ -54,6 +58,48 @@ async def get_owned_job(session: AsyncSession, *, job_id: int, owner_id: int, ki
     if job.owner_id != owner_id:
         raise forbidden()
     return job
+
+
+async def job_with_details(
+    session: AsyncSession,
+    details: type[D],
+    *,
+    job_id: int,
+    kind: str,
+    load: Sequence[Any] = (),
+) -> tuple[Job, D] | None:
+    """The job and the row that holds its inputs and results (same id), fresh from the
+    database, with the deferred columns in ``load``; None when either is missing.
+
+    One statement, so one snapshot: handlers commit their results before the runner marks
+    the job completed, and two separate reads could see the job completed but the results
+    not yet there.
+    """
+    query = (
+        select(Job, details)
+        .join(details, details.id == Job.id)  # type: ignore[attr-defined]
+        .where(Job.id == job_id, Job.kind == kind)
+        .options(*(undefer(column) for column in load))
+        .execution_options(populate_existing=True)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def list_with_details(
+    session: AsyncSession, details: type[D], *, owner_id: int, kind: str, window: ListWindow
+) -> list[tuple[Job, D]]:
+    """The owner's jobs of ``kind`` with their detail rows, newest first (deferred
+    columns stay unloaded)."""
+    rows = await session.execute(
+        select(Job, details)
+        .join(details, details.id == Job.id)  # type: ignore[attr-defined]
+        .where(Job.owner_id == owner_id, Job.kind == kind)
+        .order_by(Job.id.desc())
+        .limit(window.limit)
+        .offset(window.offset)
+    )
+    return [(job, detail) for job, detail in rows]
 
 
 async def list_jobs(

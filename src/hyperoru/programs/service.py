@@ -94,6 +94,7 @@ async def create_program(session: AsyncSession, *, user: Principal, data: Progra
         Program,
         Program.user_id == user.id,
         Program.deleted_at.is_(None),
+        owner_id=user.id,
         limit=MAX_PROGRAMS_PER_USER,
         code="PROGRAM_LIMIT_REACHED",
         what="programs",

@@ -13,16 +13,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
 from hyperoru.auth.principal import Principal
 from hyperoru.errors import ApiError, forbidden, not_found, validation_error
 from hyperoru.jobs import service as jobs
-from hyperoru.jobs.models import ACTIVE, Job
+from hyperoru.jobs.models import Job
 from hyperoru.market import service as market_service
 from hyperoru.market.errors import provider_errors
 from hyperoru.market.intervals import count_between, floor_time, is_interval
@@ -32,6 +31,7 @@ from hyperoru.paging import ListWindow
 from hyperoru.prompt_backtests.models import PromptBacktest, PromptBacktestSnapshot
 from hyperoru.prompt_backtests.schemas import PromptBacktestConfig, PromptBacktestCreate
 from hyperoru.prompts.service import load_readable_prompt, template_for_trader
+from hyperoru.quotas import ensure_job_room
 from hyperoru.replay.settings import ReplaySettings
 from hyperoru.strategies.llm.factory import uses_builtin_model
 from hyperoru.timeutils import utcnow
@@ -126,26 +126,6 @@ def _check_model(account: Account) -> None:
         )
 
 
-async def _check_room(session: AsyncSession, owner_id: int) -> None:
-    active = await session.scalar(
-        select(func.count())
-        .select_from(Job)
-        .where(
-            Job.owner_id == owner_id,
-            Job.kind == PROMPT_BACKTEST_KIND,
-            Job.status.in_(ACTIVE),
-        )
-    )
-    # 429 like program backtests: the same request succeeds once one of them ends.
-    if (active or 0) >= MAX_ACTIVE_PER_USER:
-        raise ApiError(
-            429,
-            "TOO_MANY_BACKTESTS",
-            f"At most {MAX_ACTIVE_PER_USER} prompt backtests may be queued or running at once",
-            details={"limit": MAX_ACTIVE_PER_USER, "active": active},
-        )
-
-
 def _account_id(data: PromptBacktestCreate) -> int:
     if data.account_id and data.trader_id and data.account_id != data.trader_id:
         raise validation_error("account_id and trader_id disagree; send one of them", "account_id")
@@ -194,7 +174,6 @@ async def create_prompt_backtest(
             },
         )
     symbols = await _symbols(session, market, account, config.symbols)
-    await _check_room(session, user.id)
     with provider_errors():
         assets = await market.cache.assets()
     maker_pct, taker_pct = _fee_pcts(account, config)
@@ -224,6 +203,14 @@ async def create_prompt_backtest(
         "maker_fee_pct": str(maker_pct),
         "taker_fee_pct": str(taker_pct),
     }
+    await ensure_job_room(
+        session,
+        owner_id=user.id,
+        kind=PROMPT_BACKTEST_KIND,
+        limit=MAX_ACTIVE_PER_USER,
+        code="TOO_MANY_BACKTESTS",
+        what="prompt backtests",
+    )
     job = await jobs.create_job(
         session,
         kind=PROMPT_BACKTEST_KIND,
@@ -262,18 +249,13 @@ async def _owned(
     session: AsyncSession, *, user: Principal, backtest_id: int, full: bool = False
 ) -> Task:
     """403 for another user's backtest, 404 PROMPT_BACKTEST_NOT_FOUND for a missing one."""
-    # One statement, so the job's status and the results it vouches for are one snapshot.
-    query = (
-        select(Job, PromptBacktest)
-        .join(PromptBacktest, PromptBacktest.id == Job.id)
-        .where(Job.id == backtest_id, Job.kind == PROMPT_BACKTEST_KIND)
+    load = (PromptBacktest.equity_curve, PromptBacktest.trades) if full else ()
+    found = await jobs.job_with_details(
+        session, PromptBacktest, job_id=backtest_id, kind=PROMPT_BACKTEST_KIND, load=load
     )
-    if full:
-        query = query.options(undefer(PromptBacktest.equity_curve), undefer(PromptBacktest.trades))
-    row = (await session.execute(query.execution_options(populate_existing=True))).first()
-    if row is None:
+    if found is None:
         raise not_found("prompt_backtest")
-    job, backtest = row
+    job, backtest = found
     if job.owner_id != user.id:
         raise forbidden("This prompt backtest belongs to another user")
     return Task(job, backtest)
@@ -286,13 +268,8 @@ async def get_prompt_backtest(session: AsyncSession, *, user: Principal, backtes
 async def list_prompt_backtests(
     session: AsyncSession, *, user: Principal, window: ListWindow
 ) -> list[Task]:
-    rows = await session.execute(
-        select(Job, PromptBacktest)
-        .join(PromptBacktest, PromptBacktest.id == Job.id)
-        .where(Job.owner_id == user.id, Job.kind == PROMPT_BACKTEST_KIND)
-        .order_by(Job.id.desc())
-        .limit(window.limit)
-        .offset(window.offset)
+    rows = await jobs.list_with_details(
+        session, PromptBacktest, owner_id=user.id, kind=PROMPT_BACKTEST_KIND, window=window
     )
     return [Task(job, backtest) for job, backtest in rows]
 

@@ -157,6 +157,7 @@ async def _check_room(session: AsyncSession, user: Principal) -> None:
         PromptTemplate,
         PromptTemplate.user_id == user.id,
         PromptTemplate.deleted_at.is_(None),
+        owner_id=user.id,
         limit=MAX_TEMPLATES_PER_USER,
         code="PROMPT_LIMIT_REACHED",
         what="prompt templates",

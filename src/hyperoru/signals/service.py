@@ -61,7 +61,7 @@ _KINDS = {
 async def _check_room(session: AsyncSession, model: type, user: Principal, limit: int) -> None:
     code, what = _KINDS[model]
     owned = model.user_id == user.id  # type: ignore[attr-defined]
-    await ensure_room(session, model, owned, limit=limit, code=code, what=what)
+    await ensure_room(session, model, owned, owner_id=user.id, limit=limit, code=code, what=what)
 
 
 async def _owned(

@@ -43,7 +43,8 @@ from hyperoru.prompt_backtests.models import PromptBacktest, PromptBacktestSnaps
 from hyperoru.replay.driver import Replay
 from hyperoru.replay.prices import exact, utc
 from hyperoru.replay.settings import ReplaySettings
-from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
+from hyperoru.strategies.decide import Decided, decide, read_answer
+from hyperoru.strategies.decision import Decision
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest
 from hyperoru.strategies.llm.factory import uses_builtin_model
 from hyperoru.strategies.template import render
@@ -237,14 +238,11 @@ class BacktestRun:
             digest=prompt_digest(self._identity, system=None, prompt=rendered),
             positions=ledger.positions,
         )
-        answer = await self._answer(snapshot, inputs)
-        if answer is not None:
-            snapshot.raw_output = answer.text
-            try:
-                snapshot.parsed = parse_model_output(answer.text)
-                snapshot.decisions = [d.as_dict() for d in snapshot.parsed]
-            except DecisionParseError as exc:
-                snapshot.error = f"unusable model answer: {exc}"
+        decided = await self._answer(snapshot, inputs)
+        snapshot.raw_output = decided.raw_output
+        snapshot.error = decided.error
+        snapshot.parsed = list(decided.decisions)
+        snapshot.decisions = [d.as_dict() for d in decided.decisions]
         counters = self._counters
         counters.done += 1
         if snapshot.error is None:
@@ -254,7 +252,7 @@ class BacktestRun:
             counters.in_a_row += 1
         return snapshot
 
-    async def _answer(self, snapshot: Snapshot, inputs: DecisionInputs) -> Answer | None:
+    async def _answer(self, snapshot: Snapshot, inputs: DecisionInputs) -> Decided:
         counters = self._counters
         if not self._builtin:
             async with self._sessions() as session:
@@ -264,32 +262,33 @@ class BacktestRun:
             if cached is not None:
                 counters.cached_calls += 1
                 snapshot.cached = True
-                return cached
+                return read_answer(
+                    cached.text, model=self._model.model_name, reasoning=cached.reasoning
+                )
         # Only the builtin model reads the structured context; others read the prompt.
         context = await inputs.model_context() if self._builtin else None
         counters.calls += 1
-        try:
-            response = await self._model.complete(
-                LlmRequest(prompt=snapshot.rendered, system=None, context=context)
-            )
-        except LlmError as exc:
-            snapshot.error = f"model call failed: {exc.message}"
-            snapshot.latency_ms = exc.latency_ms
-            return None
-        usage = response.usage
-        answer = Answer(
-            response.text, response.reasoning, usage.prompt_tokens, usage.completion_tokens
+        decided = await decide(
+            self._model, LlmRequest(prompt=snapshot.rendered, system=None, context=context)
         )
+        snapshot.latency_ms = decided.latency_ms
+        if decided.usage is None or decided.raw_output is None:
+            return decided
+        usage = decided.usage
         snapshot.prompt_tokens, snapshot.completion_tokens = (
-            answer.prompt_tokens,
-            answer.completion_tokens,
+            usage.prompt_tokens,
+            usage.completion_tokens,
         )
-        snapshot.latency_ms = response.latency_ms
-        counters.prompt_tokens += answer.prompt_tokens
-        counters.completion_tokens += answer.completion_tokens
+        counters.prompt_tokens += usage.prompt_tokens
+        counters.completion_tokens += usage.completion_tokens
         if not self._builtin:
-            snapshot.fresh_answer = answer
-        return answer
+            snapshot.fresh_answer = Answer(
+                decided.raw_output,
+                decided.reasoning,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+            )
+        return decided
 
     async def _start(self, sample_count: int) -> None:
         """A retried job starts over: its snapshots go, answers come from the cache."""

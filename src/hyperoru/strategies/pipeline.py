@@ -24,7 +24,8 @@ from hyperoru.errors import ApiError
 from hyperoru.exchanges.base import ExchangeClient, ExecutionReport
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.strategies.book_lock import BookLocks
-from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
+from hyperoru.strategies.decide import decide
+from hyperoru.strategies.decision import Decision
 from hyperoru.strategies.intents import order_for
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest, ModelContext
 from hyperoru.strategies.plan import (
@@ -156,24 +157,21 @@ class DecisionPipeline:
         cycle.rendered, cycle.prompt_id = prepared.text, prepared.prompt_id
         try:
             model = await self._parts.model_for(session, account, plan)
-            cycle.model = model.model_name
-            answer = await model.complete(
-                LlmRequest(prompt=prepared.text, system=prepared.system, context=prepared.context)
-            )
         except LlmError as exc:
             cycle.error = f"model call failed: {exc.message}"
-            cycle.latency_ms = exc.latency_ms
             return
-        cycle.raw_output, cycle.reasoning = answer.text, answer.reasoning
-        cycle.latency_ms, cycle.usage = answer.latency_ms, answer.usage.as_dict()
-        try:
-            cycle.decisions = parse_model_output(answer.text)
-        except DecisionParseError as exc:
-            cycle.error = f"unusable model answer: {exc}"
+        request = LlmRequest(prompt=prepared.text, system=prepared.system, context=prepared.context)
+        decided = await decide(model, request)
+        cycle.model, cycle.raw_output, cycle.reasoning = (
+            decided.model,
+            decided.raw_output,
+            decided.reasoning,
+        )
+        cycle.latency_ms = decided.latency_ms
+        cycle.usage = decided.usage.as_dict() if decided.usage else {}
+        cycle.decisions, cycle.error = list(decided.decisions), decided.error
+        if not decided.ok:
             return
-        reasons = [d.reasoning for d in cycle.decisions if d.reasoning]
-        if reasons and not cycle.reasoning:
-            cycle.reasoning = "\n".join(reasons)
         async with self._books.hold(account.id):
             await self._execute_all(account, plan, prepared, cycle)
 

@@ -1,0 +1,1 @@
+"""Helpers of bench/runtime_scale.py."""

@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 # A record is matched to the model request it made when the request arrived between the
@@ -82,16 +82,24 @@ class IntervalRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Overheads:
-    """Seconds per cycle that are not the model's: before the request reached the model,
-    after the answer left it, and their sum; plus the server's own view (record time minus
-    trigger time minus the record's ``latency_ms``)."""
+class Observed:
+    """One scheduled cycle of the window, as measured. Seconds throughout."""
 
-    before_model: list[float] = field(default_factory=list)
-    after_model: list[float] = field(default_factory=list)
-    total: list[float] = field(default_factory=list)
-    server_view: list[float] = field(default_factory=list)
-    unmatched: int = 0
+    interval: int  # 0-based: the trader's k-th cycle
+    ok: bool
+    # Trigger ``at`` minus the ideal start ``schedule_start + k * interval``.
+    lateness: float
+    # The record's time minus its trigger time minus the fake model's delay: what the
+    # cycle cost besides the model (ok cycles only, whose model call took the delay).
+    overhead: float | None
+    # The same with the server's own ``latency_ms`` of the model call instead of the delay.
+    server_overhead: float | None
+    # From the fake model's log, when the cycle's request is found there: when the
+    # request arrived (minus the ideal start, and minus the trigger time) and how long
+    # after the answer was sent the record was made.
+    request_lateness: float | None
+    before_model: float | None
+    after_model: float | None
 
 
 def by_account(cycles: Iterable[Cycle]) -> dict[int, list[Cycle]]:
@@ -141,64 +149,52 @@ def interval_rows(
     return rows
 
 
-def lateness_by_trigger(
-    traders: Sequence[Trader], cycles: dict[int, list[Cycle]], interval: float, intervals: int
-) -> list[float]:
-    """The k-th cycle's trigger time minus the ideal ``schedule_start + k * interval``."""
-    late = []
-    for trader in traders:
-        mine = in_window(trader, cycles.get(trader.account_id, []), interval, intervals)
-        late += [c.started - (trader.schedule_start + k * interval) for k, c in enumerate(mine)]
-    return late
+def _request_of(cycle: Cycle, requests: Sequence[ModelCall]) -> ModelCall | None:
+    return next(
+        (
+            call
+            for call in requests
+            if cycle.started - MATCH_SLACK_SECONDS <= call.arrived
+            and call.answered <= cycle.recorded + MATCH_SLACK_SECONDS
+        ),
+        None,
+    )
 
 
-def lateness_by_model_arrival(
-    traders: Sequence[Trader], calls: dict[str, list[ModelCall]], interval: float, intervals: int
-) -> list[float]:
-    """The k-th model request's arrival minus the ideal start of the k-th cycle: when the
-    cycle really got going, whatever time the server stamped on its trigger."""
-    late = []
-    for trader in traders:
-        end = trader.schedule_start + interval * intervals
-        mine = [c for c in calls.get(trader.model, []) if c.arrived < end]
-        late += [c.arrived - (trader.schedule_start + k * interval) for k, c in enumerate(mine)]
-    return late
-
-
-def overheads(
+def observe(
     traders: Sequence[Trader],
     cycles: dict[int, list[Cycle]],
     calls: dict[str, list[ModelCall]],
+    *,
     interval: float,
     intervals: int,
-) -> Overheads:
-    result = Overheads()
-    unmatched = 0
+    model_delay: float,
+) -> list[Observed]:
+    observed = []
     for trader in traders:
         mine = in_window(trader, cycles.get(trader.account_id, []), interval, intervals)
         requests = calls.get(trader.model, [])
-        for cycle in mine:
-            if cycle.latency_ms is not None:
-                result.server_view.append(cycle.recorded - cycle.started - cycle.latency_ms / 1000)
-            call = next(
-                (
-                    c
-                    for c in requests
-                    if cycle.started - MATCH_SLACK_SECONDS <= c.arrived
-                    and c.answered <= cycle.recorded + MATCH_SLACK_SECONDS
-                ),
-                None,
+        for k, cycle in enumerate(mine):
+            ideal = trader.schedule_start + k * interval
+            wall = cycle.recorded - cycle.started
+            request = _request_of(cycle, requests)
+            observed.append(
+                Observed(
+                    interval=k,
+                    ok=cycle.ok,
+                    lateness=cycle.started - ideal,
+                    overhead=wall - model_delay if cycle.ok else None,
+                    server_overhead=(
+                        wall - cycle.latency_ms / 1000
+                        if cycle.ok and cycle.latency_ms is not None
+                        else None
+                    ),
+                    request_lateness=None if request is None else request.arrived - ideal,
+                    before_model=None if request is None else request.arrived - cycle.started,
+                    after_model=None if request is None else cycle.recorded - request.answered,
+                )
             )
-            if call is None:
-                unmatched += 1
-                continue
-            before, after = call.arrived - cycle.started, cycle.recorded - call.answered
-            result.before_model.append(before)
-            result.after_model.append(after)
-            result.total.append(before + after)
-    return Overheads(
-        result.before_model, result.after_model, result.total, result.server_view, unmatched
-    )
+    return observed
 
 
 def failure_causes(

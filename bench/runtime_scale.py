@@ -41,18 +41,25 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from scale import measure
+from scale.cpu import cpu_seconds
 from scale.measure import ConnectionSample, Cycle, ModelCall, Trader
 from scale.postgres import require_loopback, sample_connections, scratch_database, throwaway_cluster
 from scale.processes import Processes, SetupFailed, Spawned, wait_http_ok, wait_log_text
 from scale.sqlite_files import sample_open_connections
-from scale.traders import BenchTrader, create_traders, read_cycles, trader_states
+from scale.traders import (
+    BenchTrader,
+    ReadFailed,
+    create_traders,
+    read_cycles,
+    trader_states,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 FAKE_MODEL = BENCH_DIR / "scale" / "fake_model.py"
@@ -105,6 +112,10 @@ class Results:
     logs: measure.LogSummary
     states: Counter[str]
     exited: dict[str, int | None]
+    # Answers of the API that failed while the bench read the results back (then retried).
+    read_errors: Counter[str]
+    # CPU seconds each server process used from the first schedule to the last read.
+    cpu_seconds: dict[str, float | None]
 
 
 def _free_port() -> int:
@@ -164,6 +175,8 @@ async def _wait_for_cycles(
     options: Options,
     api: Spawned,
     model: Spawned,
+    read_errors: Counter[str],
+    cpu_at_read: Callable[[], None],
 ) -> list[Cycle]:
     """Wait until every trader's cycles of the window are recorded (then read once), or
     until the window is over (then read what there is)."""
@@ -180,13 +193,15 @@ async def _wait_for_cycles(
             if all(len(mine) >= options.intervals for mine in answered):
                 last = max(c.answered for mine in answered for c in mine)
                 await asyncio.sleep(max(0.0, last + RECORD_GRACE_SECONDS - time.time()))
-                cycles = await read_cycles(client, bench, options.setup_concurrency)
+                cpu_at_read()
+                cycles = await read_cycles(client, bench, options.setup_concurrency, read_errors)
                 if _all_recorded(traders, cycles, options):
                     return cycles
                 read_early = False  # some cycle is missing: wait for the whole window
         await asyncio.sleep(1.0)
     _check_alive(api, model)
-    return await read_cycles(client, bench, options.setup_concurrency)
+    cpu_at_read()
+    return await read_cycles(client, bench, options.setup_concurrency, read_errors)
 
 
 async def _start_servers(
@@ -252,6 +267,16 @@ async def _measure(options: Options, workdir: Path, processes: Processes) -> Res
             )
             setup_seconds = time.monotonic() - setup_started
             connections: list[ConnectionSample] = []
+            read_errors: Counter[str] = Counter()
+            servers = [p for p in processes.started if p.label != "fake-model"]
+            cpu_start = {p.label: cpu_seconds(p.pid) for p in servers}
+            cpu_used: dict[str, float | None] = {}
+
+            def cpu_at_read() -> None:
+                for p in servers:
+                    now, before = cpu_seconds(p.pid), cpu_start[p.label]
+                    cpu_used[p.label] = None if now is None or before is None else now - before
+
             if options.postgres:
                 assert database_url is not None
                 sampler = sample_connections(database_url, connections)
@@ -259,7 +284,9 @@ async def _measure(options: Options, workdir: Path, processes: Processes) -> Res
                 sampler = sample_open_connections(api.pid, data_dir / "hyperoru.db", connections)
             sampling = asyncio.create_task(sampler)
             try:
-                cycles = await _wait_for_cycles(client, model_url, bench, options, api, model)
+                cycles = await _wait_for_cycles(
+                    client, model_url, bench, options, api, model, read_errors, cpu_at_read
+                )
             finally:
                 sampling.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -267,7 +294,7 @@ async def _measure(options: Options, workdir: Path, processes: Processes) -> Res
             if sampling.done() and not sampling.cancelled() and sampling.exception():
                 raise RunFailed(f"connection sampling failed: {sampling.exception()!r}")
             calls = await _model_calls(client, model_url)
-            states = await trader_states(client, bench)
+            states = await trader_states(client, bench, read_errors)
         load_after = os.getloadavg()
         exited = {s.label: s.popen.poll() for s in processes.started if not s.alive()}
         processes.stop_all()  # flushes the logs before they are read
@@ -286,6 +313,8 @@ async def _measure(options: Options, workdir: Path, processes: Processes) -> Res
             logs=measure.scan_logs({s.label: s.log_lines() for s in processes.started}),
             states=states,
             exited=exited,
+            read_errors=read_errors,
+            cpu_seconds=cpu_used,
         )
 
 
@@ -416,7 +445,16 @@ def summarise(results: Results) -> dict[str, Any]:
             measure.failure_causes(results.traders, cycles, o.interval, o.intervals).most_common()
         ),
         "trader_states": dict(results.states.most_common()),
+        "server_cpu_s": {
+            k: None if v is None else round(v, 1) for k, v in results.cpu_seconds.items()
+        },
+        "server_cpu_ms_per_cycle": (
+            round(1000 * sum(v for v in results.cpu_seconds.values() if v) / len(observed), 1)
+            if observed
+            else None
+        ),
         "pool_errors_in_logs": results.logs.pool_errors,
+        "api_errors_while_reading_results": dict(results.read_errors.most_common()),
         "log_problems": [
             {"process": p, "level": lv, "msg": m, "exception": e, "count": n}
             for (p, lv, m, e), n in results.logs.problems.most_common(20)
@@ -472,7 +510,16 @@ def print_report(summary: dict[str, Any]) -> None:
         f"p50 {_cell(c['open_p50'])}; in use max {_cell(c['in_use_max'])}, "
         f"p50 {_cell(c['in_use_p50'])}; {c['samples']} samples"
     )
+    print(
+        f"Server CPU seconds during the window: {summary['server_cpu_s']}; "
+        f"{_cell(summary['server_cpu_ms_per_cycle'])} ms per recorded cycle"
+    )
     print(f"Pool errors in the server logs: {summary['pool_errors_in_logs']}")
+    if summary["api_errors_while_reading_results"]:
+        print(
+            "API errors while reading the results (retried): "
+            f"{summary['api_errors_while_reading_results']}"
+        )
     if summary["processes_exited_early"]:
         print(f"Processes that exited during the run: {summary['processes_exited_early']}")
     print("\nFailures by cause:" if summary["failures"] else "\nFailures by cause: none")
@@ -566,7 +613,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SetupFailed as exc:
         print(f"setup failed, nothing to report: {exc}", file=sys.stderr)
         return 2
-    except RunFailed as exc:
+    except (RunFailed, ReadFailed) as exc:
         print(f"run failed, nothing to report: {exc}", file=sys.stderr)
         return 3
     except (KeyboardInterrupt, asyncio.CancelledError):

@@ -246,6 +246,8 @@ def scan_logs(logs: dict[str, Iterable[str]]) -> LogSummary:
                 pool_errors += 1
             if level in ("WARNING", "ERROR", "CRITICAL"):
                 last = exc.strip().splitlines()[-1][:120] if exc.strip() else ""
+                if not last and entry.get("error"):  # e.g. llm_unreachable's error type
+                    last = str(entry["error"])[:120]
                 problems[(process, level, message[:80], last)] += 1
     return LogSummary(problems, pool_errors, unparsed)
 

@@ -20,6 +20,8 @@ PASSWORD = "runtime-scale bench password"
 # docs/API.md: ACCOUNT_LIMIT_REACHED beyond 100 live traders per user.
 TRADERS_PER_USER = 100
 GENERAL_PROMPT_KEY = "general"
+READ_ATTEMPTS = 6
+READ_RETRY_PAUSE_SECONDS = 2.0
 T = TypeVar("T")
 
 
@@ -35,10 +37,39 @@ class BenchTrader:
     trader: Trader
 
 
+class ReadFailed(Exception):
+    """The results could not be read back, even after retries."""
+
+
 def _expect(response: httpx.Response, status: int, what: str) -> Any:
     if response.status_code != status:
         raise SetupFailed(f"{what}: HTTP {response.status_code} {response.text[:300]}")
     return response.json() if response.content else None
+
+
+async def _read(
+    client: httpx.AsyncClient,
+    path: str,
+    *,
+    headers: dict[str, str],
+    errors: Counter[str],
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """GET with retries: a server still busy with the run may answer 5xx or time out for
+    a while. Each such answer is counted in ``errors`` (it is a result of the run)."""
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            response = await client.get(path, params=params, headers=headers)
+        except httpx.TimeoutException:
+            errors["read timed out"] += 1
+        else:
+            if response.status_code == 200:
+                return response.json()
+            errors[f"HTTP {response.status_code} {response.text[:80]}"] += 1
+            if response.status_code < 500:
+                break
+        await asyncio.sleep(READ_RETRY_PAUSE_SECONDS * (attempt + 1))
+    raise ReadFailed(f"GET {path} failed {READ_ATTEMPTS} times: {dict(errors)}")
 
 
 async def _bounded(concurrency: int, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
@@ -160,15 +191,15 @@ async def create_traders(
     ]
 
 
-async def _decisions(client: httpx.AsyncClient, bench: BenchTrader) -> list[Cycle]:
-    records = _expect(
-        await client.get(
-            f"/api/account/{bench.trader.account_id}/decisions",
-            params={"limit": 1000},
-            headers=bench.user.headers,
-        ),
-        200,
-        f"decisions of trader {bench.trader.account_id}",
+async def _decisions(
+    client: httpx.AsyncClient, bench: BenchTrader, errors: Counter[str]
+) -> list[Cycle]:
+    records = await _read(
+        client,
+        f"/api/account/{bench.trader.account_id}/decisions",
+        params={"limit": 1000},
+        headers=bench.user.headers,
+        errors=errors,
     )
     return [
         Cycle(
@@ -185,22 +216,31 @@ async def _decisions(client: httpx.AsyncClient, bench: BenchTrader) -> list[Cycl
 
 
 async def read_cycles(
-    client: httpx.AsyncClient, traders: Sequence[BenchTrader], concurrency: int
+    client: httpx.AsyncClient,
+    traders: Sequence[BenchTrader],
+    concurrency: int,
+    errors: Counter[str],
 ) -> list[Cycle]:
-    per_trader = await _bounded(concurrency, [lambda t=t: _decisions(client, t) for t in traders])
+    per_trader = await _bounded(
+        concurrency, [lambda t=t: _decisions(client, t, errors) for t in traders]
+    )
     return [cycle for cycles in per_trader for cycle in cycles]
 
 
-async def trader_states(client: httpx.AsyncClient, traders: Sequence[BenchTrader]) -> Counter[str]:
+async def trader_states(
+    client: httpx.AsyncClient, traders: Sequence[BenchTrader], errors: Counter[str]
+) -> Counter[str]:
     """The traders' ``status`` at the end (with the start of the reason when not active):
     a trader the runtime paused after three failed cycles shows here."""
     states: Counter[str] = Counter()
     ours = {t.trader.account_id for t in traders}
     for user in {t.user.name: t.user for t in traders}.values():
-        listed = _expect(
-            await client.get("/api/account/list", params={"limit": 1000}, headers=user.headers),
-            200,
-            "list traders",
+        listed = await _read(
+            client,
+            "/api/account/list",
+            params={"limit": 1000},
+            headers=user.headers,
+            errors=errors,
         )
         for account in listed:
             if account["id"] in ours:

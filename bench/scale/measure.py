@@ -21,6 +21,7 @@ from datetime import datetime
 # cycle's start and its record; the slack absorbs the microsecond rounding of both clocks.
 MATCH_SLACK_SECONDS = 0.005
 ERROR_PREFIX_CHARS = 60
+_NUMBER = re.compile(r"\d+")
 # Log text that means the process could not get a database connection in time, or the
 # database refused one.
 POOL_ERROR = re.compile(
@@ -220,6 +221,13 @@ class LogSummary:
     unparsed_lines: int
 
 
+def _message_kind(message: str) -> str:
+    """A message without its numbers and past its first line, so that "Task exception was
+    never retrieved … trader-42" and "… trader-43" count as one kind."""
+    first = message.splitlines()[0] if message else ""
+    return _NUMBER.sub("N", first)[:80]
+
+
 def scan_logs(logs: dict[str, Iterable[str]]) -> LogSummary:
     problems: Counter[tuple[str, str, str, str]] = Counter()
     pool_errors = unparsed = 0
@@ -248,7 +256,7 @@ def scan_logs(logs: dict[str, Iterable[str]]) -> LogSummary:
                 last = exc.strip().splitlines()[-1][:120] if exc.strip() else ""
                 if not last and entry.get("error"):  # e.g. llm_unreachable's error type
                     last = str(entry["error"])[:120]
-                problems[(process, level, message[:80], last)] += 1
+                problems[(process, level, _message_kind(message), last)] += 1
     return LogSummary(problems, pool_errors, unparsed)
 
 

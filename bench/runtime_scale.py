@@ -448,9 +448,11 @@ def summarise(results: Results) -> dict[str, Any]:
         "server_cpu_s": {
             k: None if v is None else round(v, 1) for k, v in results.cpu_seconds.items()
         },
+        # Only when every cycle left a record: otherwise the CPU of the cycles that crashed
+        # would be charged to the few that did not.
         "server_cpu_ms_per_cycle": (
             round(1000 * sum(v for v in results.cpu_seconds.values() if v) / len(observed), 1)
-            if observed
+            if observed and len(observed) == o.traders * o.intervals
             else None
         ),
         "pool_errors_in_logs": results.logs.pool_errors,
@@ -512,7 +514,8 @@ def print_report(summary: dict[str, Any]) -> None:
     )
     print(
         f"Server CPU seconds during the window: {summary['server_cpu_s']}; "
-        f"{_cell(summary['server_cpu_ms_per_cycle'])} ms per recorded cycle"
+        f"{_cell(summary['server_cpu_ms_per_cycle'])} ms per cycle "
+        "(shown when every cycle left a record)"
     )
     print(f"Pool errors in the server logs: {summary['pool_errors_in_logs']}")
     if summary["api_errors_while_reading_results"]:

@@ -582,7 +582,10 @@ def _parse(argv: Sequence[str] | None = None) -> Options:
         args.traders, args.interval, args.intervals = 5, 30, 1
     if args.postgres_url:
         args.database = "postgres"
-        require_loopback(args.postgres_url)
+        try:
+            require_loopback(args.postgres_url)
+        except SetupFailed as exc:
+            parser.error(str(exc))
     if not 30 <= args.interval <= 86400:
         parser.error("--interval must be 30-86400 s (the API refuses other schedules)")
     if args.traders < 1 or args.intervals < 1 or args.model_delay < 0:

@@ -455,6 +455,7 @@ def summarise(results: Results) -> dict[str, Any]:
             if observed and len(observed) == o.traders * o.intervals
             else None
         ),
+        "model_requests_in_flight_max": measure.peak_in_flight(results.calls),
         "pool_errors_in_logs": results.logs.pool_errors,
         "api_errors_while_reading_results": dict(results.read_errors.most_common()),
         "log_problems": [
@@ -516,6 +517,9 @@ def print_report(summary: dict[str, Any]) -> None:
         f"Server CPU seconds during the window: {summary['server_cpu_s']}; "
         f"{_cell(summary['server_cpu_ms_per_cycle'])} ms per cycle "
         "(shown when every cycle left a record)"
+    )
+    print(
+        f"Model requests in flight at the fake: at most {summary['model_requests_in_flight_max']}"
     )
     print(f"Pool errors in the server logs: {summary['pool_errors_in_logs']}")
     if summary["api_errors_while_reading_results"]:

@@ -198,6 +198,20 @@ def observe(
     return observed
 
 
+def peak_in_flight(calls: Iterable[ModelCall]) -> int:
+    """The most model requests the fake held at once. A plateau at a round number is a
+    cap on the server's side (its HTTP client's connection pool, say), not the model."""
+    events = sorted(
+        [(c.arrived, 1) for c in calls] + [(c.answered, -1) for c in calls],
+        key=lambda e: (e[0], e[1]),  # an answer at the same instant leaves first
+    )
+    peak = current = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
 def failure_causes(
     traders: Sequence[Trader], cycles: dict[int, list[Cycle]], interval: float, intervals: int
 ) -> Counter[str]:

@@ -13,7 +13,15 @@ from textwrap import dedent
 
 import pytest
 
-from hyperoru.error_codes import BY_CODE, CATALOGUE, markdown_table, with_table
+from hyperoru.error_codes import (
+    BY_CODE,
+    CATALOGUE,
+    TABLE_END,
+    TABLE_START,
+    main,
+    markdown_table,
+    with_table,
+)
 from hyperoru.trading.engine.enums import RejectCode
 from tests.http.error_sites import ANY_STATUS, WEBSOCKET, Site, scan
 
@@ -156,10 +164,17 @@ def test_every_code_the_contract_names_has_the_contracts_status() -> None:
 def test_docs_table_is_the_generated_one() -> None:
     text = DOCS.read_text()
     assert markdown_table() in text
-    assert with_table(text, "docs/API.md") == text, (
+    assert with_table(text) == text, (
         "docs/API.md's error table is stale: run "
         "`python -m hyperoru.error_codes --write docs/API.md`"
     )
+
+
+def test_write_replaces_only_the_table(tmp_path: Path) -> None:
+    doc = tmp_path / "API.md"
+    doc.write_text(f"# Before\n\n{TABLE_START}\n| stale |\n{TABLE_END}\n\nAfter\n")
+    assert main(["--write", str(doc)]) == 0
+    assert doc.read_text() == f"# Before\n\n{TABLE_START}\n{markdown_table()}{TABLE_END}\n\nAfter\n"
 
 
 # The scanner itself, on small sources: it must find what the real tree would hide.

@@ -206,8 +206,9 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     E(
         "URL_NOT_ALLOWED",
         (422,),
-        "The model `base_url` points at a private, loopback or "
-        "non-allowed host; use a public HTTPS endpoint (or ask the administrator to allow it).",
+        "The model `base_url` is malformed or points at a loopback, private or otherwise "
+        "non-public address (the message says which); use a public http(s) URL, or ask the "
+        "administrator to allow the host.",
     ),
     E(
         "LIVE_TRADING_UNAVAILABLE",

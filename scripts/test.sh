@@ -49,6 +49,8 @@ if [ -z "${HYPERORU_TEST_REDIS_URL:-}" ] && command -v redis-server >/dev/null; 
 fi
 
 .venv/bin/ruff check .
+# Type checking of src/ (settings in pyproject.toml's [tool.mypy]).
+.venv/bin/mypy
 # One pytest worker per core (pytest-xdist); each gets its own database and Redis db number
 # (tests/conftest.py). HYPERORU_TEST_WORKERS=0 runs everything in this one process.
 .venv/bin/python -m pytest -n "${HYPERORU_TEST_WORKERS:-auto}" "$@"

@@ -16,7 +16,11 @@ log = logging.getLogger("hyperoru.errors")
 
 
 class ApiError(Exception):
-    """A failure a client can act on: HTTP status, stable code and readable message."""
+    """A failure a client can act on: HTTP status, stable code and readable message.
+
+    Every code, with its status, is listed in ``hyperoru.error_codes``; a test reads each
+    raise site and fails on a code or status the catalogue does not list.
+    """
 
     def __init__(
         self,

@@ -51,7 +51,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO") -> None:
     # The logging HOWTO's "Optimization" switches: our records never show the caller's
     # file/line, thread or process, and finding them costs more than writing the line.
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

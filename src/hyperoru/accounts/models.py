@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hyperoru.db.base import Base
 from hyperoru.db.types import ExactDecimal, UtcDateTime
+
+AccountType = Literal["prompt", "program"]
+AccountStatus = Literal["active", "paused", "error"]
+ExecutionMode = Literal["paper", "live"]
+Exchange = Literal["hyperliquid", "binance"]
+HyperliquidEnvironment = Literal["mainnet", "testnet"]
 
 
 class Account(Base):
@@ -21,7 +28,7 @@ class Account(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(String(2000))
-    account_type: Mapped[str] = mapped_column(String(16))
+    account_type: Mapped[AccountType] = mapped_column(String(16))
 
     llm_provider: Mapped[str | None] = mapped_column(String(32))
     llm_model: Mapped[str | None] = mapped_column(String(128))
@@ -34,15 +41,15 @@ class Account(Base):
     frozen_cash: Mapped[Decimal] = mapped_column(ExactDecimal)
 
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[AccountStatus] = mapped_column(String(16))
     status_reason: Mapped[str | None] = mapped_column(String(500))
     auto_trading_enabled: Mapped[bool] = mapped_column(Boolean)
     show_on_dashboard: Mapped[bool] = mapped_column(Boolean)
 
-    execution_mode: Mapped[str] = mapped_column(String(8))
-    exchange: Mapped[str] = mapped_column(String(16))
+    execution_mode: Mapped[ExecutionMode] = mapped_column(String(8))
+    exchange: Mapped[Exchange] = mapped_column(String(16))
     hyperliquid_enabled: Mapped[bool] = mapped_column(Boolean)
-    hyperliquid_environment: Mapped[str | None] = mapped_column(String(16))
+    hyperliquid_environment: Mapped[HyperliquidEnvironment | None] = mapped_column(String(16))
 
     default_leverage: Mapped[int] = mapped_column(Integer)
     max_leverage: Mapped[int] = mapped_column(Integer)

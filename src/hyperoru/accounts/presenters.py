@@ -15,7 +15,7 @@ def account_out(view: AccountView) -> AccountOut:
         user_id=account.user_id,
         name=account.name,
         description=account.description,
-        account_type=account.account_type,  # type: ignore[arg-type]
+        account_type=account.account_type,
         model=account.llm_model,
         llm_model=account.llm_model,
         llm_provider=account.llm_provider,
@@ -28,14 +28,14 @@ def account_out(view: AccountView) -> AccountOut:
         frozen_cash=account.frozen_cash,
         equity=view.valuation.equity,
         is_active=account.is_active,
-        status=account.status,  # type: ignore[arg-type]
+        status=account.status,
         status_reason=account.status_reason,
         auto_trading_enabled=account.auto_trading_enabled,
         show_on_dashboard=account.show_on_dashboard,
-        execution_mode=account.execution_mode,  # type: ignore[arg-type]
-        exchange=account.exchange,  # type: ignore[arg-type]
+        execution_mode=account.execution_mode,
+        exchange=account.exchange,
         hyperliquid_enabled=account.hyperliquid_enabled,
-        hyperliquid_environment=account.hyperliquid_environment,  # type: ignore[arg-type]
+        hyperliquid_environment=account.hyperliquid_environment,
         default_leverage=account.default_leverage,
         max_leverage=account.max_leverage,
         max_position_notional=account.max_position_notional,

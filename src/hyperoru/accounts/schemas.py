@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
+from hyperoru.accounts.models import (
+    AccountStatus,
+    AccountType,
+    Exchange,
+    ExecutionMode,
+    HyperliquidEnvironment,
+)
 from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -60,7 +67,7 @@ class AccountFields(RequestModel):
     """Fields shared by create and update; every one optional here."""
 
     description: Description | None = None
-    account_type: Literal["prompt", "program"] | None = None
+    account_type: AccountType | None = None
     llm_provider: Provider | None = None
     model: Annotated[LineText, Field(max_length=128)] | None = None
     llm_model: Annotated[LineText, Field(max_length=128)] | None = None
@@ -74,10 +81,10 @@ class AccountFields(RequestModel):
     )
     auto_trading_enabled: bool | None = None
     show_on_dashboard: bool | None = None
-    execution_mode: Literal["paper", "live"] | None = None
-    exchange: Literal["hyperliquid", "binance"] | None = None
+    execution_mode: ExecutionMode | None = None
+    exchange: Exchange | None = None
     hyperliquid_enabled: bool | None = None
-    hyperliquid_environment: Literal["mainnet", "testnet"] | None = None
+    hyperliquid_environment: HyperliquidEnvironment | None = None
     # Upper bounds on leverage are business rules (422 LEVERAGE_TOO_HIGH), not shape.
     default_leverage: Annotated[int, Field(ge=1)] | None = None
     max_leverage: Annotated[int, Field(ge=1)] | None = None
@@ -148,7 +155,7 @@ class AccountOut(ResponseModel):
     user_id: int
     name: str
     description: str | None
-    account_type: Literal["prompt", "program"]
+    account_type: AccountType
     model: str | None
     llm_model: str | None
     llm_provider: str | None
@@ -161,14 +168,14 @@ class AccountOut(ResponseModel):
     frozen_cash: JsonDecimal
     equity: JsonDecimal
     is_active: bool
-    status: Literal["active", "paused", "error"]
+    status: AccountStatus
     status_reason: str | None
     auto_trading_enabled: bool
     show_on_dashboard: bool
-    execution_mode: Literal["paper", "live"]
-    exchange: Literal["hyperliquid", "binance"]
+    execution_mode: ExecutionMode
+    exchange: Exchange
     hyperliquid_enabled: bool
-    hyperliquid_environment: Literal["mainnet", "testnet"] | None
+    hyperliquid_environment: HyperliquidEnvironment | None
     default_leverage: int
     max_leverage: int
     max_position_notional: JsonDecimal | None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from hyperoru.auth import service
 from hyperoru.auth.principal import Principal, SessionInfo
@@ -23,7 +24,7 @@ class AuthContext:
     session: SessionInfo
 
 
-def presented_token(request: Request) -> str | None:
+def presented_token(request: HTTPConnection) -> str | None:
     """The header wins; the legacy query parameter is the fallback when allowed."""
     header = request.headers.get("authorization")
     if header is not None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hyperoru.db.base import Base
 from hyperoru.db.types import UtcDateTime
+
+SelectedExchange = Literal["hyperliquid", "binance"]
 
 
 class User(Base):
@@ -23,7 +26,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    selected_exchange: Mapped[str] = mapped_column(String(16), default="hyperliquid")
+    selected_exchange: Mapped[SelectedExchange] = mapped_column(String(16), default="hyperliquid")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

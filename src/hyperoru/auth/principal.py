@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hyperoru.auth.models import User, UserSession
+from hyperoru.auth.models import SelectedExchange, User, UserSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class Principal:
     email: str | None
     is_active: bool
     is_admin: bool
-    selected_exchange: str
+    selected_exchange: SelectedExchange
     created_at: datetime
 
     @classmethod

@@ -176,7 +176,7 @@ async def list_users(admin: AdminUser, db: DbSession) -> list[UserOut]:
 
 @router.get("/exchange-config", response_model=ExchangeConfigResponse)
 async def get_exchange_config(user: CurrentUser) -> ExchangeConfigResponse:
-    return ExchangeConfigResponse(selected_exchange=user.selected_exchange)  # type: ignore[arg-type]
+    return ExchangeConfigResponse(selected_exchange=user.selected_exchange)
 
 
 @router.post("/exchange-config", response_model=ExchangeConfigResponse)

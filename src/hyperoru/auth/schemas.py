@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from hyperoru.api_types import RequestModel, ResponseModel, UtcTime
+from hyperoru.auth.models import SelectedExchange
 
 # Length caps here are shape checks made before any hashing; the password policy
 # (422 WEAK_PASSWORD) is applied by the service.
@@ -38,11 +39,11 @@ class ProfileUpdateRequest(RequestModel):
 
 
 class ExchangeConfigRequest(RequestModel):
-    selected_exchange: Literal["hyperliquid", "binance"]
+    selected_exchange: SelectedExchange
 
 
 class ExchangeConfigResponse(ResponseModel):
-    selected_exchange: Literal["hyperliquid", "binance"]
+    selected_exchange: SelectedExchange
 
 
 class UserOut(ResponseModel):

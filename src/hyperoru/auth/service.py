@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.auth import passwords
 from hyperoru.auth.identity import email_key, normalize_email, normalize_username, username_key
-from hyperoru.auth.models import User, UserSession
+from hyperoru.auth.models import SelectedExchange, User, UserSession
 from hyperoru.auth.principal import Principal, SessionInfo
 from hyperoru.auth.session_changes import SessionChanges
 from hyperoru.auth.throttle import LoginThrottle
 from hyperoru.auth.token_cache import TokenCache
 from hyperoru.auth.tokens import looks_like_token, new_token, token_digest
+from hyperoru.db.dml import rows_changed
 from hyperoru.errors import ApiError, forbidden, not_found, unauthorized
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
@@ -317,11 +318,11 @@ async def revoke_all_sessions(
         query = query.where(UserSession.user_id == user_id)
     if except_session_id is not None:
         query = query.where(UserSession.id != except_session_id)
-    result = await session.execute(query.values(revoked_at=utcnow()))
+    revoked = await rows_changed(session, query.values(revoked_at=utcnow()))
     await session.commit()
     if changes is not None:
         await changes.user_revoked(user_id=user_id)
-    return result.rowcount or 0
+    return revoked
 
 
 async def list_sessions(session: AsyncSession, *, user_id: int) -> list[UserSession]:
@@ -417,7 +418,11 @@ async def update_profile(
 
 
 async def set_exchange(
-    session: AsyncSession, *, user_id: int, exchange: str, changes: SessionChanges | None = None
+    session: AsyncSession,
+    *,
+    user_id: int,
+    exchange: SelectedExchange,
+    changes: SessionChanges | None = None,
 ) -> User:
     user = await _user_by_id(session, user_id)
     user.selected_exchange = exchange

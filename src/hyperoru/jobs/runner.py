@@ -8,6 +8,7 @@ renews; when a process dies its leases run out, and any runner requeues those jo
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -144,7 +145,10 @@ class JobRunner:
             self._running.add(task)
             self._by_job[job.id] = task
             task.add_done_callback(self._running.discard)
-            task.add_done_callback(lambda _, job_id=job.id: self._by_job.pop(job_id, None))
+            task.add_done_callback(functools.partial(self._forget, job.id))
+
+    def _forget(self, job_id: int, _task: asyncio.Task[None]) -> None:
+        self._by_job.pop(job_id, None)
 
     async def _run(self, job: Job) -> None:
         lease = service.Lease(job.id, self.worker_id, self._lease_seconds)

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from hyperoru.db.dml import rows_changed
 from hyperoru.errors import forbidden, not_found
 from hyperoru.jobs.models import ACTIVE, Job, JobStatus
 from hyperoru.paging import ListWindow
@@ -77,6 +78,8 @@ async def job_with_details(
     """
     query = (
         select(Job, details)
+        # Ignored below: every details model has the job's id as its `id` column, which
+        # no bound on D can state for a mapped class (its instances see `int`, not a column).
         .join(details, details.id == Job.id)  # type: ignore[attr-defined]
         .where(Job.id == job_id, Job.kind == kind)
         .options(*(undefer(column) for column in load))
@@ -93,6 +96,7 @@ async def list_with_details(
     columns stay unloaded)."""
     rows = await session.execute(
         select(Job, details)
+        # Ignored below: as in job_with_details.
         .join(details, details.id == Job.id)  # type: ignore[attr-defined]
         .where(Job.owner_id == owner_id, Job.kind == kind)
         .order_by(Job.id.desc())
@@ -148,7 +152,8 @@ async def claim_next(
     )
     for job_id in (await session.scalars(candidates)).all():
         now = utcnow()
-        taken = await session.execute(
+        taken = await rows_changed(
+            session,
             update(Job)
             .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
             .values(
@@ -158,9 +163,9 @@ async def claim_next(
                 attempts=Job.attempts + 1,
                 started_at=func.coalesce(Job.started_at, now),
                 updated_at=now,
-            )
+            ),
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
+        if taken == 1:
             await session.commit()
             return await session.get(Job, job_id, populate_existing=True)
     await session.commit()
@@ -181,14 +186,15 @@ async def renew(
         values["progress_pct"] = max(0.0, min(100.0, progress_pct))
     if checkpoint is not None:
         values["checkpoint"] = dict(checkpoint)
-    done = await session.execute(update(Job).where(lease.held()).values(**values))
+    done = await rows_changed(session, update(Job).where(lease.held()).values(**values))
     await session.commit()
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return done == 1
 
 
 async def complete(session: AsyncSession, lease: Lease, *, result: Mapping[str, Any]) -> bool:
     now = utcnow()
-    done = await session.execute(
+    done = await rows_changed(
+        session,
         update(Job)
         .where(lease.held())
         .values(
@@ -200,10 +206,10 @@ async def complete(session: AsyncSession, lease: Lease, *, result: Mapping[str, 
             lease_expires_at=None,
             finished_at=now,
             updated_at=now,
-        )
+        ),
     )
     await session.commit()
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return done == 1
 
 
 async def fail(session: AsyncSession, lease: Lease, *, error: str, retry: bool) -> None:
@@ -253,7 +259,8 @@ async def cancel(session: AsyncSession, *, job_id: int) -> bool:
     it runs in this process.
     """
     now = utcnow()
-    done = await session.execute(
+    done = await rows_changed(
+        session,
         update(Job)
         .where(Job.id == job_id, Job.status.in_(ACTIVE))
         .values(
@@ -262,9 +269,9 @@ async def cancel(session: AsyncSession, *, job_id: int) -> bool:
             lease_expires_at=None,
             finished_at=now,
             updated_at=now,
-        )
+        ),
     )
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return done == 1
 
 
 async def recover_expired(session: AsyncSession) -> tuple[int, int]:
@@ -274,12 +281,14 @@ async def recover_expired(session: AsyncSession) -> tuple[int, int]:
     """
     now = utcnow()
     expired = and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now)
-    requeued = await session.execute(
+    requeued = await rows_changed(
+        session,
         update(Job)
         .where(expired, Job.attempts < Job.max_attempts)
-        .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, updated_at=now)
+        .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, updated_at=now),
     )
-    failed = await session.execute(
+    failed = await rows_changed(
+        session,
         update(Job)
         .where(expired, Job.attempts >= Job.max_attempts)
         .values(
@@ -289,7 +298,7 @@ async def recover_expired(session: AsyncSession) -> tuple[int, int]:
             lease_expires_at=None,
             finished_at=now,
             updated_at=now,
-        )
+        ),
     )
     await session.commit()
-    return requeued.rowcount, failed.rowcount  # type: ignore[attr-defined]
+    return requeued, failed

@@ -36,7 +36,7 @@ async def save_candles(
         }
         for c in candles
     ]
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
         insert(StoredCandle).values(rows).on_conflict_do_nothing(index_elements=_KEY)

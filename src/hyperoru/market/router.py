@@ -135,6 +135,8 @@ def _job_out(job: Job) -> BackfillJobOut:
     params = job.params
     return BackfillJobOut(
         id=job.id,
+        # Ignored: Job.status is any JobStatus; backfills are never cancelled, and the model
+        # still checks the value when it is built.
         status=job.status,  # type: ignore[arg-type]
         symbol=params["symbol"],
         interval=params["interval"],

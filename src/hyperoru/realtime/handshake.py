@@ -87,7 +87,7 @@ async def admit(websocket: WebSocket, limits: WsLimits) -> Admission:
     try:
         # The same header-wins / query-fallback rules as HTTP (a WebSocket is an
         # HTTPConnection with the headers and query string that function reads).
-        token = presented_token(websocket)  # type: ignore[arg-type]
+        token = presented_token(websocket)
     except ApiError as exc:
         raise Refusal(CLOSE_UNAUTHENTICATED, exc.code) from None
     request_id: RequestId | None = None

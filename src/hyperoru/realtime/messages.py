@@ -13,6 +13,7 @@ from hyperoru.api_types import RequestModel
 from hyperoru.auth.principal import Principal
 from hyperoru.auth.schemas import UserOut
 from hyperoru.auth.tokens import token_digest
+from hyperoru.paging import ListWindow
 from hyperoru.realtime.events import CHANNELS, Channel
 from hyperoru.realtime.handlers import HandlerContext, HandlerRegistry, Reply
 from hyperoru.realtime.protocol import WsError
@@ -53,9 +54,7 @@ async def connected_payload(state: State, user: Principal) -> dict[str, Any]:
             db,
             user=user,
             include_hidden=True,
-            window=accounts_service.ListWindow(
-                limit=accounts_service.MAX_TRADERS_PER_USER, offset=0
-            ),
+            window=ListWindow(limit=accounts_service.MAX_TRADERS_PER_USER, offset=0),
         )
     return {
         "user": UserOut.model_validate(user).model_dump(mode="json"),

@@ -53,7 +53,7 @@ async def live_session_ids(
 
 
 async def close_dead_sessions(
-    hub: Hub, sessionmaker: async_sessionmaker, settings: Settings
+    hub: Hub, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> int:
     """One check; returns how many sockets were told to close."""
     sockets = [c for c in hub.connections() if not c.closing]
@@ -70,7 +70,7 @@ async def close_dead_sessions(
 
 
 async def watch_sessions(
-    hub: Hub, sessionmaker: async_sessionmaker, settings: Settings, interval: float
+    hub: Hub, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, interval: float
 ) -> None:
     while True:
         await asyncio.sleep(interval)

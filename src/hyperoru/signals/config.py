@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from hyperoru.market.intervals import INTERVALS
 
@@ -237,9 +237,13 @@ def _interval(config: dict[str, Any]) -> str:
     return interval
 
 
+def is_signal_type(value: str) -> TypeGuard[SignalType]:
+    return value in SIGNAL_TYPES
+
+
 def parse_config(signal_type: str, config: Any) -> SignalSpec:
     """The spec of a stored or submitted signal; raises ``ConfigError`` naming the field."""
-    if signal_type not in SIGNAL_TYPES:
+    if not is_signal_type(signal_type):
         raise ConfigError("type", f"type must be one of {', '.join(SIGNAL_TYPES)}")
     if not isinstance(config, dict):
         raise ConfigError("config", "config must be an object")
@@ -257,7 +261,7 @@ def parse_config(signal_type: str, config: Any) -> SignalSpec:
     if operator in CROSSINGS and indicator.name in SNAPSHOT_INDICATORS:
         raise ConfigError("config.operator", f"{indicator.name} supports comparisons only")
     return SignalSpec(
-        signal_type,  # type: ignore[arg-type]
+        signal_type,
         indicator,
         interval,
         operator=operator,

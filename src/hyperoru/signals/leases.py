@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hyperoru.db.dml import rows_changed
 from hyperoru.runtime.lease_rows import LeaseRows
 from hyperoru.signals.models import SignalPoolRuntime
 
@@ -61,9 +62,10 @@ async def record_evaluation(
     values: dict[str, object] = {"condition": condition}
     if fired:
         values["last_fired_at"] = now
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         update(SignalPoolRuntime)
         .where(SignalPoolRuntime.pool_id == pool_id, POOLS.still_held(owner, now))
-        .values(**values)
+        .values(**values),
     )
-    return result.rowcount == 1
+    return changed == 1

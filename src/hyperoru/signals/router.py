@@ -57,7 +57,7 @@ def _pool_out(pool: SignalPool, last_fired_at: datetime | None) -> PoolOut:
 
 async def _pools_out(db: DbSession, pools: list[SignalPool]) -> list[PoolOut]:
     fired = await service.last_fired(db, [p.id for p in pools])
-    return [_pool_out(p, fired.get(p.id)) for p in pools]  # type: ignore[arg-type]
+    return [_pool_out(p, fired.get(p.id)) for p in pools]
 
 
 # --- /api/signals ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ owns its transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -50,17 +51,21 @@ def check_config(signal_type: str, config: object) -> None:
         raise validation_error(exc.message, exc.field) from None
 
 
+_Owned = SignalDefinition | SignalPool | StrategyBinding
+
 # What each kind is called in its limit error.
-_KINDS = {
+_KINDS: dict[type[_Owned], tuple[str, str]] = {
     SignalDefinition: ("SIGNAL_LIMIT_REACHED", "signal definitions"),
     SignalPool: ("POOL_LIMIT_REACHED", "signal pools"),
     StrategyBinding: ("BINDING_LIMIT_REACHED", "bindings"),
 }
 
 
-async def _check_room(session: AsyncSession, model: type, user: Principal, limit: int) -> None:
+async def _check_room(
+    session: AsyncSession, model: type[_Owned], user: Principal, limit: int
+) -> None:
     code, what = _KINDS[model]
-    owned = model.user_id == user.id  # type: ignore[attr-defined]
+    owned = model.user_id == user.id
     await ensure_room(session, model, owned, owner_id=user.id, limit=limit, code=code, what=what)
 
 
@@ -73,7 +78,7 @@ async def _owned(
     row = await session.get(model, item_id)
     if row is None:
         raise not_found(resource)
-    if row.user_id != user.id:  # type: ignore[attr-defined]
+    if row.user_id != user.id:
         raise forbidden(f"This {resource.replace('_', ' ')} belongs to another user")
     return row
 
@@ -221,7 +226,7 @@ async def delete_pool(session: AsyncSession, *, pool: SignalPool) -> None:
     await session.commit()
 
 
-async def last_fired(session: AsyncSession, pool_ids: Sequence[int]) -> dict[int, object]:
+async def last_fired(session: AsyncSession, pool_ids: Sequence[int]) -> dict[int, datetime | None]:
     if not pool_ids:
         return {}
     rows = await session.execute(

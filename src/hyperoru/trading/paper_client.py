@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +22,7 @@ from hyperoru.errors import ApiError, not_found
 from hyperoru.exchanges.base import (
     BalanceReport,
     ExecutionReport,
+    ExecutionStatus,
     FillReport,
     OrderIntent,
     PositionReport,
@@ -38,6 +40,7 @@ from hyperoru.trading.engine import (
     FeeSchedule,
     MarketSnapshot,
     OrderRequest,
+    OrderStatus,
     cancel_order,
     measure,
     on_market,
@@ -105,13 +108,22 @@ def fill_report(row: TradingFill) -> FillReport:
     )
 
 
+# The statuses an executed order can end in (the engine never reports pending or cancelled).
+_EXECUTION_STATUS: dict[OrderStatus, ExecutionStatus] = {
+    OrderStatus.FILLED: "filled",
+    OrderStatus.PARTIALLY_FILLED: "partially_filled",
+    OrderStatus.OPEN: "open",
+    OrderStatus.REJECTED: "rejected",
+}
+
+
 @dataclasses.dataclass
 class _Progress:
     """The engine steps of one transaction, in order, and the asset-curve rows they close."""
 
     state: AccountState
     results: list[EngineResult] = dataclasses.field(default_factory=list)
-    equity: list[dict] = dataclasses.field(default_factory=list)
+    equity: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def apply(self, result: EngineResult) -> None:
         self.results.append(result)
@@ -205,7 +217,7 @@ class PaperExchange:
         placed = [f for f in recorded.fills if f.engine_order_id == str(order_id)]
         return ExecutionReport(
             order_id=order_id,
-            execution_status=result.status.value,  # type: ignore[arg-type]
+            execution_status=_EXECUTION_STATUS[result.status],
             fills=tuple(fill_report(f) for f in placed),
             reject_code=result.reject_code.value if result.reject_code else None,
             message=result.message,
@@ -435,10 +447,13 @@ class PaperExchange:
         bus = self._bus()
         if bus is None:
             return
-        ids = {"user_id": account.user_id, "account_id": account.id}
+        user_id, account_id = account.user_id, account.id
         for fill in recorded.fills:
-            await bus.publish(TradeEvent(**ids, data=schemas.fill_json(fill_report(fill))))
+            data = schemas.fill_json(fill_report(fill))
+            await bus.publish(TradeEvent(user_id=user_id, account_id=account_id, data=data))
         for change in recorded.positions:
-            await bus.publish(PositionEvent(**ids, data=schemas.position_change_json(change)))
+            data = schemas.position_change_json(change)
+            await bus.publish(PositionEvent(user_id=user_id, account_id=account_id, data=data))
         for row in progress.equity[-1:]:
-            await bus.publish(AssetCurveEvent(**ids, data=schemas.equity_json(row)))
+            data = schemas.equity_json(row)
+            await bus.publish(AssetCurveEvent(user_id=user_id, account_id=account_id, data=data))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -161,7 +161,7 @@ async def load_owned_order(
     return order
 
 
-def _live_orders(user_id: int):  # type: ignore[no-untyped-def]
+def _live_orders(user_id: int) -> Select[TradingOrder]:
     return (
         select(TradingOrder)
         .join(Account, Account.id == TradingOrder.account_id)

@@ -93,7 +93,9 @@ class MarketData:
     def get_price(self, symbol: str) -> float | None:
         return self._payload.get("prices", {}).get(str(symbol).upper())
 
-    def get_klines(self, symbol: str, interval: str = "1h", limit: int = 100) -> list[dict]:
+    def get_klines(
+        self, symbol: str, interval: str = "1h", limit: int = 100
+    ) -> list[dict[str, Any]]:
         series = self._payload.get("klines", {}).get(str(symbol).upper(), {}).get(interval, [])
         rows = series[-max(0, int(limit)) :] if limit else []
         keys = ("time", "open", "high", "low", "close", "volume")
@@ -104,7 +106,7 @@ class MarketData:
         key = str(name).lower() if period is None else f"{str(name).lower()}:{int(period)}"
         return table.get(key)
 
-    def get_positions(self) -> dict[str, dict]:
+    def get_positions(self) -> dict[str, dict[str, Any]]:
         return {p["symbol"]: dict(p) for p in self._payload.get("positions", [])}
 
     def get_balance(self) -> dict[str, Any] | None:
@@ -147,7 +149,7 @@ class BacktestData:
         self._account_bar = -1
         self.bar = 0
         self.symbols = list(symbols)
-        self.trigger = {"type": "scheduled", "signal_pool_id": None, "values": {}}
+        self.trigger: dict[str, Any] = {"type": "scheduled", "signal_pool_id": None, "values": {}}
         self.trigger_type = "scheduled"
         self.trigger_symbol = self.symbols[0] if self.symbols else None
         self.params = params
@@ -162,7 +164,9 @@ class BacktestData:
         closes = self._closes.get(symbol) or self._closes.get(str(symbol).upper())
         return None if closes is None else closes[self.bar]
 
-    def get_klines(self, symbol: str, interval: str = "1h", limit: int = 100) -> list[dict]:
+    def get_klines(
+        self, symbol: str, interval: str = "1h", limit: int = 100
+    ) -> list[dict[str, Any]]:
         return self._source.klines(str(symbol).upper(), str(interval), int(limit), self.bar)
 
     def get_indicator(self, symbol: str, name: str, period: int | None = None) -> Any:
@@ -182,7 +186,7 @@ class BacktestData:
             self._account_bar = self.bar
         return self._account
 
-    def get_positions(self) -> dict[str, dict]:
+    def get_positions(self) -> dict[str, dict[str, Any]]:
         book = self._book()
         if "positions" not in book:
             book["positions"] = self._source.positions(self.bar)

@@ -15,7 +15,7 @@ import os
 import resource
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
@@ -47,7 +47,7 @@ def _plain(value: Any, depth: int = 0) -> Any:
     raise ValueError(f"should_trade returned a {type(value).__name__}, not a Decision")
 
 
-def decision_result(value: Any, decision_type: type) -> Any:
+def decision_result(value: Any, decision_type: type[Any]) -> Any:
     if value is None:
         return {"operation": "hold", "reasoning": "should_trade returned None"}
     if isinstance(value, decision_type):
@@ -58,8 +58,12 @@ def decision_result(value: Any, decision_type: type) -> Any:
 
 
 def _run(request: dict[str, Any]) -> dict[str, Any]:
-    import policy
-    import program_api
+    if TYPE_CHECKING:
+        from hyperoru.programs.sandbox import policy, program_api
+    else:
+        # The sandbox runs this file as a script: its siblings are top-level modules there.
+        import policy
+        import program_api
 
     log = program_api.ProgramLog()
     tree, errors = policy.parse_program(request["code"])

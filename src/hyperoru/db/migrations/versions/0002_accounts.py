@@ -4,6 +4,8 @@ Revision ID: 0002_accounts
 Revises: 0001_users_and_sessions
 """
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 
-def _money(name: str, nullable: bool = False) -> sa.Column:
+def _money(name: str, nullable: bool = False) -> sa.Column[Decimal]:
     # Mirrors hyperoru.db.types.ExactDecimal: exact text on SQLite, NUMERIC elsewhere.
     return sa.Column(
         name, sa.Numeric(38, 18).with_variant(sa.String(64), "sqlite"), nullable=nullable

@@ -4,6 +4,9 @@ Revision ID: 0005_trading
 Revises: 0002_accounts
 """
 
+from datetime import datetime
+from decimal import Decimal
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,14 +16,14 @@ branch_labels = None
 depends_on = None
 
 
-def _money(name: str, nullable: bool = False) -> sa.Column:
+def _money(name: str, nullable: bool = False) -> sa.Column[Decimal]:
     # Mirrors hyperoru.db.types.ExactDecimal: exact text on SQLite, NUMERIC elsewhere.
     return sa.Column(
         name, sa.Numeric(38, 18).with_variant(sa.String(64), "sqlite"), nullable=nullable
     )
 
 
-def _account(table: str) -> sa.Column:
+def _account(table: str) -> sa.Column[int]:
     return sa.Column(
         "account_id",
         sa.Integer(),
@@ -29,7 +32,7 @@ def _account(table: str) -> sa.Column:
     )
 
 
-def _time(name: str, nullable: bool = False) -> sa.Column:
+def _time(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 

@@ -4,6 +4,8 @@ Revision ID: 0009_trader_fee_overrides
 Revises: 0002_accounts
 """
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 
-def _rate(name: str) -> sa.Column:
+def _rate(name: str) -> sa.Column[Decimal]:
     # Mirrors hyperoru.db.types.ExactDecimal: exact text on SQLite, NUMERIC elsewhere.
     return sa.Column(name, sa.Numeric(38, 18).with_variant(sa.String(64), "sqlite"), nullable=True)
 

@@ -4,6 +4,8 @@ Revision ID: 0010_signals
 Revises: 0002_accounts
 """
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,14 +15,14 @@ branch_labels = None
 depends_on = None
 
 
-def _times() -> list[sa.Column]:
+def _times() -> list[sa.Column[datetime]]:
     return [
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     ]
 
 
-def _owner() -> sa.Column:
+def _owner() -> sa.Column[int]:
     return sa.Column(
         "user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )

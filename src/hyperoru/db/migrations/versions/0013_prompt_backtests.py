@@ -14,7 +14,7 @@ branch_labels = None
 depends_on = ("0004_jobs",)
 
 
-def _owner(table: str) -> sa.Column:
+def _owner(table: str) -> sa.Column[int]:
     return sa.Column(
         "owner_id",
         sa.Integer(),

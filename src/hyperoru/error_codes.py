@@ -1,0 +1,369 @@
+"""Every error code the server answers with, its HTTP status and what a client can do.
+
+Raise sites keep their string literals (``ApiError(409, "EMAIL_TAKEN", …)``);
+``tests/http/test_error_catalogue.py`` reads every one of them from the source and fails
+when a code is missing here, is raised with a status not listed here, or is listed here
+but raised nowhere. The error table of ``docs/API.md`` is generated from this list:
+
+    python -m hyperoru.error_codes --markdown          # print the table
+    python -m hyperoru.error_codes --write docs/API.md  # replace the table in place
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    code: str
+    # The HTTP statuses it is answered with. Empty: only sent in /ws error frames.
+    statuses: tuple[int, ...]
+    meaning: str
+    # The framework's fallback for an HTTP error without a code of its own: it keeps
+    # whatever status was raised.
+    any_status: bool = False
+    # Also an order's ``reject_code``: executing an order answers 200 with the rejection.
+    order_reject: bool = False
+
+    @property
+    def websocket_only(self) -> bool:
+        return not self.statuses and not self.any_status
+
+
+E = ErrorCode
+
+CATALOGUE: tuple[ErrorCode, ...] = (
+    # 400: the request itself is malformed.
+    E(
+        "INVALID_JSON",
+        (400,),
+        "The body (or /ws frame) is not strict JSON, or a body was sent "
+        "without Content-Type: application/json; fix the encoding and resend.",
+    ),
+    E(
+        "VALIDATION_ERROR",
+        (400,),
+        "A field is missing, of the wrong type or out of range; "
+        "`details.fields` names each field and what is wrong with it.",
+    ),
+    E(
+        "BAD_REQUEST",
+        (400,),
+        "The framework could not read the request (e.g. an unreadable "
+        "form body); send a JSON body.",
+    ),
+    # 401: who is calling is unknown.
+    E(
+        "AUTH_REQUIRED",
+        (401,),
+        "No session token was sent; log in and send `Authorization: Bearer <token>`.",
+    ),
+    E("INVALID_TOKEN", (401,), "The token is malformed, unknown or revoked; log in again."),
+    E("TOKEN_EXPIRED", (401,), "The token's lifetime or idle time ran out; log in again."),
+    E(
+        "INVALID_CREDENTIALS",
+        (401,),
+        "Login failed: the user does not exist, the password is "
+        "wrong or the account is deactivated.",
+    ),
+    # 403: known caller, not allowed.
+    E(
+        "FORBIDDEN",
+        (403,),
+        "The resource belongs to another user, needs an administrator, or "
+        "is read-only (built-in prompt templates): use your own resource.",
+    ),
+    E(
+        "REGISTRATION_CLOSED",
+        (403,),
+        "This server does not accept new users; ask its administrator for an account.",
+    ),
+    E(
+        "INVALID_CURRENT_PASSWORD",
+        (403,),
+        "`current_password` is wrong (counted as a failed login); resend with the right one.",
+    ),
+    # 404: nothing there (or soft-deleted, or another user's session).
+    E("NOT_FOUND", (404,), "No such route; check the method and path against /docs."),
+    E("ACCOUNT_NOT_FOUND", (404,), "No such AI trader (or it was deleted)."),
+    E("BACKTEST_NOT_FOUND", (404,), "No such program backtest (or it was deleted)."),
+    E("BINDING_NOT_FOUND", (404,), "No such strategy binding (or it was deleted)."),
+    E("JOB_NOT_FOUND", (404,), "No such job."),
+    E("ORDER_NOT_FOUND", (404,), "No such order, or it belongs to a deleted trader."),
+    E("POOL_NOT_FOUND", (404,), "No such signal pool (or it was deleted)."),
+    E("PROGRAM_NOT_FOUND", (404,), "No such program (or it was deleted)."),
+    E("PROMPT_BACKTEST_NOT_FOUND", (404,), "No such prompt backtest (or it was deleted)."),
+    E("PROMPT_NOT_FOUND", (404,), "No such prompt template (or it was deleted)."),
+    E(
+        "SESSION_NOT_FOUND",
+        (404,),
+        "No such session among your own; list them with GET /api/users/sessions.",
+    ),
+    E("SIGNAL_NOT_FOUND", (404,), "No such signal definition (or it was deleted)."),
+    E(
+        "SYMBOL_NOT_FOUND",
+        (404,),
+        "The market has no such symbol; list symbols with GET /api/crypto/symbols.",
+    ),
+    # 405, 413.
+    E(
+        "METHOD_NOT_ALLOWED",
+        (405,),
+        "The path exists but not with this method; see the `Allow` header.",
+    ),
+    E("PAYLOAD_TOO_LARGE", (413,), "The body is over 1 MiB; send less."),
+    # 409: conflicts with the current state.
+    E("USERNAME_TAKEN", (409,), "Another user has this username (ignoring case); pick another."),
+    E("EMAIL_TAKEN", (409,), "Another user has this email (ignoring case); use another or log in."),
+    E(
+        "IDEMPOTENCY_CONFLICT",
+        (409,),
+        "This `client_order_id` was used for an order with other "
+        "parameters; use a new id (`details.order_id` is the existing order).",
+    ),
+    E(
+        "ORDER_NOT_PENDING",
+        (409,),
+        "The order was already executed, cancelled or rejected; fetch it to see its status.",
+    ),
+    E(
+        "ACCOUNT_HAS_ACTIVITY",
+        (409,),
+        "`initial_capital` can only change before the trader's "
+        "first trade; create a new trader instead.",
+    ),
+    E(
+        "SIGNAL_IN_USE",
+        (409,),
+        "The signal is part of pools (`details.pool_ids`); remove it from them first.",
+    ),
+    # 422: well-formed, but against a business rule.
+    E(
+        "WEAK_PASSWORD",
+        (422,),
+        "The password is too short, too long, common or built from the username, the email or "
+        "the service's name; choose another.",
+    ),
+    E(
+        "LEVERAGE_TOO_HIGH",
+        (422,),
+        "Leverage is above the trader's `max_leverage` or the asset's limit; lower it.",
+        order_reject=True,
+    ),
+    E(
+        "INSUFFICIENT_MARGIN",
+        (422,),
+        "Not enough free cash for the order's margin and fees; reduce size or leverage.",
+        order_reject=True,
+    ),
+    E(
+        "MIN_NOTIONAL",
+        (422,),
+        "The order's value is below the venue minimum; increase its size.",
+        order_reject=True,
+    ),
+    E(
+        "INVALID_TICK",
+        (422,),
+        "The price is not a multiple of the symbol's tick size; round it.",
+        order_reject=True,
+    ),
+    E(
+        "INVALID_SIZE",
+        (422,),
+        "The quantity is not a multiple of the symbol's size step; round it.",
+        order_reject=True,
+    ),
+    E(
+        "REDUCE_ONLY_REJECTED",
+        (422,),
+        "A reduce-only order would open or grow a position; check the open position first.",
+        order_reject=True,
+    ),
+    E(
+        "POST_ONLY_WOULD_CROSS",
+        (422,),
+        "A post-only (ALO) order would take liquidity; move its price away from the market.",
+        order_reject=True,
+    ),
+    E(
+        "NO_LIQUIDITY",
+        (422,),
+        "No market data for the symbol, or nothing to fill an IOC or market order within its "
+        "price limits; retry later or use a resting limit order.",
+        order_reject=True,
+    ),
+    E(
+        "UNKNOWN_SYMBOL",
+        (422,),
+        "The symbol is not tradable on this trader's venue; use one from GET /api/crypto/symbols.",
+        order_reject=True,
+    ),
+    E(
+        "URL_NOT_ALLOWED",
+        (422,),
+        "The model `base_url` is malformed or points at a loopback, private or otherwise "
+        "non-public address (the message says which); use a public http(s) URL, or ask the "
+        "administrator to allow the host.",
+    ),
+    E(
+        "LIVE_TRADING_UNAVAILABLE",
+        (422,),
+        "This server only trades on paper; set `execution_mode` to `paper`.",
+    ),
+    E(
+        "INVALID_TRIGGER_INTERVAL",
+        (422,),
+        "`trigger_interval` is outside the allowed range "
+        "(the message names it); pick a value inside.",
+    ),
+    E(
+        "NO_PROGRAM",
+        (422,),
+        "The trader's strategy names no `program_id`; set one with PUT /api/account/{id}/strategy.",
+    ),
+    E("NO_SYMBOLS", (422,), "The trader's strategy lists no symbols; add some to its strategy."),
+    E(
+        "NOT_A_PROMPT_TRADER",
+        (422,),
+        "The trader runs a program; backtest it with POST /api/backtests instead.",
+    ),
+    E(
+        "MODEL_NOT_CONFIGURED",
+        (422,),
+        "The trader has no model; set `llm_base_url` and `llm_model` (or use the built-in model).",
+    ),
+    E(
+        "ACCOUNT_LIMIT_REACHED",
+        (422,),
+        "You have the most AI traders a user may have; delete one first.",
+    ),
+    E(
+        "PROMPT_LIMIT_REACHED",
+        (422,),
+        "You have the most prompt templates a user may have; delete one first.",
+    ),
+    E(
+        "PROGRAM_LIMIT_REACHED",
+        (422,),
+        "You have the most programs a user may have; delete one first.",
+    ),
+    E(
+        "SIGNAL_LIMIT_REACHED",
+        (422,),
+        "You have the most signal definitions a user may have; delete one first.",
+    ),
+    E(
+        "POOL_LIMIT_REACHED",
+        (422,),
+        "You have the most signal pools a user may have; delete one first.",
+    ),
+    E(
+        "BINDING_LIMIT_REACHED",
+        (422,),
+        "You have the most strategy bindings a user may have; delete one first.",
+    ),
+    # 429: too much, come back later (`Retry-After` says when, where known).
+    E(
+        "RATE_LIMITED",
+        (429,),
+        "Too many requests (or /ws messages) in the window; wait `Retry-After` seconds.",
+    ),
+    E(
+        "LOGIN_THROTTLED",
+        (429,),
+        "Too many failed logins for this account; wait `Retry-After` seconds.",
+    ),
+    E(
+        "TOO_MANY_BACKTESTS",
+        (429,),
+        "You already have the most backtests queued or running "
+        "(`details.limit`, `details.active`); wait for one to finish or cancel one.",
+    ),
+    # 5xx: not the client's fault.
+    E(
+        "INTERNAL_ERROR",
+        (500,),
+        "An unexpected server fault; retry, and report the `request_id` if it persists.",
+    ),
+    E("UPSTREAM_ERROR", (502,), "The market data source sent an unusable answer; retry later."),
+    E(
+        "MARKET_DATA_UNAVAILABLE",
+        (503,),
+        "No fresh market data right now (nothing was "
+        "executed); retry after `Retry-After` seconds or later.",
+    ),
+    # The framework's fallback.
+    E(
+        "HTTP_ERROR",
+        (),
+        "Any other HTTP error the framework raised, with its own status; "
+        "the message says what failed.",
+        any_status=True,
+    ),
+    # Only in /ws error frames.
+    E(
+        "ALREADY_CONNECTED",
+        (),
+        "This socket is already authenticated; open a new socket for another session.",
+    ),
+    E(
+        "UNKNOWN_MESSAGE_TYPE",
+        (),
+        "The /ws message `type` is not one the server handles; `details.supported` lists them.",
+    ),
+)
+
+BY_CODE: dict[str, ErrorCode] = {entry.code: entry for entry in CATALOGUE}
+
+TABLE_START = (
+    "<!-- error-codes: generated by `python -m hyperoru.error_codes --write docs/API.md` -->"
+)
+TABLE_END = "<!-- /error-codes -->"
+
+
+def _status_text(entry: ErrorCode) -> str:
+    if entry.any_status:
+        return "any"
+    if entry.websocket_only:
+        return "/ws only"
+    return ", ".join(str(status) for status in entry.statuses)
+
+
+def markdown_table() -> str:
+    lines = ["| code | status | meaning |", "|---|---|---|"]
+    for entry in CATALOGUE:
+        meaning = entry.meaning
+        if entry.order_reject:
+            meaning += " On execute: the order's `reject_code` in a 200 answer."
+        lines.append(f"| `{entry.code}` | {_status_text(entry)} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_table(document: str) -> str:
+    """``document`` with its generated table (between the markers) replaced."""
+    start = document.index(TABLE_START) + len(TABLE_START)
+    end = document.index(TABLE_END, start)
+    return document[:start] + "\n" + markdown_table() + document[end:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hyperoru.error_codes")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--markdown", action="store_true", help="print the error-code table")
+    action.add_argument("--write", metavar="PATH", help="replace the table in a markdown file")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        sys.stdout.write(markdown_table())
+        return 0
+    path = Path(args.write)
+    path.write_text(with_table(path.read_text()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hyperoru.replay.bars import Bars
+from hyperoru.replay.decisions import read_decisions
 from hyperoru.replay.driver import Replay, run_replay
 from tests.replay.candles import by_hand
 from tests.replay.scripted import both_ways, scripted, settings
@@ -158,10 +159,11 @@ def test_rejected_decisions_and_orders_are_recorded_with_their_reasons() -> None
             {"operation": "long", "symbol": "BTC", "size_pct": 10, "leverage": 11},
             {"operation": "long", "symbol": "BTC", "size_pct": 150},
             {"operation": "close", "symbol": "BTC"},
-            {"operation": "jump", "symbol": "BTC"},
             {"operation": "long", "symbol": "BTC", "size_pct": 0.01},  # 1 USD of notional
             {"operation": "hold"},
-        ]
+        ],
+        # One unusable item makes the whole answer unusable, as in a live cycle.
+        1: [{"operation": "long", "symbol": "BTC", "size_pct": 10}, {"operation": "jump"}],
     }
     result, outcomes = scripted(settings(), bars, script)
     verdicts = [(o["approved"], o["reason"]) for o in outcomes[0]]
@@ -169,17 +171,41 @@ def test_rejected_decisions_and_orders_are_recorded_with_their_reasons() -> None
     assert verdicts[1] == (False, "leverage 11 exceeds the trader's limit of 10")
     assert verdicts[2] == (False, "size 150.0% is outside (0, 100]%")
     assert verdicts[3] == (False, "no open BTC position to close")
-    assert verdicts[4][0] is False and "'operation' must be one of" in verdicts[4][1]
-    assert verdicts[5] == (True, "within limits")
-    assert verdicts[6] == (True, "hold: nothing to execute")
+    assert verdicts[4] == (True, "within limits")
+    assert verdicts[5] == (True, "hold: nothing to execute")
     # Approved by the risk rules, refused by the venue rules when it executed.
-    execution = outcomes[0][5]["execution"]
+    execution = outcomes[0][4]["execution"]
     assert execution["status"] == "rejected" and execution["reject_code"] == "MIN_NOTIONAL"
     assert execution["time"] == "2026-01-01T01:00:00Z"
+    [refused] = outcomes[1]
+    assert refused["approved"] is False and "'operation' must be one of" in refused["reason"]
     assert result.metrics["decisions"] == 6
     assert result.metrics["rejected_decisions"] == 6
-    assert [r["reason"] for r in result.rejections][-1] == "order value is below $10"
+    reasons = [r["reason"] for r in result.rejections]
+    assert reasons[-2:] == ["order value is below $10", refused["reason"]]
     assert result.trades == [] and result.metrics["final_equity"] == "10000.00000000"
+
+
+def test_decisions_wait_for_the_open_and_are_checked_then() -> None:
+    """Outcomes are known once the next bar's open is replayed: until then they say so."""
+    bars = by_hand([FLAT] * 3)
+    replay = Replay(settings(), {"BTC": bars})
+    replay.advance(0)
+    [outcome] = replay.submit(0, read_decisions([long_with_exits()]))
+    assert (outcome["approved"], outcome["execution"]) == (None, None)
+    replay.advance(1)
+    assert outcome["approved"] is True and outcome["execution"]["status"] == "filled"
+    assert outcome["order"] == {
+        "symbol": "BTC",
+        "side": "buy",
+        "order_type": "market",
+        "quantity": "50.00000000",  # 5,000 USD / 100
+        "limit_price": None,
+        "leverage": 1,
+        "reduce_only": False,
+        "take_profit_price": None,
+        "stop_loss_price": None,
+    }
 
 
 def test_an_order_decided_at_the_last_close_is_not_executed() -> None:
@@ -243,9 +269,12 @@ def test_a_gap_fires_the_stop_before_the_orders_decided_at_the_last_close() -> N
         settings(), bars, {0: [long_with_exits(stop_loss_price=95)], 2: [close]}
     )
     (trade,) = result.trades
-    # The stop was hit at 03:00's open, then the close found nothing left to close.
+    # The stop was hit at 03:00's open; the close, checked then against the account as a
+    # live cycle re-reads it, found nothing left to close.
     assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 90)
-    assert outcomes[2][0]["execution"]["reject_code"] == "REDUCE_ONLY_REJECTED"
+    [outcome] = outcomes[2]
+    assert (outcome["approved"], outcome["reason"]) == (False, "no open BTC position to close")
+    assert outcome["execution"] is None
     assert both_ways(settings(), bars, {0: [long_with_exits(stop_loss_price=95)], 2: [close]})
 
 
@@ -258,7 +287,7 @@ def test_recent_fills_hold_every_fill_through_the_bars_advanced() -> None:
     for i in range(replay.bar_count):
         replay.advance(i)
         if i == 0:
-            replay.submit(0, [long_with_exits(stop_loss_pct=5)])
+            replay.submit(0, read_decisions([long_with_exits(stop_loss_pct=5)]))
         seen.append([(f.side.value, f.price, f.is_liquidation) for f in replay.recent_fills(10)])
     assert seen[0] == []
     assert seen[1] == [("buy", Decimal(100), False)]

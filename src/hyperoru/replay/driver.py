@@ -27,15 +27,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from hyperoru.exchanges.base import PositionReport
 from hyperoru.replay.bars import Bars
-from hyperoru.replay.decisions import PlannedOrder, limits_of, plan
+from hyperoru.replay.decisions import PendingDecision, limits_of, outcome_of, pending
 from hyperoru.replay.fingerprint import fingerprint
 from hyperoru.replay.metrics import compute_metrics
 from hyperoru.replay.prices import HUNDRED, exact, iso, snapshot, utc
 from hyperoru.replay.settings import ReplaySettings
 from hyperoru.replay.trips import TripBook, plain
-from hyperoru.strategies.risk import BookContext
+from hyperoru.strategies.decision import Decision
+from hyperoru.strategies.order_step import Book, order_step
 from hyperoru.trading.engine import (
     AccountMetrics,
     AccountState,
@@ -44,6 +44,7 @@ from hyperoru.trading.engine import (
     EngineResult,
     FeeSchedule,
     Fill,
+    OrderRequest,
     OrderStatus,
     Side,
     TriggerKind,
@@ -55,6 +56,7 @@ from hyperoru.trading.engine import (
 )
 from hyperoru.trading.engine.margin import equity_of, is_liquidatable, total_maintenance
 from hyperoru.trading.engine.money import PRICE_QUANTUM, in_engine_context, money
+from hyperoru.trading.order_requests import engine_request
 from hyperoru.trading.position_reports import position_reports
 
 EQUITY_CURVE_POINTS = 2000
@@ -162,6 +164,7 @@ class Replay:
         )
         self._slippage = settings.slippage_pct / HUNDRED
         self._limits = limits_of(settings)
+        self._sz_decimals = {s: settings.sz_decimals_of(s) for s in self.symbols}
         first_hour = self.times[0] // _HOUR_MS * _HOUR_MS
         self._state = AccountState(
             cash=settings.initial_balance,
@@ -172,7 +175,7 @@ class Replay:
         )
         self._with_funding = any(c.rates is not None for c in self._columns.values())
         self._trips = TripBook()
-        self._pending: list[PlannedOrder] = []
+        self._pending: list[PendingDecision] = []
         self._order_ids: Iterator[str] = (str(n) for n in itertools.count(1))
         self._equity: list[float] = []
         self._curve: list[dict[str, Any]] = []
@@ -295,32 +298,29 @@ class Replay:
         if i in self._curve_at:
             self._sample(i)
 
-    def submit(self, i: int, decisions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Decisions taken at the close of bar ``i``; their orders execute at the open of
-        bar ``i + 1``. One outcome per decision; an approved order's ``execution`` is
-        filled in when it executes."""
+    def submit(self, i: int, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+        """Decisions taken at the close of bar ``i``, at its closes. At the open of bar
+        ``i + 1`` each in turn is checked against the account as it is then (after the
+        previous one's order executed) and its order executes, as a live cycle re-reads
+        the account before every order. One outcome per decision, completed then."""
         if i != self._next_bar - 1:
             raise ValueError(f"decisions for bar {i} must follow advance({i})")
-        marks, state, metrics = self._at_close(i)
-        outcomes, orders = plan(
-            decisions,
-            settings=self.settings,
-            limits=self._limits,
-            context=BookContext(
-                available_balance=metrics.available,
-                open_position_symbols=frozenset(p.symbol for p in state.positions),
-                prices=marks,
-            ),
-            positions=lambda: self._position_reports(state),
-            order_ids=self._order_ids,
-        )
-        for outcome in outcomes:
-            if outcome["operation"] != "hold":
-                self._decisions += 1
-            if not outcome["approved"]:
-                self._reject(i, outcome, outcome["reason"])
-        self._pending.extend(orders)
-        return outcomes
+        marks, _, _ = self._at_close(i)
+        waiting = [pending(decision, marks) for decision in decisions]
+        self._decisions += sum(1 for d in decisions if d.operation != "hold")
+        self._pending.extend(waiting)
+        return [w.outcome for w in waiting]
+
+    def refuse(self, i: int, reason: str) -> list[dict[str, Any]]:
+        """An answer at bar ``i``'s close that is not a usable decision (a live cycle
+        fails on it): nothing is traded; one rejected outcome says why."""
+        if i != self._next_bar - 1:
+            raise ValueError(f"decisions for bar {i} must follow advance({i})")
+        outcome = outcome_of(None, None)
+        outcome.update(approved=False, reason=reason)
+        self._decisions += 1
+        self._reject(i, outcome, reason)
+        return [outcome]
 
     def view(self, i: int) -> dict[str, Any]:
         """The account and market at the close of bar ``i`` as plain data (floats);
@@ -377,8 +377,8 @@ class Replay:
         if not self._next_bar:
             raise ValueError("no bar was replayed")
         last = self._next_bar - 1
-        for planned in self._pending:
-            planned.outcome["execution"] = {
+        for waiting in self._pending:
+            waiting.outcome["execution"] = {
                 "status": "not_executed",
                 "reason": "the backtest ended before the next bar's open",
             }
@@ -422,11 +422,11 @@ class Replay:
         # orders decided at the last close: they happened at the open, the orders after.
         if strict or self._funding_due(now) or self._something_due(marks):
             self._on_market(marks, rates, now)
-        pending, self._pending = self._pending, []
-        for planned in pending:
-            self._execute(planned, marks, rates, now, i)
+        waiting, self._pending = self._pending, []
+        for decided in waiting:
+            self._execute(decided, marks, rates, now, i)
         # An order's own exits may already be crossed at the open it filled at.
-        if pending and (strict or self._something_due(marks)):
+        if waiting and (strict or self._something_due(marks)):
             self._on_market(marks, rates, now)
         first_low = {}
         for s in live:
@@ -533,21 +533,50 @@ class Replay:
         markets = self._markets(marks, rates)
         self._apply(on_market(self._state, markets, config=self._config, now=now))
 
+    def _book(self, marks: Mapping[str, Decimal]) -> Book:
+        """The account at ``marks`` as a live cycle reads it before each order."""
+        state = self._marked(marks)
+        reports = position_reports(state, self._config)
+        return Book(measure(state, self._config).available, {p.symbol: p for p in reports})
+
     def _execute(
         self,
-        planned: PlannedOrder,
+        decided: PendingDecision,
         marks: Mapping[str, Decimal],
         rates: Mapping[str, Decimal | None],
         now: datetime,
         i: int,
     ) -> None:
-        markets = self._markets(marks, rates)
-        result = place_order(
-            self._state, planned.request, markets=markets, config=self._config, now=now
+        outcome = decided.outcome
+        step = order_step(
+            decided.decision,
+            self._limits,
+            self._book(marks),
+            prices=decided.prices,
+            sz_decimals=self._sz_decimals,
+            name="backtest",
         )
+        verdict, intent = step.verdict, step.intent
+        outcome.update(approved=verdict.approved, reason=verdict.reason)
+        if intent is None:
+            if not verdict.approved:
+                self._reject(i, outcome, verdict.reason)
+            return
+        order_id = next(self._order_ids)
+        leverage = intent.leverage or self.settings.default_leverage
+        try:
+            request = engine_request(intent, order_id=order_id, leverage=leverage)
+        except ValueError as exc:  # e.g. a non-positive limit price from the decision
+            outcome.update(approved=False, reason=str(exc))
+            self._reject(i, outcome, str(exc))
+            return
+        outcome["order_id"] = order_id
+        outcome["order"] = _order_view(request)
+        markets = self._markets(marks, rates)
+        result = place_order(self._state, request, markets=markets, config=self._config, now=now)
         self._apply(result)
         average = result.average_price
-        planned.outcome["execution"] = {
+        outcome["execution"] = {
             "status": result.status.value,
             "time": self._stamp,
             "filled_quantity": plain(result.filled_quantity),
@@ -556,7 +585,7 @@ class Replay:
             "message": result.message,
         }
         if result.status is OrderStatus.REJECTED:
-            self._reject(i, planned.outcome, result.message or "rejected")
+            self._reject(i, outcome, result.message or "rejected")
 
     def _apply(self, result: EngineResult) -> None:
         self._state = result.state
@@ -604,9 +633,6 @@ class Replay:
         )
         return replace(self._state, positions=positions)
 
-    def _position_reports(self, state: AccountState) -> dict[str, PositionReport]:
-        return {p.symbol: p for p in position_reports(state, self._config)}
-
     @in_engine_context
     def _exact_equity(self, i: int) -> Decimal:
         _, state, _ = self._at_close(i)
@@ -616,6 +642,25 @@ class Replay:
         self._curve.append(
             {"bar": i, "time": iso(self.times[i]), "equity": plain(self._exact_equity(i))}
         )
+
+
+def _order_view(request: OrderRequest) -> dict[str, Any]:
+    """The order a decision became, as plain data (what a live cycle would have placed)."""
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else plain(value)
+
+    return {
+        "symbol": request.symbol,
+        "side": request.side.value,
+        "order_type": request.order_type.value,
+        "quantity": plain(request.quantity),
+        "limit_price": text(request.price),
+        "leverage": request.leverage,
+        "reduce_only": request.reduce_only,
+        "take_profit_price": text(request.take_profit_price),
+        "stop_loss_price": text(request.stop_loss_price),
+    }
 
 
 def _hour(moment: datetime) -> int:
@@ -662,7 +707,8 @@ class _View(Mapping[str, Any]):
         return len(self._KEYS)
 
 
-Decide = Callable[[int, Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+# The decisions at bar ``i``'s close; a strategy that cannot answer calls ``refuse``.
+Decide = Callable[[int, Mapping[str, Any]], Sequence[Decision]]
 PROGRESS_STEPS = 200
 
 

@@ -42,7 +42,6 @@ from hyperoru.trading.engine import (
     AssetSpec,
     EngineConfig,
     EngineResult,
-    FeeSchedule,
     Fill,
     OrderRequest,
     OrderStatus,
@@ -157,10 +156,7 @@ class Replay:
                 s: AssetSpec(s, settings.sz_decimals_of(s), settings.asset_max_leverage_of(s))
                 for s in self.symbols
             },
-            fees=FeeSchedule(
-                taker_rate=settings.taker_fee_pct / HUNDRED,
-                maker_rate=settings.maker_fee_pct / HUNDRED,
-            ),
+            fees=settings.fees,
         )
         self._slippage = settings.slippage_pct / HUNDRED
         self._limits = limits_of(settings)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,7 @@ from hyperoru.replay.bars import Bars
 from hyperoru.replay.decisions import PendingDecision, limits_of, outcome_of, pending
 from hyperoru.replay.fingerprint import fingerprint
 from hyperoru.replay.metrics import compute_metrics
-from hyperoru.replay.prices import HUNDRED, exact, iso, snapshot, utc
+from hyperoru.replay.prices import HUNDRED, exact, iso, utc
 from hyperoru.replay.settings import ReplaySettings
 from hyperoru.replay.trips import TripBook, plain
 from hyperoru.strategies.decision import Decision
@@ -45,16 +45,11 @@ from hyperoru.trading.engine import (
     Fill,
     OrderRequest,
     OrderStatus,
-    Side,
-    TriggerKind,
-    TriggerOrder,
-    liquidation_price,
     measure,
-    on_market,
-    place_order,
 )
-from hyperoru.trading.engine.margin import equity_of, is_liquidatable, total_maintenance
-from hyperoru.trading.engine.money import PRICE_QUANTUM, in_engine_context, money
+from hyperoru.trading.engine.bar_path import BarPrices, BarWalk, fires_up
+from hyperoru.trading.engine.margin import equity_of
+from hyperoru.trading.engine.money import in_engine_context, money
 from hyperoru.trading.order_requests import engine_request
 from hyperoru.trading.position_reports import position_reports
 
@@ -126,11 +121,6 @@ def _aligned(bars: Bars, times: list[int]) -> Column:
     return column
 
 
-def _fires_up(trigger: TriggerOrder) -> bool:
-    """True when the trigger fires as the price rises (mark >= price)."""
-    return (trigger.side is Side.SELL) == (trigger.kind is TriggerKind.TAKE_PROFIT)
-
-
 class Replay:
     def __init__(
         self,
@@ -151,6 +141,7 @@ class Replay:
         self._columns = {s: _aligned(bars[s], self.times) for s in self.symbols}
         self._skip = skip_quiet_bars
         self._interval_ms = settings.interval_minutes * 60_000
+        self._interval = timedelta(minutes=settings.interval_minutes)
         self._config = EngineConfig(
             assets={
                 s: AssetSpec(s, settings.sz_decimals_of(s), settings.asset_max_leverage_of(s))
@@ -200,7 +191,7 @@ class Replay:
             for p in state.positions
         ]
         self._armed = [
-            (self._columns[t.symbol], float(t.trigger_price), _fires_up(t))
+            (self._columns[t.symbol], float(t.trigger_price), fires_up(t))
             for t in state.triggers
             if t.active
         ]
@@ -238,17 +229,6 @@ class Replay:
         for _, column, size, entry, _ in self._held:
             equity += size * (column.close[i] - entry)
         return equity
-
-    def _clearly_safe(self, marks: Mapping[str, Decimal]) -> bool:
-        """Equity comfortably above maintenance at ``marks`` (float pre-check; when it
-        says no, the exact check decides)."""
-        excess = self._cash
-        scale = 1.0
-        for symbol, _, size, entry, maintenance_rate in self._held:
-            price = float(marks[symbol])
-            excess += size * (price - entry) - abs(size) * price * maintenance_rate
-            scale += abs(size) * price
-        return excess > scale * _LOOSE
 
     # -- public driving interface -------------------------------------------------------
 
@@ -408,146 +388,55 @@ class Replay:
     # -- the exact path of one bar ----------------------------------------------------
 
     def _engine_bar(self, i: int) -> None:
-        now = utc(self.times[i])
-        self._stamp = iso(self.times[i])
-        live = [s for s in self.symbols if self._columns[s].close[i] is not None]
-        rates = {s: self._rate(s, i) for s in live}
-        marks = {s: exact(self._columns[s].open[i]) for s in live}
-        strict = not self._skip
+        start = self.times[i]
+        self._stamp = iso(start)
+        bars = {
+            s: BarPrices(
+                exact(c.open[i]), exact(c.high[i]), exact(c.low[i]), exact(c.close[i]),
+                self._rate(s, i),
+            )
+            for s, c in ((s, self._columns[s]) for s in self.symbols)
+            if c.close[i] is not None
+        }  # fmt: skip
+        walk = BarWalk(
+            self._state,
+            self._config,
+            bars,
+            start=utc(start),
+            length=self._interval,
+            slippage=self._slippage,
+            strict=not self._skip,
+            with_funding=self._with_funding,
+            record=self._record,
+        )
         # Funding, and a gap through a trigger or the margin threshold, come before the
         # orders decided at the last close: they happened at the open, the orders after.
-        if strict or self._funding_due(now) or self._something_due(marks):
-            self._on_market(marks, rates, now)
+        walk.at_open()
         waiting, self._pending = self._pending, []
         for decided in waiting:
-            self._execute(decided, marks, rates, now, i)
-        # An order's own exits may already be crossed at the open it filled at.
-        if waiting and (strict or self._something_due(marks)):
-            self._on_market(marks, rates, now)
-        first_low = {}
-        for s in live:
-            position = self._state.position(s)
-            first_low[s] = position is None or position.size > 0
-            column = self._columns[s]
-            extreme = column.low[i] if first_low[s] else column.high[i]
-            self._walk(s, exact(extreme), marks, rates, now, strict)
-        for s in live:
-            column = self._columns[s]
-            extreme = column.high[i] if first_low[s] else column.low[i]
-            self._walk(s, exact(extreme), marks, rates, now, strict)
-        for s in live:
-            self._walk(s, exact(self._columns[s].close[i]), marks, rates, now, strict)
+            self._execute(decided, walk, i)
+        if waiting:
+            walk.after_orders()
+        walk.to_close()
+        self._state = walk.state
+        self._watch()
 
-    def _walk(
-        self,
-        symbol: str,
-        target: Decimal,
-        marks: dict[str, Decimal],
-        rates: Mapping[str, Decimal | None],
-        now: datetime,
-        strict: bool,
-    ) -> None:
-        """Move ``symbol`` from its current mark to ``target``, stopping at each price
-        where a trigger fires or the account becomes liquidatable, in path order."""
-        while (stop := self._next_event(symbol, marks, target)) is not None:
-            marks[symbol] = stop
-            self._on_market(marks, rates, now)
-        marks[symbol] = target
-        if strict:
-            self._on_market(marks, rates, now)
-
-    def _next_event(
-        self, symbol: str, marks: dict[str, Decimal], target: Decimal
-    ) -> Decimal | None:
-        start = marks[symbol]
-        if start == target:
-            return None
-        down = target < start
-        stops = []
-        for trigger in self._state.triggers:
-            if not trigger.active or trigger.symbol != symbol:
-                continue
-            price = trigger.trigger_price
-            reached = target <= price < start if down else start < price <= target
-            if reached and _fires_up(trigger) is not down:
-                stops.append(price)
-        if self._state.position(symbol) is not None:
-            at_target = {**marks, symbol: target}
-            if not self._clearly_safe(at_target) and self._liquidatable(at_target):
-                stops.append(self._liquidation_point(symbol, marks, target, down))
-        if not stops:
-            return None
-        return max(stops) if down else min(stops)
-
-    def _liquidation_point(
-        self, symbol: str, marks: dict[str, Decimal], target: Decimal, down: bool
-    ) -> Decimal:
-        """The first price on the way to ``target`` at which equity is below maintenance:
-        the engine's liquidation price, nudged past it by its rounding if needed."""
-        price = liquidation_price(self._marked(marks), symbol, self._config)
-        if price is None:
-            return target
-        step = -PRICE_QUANTUM if down else PRICE_QUANTUM
-        for _ in range(3):
-            beyond = price < target if down else price > target
-            if beyond:
-                return target
-            if self._liquidatable({**marks, symbol: price}):
-                return price
-            price += step
-        return target
-
-    def _something_due(self, marks: Mapping[str, Decimal]) -> bool:
-        for trigger in self._state.triggers:
-            if trigger.active and trigger.is_crossed_by(marks[trigger.symbol]):
-                return True
-        if not self._state.positions or self._clearly_safe(marks):
-            return False
-        return self._liquidatable(marks)
-
-    @in_engine_context
-    def _liquidatable(self, marks: Mapping[str, Decimal]) -> bool:
-        positions = [replace(p, mark_price=marks[p.symbol]) for p in self._state.positions]
-        equity = equity_of(self._state.cash, positions)
-        return is_liquidatable(equity, total_maintenance(positions, self._config.assets))
-
-    def _funding_due(self, now: datetime) -> bool:
-        settled = self._state.funding_settled_at
-        if not self._with_funding:
-            return False
-        return settled is None or _hour(now) > _hour(settled)
-
-    def _markets(self, marks: Mapping[str, Decimal], rates: Mapping[str, Decimal | None]) -> dict:
-        return {s: snapshot(s, p, self._slippage, rates.get(s)) for s, p in marks.items()}
-
-    def _on_market(
-        self,
-        marks: Mapping[str, Decimal],
-        rates: Mapping[str, Decimal | None],
-        now: datetime,
-    ) -> None:
-        markets = self._markets(marks, rates)
-        self._apply(on_market(self._state, markets, config=self._config, now=now))
-
-    def _book(self, marks: Mapping[str, Decimal]) -> Book:
-        """The account at ``marks`` as a live cycle reads it before each order."""
-        state = self._marked(marks)
+    def _book(self, walk: BarWalk) -> Book:
+        """The account at the open as a live cycle reads it before each order."""
+        positions = tuple(
+            replace(p, mark_price=walk.marks.get(p.symbol, p.mark_price))
+            for p in walk.state.positions
+        )
+        state = replace(walk.state, positions=positions)
         reports = position_reports(state, self._config)
         return Book(measure(state, self._config).available, {p.symbol: p for p in reports})
 
-    def _execute(
-        self,
-        decided: PendingDecision,
-        marks: Mapping[str, Decimal],
-        rates: Mapping[str, Decimal | None],
-        now: datetime,
-        i: int,
-    ) -> None:
+    def _execute(self, decided: PendingDecision, walk: BarWalk, i: int) -> None:
         outcome = decided.outcome
         step = order_step(
             decided.decision,
             self._limits,
-            self._book(marks),
+            self._book(walk),
             prices=decided.prices,
             sz_decimals=self._sz_decimals,
             name="backtest",
@@ -568,9 +457,7 @@ class Replay:
             return
         outcome["order_id"] = order_id
         outcome["order"] = _order_view(request)
-        markets = self._markets(marks, rates)
-        result = place_order(self._state, request, markets=markets, config=self._config, now=now)
-        self._apply(result)
+        result = walk.place(request)
         average = result.average_price
         outcome["execution"] = {
             "status": result.status.value,
@@ -583,11 +470,9 @@ class Replay:
         if result.status is OrderStatus.REJECTED:
             self._reject(i, outcome, result.message or "rejected")
 
-    def _apply(self, result: EngineResult) -> None:
-        self._state = result.state
+    def _record(self, result: EngineResult) -> None:
         if result.events:
             self._trips.record(result.events, self._stamp)
-        self._watch()
 
     def _reject(self, i: int, outcome: dict[str, Any], reason: str) -> None:
         self._rejected += 1

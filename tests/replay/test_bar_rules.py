@@ -211,7 +211,9 @@ def test_decisions_wait_for_the_open_and_are_checked_then() -> None:
 def test_an_order_decided_at_the_last_close_is_not_executed() -> None:
     bars = by_hand([FLAT] * 2)
     result, outcomes = scripted(settings(), bars, {1: [long_with_exits()]})
-    assert outcomes[1][0]["execution"]["status"] == "not_executed"
+    [outcome] = outcomes[1]
+    assert outcome["execution"]["status"] == "not_executed" and outcome["approved"] is None
+    assert outcome["reason"] == "the backtest ended before the next bar's open"
     assert result.trades == []
 
 

@@ -353,11 +353,11 @@ class Replay:
         if not self._next_bar:
             raise ValueError("no bar was replayed")
         last = self._next_bar - 1
+        ended = "the backtest ended before the next bar's open"
         for waiting in self._pending:
-            waiting.outcome["execution"] = {
-                "status": "not_executed",
-                "reason": "the backtest ended before the next bar's open",
-            }
+            # Never checked: there is no account at an open that never came.
+            waiting.outcome["reason"] = ended
+            waiting.outcome["execution"] = {"status": "not_executed", "reason": ended}
         self._pending = []
         final_equity = self._exact_equity(last)
         if not self._curve or self._curve[-1]["bar"] != last:

@@ -1,42 +1,37 @@
 """Decisions in a replay: read by the live parser, checked and sized by the live step.
 
-A program's answer is read as a live cycle reads it (``strategies.decision.normalise``
-on each item, at most ``MAX_DECISIONS``; one unusable item makes the whole answer
-unusable). Each decision waits for the next bar's open, where ``order_step`` checks it
-against the account as it is then, after the previous decision's order executed, at the
-prices the decision was taken at: the live rule (docs/BACKTESTS.md).
+A program's answer is read as a live cycle reads it (``parse_model_output`` over its
+JSON: one unusable item makes the whole answer unusable). Each decision waits for the
+next bar's open, where ``order_step`` checks it against the account as it is then,
+after the previous decision's order executed, at the prices the decision was taken at:
+the live rule (docs/BACKTESTS.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from hyperoru.replay.settings import ReplaySettings
-from hyperoru.strategies.decision import MAX_DECISIONS, Decision, DecisionParseError, normalise
+from hyperoru.strategies.decision import Decision, DecisionParseError, parse_model_output
 from hyperoru.strategies.risk import TraderLimits
 
 AWAITING_OPEN = "checked at the next bar's open, against the account then"
 
 
-def decimalised(raw: Any) -> Any:
-    """Floats as the decimals they print as: what a live cycle gets when the program's
-    answer goes through JSON and is parsed with ``parse_float=Decimal``."""
-    if isinstance(raw, float):
-        return Decimal(repr(raw))
-    if isinstance(raw, Mapping):
-        return {k: decimalised(v) for k, v in raw.items()}
-    return raw
-
-
-def read_decisions(raw_decisions: Sequence[Mapping[str, Any]]) -> list[Decision]:
-    """A program's raw answer as typed decisions. Raises ``DecisionParseError``, as a live
+def read_decisions(answer: Any) -> list[Decision]:
+    """A program's answer (a decision, a list of them, or ``{"decisions": [...]}``) as
+    typed decisions, read exactly as a live cycle reads it after the sandbox's JSON
+    (floats as the decimals they print as). Raises ``DecisionParseError``, as a live
     cycle fails on the same answer."""
-    if len(raw_decisions) > MAX_DECISIONS:
-        raise DecisionParseError(f"at most {MAX_DECISIONS} decisions per answer")
-    return [normalise(decimalised(raw)) for raw in raw_decisions]
+    try:
+        text = json.dumps(answer)
+    except (TypeError, ValueError) as exc:
+        raise DecisionParseError(f"the answer is not JSON data: {exc}") from None
+    return parse_model_output(text)
 
 
 @dataclass(frozen=True, slots=True)

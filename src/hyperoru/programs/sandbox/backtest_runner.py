@@ -159,7 +159,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         except BaseException as exc:
             raise ProgramFailed(_failure(exc, source.time(i))) from None
         try:
-            return read_decisions(result if isinstance(result, list) else [result])
+            return read_decisions(result)
         except DecisionParseError as exc:
             # As a live cycle: an unusable answer trades nothing and is recorded.
             replay.refuse(i, str(exc))

@@ -167,3 +167,34 @@ def test_funding_is_paid_for_every_hour_a_stopped_position_was_open(
     assert (trade["exit_reason"], D(trade["exit_price"])) == ("stop_loss", 95)
     assert trade["funding"] == funding
     assert result.metrics["funding_paid"] == funding
+
+
+def test_catch_up_fills_a_resting_limit_the_path_trades_through_at_its_own_price() -> None:
+    rules = settings(interval="1m")
+    config = EngineConfig(
+        assets={"BTC": AssetSpec("BTC", rules.sz_decimals_of("BTC"), 20)}, fees=rules.fees
+    )
+    start = AccountState(cash=D(10000), max_leverage=10, funding_settled_at=T0)
+    limit = OrderRequest(
+        order_id="7",
+        symbol="BTC",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=D(10),
+        price=D(97),
+    )
+    market = {"BTC": snapshot("BTC", D(100), D(0), None)}
+    resting = place_order(start, limit, markets=market, config=config, now=T0).state
+    assert resting.open_orders
+    rows = [(100, 101, D("97.5"), 99), (99, 99, 96, 98)]  # only the second goes through 97
+    candles = {
+        "BTC": [
+            Candle(T0 + timedelta(minutes=k + 1), *(D(v) for v in row), D(1))
+            for k, row in enumerate(rows)
+        ]
+    }
+    steps = catch_up(resting, candles=candles, rates={}, config=config)
+    fills = [e for s in steps for e in s.result.events if isinstance(e, Fill)]
+    assert [(f.time, f.price, f.quantity, f.liquidity.value) for f in fills] == [
+        (T0 + timedelta(minutes=2), D(97), D(10), "maker")
+    ]

@@ -296,3 +296,35 @@ def test_recent_fills_hold_every_fill_through_the_bars_advanced() -> None:
     assert seen[2] == seen[3] == [("sell", Decimal(95), False), ("buy", Decimal(100), False)]
     assert [f.side.value for f in replay.recent_fills(1)] == ["sell"]
     assert replay.fill_count == 2 and replay.recent_fills(0) == []
+
+
+def test_each_decision_is_sized_on_the_account_after_the_previous_order() -> None:
+    """As a live cycle: ``[close BTC, long ETH 90%]`` sizes the long on the balance the
+    close freed, and an all-in reversal fits."""
+    btc = by_hand([FLAT] * 4)
+    eth = by_hand([(50.0,) * 4] * 4, symbol="ETH")
+    rules = settings(symbols=("BTC", "ETH"), sz_decimals={"BTC": 3, "ETH": 3})
+    script = {
+        0: [{"operation": "long", "symbol": "BTC", "size_pct": 50}],
+        1: [
+            {"operation": "close", "symbol": "BTC"},
+            {"operation": "long", "symbol": "ETH", "size_pct": 90},
+        ],
+        2: [
+            {"operation": "close", "symbol": "ETH"},
+            {"operation": "short", "symbol": "ETH", "size_pct": 100},
+        ],
+    }
+    result, outcomes = scripted(rules, {"BTC": btc, "ETH": eth}, script)
+    # 90% of the whole 10,000 once BTC's 5,000 of margin is free (not 90% of 5,000).
+    assert Decimal(outcomes[1][1]["order"]["quantity"]) == 180  # 9,000 / 50
+    assert Decimal(outcomes[2][1]["order"]["quantity"]) == 200  # 10,000 / 50 (no fees here)
+    assert [(o["approved"], o["execution"]["status"]) for o in outcomes[2]] == [
+        (True, "filled"),
+        (True, "filled"),
+    ]
+    assert [(t["symbol"], t["side"], t["quantity"]) for t in result.trades] == [
+        ("BTC", "long", "50.000"),
+        ("ETH", "long", "180.000"),
+        ("ETH", "short", "200.000"),
+    ]

@@ -2,14 +2,15 @@
 
 Per bar ``i`` (docs/BACKTESTS.md, "Order of events within a bar"):
 
-1. at the open: funding for the hours passed and anything a gap already triggered,
-   then the orders decided at the close of bar ``i - 1``, filled against a one-level
-   book at the open +/- slippage (and their exits, if the open is already past them);
-2. the price path, every symbol in turn: open, the extreme adverse to its position
-   (low for a long or no position, high for a short), the other extreme, the close. The
-   engine is called where something can happen: at a trigger price the path reaches, at
-   the price where the account falls below maintenance margin, and at the open if a
-   trigger or liquidation is already due there (a gap);
+1. at the open: funding for the hour passed and anything a gap already triggered; then
+   the decisions taken at the close of bar ``i - 1``, each in turn checked and sized by
+   ``strategies.order_step`` against the account as it is then (as a live cycle re-reads
+   it before every order) and its order filled against a one-level book at the open
+   +/- slippage (and its exits, if the open is already past them);
+2. the price path, walked by ``trading.engine.bar_path`` (which paper catch-up uses too):
+   every symbol in turn, open, the extreme adverse to its position, the other extreme,
+   the close; the engine is called at a trigger price the path reaches, at the price
+   where the account falls below maintenance margin and at funding hours inside the bar;
 3. at the close: the equity is recorded and, on decision bars, the strategy decides.
 
 The engine is only called when something can happen (flat with nothing pending: never;

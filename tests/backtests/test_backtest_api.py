@@ -86,6 +86,34 @@ async def test_a_traders_limits_and_fees_are_used(api: Api) -> None:
     assert (await settled(api, token, job["id"]))["status"] == "completed"
 
 
+async def test_a_traders_backtest_pays_the_fees_its_paper_fills_pay(api: Api) -> None:
+    """One rule for a trader's fees: its own rate, else its venue's base tier (here
+    Binance's maker 0.02 %), whatever venue's data is replayed; prompt backtests too."""
+    _, token = await api.user()
+    program_id = await create_program(api, token)
+    trader = await create_trader(
+        api, token, exchange="binance", taker_fee_rate=0.0007, llm_provider="builtin"
+    )
+    job = await submit(api, token, request_body(program_id, account_id=trader["id"]))
+    assert (job["config"]["maker_fee_pct"], job["config"]["taker_fee_pct"]) == (0.02, 0.07)
+    prompt = await api.client.post(
+        "/api/prompts/", json={"name": "p", "content": "{market_prices}"}, headers=api.bearer(token)
+    )
+    response = await api.client.post(
+        "/api/prompt-backtests",
+        json={
+            "prompt_id": prompt.json()["id"],
+            "account_id": trader["id"],
+            "config": {"symbols": ["BTC"], "interval": "4h", "start_date": START, "end_date": END},
+        },
+        headers=api.bearer(token),
+    )
+    assert response.status_code == 202, response.text
+    config = response.json()["config"]
+    assert (float(config["maker_fee_pct"]), float(config["taker_fee_pct"])) == (0.02, 0.07)
+    assert (await settled(api, token, job["id"]))["status"] == "completed"
+
+
 async def test_backtests_belong_to_their_owner(api: Api) -> None:
     _, token = await api.user()
     _, intruder = await api.user()

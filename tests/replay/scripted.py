@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from hyperoru.replay.bars import Bars
+from hyperoru.replay.decisions import read_decisions
 from hyperoru.replay.driver import Replay, ReplayResult
 from hyperoru.replay.settings import ReplaySettings
+from hyperoru.strategies.decision import DecisionParseError
 
 Script = Mapping[int, Sequence[Mapping[str, Any]]]
 
@@ -42,7 +44,12 @@ def scripted(
     for i in range(replay.bar_count):
         replay.advance(i)
         if replay.decides_at(i) and script.get(i):
-            outcomes[i] = replay.submit(i, script[i])
+            try:
+                decisions = read_decisions(script[i])
+            except DecisionParseError as exc:
+                outcomes[i] = replay.refuse(i, str(exc))
+                continue
+            outcomes[i] = replay.submit(i, decisions)
     return replay.finish(), outcomes
 
 

@@ -22,7 +22,9 @@ from typing import Any
 
 from hyperoru.market.indicators import sma
 from hyperoru.replay.bars import Bars
+from hyperoru.replay.decisions import read_decisions
 from hyperoru.replay.settings import ReplaySettings
+from hyperoru.strategies.decision import Decision
 
 UNITS = 10
 # What the comparison with backtesting.py runs on: one-minute bars, no fees, no slippage,
@@ -60,14 +62,14 @@ class Strategy:
 """
 
 
-Decide = Callable[[int, Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+Decide = Callable[[int, Mapping[str, Any]], Sequence[Decision]]
 
 
 def decider(bars: Bars, fast: int, slow: int) -> Decide:
     fast_line = [None if v != v else v for v in sma(bars.close, fast).tolist()]
     slow_line = [None if v != v else v for v in sma(bars.close, slow).tolist()]
 
-    def decide(i: int, view: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def decide(i: int, view: Mapping[str, Any]) -> list[Decision]:
         if i == 0 or slow_line[i - 1] is None:
             return []
         before, now = (fast_line[i - 1], slow_line[i - 1]), (fast_line[i], slow_line[i])
@@ -77,9 +79,9 @@ def decider(bars: Bars, fast: int, slow: int) -> Decide:
                 return []
             available = view["balance"]["available"]
             size_pct = (UNITS + 0.5) * view["prices"]["BTC"] / available * 100
-            return [{"operation": "long", "symbol": "BTC", "size_pct": size_pct}]
+            return read_decisions([{"operation": "long", "symbol": "BTC", "size_pct": size_pct}])
         if before[0] >= before[1] and now[0] < now[1] and held:
-            return [{"operation": "close", "symbol": "BTC"}]
+            return read_decisions([{"operation": "close", "symbol": "BTC"}])
         return []
 
     return decide

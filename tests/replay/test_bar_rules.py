@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hyperoru.replay.bars import Bars
+from hyperoru.replay.decisions import read_decisions
 from hyperoru.replay.driver import Replay, run_replay
 from tests.replay.candles import by_hand
 from tests.replay.scripted import both_ways, scripted, settings
@@ -158,10 +159,11 @@ def test_rejected_decisions_and_orders_are_recorded_with_their_reasons() -> None
             {"operation": "long", "symbol": "BTC", "size_pct": 10, "leverage": 11},
             {"operation": "long", "symbol": "BTC", "size_pct": 150},
             {"operation": "close", "symbol": "BTC"},
-            {"operation": "jump", "symbol": "BTC"},
             {"operation": "long", "symbol": "BTC", "size_pct": 0.01},  # 1 USD of notional
             {"operation": "hold"},
-        ]
+        ],
+        # One unusable item makes the whole answer unusable, as in a live cycle.
+        1: [{"operation": "long", "symbol": "BTC", "size_pct": 10}, {"operation": "jump"}],
     }
     result, outcomes = scripted(settings(), bars, script)
     verdicts = [(o["approved"], o["reason"]) for o in outcomes[0]]
@@ -169,23 +171,49 @@ def test_rejected_decisions_and_orders_are_recorded_with_their_reasons() -> None
     assert verdicts[1] == (False, "leverage 11 exceeds the trader's limit of 10")
     assert verdicts[2] == (False, "size 150.0% is outside (0, 100]%")
     assert verdicts[3] == (False, "no open BTC position to close")
-    assert verdicts[4][0] is False and "'operation' must be one of" in verdicts[4][1]
-    assert verdicts[5] == (True, "within limits")
-    assert verdicts[6] == (True, "hold: nothing to execute")
+    assert verdicts[4] == (True, "within limits")
+    assert verdicts[5] == (True, "hold: nothing to execute")
     # Approved by the risk rules, refused by the venue rules when it executed.
-    execution = outcomes[0][5]["execution"]
+    execution = outcomes[0][4]["execution"]
     assert execution["status"] == "rejected" and execution["reject_code"] == "MIN_NOTIONAL"
     assert execution["time"] == "2026-01-01T01:00:00Z"
+    [refused] = outcomes[1]
+    assert refused["approved"] is False and "'operation' must be one of" in refused["reason"]
     assert result.metrics["decisions"] == 6
     assert result.metrics["rejected_decisions"] == 6
-    assert [r["reason"] for r in result.rejections][-1] == "order value is below $10"
+    reasons = [r["reason"] for r in result.rejections]
+    assert reasons[-2:] == ["order value is below $10", refused["reason"]]
     assert result.trades == [] and result.metrics["final_equity"] == "10000.00000000"
+
+
+def test_decisions_wait_for_the_open_and_are_checked_then() -> None:
+    """Outcomes are known once the next bar's open is replayed: until then they say so."""
+    bars = by_hand([FLAT] * 3)
+    replay = Replay(settings(), {"BTC": bars})
+    replay.advance(0)
+    [outcome] = replay.submit(0, read_decisions([long_with_exits()]))
+    assert (outcome["approved"], outcome["execution"]) == (None, None)
+    replay.advance(1)
+    assert outcome["approved"] is True and outcome["execution"]["status"] == "filled"
+    assert outcome["order"] == {
+        "symbol": "BTC",
+        "side": "buy",
+        "order_type": "market",
+        "quantity": "50.00000000",  # 5,000 USD / 100
+        "limit_price": None,
+        "leverage": 1,
+        "reduce_only": False,
+        "take_profit_price": None,
+        "stop_loss_price": None,
+    }
 
 
 def test_an_order_decided_at_the_last_close_is_not_executed() -> None:
     bars = by_hand([FLAT] * 2)
     result, outcomes = scripted(settings(), bars, {1: [long_with_exits()]})
-    assert outcomes[1][0]["execution"]["status"] == "not_executed"
+    [outcome] = outcomes[1]
+    assert outcome["execution"]["status"] == "not_executed" and outcome["approved"] is None
+    assert outcome["reason"] == "the backtest ended before the next bar's open"
     assert result.trades == []
 
 
@@ -243,9 +271,12 @@ def test_a_gap_fires_the_stop_before_the_orders_decided_at_the_last_close() -> N
         settings(), bars, {0: [long_with_exits(stop_loss_price=95)], 2: [close]}
     )
     (trade,) = result.trades
-    # The stop was hit at 03:00's open, then the close found nothing left to close.
+    # The stop was hit at 03:00's open; the close, checked then against the account as a
+    # live cycle re-reads it, found nothing left to close.
     assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 90)
-    assert outcomes[2][0]["execution"]["reject_code"] == "REDUCE_ONLY_REJECTED"
+    [outcome] = outcomes[2]
+    assert (outcome["approved"], outcome["reason"]) == (False, "no open BTC position to close")
+    assert outcome["execution"] is None
     assert both_ways(settings(), bars, {0: [long_with_exits(stop_loss_price=95)], 2: [close]})
 
 
@@ -258,10 +289,42 @@ def test_recent_fills_hold_every_fill_through_the_bars_advanced() -> None:
     for i in range(replay.bar_count):
         replay.advance(i)
         if i == 0:
-            replay.submit(0, [long_with_exits(stop_loss_pct=5)])
+            replay.submit(0, read_decisions([long_with_exits(stop_loss_pct=5)]))
         seen.append([(f.side.value, f.price, f.is_liquidation) for f in replay.recent_fills(10)])
     assert seen[0] == []
     assert seen[1] == [("buy", Decimal(100), False)]
     assert seen[2] == seen[3] == [("sell", Decimal(95), False), ("buy", Decimal(100), False)]
     assert [f.side.value for f in replay.recent_fills(1)] == ["sell"]
     assert replay.fill_count == 2 and replay.recent_fills(0) == []
+
+
+def test_each_decision_is_sized_on_the_account_after_the_previous_order() -> None:
+    """As a live cycle: ``[close BTC, long ETH 90%]`` sizes the long on the balance the
+    close freed, and an all-in reversal fits."""
+    btc = by_hand([FLAT] * 4)
+    eth = by_hand([(50.0,) * 4] * 4, symbol="ETH")
+    rules = settings(symbols=("BTC", "ETH"), sz_decimals={"BTC": 3, "ETH": 3})
+    script = {
+        0: [{"operation": "long", "symbol": "BTC", "size_pct": 50}],
+        1: [
+            {"operation": "close", "symbol": "BTC"},
+            {"operation": "long", "symbol": "ETH", "size_pct": 90},
+        ],
+        2: [
+            {"operation": "close", "symbol": "ETH"},
+            {"operation": "short", "symbol": "ETH", "size_pct": 100},
+        ],
+    }
+    result, outcomes = scripted(rules, {"BTC": btc, "ETH": eth}, script)
+    # 90% of the whole 10,000 once BTC's 5,000 of margin is free (not 90% of 5,000).
+    assert Decimal(outcomes[1][1]["order"]["quantity"]) == 180  # 9,000 / 50
+    assert Decimal(outcomes[2][1]["order"]["quantity"]) == 200  # 10,000 / 50 (no fees here)
+    assert [(o["approved"], o["execution"]["status"]) for o in outcomes[2]] == [
+        (True, "filled"),
+        (True, "filled"),
+    ]
+    assert [(t["symbol"], t["side"], t["quantity"]) for t in result.trades] == [
+        ("BTC", "long", "50.000"),
+        ("ETH", "long", "180.000"),
+        ("ETH", "short", "200.000"),
+    ]

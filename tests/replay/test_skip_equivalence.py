@@ -1,7 +1,7 @@
 """Skipping quiet bars is exact: calling the engine only where something can happen gives
 the same trades, fingerprint, curve and metrics as calling it at every point of every
 bar, on random price paths and random decisions (triggers, flips, leverage up to
-liquidation, funding, two symbols)."""
+liquidation, funding, funding hours inside 4h and 1d bars, two symbols)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperoru.replay.bars import Bars
-from tests.replay.candles import random_walk
+from hyperoru.replay.settings import INTERVAL_MINUTES
+from tests.replay.candles import MINUTE_MS, random_walk
 from tests.replay.scripted import scripted
 from tests.replay.scripted import settings as replay_settings
 
@@ -44,17 +45,32 @@ def _script(rng: random.Random, symbols: tuple[str, ...], count: int) -> dict[in
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**6), two_symbols=st.booleans(), funding=st.booleans())
-def test_skipping_quiet_bars_changes_nothing(seed: int, two_symbols: bool, funding: bool) -> None:
+@given(
+    seed=st.integers(0, 10**6),
+    two_symbols=st.booleans(),
+    funding=st.booleans(),
+    interval=st.sampled_from(("1h", "4h", "1d")),
+)
+def test_skipping_quiet_bars_changes_nothing(
+    seed: int, two_symbols: bool, funding: bool, interval: str
+) -> None:
     rng = random.Random(seed)
     count = 150
     symbols = ("BTC", "ETH") if two_symbols else ("BTC",)
     table = {}
     for k, symbol in enumerate(symbols):
-        bars = random_walk(count, seed=seed + k, symbol=symbol, volatility=0.03, gap=0.01)
+        bars = random_walk(
+            count,
+            seed=seed + k,
+            symbol=symbol,
+            volatility=0.03,
+            gap=0.01,
+            step_ms=INTERVAL_MINUTES[interval] * MINUTE_MS,
+        )
         table[symbol] = _with_funding(bars, rng) if funding else bars
     rules = replay_settings(
         symbols=symbols,
+        interval=interval,
         slippage_pct=Decimal(rng.choice(("0", "0.05"))),
         taker_fee_pct=Decimal("0.045"),
         sz_decimals={s: 2 for s in symbols},

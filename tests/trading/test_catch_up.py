@@ -32,8 +32,8 @@ async def test_downtime_is_replayed_funding_hour_by_hour_then_the_stop(
     # A long at 50010 with a stop at 49000 (fee 4.5009).
     await trader.trade(side="buy", quantity=0.2, leverage=5, stop_loss_price=49000)
 
-    # Down from 00:10 to 03:30. BTC sat at 50000 except at 02:15, when a falling candle
-    # traded down to 48900: its path is open 50000, high 50000, low 48900, close 49500.
+    # Down from 00:10 to 03:30. BTC sat at 50000 except at 02:15, when a candle traded
+    # down to 48900: its path for a long is open 50000, low 48900, high 50000, close 49500.
     candles = [_flat(m, 50000) for m in range(11, 210)]
     candles[135 - 11] = Candle(
         T0 + timedelta(minutes=135), D(50000), D(50000), D(48900), D(49500), D(1)
@@ -48,11 +48,12 @@ async def test_downtime_is_replayed_funding_hour_by_hour_then_the_stop(
     await market.set("BTC", 49500)
     await tick(app)
 
-    # 01:00 pays 0.2 * 50000 * 0.0001 = 1; 02:00 pays 2; the stop sells 0.2 at 48900 at
-    # 02:15 (pnl 0.2 * (48900 - 50010) = -222, fee 9780 * 0.00045 = 4.401); flat at 03:00.
+    # 01:00 pays 0.2 * 50000 * 0.0001 = 1; 02:00 pays 2; the stop sells 0.2 at its own
+    # price, 49000, as the path falls through it at 02:15 (the bar path backtests use:
+    # pnl 0.2 * (49000 - 50010) = -202, fee 9800 * 0.00045 = 4.41); flat at 03:00.
     trades = await trader.get(f"/api/account/{trader.id}/trades")
     assert [(t["side"], t["price"], t["realized_pnl"], t["fee"], t["time"]) for t in trades] == [
-        ("sell", 48900, -222, 4.401, "2026-01-01T02:15:00Z"),
+        ("sell", 49000, -202, 4.41, "2026-01-01T02:15:00Z"),
         ("buy", 50010, 0, 4.5009, "2026-01-01T00:10:00Z"),
     ]
     async with app.state.sessionmaker() as session:
@@ -60,7 +61,7 @@ async def test_downtime_is_replayed_funding_hour_by_hour_then_the_stop(
             await session.scalars(select(FundingPayment).order_by(FundingPayment.time))
         ).all()
     assert [(p.time.hour, p.payment) for p in payments] == [(1, 1), (2, 2)]
-    expected_cash = 10000 - 4.5009 - 1 - 2 - 222 - 4.401
+    expected_cash = 10000 - 4.5009 - 1 - 2 - 202 - 4.41
     overview = await trader.get(f"/api/account/{trader.id}/overview")
     assert overview["account"]["current_cash"] == round(expected_cash, 8)
     assert await trader.get(f"/api/account/{trader.id}/positions") == []

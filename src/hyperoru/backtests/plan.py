@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from hyperoru.accounts.models import Account
 from hyperoru.backtests.schemas import BacktestConfig
+from hyperoru.backtests.trader_settings import replay_settings
 from hyperoru.errors import validation_error
 from hyperoru.market.intervals import (
     INTERVAL_SECONDS,
@@ -24,17 +24,8 @@ from hyperoru.market.providers.base import AssetMeta
 from hyperoru.market.timeparse import parse_moment
 from hyperoru.replay.settings import ReplaySettings
 from hyperoru.timeutils import isoformat_z
-from hyperoru.trading.engine.config import FeeSchedule
-from hyperoru.trading.engine.enums import Venue
 
-# A fixed cost per fill on top of the fee: backtests see no order book to walk. The
-# backtesting guide's example value.
-DEFAULT_SLIPPAGE_PCT = Decimal("0.05")
-# Without a trader to take them from: the engine's own defaults for a new trader.
-DEFAULT_MAX_LEVERAGE = 10
-DEFAULT_LEVERAGE = 1
 MIN_CANDLES = 2
-_HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +84,6 @@ def _decide_every(trigger_seconds: int | None, interval: str) -> int:
     return max(1, trigger_seconds // INTERVAL_SECONDS[interval])
 
 
-def venue_fees(provider_name: str, account: Account | None) -> tuple[Decimal, Decimal]:
-    """(maker, taker) in percent: the trader's override when it has one, else the base
-    tier of the venue whose data is replayed (Hyperliquid's for the simulated market)."""
-    venue = Venue.BINANCE if provider_name == "binance" else Venue.HYPERLIQUID
-    base = FeeSchedule.for_venue(venue)
-    maker, taker = base.maker_rate, base.taker_rate
-    if account is not None:
-        maker = account.maker_fee_rate if account.maker_fee_rate is not None else maker
-        taker = account.taker_fee_rate if account.taker_fee_rate is not None else taker
-    return maker * _HUNDRED, taker * _HUNDRED
-
-
 def plan_backtest(
     config: BacktestConfig,
     *,
@@ -139,10 +118,23 @@ def plan_backtest(
             f"most {max_candles} candles per backtest (shorten it or use a longer interval)",
             "config.start_date",
         )
-    maker, taker = venue_fees(provider_name, account)
-    settings = _settings(
-        config, symbols, interval, assets=assets, account=account, fees=(maker, taker)
-    )
+    try:
+        settings = replay_settings(
+            symbols=symbols,
+            interval=interval,
+            account=account,
+            assets=assets,
+            provider_name=provider_name,
+            initial_balance=config.initial_balance,
+            slippage_pct=config.slippage_pct,
+            maker_fee_pct=config.maker_fee_pct,
+            taker_fee_pct=config.taker_fee_pct,
+            decide_every=_decide_every(config.trigger_interval, interval),
+            # With signal pools and no trigger_interval, only the pools start decisions.
+            scheduled=not config.signal_pool_ids or config.trigger_interval is not None,
+        )
+    except ValueError as exc:
+        raise validation_error(f"config: {exc}", "config") from exc
     return BacktestPlan(
         symbols=symbols,
         interval=interval,
@@ -153,38 +145,3 @@ def plan_backtest(
         signal_pool_ids=tuple(dict.fromkeys(config.signal_pool_ids or ())),
         settings=settings,
     )
-
-
-def _settings(
-    config: BacktestConfig,
-    symbols: tuple[str, ...],
-    interval: str,
-    *,
-    assets: Mapping[str, AssetMeta],
-    account: Account | None,
-    fees: tuple[Decimal, Decimal],
-) -> ReplaySettings:
-    maker, taker = fees
-    known = [s for s in symbols if s in assets]
-    try:
-        return ReplaySettings(
-            symbols=symbols,
-            interval=interval,
-            initial_balance=config.initial_balance,
-            slippage_pct=DEFAULT_SLIPPAGE_PCT
-            if config.slippage_pct is None
-            else config.slippage_pct,
-            maker_fee_pct=maker if config.maker_fee_pct is None else config.maker_fee_pct,
-            taker_fee_pct=taker if config.taker_fee_pct is None else config.taker_fee_pct,
-            max_leverage=account.max_leverage if account else DEFAULT_MAX_LEVERAGE,
-            default_leverage=account.default_leverage if account else DEFAULT_LEVERAGE,
-            max_position_notional=account.max_position_notional if account else None,
-            max_open_positions=account.max_open_positions if account else None,
-            decide_every=_decide_every(config.trigger_interval, interval),
-            # With signal pools and no trigger_interval, only the pools start decisions.
-            scheduled=not config.signal_pool_ids or config.trigger_interval is not None,
-            sz_decimals={s: assets[s].sz_decimals for s in known},
-            asset_max_leverage={s: assets[s].max_leverage for s in known},
-        )
-    except ValueError as exc:
-        raise validation_error(f"config: {exc}", "config") from exc

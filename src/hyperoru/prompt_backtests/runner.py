@@ -55,25 +55,6 @@ from hyperoru.trading.engine import Fill
 MAX_CONSECUTIVE_FAILURES = 3
 
 
-def submitted(decision: Decision) -> dict[str, Any]:
-    """A parsed decision back in the documented fields, for ``Replay.submit`` (which
-    normalises raw decisions itself): ``size_fraction`` is ``target_portion_of_balance``."""
-    fields = {
-        "operation": decision.operation,
-        "symbol": decision.symbol,
-        "leverage": decision.leverage,
-        "target_portion_of_balance": decision.size_fraction,
-        "take_profit_pct": decision.take_profit_pct,
-        "stop_loss_pct": decision.stop_loss_pct,
-        "take_profit_price": decision.take_profit_price,
-        "stop_loss_price": decision.stop_loss_price,
-        "max_price": decision.max_price,
-        "min_price": decision.min_price,
-        "reasoning": decision.reasoning,
-    }
-    return {k: v for k, v in fields.items() if v is not None}
-
-
 @dataclass(slots=True)
 class Counters:
     done: int = 0
@@ -203,7 +184,7 @@ class BacktestRun:
             fills = replay.recent_fills(replay.fill_count)
             snapshot = await self._decide(i, moment, view, candles, fills)
             if snapshot.error is None:
-                snapshot.outcomes = replay.submit(i, [submitted(d) for d in snapshot.parsed])
+                snapshot.outcomes = replay.submit(i, snapshot.parsed)
             await self._store(snapshot, len(decision_bars))
         result = replay.finish()
         await self._finish(result.equity_curve, result.trades)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
 from hyperoru.auth.principal import Principal
+from hyperoru.backtests.trader_settings import replay_settings
 from hyperoru.errors import ApiError, forbidden, not_found, validation_error
 from hyperoru.jobs import service as jobs
 from hyperoru.jobs.models import Job
@@ -32,12 +32,8 @@ from hyperoru.prompt_backtests.models import PromptBacktest, PromptBacktestSnaps
 from hyperoru.prompt_backtests.schemas import PromptBacktestConfig, PromptBacktestCreate
 from hyperoru.prompts.service import load_readable_prompt, template_for_trader
 from hyperoru.quotas import ensure_job_room
-from hyperoru.replay.settings import ReplaySettings
 from hyperoru.strategies.llm.factory import uses_builtin_model
 from hyperoru.timeutils import utcnow
-from hyperoru.trading.engine.config import FeeSchedule
-from hyperoru.trading.market_feed import venue_of
-from hyperoru.trading.paper_client import fee_override
 
 PROMPT_BACKTEST_KIND = "prompt_backtest"
 # Each snapshot is one paid model call: a task asks at most this many.
@@ -45,8 +41,6 @@ MAX_SNAPSHOTS = 500
 # Queued plus running prompt backtests one user may have at a time.
 MAX_ACTIVE_PER_USER = 2
 MAX_SYMBOLS = 10
-# As program backtests: a market order rarely fills exactly at the bar's open.
-DEFAULT_SLIPPAGE_PCT = Decimal("0.05")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +49,6 @@ class Task:
 
     job: Job
     backtest: PromptBacktest
-
-
-def _percent_of(rate: Decimal) -> Decimal:
-    return rate * 100
-
-
-def _fee_pcts(account: Account, config: PromptBacktestConfig) -> tuple[Decimal, Decimal]:
-    """Sent percents win; otherwise the trader's own rates, else its venue's."""
-    schedule = fee_override(account) or FeeSchedule.for_venue(venue_of(account.exchange))
-    maker = config.maker_fee_pct
-    taker = config.taker_fee_pct
-    return (
-        maker if maker is not None else _percent_of(schedule.maker_rate),
-        taker if taker is not None else _percent_of(schedule.taker_rate),
-    )
 
 
 def _moment(value: str | int | None, field: str) -> datetime | None:
@@ -176,23 +155,20 @@ async def create_prompt_backtest(
     symbols = await _symbols(session, market, account, config.symbols)
     with provider_errors():
         assets = await market.cache.assets()
-    maker_pct, taker_pct = _fee_pcts(account, config)
-    settings = ReplaySettings(
-        symbols=tuple(symbols),
-        interval=config.interval,
-        initial_balance=config.initial_balance,
-        slippage_pct=config.slippage_pct
-        if config.slippage_pct is not None
-        else DEFAULT_SLIPPAGE_PCT,
-        maker_fee_pct=maker_pct,
-        taker_fee_pct=taker_pct,
-        max_leverage=account.max_leverage,
-        default_leverage=account.default_leverage,
-        max_position_notional=account.max_position_notional,
-        max_open_positions=account.max_open_positions,
-        sz_decimals={s: assets[s].sz_decimals for s in symbols},
-        asset_max_leverage={s: assets[s].max_leverage for s in symbols},
-    )
+    try:
+        settings = replay_settings(
+            symbols=symbols,
+            interval=config.interval,
+            account=account,
+            assets=assets,
+            provider_name=market.provider.name,
+            initial_balance=config.initial_balance,
+            slippage_pct=config.slippage_pct,
+            maker_fee_pct=config.maker_fee_pct,
+            taker_fee_pct=config.taker_fee_pct,
+        )
+    except ValueError as exc:
+        raise validation_error(f"config: {exc}", "config") from exc
     resolved: dict[str, Any] = {
         "symbols": symbols,
         "interval": config.interval,
@@ -200,8 +176,8 @@ async def create_prompt_backtest(
         "end_date": end.isoformat(),
         "initial_balance": str(config.initial_balance),
         "slippage_pct": str(settings.slippage_pct),
-        "maker_fee_pct": str(maker_pct),
-        "taker_fee_pct": str(taker_pct),
+        "maker_fee_pct": str(settings.maker_fee_pct),
+        "taker_fee_pct": str(settings.taker_fee_pct),
     }
     await ensure_job_room(
         session,

@@ -2,14 +2,15 @@
 
 Per bar ``i`` (docs/BACKTESTS.md, "Order of events within a bar"):
 
-1. at the open: funding for the hours passed and anything a gap already triggered,
-   then the orders decided at the close of bar ``i - 1``, filled against a one-level
-   book at the open +/- slippage (and their exits, if the open is already past them);
-2. the price path, every symbol in turn: open, the extreme adverse to its position
-   (low for a long or no position, high for a short), the other extreme, the close. The
-   engine is called where something can happen: at a trigger price the path reaches, at
-   the price where the account falls below maintenance margin, and at the open if a
-   trigger or liquidation is already due there (a gap);
+1. at the open: funding for the hour passed and anything a gap already triggered; then
+   the decisions taken at the close of bar ``i - 1``, each in turn checked and sized by
+   ``strategies.order_step`` against the account as it is then (as a live cycle re-reads
+   it before every order) and its order filled against a one-level book at the open
+   +/- slippage (and its exits, if the open is already past them);
+2. the price path, walked by ``trading.engine.bar_path`` (which paper catch-up uses too):
+   every symbol in turn, open, the extreme adverse to its position, the other extreme,
+   the close; the engine is called at a trigger price the path reaches, at the price
+   where the account falls below maintenance margin and at funding hours inside the bar;
 3. at the close: the equity is recorded and, on decision bars, the strategy decides.
 
 The engine is only called when something can happen (flat with nothing pending: never;
@@ -23,38 +24,34 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hyperoru.exchanges.base import PositionReport
 from hyperoru.replay.bars import Bars
-from hyperoru.replay.decisions import PlannedOrder, limits_of, plan
+from hyperoru.replay.decisions import PendingDecision, limits_of, outcome_of, pending
 from hyperoru.replay.fingerprint import fingerprint
 from hyperoru.replay.metrics import compute_metrics
-from hyperoru.replay.prices import HUNDRED, exact, iso, snapshot, utc
+from hyperoru.replay.prices import HUNDRED, exact, iso, utc
 from hyperoru.replay.settings import ReplaySettings
 from hyperoru.replay.trips import TripBook, plain
-from hyperoru.strategies.risk import BookContext
+from hyperoru.strategies.decision import Decision
+from hyperoru.strategies.order_step import Book, order_step
 from hyperoru.trading.engine import (
     AccountMetrics,
     AccountState,
     AssetSpec,
     EngineConfig,
     EngineResult,
-    FeeSchedule,
     Fill,
+    OrderRequest,
     OrderStatus,
-    Side,
-    TriggerKind,
-    TriggerOrder,
-    liquidation_price,
     measure,
-    on_market,
-    place_order,
 )
-from hyperoru.trading.engine.margin import equity_of, is_liquidatable, total_maintenance
-from hyperoru.trading.engine.money import PRICE_QUANTUM, in_engine_context, money
+from hyperoru.trading.engine.bar_path import BarPrices, BarWalk, fires_up
+from hyperoru.trading.engine.margin import equity_of
+from hyperoru.trading.engine.money import in_engine_context, money
+from hyperoru.trading.order_requests import engine_request
 from hyperoru.trading.position_reports import position_reports
 
 EQUITY_CURVE_POINTS = 2000
@@ -125,11 +122,6 @@ def _aligned(bars: Bars, times: list[int]) -> Column:
     return column
 
 
-def _fires_up(trigger: TriggerOrder) -> bool:
-    """True when the trigger fires as the price rises (mark >= price)."""
-    return (trigger.side is Side.SELL) == (trigger.kind is TriggerKind.TAKE_PROFIT)
-
-
 class Replay:
     def __init__(
         self,
@@ -150,18 +142,17 @@ class Replay:
         self._columns = {s: _aligned(bars[s], self.times) for s in self.symbols}
         self._skip = skip_quiet_bars
         self._interval_ms = settings.interval_minutes * 60_000
+        self._interval = timedelta(minutes=settings.interval_minutes)
         self._config = EngineConfig(
             assets={
                 s: AssetSpec(s, settings.sz_decimals_of(s), settings.asset_max_leverage_of(s))
                 for s in self.symbols
             },
-            fees=FeeSchedule(
-                taker_rate=settings.taker_fee_pct / HUNDRED,
-                maker_rate=settings.maker_fee_pct / HUNDRED,
-            ),
+            fees=settings.fees,
         )
         self._slippage = settings.slippage_pct / HUNDRED
         self._limits = limits_of(settings)
+        self._sz_decimals = {s: settings.sz_decimals_of(s) for s in self.symbols}
         first_hour = self.times[0] // _HOUR_MS * _HOUR_MS
         self._state = AccountState(
             cash=settings.initial_balance,
@@ -172,7 +163,7 @@ class Replay:
         )
         self._with_funding = any(c.rates is not None for c in self._columns.values())
         self._trips = TripBook()
-        self._pending: list[PlannedOrder] = []
+        self._pending: list[PendingDecision] = []
         self._order_ids: Iterator[str] = (str(n) for n in itertools.count(1))
         self._equity: list[float] = []
         self._curve: list[dict[str, Any]] = []
@@ -201,7 +192,7 @@ class Replay:
             for p in state.positions
         ]
         self._armed = [
-            (self._columns[t.symbol], float(t.trigger_price), _fires_up(t))
+            (self._columns[t.symbol], float(t.trigger_price), fires_up(t))
             for t in state.triggers
             if t.active
         ]
@@ -239,17 +230,6 @@ class Replay:
         for _, column, size, entry, _ in self._held:
             equity += size * (column.close[i] - entry)
         return equity
-
-    def _clearly_safe(self, marks: Mapping[str, Decimal]) -> bool:
-        """Equity comfortably above maintenance at ``marks`` (float pre-check; when it
-        says no, the exact check decides)."""
-        excess = self._cash
-        scale = 1.0
-        for symbol, _, size, entry, maintenance_rate in self._held:
-            price = float(marks[symbol])
-            excess += size * (price - entry) - abs(size) * price * maintenance_rate
-            scale += abs(size) * price
-        return excess > scale * _LOOSE
 
     # -- public driving interface -------------------------------------------------------
 
@@ -295,32 +275,29 @@ class Replay:
         if i in self._curve_at:
             self._sample(i)
 
-    def submit(self, i: int, decisions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Decisions taken at the close of bar ``i``; their orders execute at the open of
-        bar ``i + 1``. One outcome per decision; an approved order's ``execution`` is
-        filled in when it executes."""
+    def submit(self, i: int, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+        """Decisions taken at the close of bar ``i``, at its closes. At the open of bar
+        ``i + 1`` each in turn is checked against the account as it is then (after the
+        previous one's order executed) and its order executes, as a live cycle re-reads
+        the account before every order. One outcome per decision, completed then."""
         if i != self._next_bar - 1:
             raise ValueError(f"decisions for bar {i} must follow advance({i})")
-        marks, state, metrics = self._at_close(i)
-        outcomes, orders = plan(
-            decisions,
-            settings=self.settings,
-            limits=self._limits,
-            context=BookContext(
-                available_balance=metrics.available,
-                open_position_symbols=frozenset(p.symbol for p in state.positions),
-                prices=marks,
-            ),
-            positions=lambda: self._position_reports(state),
-            order_ids=self._order_ids,
-        )
-        for outcome in outcomes:
-            if outcome["operation"] != "hold":
-                self._decisions += 1
-            if not outcome["approved"]:
-                self._reject(i, outcome, outcome["reason"])
-        self._pending.extend(orders)
-        return outcomes
+        marks, _, _ = self._at_close(i)
+        waiting = [pending(decision, marks) for decision in decisions]
+        self._decisions += sum(1 for d in decisions if d.operation != "hold")
+        self._pending.extend(waiting)
+        return [w.outcome for w in waiting]
+
+    def refuse(self, i: int, reason: str) -> list[dict[str, Any]]:
+        """An answer at bar ``i``'s close that is not a usable decision (a live cycle
+        fails on it): nothing is traded; one rejected outcome says why."""
+        if i != self._next_bar - 1:
+            raise ValueError(f"decisions for bar {i} must follow advance({i})")
+        outcome = outcome_of(None, None)
+        outcome.update(approved=False, reason=reason)
+        self._decisions += 1
+        self._reject(i, outcome, reason)
+        return [outcome]
 
     def view(self, i: int) -> dict[str, Any]:
         """The account and market at the close of bar ``i`` as plain data (floats);
@@ -377,11 +354,11 @@ class Replay:
         if not self._next_bar:
             raise ValueError("no bar was replayed")
         last = self._next_bar - 1
-        for planned in self._pending:
-            planned.outcome["execution"] = {
-                "status": "not_executed",
-                "reason": "the backtest ended before the next bar's open",
-            }
+        ended = "the backtest ended before the next bar's open"
+        for waiting in self._pending:
+            # Never checked: there is no account at an open that never came.
+            waiting.outcome["reason"] = ended
+            waiting.outcome["execution"] = {"status": "not_executed", "reason": ended}
         self._pending = []
         final_equity = self._exact_equity(last)
         if not self._curve or self._curve[-1]["bar"] != last:
@@ -412,142 +389,78 @@ class Replay:
     # -- the exact path of one bar ----------------------------------------------------
 
     def _engine_bar(self, i: int) -> None:
-        now = utc(self.times[i])
-        self._stamp = iso(self.times[i])
-        live = [s for s in self.symbols if self._columns[s].close[i] is not None]
-        rates = {s: self._rate(s, i) for s in live}
-        marks = {s: exact(self._columns[s].open[i]) for s in live}
-        strict = not self._skip
+        start = self.times[i]
+        self._stamp = iso(start)
+        bars = {
+            s: BarPrices(
+                exact(c.open[i]), exact(c.high[i]), exact(c.low[i]), exact(c.close[i]),
+                self._rate(s, i),
+            )
+            for s, c in ((s, self._columns[s]) for s in self.symbols)
+            if c.close[i] is not None
+        }  # fmt: skip
+        walk = BarWalk(
+            self._state,
+            self._config,
+            bars,
+            start=utc(start),
+            length=self._interval,
+            slippage=self._slippage,
+            strict=not self._skip,
+            with_funding=self._with_funding,
+            record=self._record,
+        )
         # Funding, and a gap through a trigger or the margin threshold, come before the
         # orders decided at the last close: they happened at the open, the orders after.
-        if strict or self._funding_due(now) or self._something_due(marks):
-            self._on_market(marks, rates, now)
-        pending, self._pending = self._pending, []
-        for planned in pending:
-            self._execute(planned, marks, rates, now, i)
-        # An order's own exits may already be crossed at the open it filled at.
-        if pending and (strict or self._something_due(marks)):
-            self._on_market(marks, rates, now)
-        first_low = {}
-        for s in live:
-            position = self._state.position(s)
-            first_low[s] = position is None or position.size > 0
-            column = self._columns[s]
-            extreme = column.low[i] if first_low[s] else column.high[i]
-            self._walk(s, exact(extreme), marks, rates, now, strict)
-        for s in live:
-            column = self._columns[s]
-            extreme = column.high[i] if first_low[s] else column.low[i]
-            self._walk(s, exact(extreme), marks, rates, now, strict)
-        for s in live:
-            self._walk(s, exact(self._columns[s].close[i]), marks, rates, now, strict)
+        walk.at_open()
+        waiting, self._pending = self._pending, []
+        for decided in waiting:
+            self._execute(decided, walk, i)
+        if waiting:
+            walk.after_orders()
+        walk.to_close()
+        self._state = walk.state
+        self._watch()
 
-    def _walk(
-        self,
-        symbol: str,
-        target: Decimal,
-        marks: dict[str, Decimal],
-        rates: Mapping[str, Decimal | None],
-        now: datetime,
-        strict: bool,
-    ) -> None:
-        """Move ``symbol`` from its current mark to ``target``, stopping at each price
-        where a trigger fires or the account becomes liquidatable, in path order."""
-        while (stop := self._next_event(symbol, marks, target)) is not None:
-            marks[symbol] = stop
-            self._on_market(marks, rates, now)
-        marks[symbol] = target
-        if strict:
-            self._on_market(marks, rates, now)
-
-    def _next_event(
-        self, symbol: str, marks: dict[str, Decimal], target: Decimal
-    ) -> Decimal | None:
-        start = marks[symbol]
-        if start == target:
-            return None
-        down = target < start
-        stops = []
-        for trigger in self._state.triggers:
-            if not trigger.active or trigger.symbol != symbol:
-                continue
-            price = trigger.trigger_price
-            reached = target <= price < start if down else start < price <= target
-            if reached and _fires_up(trigger) is not down:
-                stops.append(price)
-        if self._state.position(symbol) is not None:
-            at_target = {**marks, symbol: target}
-            if not self._clearly_safe(at_target) and self._liquidatable(at_target):
-                stops.append(self._liquidation_point(symbol, marks, target, down))
-        if not stops:
-            return None
-        return max(stops) if down else min(stops)
-
-    def _liquidation_point(
-        self, symbol: str, marks: dict[str, Decimal], target: Decimal, down: bool
-    ) -> Decimal:
-        """The first price on the way to ``target`` at which equity is below maintenance:
-        the engine's liquidation price, nudged past it by its rounding if needed."""
-        price = liquidation_price(self._marked(marks), symbol, self._config)
-        if price is None:
-            return target
-        step = -PRICE_QUANTUM if down else PRICE_QUANTUM
-        for _ in range(3):
-            beyond = price < target if down else price > target
-            if beyond:
-                return target
-            if self._liquidatable({**marks, symbol: price}):
-                return price
-            price += step
-        return target
-
-    def _something_due(self, marks: Mapping[str, Decimal]) -> bool:
-        for trigger in self._state.triggers:
-            if trigger.active and trigger.is_crossed_by(marks[trigger.symbol]):
-                return True
-        if not self._state.positions or self._clearly_safe(marks):
-            return False
-        return self._liquidatable(marks)
-
-    @in_engine_context
-    def _liquidatable(self, marks: Mapping[str, Decimal]) -> bool:
-        positions = [replace(p, mark_price=marks[p.symbol]) for p in self._state.positions]
-        equity = equity_of(self._state.cash, positions)
-        return is_liquidatable(equity, total_maintenance(positions, self._config.assets))
-
-    def _funding_due(self, now: datetime) -> bool:
-        settled = self._state.funding_settled_at
-        if not self._with_funding:
-            return False
-        return settled is None or _hour(now) > _hour(settled)
-
-    def _markets(self, marks: Mapping[str, Decimal], rates: Mapping[str, Decimal | None]) -> dict:
-        return {s: snapshot(s, p, self._slippage, rates.get(s)) for s, p in marks.items()}
-
-    def _on_market(
-        self,
-        marks: Mapping[str, Decimal],
-        rates: Mapping[str, Decimal | None],
-        now: datetime,
-    ) -> None:
-        markets = self._markets(marks, rates)
-        self._apply(on_market(self._state, markets, config=self._config, now=now))
-
-    def _execute(
-        self,
-        planned: PlannedOrder,
-        marks: Mapping[str, Decimal],
-        rates: Mapping[str, Decimal | None],
-        now: datetime,
-        i: int,
-    ) -> None:
-        markets = self._markets(marks, rates)
-        result = place_order(
-            self._state, planned.request, markets=markets, config=self._config, now=now
+    def _book(self, walk: BarWalk) -> Book:
+        """The account at the open as a live cycle reads it before each order."""
+        positions = tuple(
+            replace(p, mark_price=walk.marks.get(p.symbol, p.mark_price))
+            for p in walk.state.positions
         )
-        self._apply(result)
+        state = replace(walk.state, positions=positions)
+        reports = position_reports(state, self._config)
+        return Book(measure(state, self._config).available, {p.symbol: p for p in reports})
+
+    def _execute(self, decided: PendingDecision, walk: BarWalk, i: int) -> None:
+        outcome = decided.outcome
+        step = order_step(
+            decided.decision,
+            self._limits,
+            self._book(walk),
+            prices=decided.prices,
+            sz_decimals=self._sz_decimals,
+            name="backtest",
+        )
+        verdict, intent = step.verdict, step.intent
+        outcome.update(approved=verdict.approved, reason=verdict.reason)
+        if intent is None:
+            if not verdict.approved:
+                self._reject(i, outcome, verdict.reason)
+            return
+        order_id = next(self._order_ids)
+        leverage = intent.leverage or self.settings.default_leverage
+        try:
+            request = engine_request(intent, order_id=order_id, leverage=leverage)
+        except ValueError as exc:  # e.g. a non-positive limit price from the decision
+            outcome.update(approved=False, reason=str(exc))
+            self._reject(i, outcome, str(exc))
+            return
+        outcome["order_id"] = order_id
+        outcome["order"] = _order_view(request)
+        result = walk.place(request)
         average = result.average_price
-        planned.outcome["execution"] = {
+        outcome["execution"] = {
             "status": result.status.value,
             "time": self._stamp,
             "filled_quantity": plain(result.filled_quantity),
@@ -556,13 +469,11 @@ class Replay:
             "message": result.message,
         }
         if result.status is OrderStatus.REJECTED:
-            self._reject(i, planned.outcome, result.message or "rejected")
+            self._reject(i, outcome, result.message or "rejected")
 
-    def _apply(self, result: EngineResult) -> None:
-        self._state = result.state
+    def _record(self, result: EngineResult) -> None:
         if result.events:
             self._trips.record(result.events, self._stamp)
-        self._watch()
 
     def _reject(self, i: int, outcome: dict[str, Any], reason: str) -> None:
         self._rejected += 1
@@ -604,9 +515,6 @@ class Replay:
         )
         return replace(self._state, positions=positions)
 
-    def _position_reports(self, state: AccountState) -> dict[str, PositionReport]:
-        return {p.symbol: p for p in position_reports(state, self._config)}
-
     @in_engine_context
     def _exact_equity(self, i: int) -> Decimal:
         _, state, _ = self._at_close(i)
@@ -616,6 +524,25 @@ class Replay:
         self._curve.append(
             {"bar": i, "time": iso(self.times[i]), "equity": plain(self._exact_equity(i))}
         )
+
+
+def _order_view(request: OrderRequest) -> dict[str, Any]:
+    """The order a decision became, as plain data (what a live cycle would have placed)."""
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else plain(value)
+
+    return {
+        "symbol": request.symbol,
+        "side": request.side.value,
+        "order_type": request.order_type.value,
+        "quantity": plain(request.quantity),
+        "limit_price": text(request.price),
+        "leverage": request.leverage,
+        "reduce_only": request.reduce_only,
+        "take_profit_price": text(request.take_profit_price),
+        "stop_loss_price": text(request.stop_loss_price),
+    }
 
 
 def _hour(moment: datetime) -> int:
@@ -662,7 +589,8 @@ class _View(Mapping[str, Any]):
         return len(self._KEYS)
 
 
-Decide = Callable[[int, Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+# The decisions at bar ``i``'s close; a strategy that cannot answer calls ``refuse``.
+Decide = Callable[[int, Mapping[str, Any]], Sequence[Decision]]
 PROGRESS_STEPS = 200
 
 

@@ -1,14 +1,10 @@
-"""Bar prices at the engine boundary: exact Decimals and the synthetic one-level book."""
+"""Bar prices at the engine boundary: exact Decimals and times."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from hyperoru.trading.engine import BookLevel, MarketSnapshot, OrderBook
-
-# Deep enough for any backtest order: the book stands for "the market traded here".
-SYNTHETIC_DEPTH = Decimal(10) ** 15
 HUNDRED = Decimal(100)
 
 
@@ -24,18 +20,3 @@ def utc(epoch_ms: int) -> datetime:
 
 def iso(epoch_ms: int) -> str:
     return utc(epoch_ms).isoformat().replace("+00:00", "Z")
-
-
-def snapshot(
-    symbol: str, price: Decimal, slippage: Decimal, funding_rate: Decimal | None
-) -> MarketSnapshot:
-    """The market at ``price``: mark ``price``, one deep level each side at
-    ``price * (1 -/+ slippage)``, so every taker fill pays exactly the slippage."""
-    bid = BookLevel(price * (1 - slippage), SYNTHETIC_DEPTH)
-    ask = BookLevel(price * (1 + slippage), SYNTHETIC_DEPTH)
-    return MarketSnapshot(
-        symbol=symbol,
-        mark_price=price,
-        book=OrderBook(bids=(bid,), asks=(ask,)),
-        funding_rate=funding_rate,
-    )

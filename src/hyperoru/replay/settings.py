@@ -8,6 +8,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from hyperoru.trading.engine import FeeSchedule
+
 INTERVAL_MINUTES: Mapping[str, int] = MappingProxyType(
     {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440}
 )
@@ -18,6 +20,7 @@ DEFAULT_SZ_DECIMALS = 4
 DEFAULT_ASSET_MAX_LEVERAGE = 20
 # The engine caps every taker fill at 5% from mid; a larger slippage could never fill.
 MAX_SLIPPAGE_PCT = Decimal(5)
+_HUNDRED = Decimal(100)
 
 
 def _decimal(value: Any) -> Decimal:
@@ -89,6 +92,13 @@ class ReplaySettings:
     @property
     def bars_per_year(self) -> float:
         return MINUTES_PER_YEAR / self.interval_minutes
+
+    @property
+    def fees(self) -> FeeSchedule:
+        """The percent fields as the engine's rates."""
+        return FeeSchedule(
+            taker_rate=self.taker_fee_pct / _HUNDRED, maker_rate=self.maker_fee_pct / _HUNDRED
+        )
 
     def sz_decimals_of(self, symbol: str) -> int:
         return self.sz_decimals.get(symbol, DEFAULT_SZ_DECIMALS)

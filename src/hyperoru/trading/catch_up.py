@@ -1,15 +1,16 @@
 """Replaying missed market time through the engine after downtime (pure: no I/O).
 
 While the server was down the book is unknown, so each missed minute is rebuilt from its
-1-minute candle. For every minute, oldest first, ``on_market`` runs four times, once per
-price of the candle's assumed path: open, then the extreme nearer the open's direction
-(low first on a rising candle, high first on a falling one), then the other extreme, then
-the close (the usual OHLC path assumption of backtests). Each snapshot's mark is that price,
-its book a deep level at exactly that price (so fills land on the candle's prices, taker
-fee charged), its funding rate the hourly rate in force then, and its ``low``/``high`` the
-candle's range (for resting limits traded through). The first call of a minute that opens
-on the hour settles that hour's funding at the open price. Symbols without a candle in a
-minute keep their last price. See docs/PAPER_ENGINE.md, section 13.
+1-minute candle and walked by the bar path backtests use (``engine.bar_path``): the
+open, the extreme adverse to the position, the other extreme, the close, every symbol in
+turn, with the engine called at every point, at each trigger price the path reaches
+(the trigger fills there) and where the account would fall below maintenance margin.
+Each snapshot's book is a deep level at exactly the path's price (no slippage: fills land
+on the candle's prices, taker fee charged), its funding rate the hourly rate in force
+then, and its ``low``/``high`` the prices traversed since the previous call (for resting
+limits traded through). The first call of a minute that opens on the hour settles that
+hour's funding at the open price. Symbols without a candle in a minute keep their last
+price. See docs/PAPER_ENGINE.md, section 13.
 """
 
 from __future__ import annotations
@@ -21,18 +22,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from hyperoru.market.providers.base import Candle
-from hyperoru.trading.engine import (
-    AccountState,
-    BookLevel,
-    EngineConfig,
-    EngineResult,
-    MarketSnapshot,
-    OrderBook,
-    on_market,
-)
+from hyperoru.trading.engine import AccountState, EngineConfig, EngineResult
+from hyperoru.trading.engine.bar_path import BarPrices, BarWalk
+from hyperoru.trading.engine.money import ZERO
 
-# Deep enough for any paper position: the book is a stand-in for "the market traded here".
-_SYNTHETIC_DEPTH = Decimal(10) ** 12
 MINUTE = timedelta(minutes=1)
 
 
@@ -44,30 +37,10 @@ class ReplayStep:
     closes_minute: bool
 
 
-def candle_path(candle: Candle) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    if candle.close >= candle.open:
-        return candle.open, candle.low, candle.high, candle.close
-    return candle.open, candle.high, candle.low, candle.close
-
-
 def rate_at(rates: Sequence[tuple[datetime, Decimal]], moment: datetime) -> Decimal | None:
     """The last published rate at or before ``moment`` (8-hourly venues publish rarely)."""
     index = bisect.bisect_right([t for t, _ in rates], moment)
     return rates[index - 1][1] if index else None
-
-
-def _snapshot(
-    symbol: str, price: Decimal, candle: Candle | None, rate: Decimal | None
-) -> MarketSnapshot:
-    level = BookLevel(price, _SYNTHETIC_DEPTH)
-    return MarketSnapshot(
-        symbol=symbol,
-        mark_price=price,
-        book=OrderBook(bids=(level,), asks=(level,)),
-        funding_rate=rate,
-        low=candle.low if candle is not None else None,
-        high=candle.high if candle is not None else None,
-    )
 
 
 def replay(
@@ -86,20 +59,32 @@ def replay(
     steps: list[ReplayStep] = []
     for minute in sorted(by_minute):
         present = by_minute[minute]
-        paths = {s: candle_path(c) for s, c in present.items()}
-        for point in range(4):
-            markets: dict[str, MarketSnapshot] = {}
-            for symbol in sorted(set(candles)):
-                candle = present.get(symbol)
-                price = paths[symbol][point] if candle is not None else last_price.get(symbol)
-                if price is None:
-                    continue
-                markets[symbol] = _snapshot(
-                    symbol, price, candle, rate_at(rates.get(symbol, ()), minute)
-                )
-            result = on_market(state, markets, config=config, now=minute)
-            state = result.state
-            steps.append(ReplayStep(minute, result, closes_minute=point == 3))
-        for symbol, path in paths.items():
-            last_price[symbol] = path[3]
+        bars: dict[str, BarPrices] = {}
+        for symbol in sorted(set(candles)):
+            rate = rate_at(rates.get(symbol, ()), minute)
+            candle = present.get(symbol)
+            if candle is not None:
+                bars[symbol] = BarPrices(candle.open, candle.high, candle.low, candle.close, rate)
+            elif symbol in last_price:
+                price = last_price[symbol]
+                bars[symbol] = BarPrices(price, price, price, price, rate)
+        results: list[EngineResult] = []
+        walk = BarWalk(
+            state,
+            config,
+            bars,
+            start=minute,
+            length=MINUTE,
+            slippage=ZERO,
+            strict=True,
+            with_funding=True,
+            record=results.append,
+        )
+        walk.at_open()
+        walk.to_close()
+        state = walk.state
+        last = len(results) - 1
+        steps += [ReplayStep(minute, r, closes_minute=k == last) for k, r in enumerate(results)]
+        for symbol, bar in bars.items():
+            last_price[symbol] = bar.close
     return steps

@@ -37,7 +37,6 @@ from hyperoru.trading.engine import (
     AccountState,
     EngineConfig,
     EngineResult,
-    FeeSchedule,
     MarketSnapshot,
     OrderRequest,
     OrderStatus,
@@ -46,6 +45,7 @@ from hyperoru.trading.engine import (
     on_market,
     place_order,
 )
+from hyperoru.trading.fees import trader_fees
 from hyperoru.trading.ledger_store import (
     Recorded,
     current_state,
@@ -57,7 +57,7 @@ from hyperoru.trading.ledger_store import (
     save_state,
 )
 from hyperoru.trading.locks import AccountLocks
-from hyperoru.trading.market_feed import MarketFeed, venue_of
+from hyperoru.trading.market_feed import MarketFeed
 from hyperoru.trading.models import PaperLedger, TradingFill, TradingOrder
 from hyperoru.trading.order_requests import engine_request
 from hyperoru.trading.position_reports import position_reports
@@ -130,18 +130,6 @@ class _Progress:
         self.state = result.state
 
 
-def fee_override(account: Account) -> FeeSchedule | None:
-    """The trader's own rates, each falling back to its venue's base tier; None (the
-    venue's schedule) when the trader overrides neither."""
-    if account.taker_fee_rate is None and account.maker_fee_rate is None:
-        return None
-    base = FeeSchedule.for_venue(venue_of(account.exchange))
-    return FeeSchedule(
-        taker_rate=base.taker_rate if account.taker_fee_rate is None else account.taker_fee_rate,
-        maker_rate=base.maker_rate if account.maker_fee_rate is None else account.maker_fee_rate,
-    )
-
-
 async def _locked_order(session: AsyncSession, *, account_id: int, order_id: int) -> TradingOrder:
     """The trader's order, row-locked for the transaction (PostgreSQL); 404 if absent."""
     order = await session.scalar(
@@ -200,7 +188,7 @@ class PaperExchange:
             if order.status != "pending":
                 raise order_not_pending(order)
             now = self._clock()
-            config = await self._feed.config(account.exchange, fee_override(account))
+            config = await self._feed.config(account.exchange, trader_fees(account))
             # Fetched first: a stale price refuses the order before anything else happens.
             traded = await self._feed.snapshot(order.symbol, with_funding=False)
             progress = await self._bring_up_to_date(
@@ -235,7 +223,7 @@ class PaperExchange:
                 return
             if order.status not in RESTING:
                 raise order_not_pending(order)
-            config = await self._feed.config(account.exchange, fee_override(account))
+            config = await self._feed.config(account.exchange, trader_fees(account))
             state = current_state(ledger, account)
             result = cancel_order(state, str(order_id), now=now)
             if result is None:
@@ -299,7 +287,7 @@ class PaperExchange:
             account = await self._account(session, account_id)
             ledger = await lock_ledger(session, account)
             now = self._clock()
-            config = await self._feed.config(account.exchange, fee_override(account))
+            config = await self._feed.config(account.exchange, trader_fees(account))
             progress = await self._bring_up_to_date(
                 ledger, account, current_state(ledger, account), config, now, set()
             )
@@ -369,7 +357,7 @@ class PaperExchange:
             state = AccountState(cash=account.current_cash, max_leverage=account.max_leverage)
         else:
             state = current_state(ledger, account)
-        config = await self._feed.config(account.exchange, fee_override(account))
+        config = await self._feed.config(account.exchange, trader_fees(account))
         return account, self._remarked(state), config
 
     def _remarked(self, state: AccountState) -> AccountState:

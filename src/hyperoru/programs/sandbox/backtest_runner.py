@@ -103,8 +103,10 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     import runner
 
     from hyperoru.replay.bars import Bars
+    from hyperoru.replay.decisions import read_decisions
     from hyperoru.replay.driver import Replay, run_loop
     from hyperoru.replay.settings import ReplaySettings
+    from hyperoru.strategies.decision import DecisionParseError
 
     log = program_api.ProgramLog()
     tree, errors = policy.parse_program(request["code"])
@@ -156,7 +158,12 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
             result = runner.decision_result(value, decision_type)
         except BaseException as exc:
             raise ProgramFailed(_failure(exc, source.time(i))) from None
-        return result if isinstance(result, list) else [result]
+        try:
+            return read_decisions(result)
+        except DecisionParseError as exc:
+            # As a live cycle: an unusable answer trades nothing and is recorded.
+            replay.refuse(i, str(exc))
+            return []
 
     started = time.perf_counter()
     try:

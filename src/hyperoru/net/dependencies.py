@@ -1,4 +1,4 @@
-"""The app's outbound guard, built once per app in the accounts domain's lifespan."""
+"""The app's outbound guard (``Services.outbound_guard``), built once per app at start-up."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def build_outbound_guard(settings: Settings) -> OutboundGuard:
 
 
 async def get_outbound_guard(request: Request) -> OutboundGuard:
-    return request.app.state.outbound_guard
+    return request.app.state.services.outbound_guard
 
 
 Guard = Annotated[OutboundGuard, Depends(get_outbound_guard)]

@@ -1,4 +1,4 @@
-"""The app's SecretBox, opened once per app in the accounts domain's lifespan."""
+"""The app's SecretBox (``Services.secret_box``), opened once per app at start-up."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hyperoru.vault.cipher import SecretBox
 
 
 async def get_secret_box(request: Request) -> SecretBox:
-    return request.app.state.secret_box
+    return request.app.state.services.secret_box
 
 
 Vault = Annotated[SecretBox, Depends(get_secret_box)]

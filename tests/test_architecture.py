@@ -41,6 +41,25 @@ WAITING_FOR_REWRITE: dict[tuple[str, str], str] = {
 # Only these may import hyperoru.flows or the service container: they assemble the app.
 ASSEMBLY = {"app", "cli", "flows", "services"}
 
+# The layers of docs/ARCHITECTURE.md, lowest first: a package imports only packages
+# earlier in this order. A new package takes its place here.
+LAYERS = (
+    ("__version__", "settings", "errors", "timeutils", "api_types", "paging"),
+    ("logging_setup", "domain", "process_identity", "db"),
+    ("http", "ratelimit", "net", "vault", "exchanges", "health"),
+    ("auth",),
+    ("jobs", "quotas"),
+    ("market",),
+    ("accounts", "runtime"),
+    ("realtime",),
+    ("trading",),
+    ("strategies", "replay"),
+    ("prompts", "programs", "signals"),
+    ("backtests", "prompt_backtests"),
+    ("services", "flows", "demo", "app", "cli", "__main__"),
+)
+ORDER = [package for layer in LAYERS for package in layer]
+
 
 @dataclass(frozen=True, slots=True)
 class Import:
@@ -164,6 +183,21 @@ def test_packages_form_no_import_cycle() -> None:
             graph[a].add(b)
     cycles = strongly_connected(graph)
     assert not cycles, "\n".join(_describe(c, edges) for c in cycles)
+
+
+def test_imports_point_down_the_layers() -> None:
+    edges = package_imports()
+    packages = {p for edge in edges for p in edge}
+    assert not packages - set(ORDER), f"place these packages in LAYERS: {packages - set(ORDER)}"
+    rank = {package: index for index, package in enumerate(ORDER)}
+    upward = [
+        f"src/hyperoru/{imp.source}:{imp.line}: {a} imports {b}, which sits above it"
+        for (a, b), imports in sorted(edges.items())
+        if rank[b] > rank[a]
+        for imp in imports
+        if (imp.source, b) not in WAITING_FOR_REWRITE
+    ]
+    assert not upward, "\n".join(upward)
 
 
 def test_every_allowance_is_still_needed() -> None:

@@ -7,11 +7,12 @@ process's token cache and /ws hub). Routers and the runtime call flows; a domain
 never imports ``hyperoru.flows`` (tests/test_architecture.py checks it), so each domain
 stays usable and testable on its own and the package graph has no cycle.
 
-Layers, lowest first (a package imports only from its own layer's lower neighbours and
-below; docs/ARCHITECTURE.md "Layers" has the reasons):
+Layers, lowest first: a package imports only packages before it in this list (the order
+is ``LAYERS`` in tests/test_architecture.py, whose ``WAITING_FOR_REWRITE`` lists the few
+imports that still point up; docs/ARCHITECTURE.md "Layers" says why):
 
-  kernel       settings, errors, timeutils, api_types, paging, logging_setup, domain,
-               process_identity, db
+  kernel       __version__, settings, errors, timeutils, api_types, paging,
+               logging_setup, domain, process_identity, db
   edge         http, ratelimit, net, vault, exchanges, health
   identity     auth
   work         jobs, quotas
@@ -22,5 +23,5 @@ below; docs/ARCHITECTURE.md "Layers" has the reasons):
   decisions    strategies, replay
   authoring    prompts, programs, signals
   long jobs    backtests, prompt_backtests
-  assembly     services (the shared-service container), flows, then app, cli, demo
+  assembly     services (the shared-service container), flows, demo, app, cli
 """

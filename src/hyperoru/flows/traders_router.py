@@ -24,8 +24,7 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
-from hyperoru.net.dependencies import Guard
-from hyperoru.vault.dependencies import Vault
+from hyperoru.services import AppServices
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
 
@@ -75,8 +74,9 @@ async def list_accounts(
 
 @router.post("/", status_code=201, response_model=AccountOut)
 async def create_account(
-    body: AccountCreate, user: CurrentUser, db: DbSession, box: Vault, guard: Guard
+    body: AccountCreate, user: CurrentUser, db: DbSession, services: AppServices
 ) -> AccountOut:
+    box, guard = services.secret_box, services.outbound_guard
     return account_out(await traders.create_trader(db, box, guard, user=user, data=body))
 
 
@@ -92,8 +92,9 @@ async def get_account(account: OwnedAccount, db: DbSession) -> AccountOut:
 
 @router.put("/{account_id}", response_model=AccountOut)
 async def update_account(
-    body: AccountUpdate, account: OwnedAccount, db: DbSession, box: Vault, guard: Guard
+    body: AccountUpdate, account: OwnedAccount, db: DbSession, services: AppServices
 ) -> AccountOut:
+    box, guard = services.secret_box, services.outbound_guard
     view = await traders.update_trader(db, box, guard, account=account, data=body)
     return account_out(view)
 

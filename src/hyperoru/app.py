@@ -6,23 +6,22 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import replace
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from hyperoru import __version__
-from hyperoru.accounts.domain import DOMAIN as ACCOUNTS
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
-from hyperoru.auth.session_changes import SessionChanges
-from hyperoru.auth.token_cache import TokenCache
 from hyperoru.backtests.domain import DOMAIN as BACKTESTS
-from hyperoru.db.engine import create_engine, create_sessionmaker
-from hyperoru.db.migrate import upgrade_database
 from hyperoru.demo import DOMAIN as DEMO
 from hyperoru.domain import Domain
 from hyperoru.errors import install_error_handlers
+from hyperoru.flows.domain import DOMAIN as FLOWS
+from hyperoru.flows.sessions import announcer_for
 from hyperoru.health.domain import DOMAIN as HEALTH
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
@@ -30,11 +29,12 @@ from hyperoru.market.domain import DOMAIN as MARKET
 from hyperoru.programs.domain import DOMAIN as PROGRAMS
 from hyperoru.prompt_backtests.domain import DOMAIN as PROMPT_BACKTESTS
 from hyperoru.prompts.domain import DOMAIN as PROMPTS
-from hyperoru.ratelimit.limiter import RateLimiter
 from hyperoru.realtime.domain import DOMAIN as REALTIME
+from hyperoru.services import Services, StartupOptions, open_services
 from hyperoru.settings import Settings
 from hyperoru.signals.domain import DOMAIN as SIGNALS
 from hyperoru.strategies.domain import DOMAIN as STRATEGIES
+from hyperoru.timeutils import utcnow
 from hyperoru.trading.domain import DOMAIN as TRADING
 
 log = logging.getLogger("hyperoru.app")
@@ -43,8 +43,8 @@ log = logging.getLogger("hyperoru.app")
 DOMAINS: tuple[Domain, ...] = (
     HEALTH,
     AUTH,
-    REALTIME,  # the event bus first: every later domain may publish
-    ACCOUNTS,
+    FLOWS,  # the /api/account routes, and the revocation fan-out from the start
+    REALTIME,
     MARKET,
     TRADING,
     PROMPTS,
@@ -52,27 +52,66 @@ DOMAINS: tuple[Domain, ...] = (
     PROGRAMS,
     PROMPT_BACKTESTS,
     SIGNALS,
-    BACKTESTS,  # after MARKET and PROGRAMS: it runs their provider and sandbox
+    BACKTESTS,
     DEMO,
 )
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    engine = create_engine(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
-    await upgrade_database(engine)
-    try:
-        async with AsyncExitStack() as stack:
-            for domain in DOMAINS:
-                if domain.lifespan is not None:
-                    await stack.enter_async_context(domain.lifespan(app))
-            with _startup_objects_frozen(app.state.freeze_after_startup):
-                yield
-    finally:
-        await engine.dispose()
+    options = StartupOptions(
+        announcer_for=announcer_for,
+        current=lambda: app.state.services,
+        # Tests drive the paper exchange's clock by setting this before start-up.
+        clock=getattr(app.state, "trading_clock", utcnow),
+    )
+    async with open_services(app.state.settings, options) as services:
+        _install_services(app, services)
+        try:
+            async with AsyncExitStack() as stack:
+                for domain in DOMAINS:
+                    if domain.lifespan is not None:
+                        await stack.enter_async_context(domain.lifespan(app))
+                with _startup_objects_frozen(app.state.freeze_after_startup):
+                    yield
+        finally:
+            del app.state.services
+
+
+def _install_services(app: FastAPI, services: Services) -> None:
+    app.state.services = services
+    # --- compatibility: the old app.state attributes -----------------------------------
+    # Read by modules still being rewritten elsewhere (strategies/wiring.py and domain.py,
+    # backtests/, prompt_backtests/) and by tests. Goes once the last readers take
+    # ``app.state.services`` (hyperoru.services) instead; write nothing new against it.
+    legacy: dict[str, Any] = {
+        "engine": services.engine,
+        "sessionmaker": services.sessionmaker,
+        "limiter": services.limiter,
+        "token_cache": services.token_cache,
+        "session_changes": services.session_changes,
+        "health_probes": services.health_probes,
+        "secret_box": services.secret_box,
+        "outbound_guard": services.outbound_guard,
+        "bus": services.bus,
+        "ws_hub": services.ws_hub,
+        "ws_handlers": services.ws_handlers,
+        "market": services.market,
+        "job_runner": services.jobs,
+        "program_sandbox": services.sandbox,
+        "trading": services.trading,
+    }
+    for name, value in legacy.items():
+        setattr(app.state, name, value)
+    # --- end of compatibility -----------------------------------------------------------
+
+
+def replace_services(app: FastAPI, **changes: Any) -> Services:
+    """Swap shared services of a running app (tests: a scripted market, a tighter sandbox,
+    a broken database). Readers that ask the app's services on every call see the swap."""
+    services = replace(app.state.services, **changes)
+    _install_services(app, services)
+    return services
 
 
 @contextmanager
@@ -124,14 +163,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
-    app.state.settings = settings
+    app.state.settings = settings  # the input of start-up; afterwards Services.settings
     app.state.freeze_after_startup = freeze_after_startup
-    app.state.limiter = RateLimiter(settings.redis_url)
-    app.state.token_cache = TokenCache(settings.token_cache_seconds)
-    app.state.session_changes = SessionChanges(
-        app.state.token_cache, bus=lambda: getattr(app.state, "bus", None)
-    )
-    app.state.health_probes = {}
 
     install_error_handlers(app)
     for domain in DOMAINS:

@@ -20,6 +20,7 @@ from hyperoru.auth.token_cache import TokenCache
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
 from hyperoru.errors import ApiError
+from hyperoru.flows.sessions import announcer_for
 from hyperoru.logging_setup import configure_logging
 from hyperoru.realtime.bus import open_event_bus
 from hyperoru.settings import Settings
@@ -54,7 +55,7 @@ def _with_session(
         try:
             await upgrade_database(engine)
             async with open_event_bus(settings) as bus, create_sessionmaker(engine)() as session:
-                return await work(session, SessionChanges(TokenCache(0), bus=lambda: bus))
+                return await work(session, SessionChanges(TokenCache(0), announcer_for(bus)))
         finally:
             await engine.dispose()
 

@@ -57,20 +57,21 @@ async def ensure_demo(app: FastAPI, session: AsyncSession) -> DemoSetup:
         window=ListWindow(limit=100, offset=0),
     )
     if existing:
-        return DemoSetup(DEMO_USERNAME, password, tuple(view.account.id for view in existing))
+        return DemoSetup(DEMO_USERNAME, password, tuple(account.id for account in existing))
     trader_ids = []
     for name, symbols in DEMO_TRADERS:
-        view = await accounts_service.create_account(
+        services = app.state.services
+        created = await accounts_service.create_account(
             session,
-            app.state.secret_box,
-            app.state.outbound_guard,
+            services.secret_box,
+            services.outbound_guard,
             user=principal,
             data=AccountCreate(
                 name=name, llm_provider="builtin", max_leverage=3, default_leverage=2
             ),
         )
         account = await accounts_service.load_owned_account(
-            session, user=principal, account_id=view.account.id
+            session, user=principal, account_id=created.id
         )
         await accounts_service.update_strategy(
             session,
@@ -99,8 +100,9 @@ def _announce(setup: DemoSetup) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    if app.state.settings.demo:
-        async with app.state.sessionmaker() as session:
+    services = app.state.services
+    if services.settings.demo:
+        async with services.sessionmaker() as session:
             setup = await ensure_demo(app, session)
         _announce(setup)
         log.info("demo ready", extra={"event": "demo_ready", "traders": list(setup.trader_ids)})

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hyperoru import __version__
+from hyperoru.app import replace_services
 from tests.helpers import Api
 
 
@@ -20,14 +21,15 @@ async def test_health_is_public_and_reports_components(api: Api) -> None:
 
 
 async def test_unreachable_database_is_503_unhealthy(app: FastAPI, api: Api) -> None:
-    working = app.state.engine
+    working = app.state.services.engine
     # Port 1 on loopback: nothing listens, so every connection attempt fails fast.
-    app.state.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    broken = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    replace_services(app, engine=broken)
     try:
         response = await api.client.get("/api/health")
     finally:
-        await app.state.engine.dispose()
-        app.state.engine = working
+        await broken.dispose()
+        replace_services(app, engine=working)
     assert response.status_code == 503
     assert response.json()["status"] == "unhealthy"
     assert response.json()["database"] == "error"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 
+from hyperoru.app import replace_services
 from hyperoru.programs.sandbox.launcher import Sandbox, SandboxLimits
 from tests.helpers import Api
 from tests.programs.programs import strategy
@@ -49,7 +50,7 @@ ESCAPES: dict[str, tuple[str, str]] = {
 @pytest.fixture
 def fast_sandbox(app: FastAPI) -> None:
     # The production budget is 10 s of CPU and 30 s of wall clock; a second is enough here.
-    app.state.program_sandbox = Sandbox(SandboxLimits(wall_seconds=5, cpu_seconds=1))
+    replace_services(app, sandbox=Sandbox(SandboxLimits(wall_seconds=5, cpu_seconds=1)))
 
 
 @pytest.mark.parametrize("name", list(ESCAPES))

@@ -8,7 +8,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from hyperoru.app import create_app
+from hyperoru.app import create_app, replace_services
 from hyperoru.settings import Settings
 from tests.conftest import asgi_client
 from tests.helpers import Api
@@ -26,6 +26,6 @@ async def world(
     market.set_closes("BTC", OVERSOLD_PATH)
     market.set_closes("ETH", [3000.0] * 120)
     async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
-        app.state.market = market.runtime()
+        replace_services(app, market=market.runtime())
         await market.set("BTC", str(OVERSOLD_PATH[-1]))
         yield app, Api(client), market

@@ -9,7 +9,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from hyperoru.app import create_app
+from hyperoru.app import create_app, replace_services
 from hyperoru.settings import Settings
 from tests.trading.market import ScriptedMarket, TestClock
 
@@ -32,6 +32,6 @@ async def app(
     application.state.trading_clock = clock
     application.state.trading_monitor_seconds = None
     async with LifespanManager(application, startup_timeout=60):
-        application.state.market = market.runtime()
+        replace_services(application, market=market.runtime())
         assert await market.cache.refresh()
         yield application

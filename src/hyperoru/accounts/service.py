@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from hyperoru.accounts.schemas import (
     AccountUpdate,
     StrategyUpdate,
 )
-from hyperoru.accounts.valuation import Valuation, value_accounts
+from hyperoru.accounts.valuation import Valuation
 from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
 from hyperoru.errors import ApiError, forbidden, not_found
@@ -41,8 +42,15 @@ LLM_API_KEY_FIELD = "llm_api_key"
 
 @dataclass(frozen=True, slots=True)
 class AccountView:
+    """A trader as the API shows it: the row and its valuation (which trading reads from
+    its ledger: ``hyperoru.trading.valuation.account_views``)."""
+
     account: Account
     valuation: Valuation
+
+
+# How many fills the trader has; asked only when a change depends on it.
+TradeCount = Callable[[], Awaitable[int]]
 
 
 def llm_key_address(account: Account) -> SecretAddress:
@@ -55,15 +63,6 @@ def _api_key_hint(key: str) -> str | None:
     # At most a quarter of the key, and never more than 4 characters.
     visible = min(4, len(key) // 4)
     return key[-visible:] if visible else None
-
-
-async def _views(session: AsyncSession, accounts: list[Account]) -> list[AccountView]:
-    valuations = await value_accounts(session, accounts=accounts)
-    return [AccountView(account=a, valuation=valuations[a.id]) for a in accounts]
-
-
-async def _view(session: AsyncSession, account: Account) -> AccountView:
-    return (await _views(session, [account]))[0]
 
 
 # --- ownership -------------------------------------------------------------------------
@@ -221,13 +220,13 @@ def _set_active(account: Account, active: bool) -> None:
 
 async def list_accounts(
     session: AsyncSession, *, user: Principal, include_hidden: bool, window: ListWindow
-) -> list[AccountView]:
+) -> list[Account]:
     """The caller's live traders, oldest first."""
     query = select(Account).where(Account.user_id == user.id, Account.deleted_at.is_(None))
     if not include_hidden:
         query = query.where(Account.show_on_dashboard.is_(True))
     query = query.order_by(Account.id).limit(window.limit).offset(window.offset)
-    return await _views(session, list((await session.scalars(query)).all()))
+    return list((await session.scalars(query)).all())
 
 
 async def create_account(
@@ -237,7 +236,7 @@ async def create_account(
     *,
     user: Principal,
     data: AccountCreate,
-) -> AccountView:
+) -> Account:
     """Create a paper trader whose cash starts at its initial capital. Commits.
 
     Raises 422 LEVERAGE_TOO_HIGH, URL_NOT_ALLOWED, LIVE_TRADING_UNAVAILABLE or
@@ -285,7 +284,7 @@ async def create_account(
     await _apply_llm_settings(session, box, account=account, data=data)
     await session.commit()
     log.info("trader created", extra={"event": "account_created", "account_id": account.id})
-    return await _view(session, account)
+    return account
 
 
 async def update_account(
@@ -295,7 +294,8 @@ async def update_account(
     *,
     account: Account,
     data: AccountUpdate,
-) -> AccountView:
+    trades_so_far: TradeCount,
+) -> Account:
     """Change the fields that were sent. Commits.
 
     Raises 422 as ``create_account`` does, and 409 ACCOUNT_HAS_ACTIVITY when the initial
@@ -309,9 +309,8 @@ async def update_account(
     if data.name is not None:
         account.name = data.name
     if data.initial_capital is not None and data.initial_capital != account.initial_capital:
-        valuation = (await _view(session, account)).valuation
         untouched = (
-            valuation.total_trades == 0
+            await trades_so_far() == 0
             and account.frozen_cash == 0
             and account.current_cash == account.initial_capital
         )
@@ -328,7 +327,7 @@ async def update_account(
     await _apply_llm_settings(session, box, account=account, data=data)
     account.updated_at = utcnow()
     await session.commit()
-    return await _view(session, account)
+    return account
 
 
 async def delete_account(session: AsyncSession, *, account: Account) -> None:
@@ -345,11 +344,7 @@ async def delete_account(session: AsyncSession, *, account: Account) -> None:
     log.info("trader deleted", extra={"event": "account_deleted", "account_id": account.id})
 
 
-async def account_view(session: AsyncSession, *, account: Account) -> AccountView:
-    return await _view(session, account)
-
-
-async def default_account_view(session: AsyncSession, *, user: Principal) -> AccountView:
+async def default_account(session: AsyncSession, *, user: Principal) -> Account:
     """The caller's first trader that is running (or, failing that, its first trader).
 
     Raises 404 ACCOUNT_NOT_FOUND when the caller has none.
@@ -362,7 +357,7 @@ async def default_account_view(session: AsyncSession, *, user: Principal) -> Acc
     )
     if account is None:
         raise not_found("account", "You have no traders yet: create one with POST /api/account/")
-    return await _view(session, account)
+    return account
 
 
 async def read_llm_api_key(

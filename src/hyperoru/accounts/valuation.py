@@ -1,5 +1,6 @@
-"""The one place overview numbers come from: equity, positions value, total assets and
-trade count, read from the paper ledger (``trading_ledgers`` and ``trading_fills``).
+"""What overview numbers mean: equity, positions value, total assets and trade count, as
+pure arithmetic over a ledger snapshot. Reading the snapshot from the paper ledger
+(``trading_ledgers`` and ``trading_fills``) is trading's part: ``trading/valuation.py``.
 
 Perpetual positions are margined, not bought: cash is the realised balance, and what the
 positions add is their unrealised PnL, not their notional. So equity = cash + unrealised
@@ -11,16 +12,9 @@ last state change or minute snapshot (docs/PAPER_ENGINE.md, section 13).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from hyperoru.accounts.models import Account
-from hyperoru.trading.codec import decode_state
-from hyperoru.trading.models import PaperLedger, TradingFill
+from typing import Any
 
 ZERO = Decimal(0)
 
@@ -57,37 +51,14 @@ def value_ledger(ledger: LedgerSnapshot) -> Valuation:
     )
 
 
-def _snapshot(account: Account, ledger: PaperLedger | None, trades: int) -> LedgerSnapshot:
-    positions = decode_state(ledger.state).positions if ledger is not None else ()
-    return LedgerSnapshot(
-        cash=account.current_cash,
-        frozen_cash=account.frozen_cash,
-        positions_value=sum((p.notional for p in positions), ZERO),
-        unrealized_pnl=sum((p.unrealized_pnl for p in positions), ZERO),
-        total_trades=trades,
-    )
+# --- compatibility -----------------------------------------------------------------------
+# ``strategies/variables.py`` still imports ``value_accounts`` from here. It lives in
+# trading now (it reads trading's tables); this lazy re-export, and the accounts -> trading
+# edge it makes (allowlisted in tests/test_architecture.py), go once that import points
+# at ``hyperoru.trading.valuation``. Lazy, so that importing either module first works.
+def __getattr__(name: str) -> Any:
+    if name == "value_accounts":
+        from hyperoru.trading.valuation import value_accounts
 
-
-async def value_accounts(
-    session: AsyncSession, *, accounts: Sequence[Account]
-) -> dict[int, Valuation]:
-    """Valuations for several traders at once (one query per source, never one per row)."""
-    ids = [a.id for a in accounts]
-    if not ids:
-        return {}
-    ledgers = {
-        row.account_id: row
-        for row in await session.scalars(select(PaperLedger).where(PaperLedger.account_id.in_(ids)))
-    }
-    counts = dict(
-        (
-            await session.execute(
-                select(TradingFill.account_id, func.count())
-                .where(TradingFill.account_id.in_(ids))
-                .group_by(TradingFill.account_id)
-            )
-        ).all()
-    )
-    return {
-        a.id: value_ledger(_snapshot(a, ledgers.get(a.id), counts.get(a.id, 0))) for a in accounts
-    }
+        return value_accounts
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,7 +32,7 @@ def presented_token(request: HTTPConnection) -> str | None:
         if scheme.lower() != "bearer" or not value.strip():
             raise unauthorized("INVALID_TOKEN", "Authorization header must be 'Bearer <token>'")
         return value.strip()
-    if request.app.state.settings.allow_query_token:
+    if request.app.state.services.settings.allow_query_token:
         values = request.query_params.getlist("session_token")
         if values:
             return values[0]
@@ -40,13 +40,14 @@ def presented_token(request: HTTPConnection) -> str | None:
 
 
 async def authenticate(request: Request) -> AuthContext:
-    settings = request.app.state.settings
+    services = request.app.state.services
+    settings = services.settings
     try:
         token = presented_token(request)
         if token is None:
             raise unauthorized("AUTH_REQUIRED", "Authentication required: send a session token")
         user, record = await service.resolve_token(
-            request.app.state.sessionmaker, settings, token, request.app.state.token_cache
+            services.sessionmaker, settings, token, services.token_cache
         )
     except Exception:
         # Failed attempts spend the caller's anonymous budget: guessing tokens is throttled.
@@ -79,14 +80,14 @@ AdminUser = Annotated[Principal, Depends(admin_user)]
 
 
 async def get_login_throttle(request: Request) -> LoginThrottle:
-    return LoginThrottle(request.app.state.limiter, request.app.state.settings)
+    return LoginThrottle(request.app.state.services.limiter, request.app.state.services.settings)
 
 
 Throttle = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
 async def get_session_changes(request: Request) -> SessionChanges:
-    return request.app.state.session_changes
+    return request.app.state.services.session_changes
 
 
 Changes = Annotated[SessionChanges, Depends(get_session_changes)]

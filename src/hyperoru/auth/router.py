@@ -26,10 +26,10 @@ public_router = APIRouter(prefix="/api/users", tags=["users"])
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 _register_budget = per_ip(
-    "register", lambda r: r.app.state.settings.rate_limit_auth_per_minute, exact=True
+    "register", lambda r: r.app.state.services.settings.rate_limit_auth_per_minute, exact=True
 )
 _login_budget = per_ip(
-    "login", lambda r: r.app.state.settings.rate_limit_auth_per_minute, exact=True
+    "login", lambda r: r.app.state.services.settings.rate_limit_auth_per_minute, exact=True
 )
 
 

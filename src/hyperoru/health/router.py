@@ -28,7 +28,7 @@ class HealthOut(ResponseModel):
 @public_router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 async def health(request: Request) -> JSONResponse:
     try:
-        async with request.app.state.engine.connect() as connection:
+        async with request.app.state.services.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         database = "ok"
     except Exception:  # any failure to reach the database is "error", never a 500
@@ -38,7 +38,7 @@ async def health(request: Request) -> JSONResponse:
         "version": __version__,
         "database": database,
     }
-    probes: dict[str, HealthProbe] = request.app.state.health_probes
+    probes: dict[str, HealthProbe] = request.app.state.services.health_probes
     for name, probe in probes.items():
         try:
             body[name] = await probe()

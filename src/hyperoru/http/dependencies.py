@@ -1,4 +1,5 @@
-"""Typed dependency aliases every router uses: the settings, a database session, the limiter."""
+"""Typed dependency aliases every router uses: the settings, a database session, the
+caller's address. They read the app's shared services (``hyperoru.services``)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,22 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hyperoru.ratelimit.limiter import RateLimiter
 from hyperoru.settings import Settings
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return request.app.state.services.settings
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
+    async with request.app.state.services.sessionmaker() as session:
         yield session
 
 
-async def get_limiter(request: Request) -> RateLimiter:
-    return request.app.state.limiter
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.services.sessionmaker
 
 
 def client_ip(request: Request) -> str:
@@ -37,5 +37,6 @@ async def caller_ip(request: Request) -> str:
 
 AppSettings = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[AsyncSession, Depends(get_db)]
-Limiter = Annotated[RateLimiter, Depends(get_limiter)]
+# For work that outlives one session (previews commit what they fetch as they go).
+Sessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 ClientIp = Annotated[str, Depends(caller_ip)]

@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.jobs import service
 from hyperoru.jobs.models import Job
-from hyperoru.runtime.identity import worker_identity
-from hyperoru.settings import Settings
+from hyperoru.process_identity import worker_identity
 
 log = logging.getLogger("hyperoru.jobs")
 
@@ -221,23 +220,6 @@ def _describe(exc: Exception) -> str:
 
 @asynccontextmanager
 async def job_runner(app: FastAPI) -> AsyncIterator[JobRunner]:
-    """The app's one runner: the first domain to ask creates and owns it; later domains
-    (e.g. backtests) get the same one and only register their handlers."""
-    existing: JobRunner | None = getattr(app.state, "job_runner", None)
-    if existing is not None:
-        yield existing
-        return
-    settings: Settings = app.state.settings
-    runner = JobRunner(
-        app.state.sessionmaker,
-        lease_seconds=settings.jobs_lease_seconds,
-        poll_seconds=settings.jobs_poll_seconds,
-        concurrency=settings.jobs_concurrency,
-    )
-    app.state.job_runner = runner
-    await runner.start()
-    try:
-        yield runner
-    finally:
-        await runner.stop()
-        del app.state.job_runner
+    """The app's one runner (``Services.jobs``, started and stopped with the services):
+    domains register their handlers on it in their lifespans."""
+    yield app.state.services.jobs

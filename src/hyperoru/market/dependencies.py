@@ -11,7 +11,7 @@ from hyperoru.market.runtime import MarketRuntime
 
 
 async def get_market(request: Request) -> MarketRuntime:
-    return request.app.state.market
+    return request.app.state.services.market
 
 
 Market = Annotated[MarketRuntime, Depends(get_market)]

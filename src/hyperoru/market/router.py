@@ -183,7 +183,7 @@ async def start_backfill(
         ),
         max_attempts=settings.jobs_max_attempts,
     )
-    request.app.state.job_runner.wake()
+    request.app.state.services.jobs.wake()
     response.headers["Location"] = _status_url(job.id)
     return _job_out(job)
 

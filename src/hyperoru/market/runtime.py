@@ -1,4 +1,4 @@
-"""The per-app market objects, kept on ``app.state.market`` by the domain's lifespan."""
+"""The per-app market objects (``Services.market``): the provider and its price cache."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hyperoru.market.price_cache import PriceCache
 from hyperoru.market.providers.base import MarketDataProvider
+from hyperoru.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,3 +16,9 @@ class MarketRuntime:
     # Reported on backfill jobs: "mainnet"/"testnet" for Hyperliquid, "mainnet" for
     # Binance, "simulated" for the sim.
     environment: str
+
+
+def market_environment(settings: Settings) -> str:
+    if settings.market_data == "hyperliquid":
+        return settings.hyperliquid_environment
+    return "mainnet" if settings.market_data == "binance" else "simulated"

@@ -1,10 +1,6 @@
-"""The app's outbound guard, built once per app in the accounts domain's lifespan."""
+"""How the app's outbound guard (``Services.outbound_guard``) is built at start-up."""
 
 from __future__ import annotations
-
-from typing import Annotated
-
-from fastapi import Depends, Request
 
 from hyperoru.net.policy import AllowedHosts, OutboundGuard
 from hyperoru.net.resolver import SystemResolver
@@ -13,10 +9,3 @@ from hyperoru.settings import Settings
 
 def build_outbound_guard(settings: Settings) -> OutboundGuard:
     return OutboundGuard(AllowedHosts.parse(settings.llm_allowed_host_list), SystemResolver())
-
-
-async def get_outbound_guard(request: Request) -> OutboundGuard:
-    return request.app.state.outbound_guard
-
-
-Guard = Annotated[OutboundGuard, Depends(get_outbound_guard)]

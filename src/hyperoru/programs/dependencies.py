@@ -20,7 +20,7 @@ async def owned_program(program_id: ProgramId, user: CurrentUser, db: DbSession)
 
 
 async def get_sandbox(request: Request) -> Sandbox:
-    return request.app.state.program_sandbox
+    return request.app.state.services.sandbox
 
 
 OwnedProgram = Annotated[Program, Depends(owned_program)]

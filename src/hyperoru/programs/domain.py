@@ -1,4 +1,4 @@
-"""Programs: the sandbox on ``app.state.program_sandbox`` and the /api/programs routes."""
+"""Programs: the /api/programs routes; the sandbox is a shared service (``Services.sandbox``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from hyperoru.domain import Domain
 from hyperoru.programs.router import router
-from hyperoru.programs.sandbox.launcher import Sandbox, make_server_undumpable
+from hyperoru.programs.sandbox.launcher import make_server_undumpable
 
 log = logging.getLogger("hyperoru.programs")
 
@@ -21,7 +21,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # memory or environment through /proc.
     if not make_server_undumpable():
         log.warning("could not make the server non-dumpable", extra={"event": "sandbox_setup"})
-    app.state.program_sandbox = Sandbox()
     yield
 
 

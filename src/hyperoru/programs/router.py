@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.http.dependencies import DbSession
+from hyperoru.http.dependencies import DbSession, Sessionmaker
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.market.dependencies import Market
 from hyperoru.market.errors import provider_errors
@@ -29,7 +29,7 @@ from hyperoru.programs.schemas import (
     ValidateRequest,
     ValidationIssue,
 )
-from hyperoru.prompts.dependencies import Sessionmaker, TraderExchange
+from hyperoru.trading.dependencies import TraderExchange
 
 router = APIRouter(prefix="/api/programs", tags=["programs"])
 

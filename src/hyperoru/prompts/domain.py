@@ -12,7 +12,7 @@ from hyperoru.prompts.service import sync_builtin_templates
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await sync_builtin_templates(session)
     yield
 

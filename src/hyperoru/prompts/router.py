@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.http.dependencies import DbSession
+from hyperoru.http.dependencies import DbSession, Sessionmaker
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.market.dependencies import Market
 from hyperoru.market.errors import provider_errors
@@ -13,8 +13,6 @@ from hyperoru.prompts import service
 from hyperoru.prompts.dependencies import (
     EditablePrompt,
     ReadablePrompt,
-    Sessionmaker,
-    TraderExchange,
 )
 from hyperoru.prompts.models import PromptTemplate
 from hyperoru.prompts.schemas import (
@@ -26,6 +24,7 @@ from hyperoru.prompts.schemas import (
     PromptUpdate,
     StatusOk,
 )
+from hyperoru.trading.dependencies import TraderExchange
 
 router = APIRouter(prefix="/api/prompts", tags=["prompts"])
 

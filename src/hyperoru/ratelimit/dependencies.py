@@ -31,7 +31,7 @@ def rate_limited(status: LimitStatus, message: str = "Too many requests") -> Api
 
 
 async def spend(request: Request, budget: Budget, key: str) -> LimitStatus:
-    status = await request.app.state.limiter.hit(budget, key)
+    status = await request.app.state.services.limiter.hit(budget, key)
     remember_status(request, status)
     if not status.allowed:
         raise rate_limited(status)
@@ -51,4 +51,4 @@ def per_ip(
     return dependency
 
 
-anonymous_budget = per_ip("ip", lambda r: r.app.state.settings.rate_limit_ip_per_minute)
+anonymous_budget = per_ip("ip", lambda r: r.app.state.services.settings.rate_limit_ip_per_minute)

@@ -1,7 +1,6 @@
-"""The realtime domain: the server's event bus, the /ws hub and their background tasks.
-
-Put first among the domains that publish or add /ws messages: its lifespan creates
-``app.state.bus`` and ``app.state.ws_handlers`` before theirs run.
+"""The realtime domain: the /ws hub's pushes, its background tasks and the feed's own
+messages. The bus, hub and handler registry are shared services (``Services``), so
+every domain may publish or add /ws messages whatever its place in ``DOMAINS``.
 """
 
 from __future__ import annotations
@@ -12,12 +11,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from hyperoru.auth.session_changes import apply_announcement
 from hyperoru.domain import Domain
-from hyperoru.realtime.bus import open_event_bus
-from hyperoru.realtime.events import AuthChangedEvent
-from hyperoru.realtime.handlers import HandlerRegistry
-from hyperoru.realtime.hub import Hub
 from hyperoru.realtime.limits import CLOSE_GOING_AWAY, WsLimits
 from hyperoru.realtime.messages import register_feed_messages
 from hyperoru.realtime.price_feed import publish_prices
@@ -28,48 +22,38 @@ from hyperoru.realtime.session_watch import watch_sessions
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
+    services = state.services
     # Tests and benchmarks may tune the limits by setting this before start-up.
     limits: WsLimits = getattr(state, "ws_limits", None) or WsLimits()
     state.ws_limits = limits
-    hub = Hub()
-    registry = HandlerRegistry()
-    register_feed_messages(registry)
-    async with open_event_bus(state.settings) as bus:
-        state.bus = bus
-        state.ws_hub = hub
-        state.ws_handlers = registry
-        unsubscribe = bus.subscribe(hub.route)
-
-        def on_auth_change(event: object) -> None:
-            if isinstance(event, AuthChangedEvent):
-                apply_announcement(state.token_cache, event)
-                if event.revoked:
-                    hub.close_sessions(user_id=event.user_id, session_ids=event.session_ids)
-
-        unsubscribe_auth = bus.subscribe(on_auth_change)
-        tasks = [
-            asyncio.create_task(
-                watch_sessions(
-                    hub, state.sessionmaker, state.settings, limits.session_check_seconds
-                ),
-                name="ws-session-watch",
+    hub = services.ws_hub
+    register_feed_messages(services.ws_handlers)
+    unsubscribe = services.bus.subscribe(hub.route)
+    tasks = [
+        asyncio.create_task(
+            watch_sessions(
+                hub, services.sessionmaker, services.settings, limits.session_check_seconds
             ),
-            asyncio.create_task(
-                publish_prices(state, bus, limits.price_poll_seconds), name="ws-price-feed"
+            name="ws-session-watch",
+        ),
+        asyncio.create_task(
+            publish_prices(
+                lambda: state.services.market.cache, services.bus, limits.price_poll_seconds
             ),
-        ]
-        try:
-            yield
-        finally:
-            for connection in hub.connections():
-                connection.close(CLOSE_GOING_AWAY, "server shutting down")
-            unsubscribe()
-            unsubscribe_auth()
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with suppress(asyncio.CancelledError):
-                    await task
+            name="ws-price-feed",
+        ),
+    ]
+    try:
+        yield
+    finally:
+        for connection in hub.connections():
+            connection.close(CLOSE_GOING_AWAY, "server shutting down")
+        unsubscribe()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 DOMAIN = Domain(name="realtime", public_routers=(public_router,), lifespan=_lifespan)

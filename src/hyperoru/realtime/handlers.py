@@ -1,8 +1,8 @@
 """The client-message registry of /ws: one handler per ``type``, added without touching
-the transport. A domain registers its messages on ``app.state.ws_handlers`` in its
-lifespan (so it must come after the realtime domain in ``DOMAINS``)::
+the transport. A domain registers its messages on ``Services.ws_handlers`` in its
+lifespan (the registry exists before any domain starts)::
 
-    app.state.ws_handlers.register("get_snapshot", SnapshotRequest, handle_get_snapshot)
+    services.ws_handlers.register("get_snapshot", SnapshotRequest, handle_get_snapshot)
 
 A handler gets the socket's context and its validated ``data`` and returns a ``Reply``;
 it raises ``ApiError`` (e.g. FORBIDDEN from an ownership loader) or ``WsError`` to answer
@@ -45,7 +45,7 @@ class Reply:
 @dataclass(frozen=True, slots=True)
 class HandlerContext:
     connection: Connection
-    # The app's per-process objects: sessionmaker, settings, bus, market …
+    # The app's state: the shared services are ``state.services`` (hyperoru.services).
     state: State
     request_id: RequestId | None
 

@@ -81,8 +81,8 @@ async def _token_from_first_message(
 async def admit(websocket: WebSocket, limits: WsLimits) -> Admission:
     """Authenticate an accepted socket, or raise ``Refusal``: close 4401, or 4429 when
     this address is over its anonymous budget (as HTTP answers 429)."""
-    state = websocket.app.state
-    settings: Settings = state.settings
+    services = websocket.app.state.services
+    settings: Settings = services.settings
     ip = client_ip(websocket)
     try:
         # The same header-wins / query-fallback rules as HTTP (a WebSocket is an
@@ -96,12 +96,12 @@ async def admit(websocket: WebSocket, limits: WsLimits) -> Admission:
 
     try:
         principal, session = await resolve_token(
-            state.sessionmaker, settings, token, state.token_cache
+            services.sessionmaker, settings, token, services.token_cache
         )
     except ApiError as exc:
         # Like HTTP: a failure spends the address's anonymous budget, so guessing is slow.
         failures = Budget("ip", settings.rate_limit_ip_per_minute, MINUTE)
-        if not (await state.limiter.hit(failures, ip)).allowed:
+        if not (await services.limiter.hit(failures, ip)).allowed:
             raise Refusal(CLOSE_AUTH_THROTTLED, "too many failed authentications") from None
         raise Refusal(CLOSE_UNAUTHENTICATED, exc.code) from None
     identity = SocketIdentity(user=principal, session_id=session.id, digest=token_digest(token))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from starlette.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts import service as accounts_service
 from hyperoru.accounts.models import Account
@@ -47,10 +47,12 @@ def _account_summary(account: Account) -> dict[str, Any]:
     }
 
 
-async def connected_payload(state: State, user: Principal) -> dict[str, Any]:
+async def connected_payload(
+    sessionmaker: async_sessionmaker[AsyncSession], user: Principal
+) -> dict[str, Any]:
     """``connected``'s data: the user and a summary of each of their live traders."""
-    async with state.sessionmaker() as db:
-        views = await accounts_service.list_accounts(
+    async with sessionmaker() as db:
+        accounts = await accounts_service.list_accounts(
             db,
             user=user,
             include_hidden=True,
@@ -58,7 +60,7 @@ async def connected_payload(state: State, user: Principal) -> dict[str, Any]:
         )
     return {
         "user": UserOut.model_validate(user).model_dump(mode="json"),
-        "accounts": [_account_summary(view.account) for view in views],
+        "accounts": [_account_summary(account) for account in accounts],
     }
 
 
@@ -70,7 +72,9 @@ async def _connect(context: HandlerContext, body: ConnectRequest) -> Reply:
             "ALREADY_CONNECTED",
             "This socket is already authenticated; open a new socket for another session",
         )
-    return Reply("connected", await connected_payload(context.state, context.user))
+    return Reply(
+        "connected", await connected_payload(context.state.services.sessionmaker, context.user)
+    )
 
 
 def _ordered(channels: set[Channel]) -> list[Channel]:

@@ -1,6 +1,6 @@
 """Publishes price changes from the market domain's cache onto the bus.
 
-The cache (``app.state.market.cache``) is read every ``price_poll_seconds``; only prices
+The cache (``Services.market.cache``) is read every ``price_poll_seconds``; only prices
 that changed since the last look are published, in the REST price shape.
 """
 
@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
-
-from starlette.datastructures import State
 
 from hyperoru.market.price_cache import CachedPrice, PriceCache
 from hyperoru.market.schemas import PriceOut
@@ -58,15 +57,14 @@ class PricePublisher:
         return published
 
 
-async def publish_prices(state: State, bus: EventBus, interval: float) -> None:
-    """Run forever. Reads the cache lazily: the market domain may start after this one,
-    and a server without it simply publishes no prices."""
+async def publish_prices(
+    cache_of: Callable[[], PriceCache], bus: EventBus, interval: float
+) -> None:
+    """Run forever. Asks for the cache on every look, so a replaced market is followed."""
     publisher = PricePublisher(bus)
     while True:
-        market = getattr(state, "market", None)
-        if market is not None:
-            try:
-                await publisher.publish_changes(market.cache)
-            except Exception:
-                log.exception("price publishing failed")
+        try:
+            await publisher.publish_changes(cache_of())
+        except Exception:
+            log.exception("price publishing failed")
         await asyncio.sleep(interval)

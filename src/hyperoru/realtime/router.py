@@ -24,12 +24,13 @@ public_router = APIRouter()
 @public_router.websocket("/ws")
 async def feed(websocket: WebSocket) -> None:
     state = websocket.app.state
+    services = state.services
     limits: WsLimits = state.ws_limits
-    hub: Hub = state.ws_hub
-    registry: HandlerRegistry = state.ws_handlers
+    hub: Hub = services.ws_hub
+    registry: HandlerRegistry = services.ws_handlers
     ip = client_ip(websocket)
     origin = websocket.headers.get("origin")
-    if not origin_allowed(websocket, state.settings):
+    if not origin_allowed(websocket, services.settings):
         log.warning(
             "websocket origin refused",
             extra={"event": "ws_origin_refused", "ip": ip, "origin": origin},
@@ -65,7 +66,7 @@ async def feed(websocket: WebSocket) -> None:
     )
     hub.attach(connection)
     try:
-        greeting = await connected_payload(state, admission.identity.user)
+        greeting = await connected_payload(services.sessionmaker, admission.identity.user)
         connection.offer(reply("connected", greeting, admission.request_id))
         await connection.serve(registry.dispatch)
     finally:

@@ -11,12 +11,13 @@ from hyperoru.signals.runtime import SignalRuntime
 
 
 def signal_runtime_for(app: FastAPI) -> SignalRuntime:
-    """The app's signal runtime: reads ``app.state.market`` on every tick (so a swapped
-    market is seen) and starts cycles through ``app.state.pipeline``."""
-    settings = app.state.settings
+    """The app's signal runtime: reads the market of the app's services on every tick (so
+    a swapped market is seen) and starts cycles through ``app.state.pipeline``."""
+    services = app.state.services
+    settings = services.settings
     return SignalRuntime(
-        app.state.sessionmaker,
-        lambda: app.state.market,
+        services.sessionmaker,
+        lambda: app.state.services.market,
         lambda account_id, trigger: app.state.pipeline.run_cycle(account_id, trigger),
         tick_seconds=settings.runtime_tick_seconds,
         lease_seconds=settings.runtime_lease_seconds,

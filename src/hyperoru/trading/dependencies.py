@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.exchanges.base import ExchangeClient
 from hyperoru.http.dependencies import DbSession
 from hyperoru.trading import service
 from hyperoru.trading.models import TradingOrder
@@ -15,7 +16,13 @@ from hyperoru.trading.paper_client import PaperExchange
 
 
 async def get_paper(request: Request) -> PaperExchange:
-    return request.app.state.trading.paper
+    return request.app.state.services.trading.paper
+
+
+async def get_trader_exchange(request: Request) -> ExchangeClient | None:
+    """Where previews read positions, fills and balance: the paper venue, the only one
+    traders run on today (live venues will be chosen by ``execution_mode`` here)."""
+    return request.app.state.services.trading.paper
 
 
 async def owned_order(order_id: ResourceId, user: CurrentUser, db: DbSession) -> TradingOrder:
@@ -24,3 +31,4 @@ async def owned_order(order_id: ResourceId, user: CurrentUser, db: DbSession) ->
 
 Paper = Annotated[PaperExchange, Depends(get_paper)]
 OwnedOrder = Annotated[TradingOrder, Depends(owned_order)]
+TraderExchange = Annotated[ExchangeClient | None, Depends(get_trader_exchange)]

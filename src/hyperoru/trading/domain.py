@@ -1,7 +1,6 @@
-"""The trading domain: the paper exchange client, its monitor task and the order routes.
-
-Registered after ACCOUNTS and MARKET: it reads ``app.state.market`` (on every call, so
-the market source can be swapped) and publishes to ``app.state.bus`` when it exists.
+"""The trading domain: the paper exchange's monitor task, its /ws messages and the order
+routes. The paper exchange itself is a shared service (``Services.trading``), reading its
+market through the app's current services on every call (so a test can swap the market).
 Before start-up, ``app.state.trading_clock`` (a function returning an aware UTC time) and
 ``app.state.trading_monitor_seconds`` (``None`` turns the background task off) may be
 set; tests use them to drive the clock and the monitor by hand.
@@ -16,10 +15,6 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from hyperoru.domain import Domain
-from hyperoru.timeutils import utcnow
-from hyperoru.trading.market_feed import MarketFeed
-from hyperoru.trading.monitor import Monitor
-from hyperoru.trading.paper_client import PaperExchange
 from hyperoru.trading.router import account_router, hyperliquid_router, orders_router
 from hyperoru.trading.runtime import TradingRuntime
 from hyperoru.trading.ws_messages import register_trading_messages
@@ -29,20 +24,12 @@ MONITOR_SECONDS = 2.0
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    state = app.state
-    paper = PaperExchange(
-        sessionmaker=state.sessionmaker,
-        feed=MarketFeed(lambda: state.market),
-        clock=getattr(state, "trading_clock", utcnow),
-        bus=lambda: getattr(state, "bus", None),
-    )
-    monitor = Monitor(paper)
-    state.trading = TradingRuntime(paper=paper, monitor=monitor)
+    trading: TradingRuntime = app.state.services.trading
     register_trading_messages(app)
-    interval = getattr(state, "trading_monitor_seconds", MONITOR_SECONDS)
+    interval = getattr(app.state, "trading_monitor_seconds", MONITOR_SECONDS)
     task = None
     if interval is not None:
-        task = asyncio.create_task(monitor.run(interval), name="paper-monitor")
+        task = asyncio.create_task(trading.monitor.run(interval), name="paper-monitor")
     try:
         yield
     finally:

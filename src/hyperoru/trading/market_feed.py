@@ -1,7 +1,7 @@
 """What the paper client knows about the market: engine snapshots and engine configs.
 
 Marks come from the price cache, books and funding rates from the provider, assets from
-the cache's metadata. ``app.state.market`` is read on every call (not captured), so a test
+the cache's metadata. The market is asked for on every call (not captured), so a test
 or an operator can swap the market source of a running app.
 """
 

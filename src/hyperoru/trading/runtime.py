@@ -1,4 +1,4 @@
-"""The per-app trading objects, kept on ``app.state.trading`` by the domain's lifespan."""
+"""The per-app trading objects (``Services.trading``)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from hyperoru.accounts.presenters import account_out
 from hyperoru.api_types import MAX_ID, RequestModel
 from hyperoru.paging import ListWindow
 from hyperoru.realtime.handlers import HandlerContext, Reply
-from hyperoru.trading import service
+from hyperoru.trading import service, valuation
 from hyperoru.trading.paper_client import PaperExchange
 from hyperoru.trading.schemas import CurvePoint, ExecuteOut, OrderCreate, OrderOut, PositionOut
 
@@ -39,17 +39,16 @@ class CurveRequest(AccountChoice):
 
 
 def _paper(ctx: HandlerContext) -> PaperExchange:
-    return ctx.state.trading.paper
+    return ctx.state.services.trading.paper
 
 
 async def _chosen_account(ctx: HandlerContext, account_id: int | None) -> Account:
     """The named trader, else the one switched to, else the user's default; owned or 403."""
-    async with ctx.state.sessionmaker() as db:
+    async with ctx.state.services.sessionmaker() as db:
         wanted = account_id if account_id is not None else ctx.connection.account_id
         if wanted is not None:
             return await accounts.load_owned_account(db, user=ctx.user, account_id=wanted)
-        view = await accounts.default_account_view(db, user=ctx.user)
-        return view.account
+        return await accounts.default_account(db, user=ctx.user)
 
 
 def _positions(reports: list[Any]) -> list[dict[str, Any]]:
@@ -57,13 +56,14 @@ def _positions(reports: list[Any]) -> list[dict[str, Any]]:
 
 
 async def _bootstrap(ctx: HandlerContext, _: NoBody) -> Reply:
-    async with ctx.state.sessionmaker() as db:
-        views = await accounts.list_accounts(
+    async with ctx.state.services.sessionmaker() as db:
+        owned = await accounts.list_accounts(
             db,
             user=ctx.user,
             include_hidden=True,
             window=ListWindow(limit=accounts.MAX_TRADERS_PER_USER),
         )
+        views = await valuation.account_views(db, owned)
         orders = await service.list_orders(
             db, user=ctx.user, window=ListWindow(limit=1000), pending_only=True
         )
@@ -85,8 +85,8 @@ async def _bootstrap(ctx: HandlerContext, _: NoBody) -> Reply:
 async def _switch(ctx: HandlerContext, body: SwitchAccount) -> Reply:
     account = await _chosen_account(ctx, body.account_id)
     ctx.connection.account_id = account.id
-    async with ctx.state.sessionmaker() as db:
-        view = await accounts.account_view(db, account=account)
+    async with ctx.state.services.sessionmaker() as db:
+        view = await valuation.account_view(db, account)
     return Reply(
         "account_switched",
         {"account_id": account.id, "account": account_out(view).model_dump(mode="json")},
@@ -113,7 +113,7 @@ async def _snapshot(ctx: HandlerContext, body: AccountChoice) -> Reply:
 
 async def _asset_curve(ctx: HandlerContext, body: CurveRequest) -> Reply:
     account = await _chosen_account(ctx, body.account_id)
-    async with ctx.state.sessionmaker() as db:
+    async with ctx.state.services.sessionmaker() as db:
         rows = await service.asset_curve(
             db,
             account=account,
@@ -136,13 +136,13 @@ async def _asset_curve(ctx: HandlerContext, body: CurveRequest) -> Reply:
 async def _place_order(ctx: HandlerContext, body: OrderCreate) -> Reply:
     """Create and execute at once (the socket has no second step)."""
     paper = _paper(ctx)
-    async with ctx.state.sessionmaker() as db:
+    async with ctx.state.services.sessionmaker() as db:
         account = await accounts.load_owned_account(db, user=ctx.user, account_id=body.account_id)
         order, _created = await service.create_order(
             db, feed=paper.feed, account=account, intent=body.intent(), now=paper.now()
         )
     report = await paper.execute(account_id=account.id, order_id=order.id)
-    async with ctx.state.sessionmaker() as db:
+    async with ctx.state.services.sessionmaker() as db:
         executed = await service.load_owned_order(db, user=ctx.user, order_id=order.id)
     return Reply(
         "order_placed",
@@ -154,9 +154,7 @@ async def _place_order(ctx: HandlerContext, body: OrderCreate) -> Reply:
 
 
 def register_trading_messages(app: FastAPI) -> None:
-    registry = getattr(app.state, "ws_handlers", None)
-    if registry is None:  # no realtime domain in this app
-        return
+    registry = app.state.services.ws_handlers
     registry.register("bootstrap", NoBody, _bootstrap)
     registry.register("switch_account", SwitchAccount, _switch)
     registry.register("get_snapshot", AccountChoice, _snapshot)

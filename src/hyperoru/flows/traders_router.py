@@ -1,4 +1,5 @@
-"""/api/account: the caller's AI traders."""
+"""/api/account: the caller's AI traders (every answer carries trading's valuation, and a
+strategy names templates, programs and pools: so the routes call flows)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,17 @@ from hyperoru.accounts.schemas import (
     StrategyOut,
     StrategyUpdate,
 )
+from hyperoru.accounts.service import AccountView
 from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
-from hyperoru.net.dependencies import Guard
-from hyperoru.programs import service as programs_service
-from hyperoru.prompts import service as prompts_service
-from hyperoru.signals import service as signals_service
-from hyperoru.vault.dependencies import Vault
+from hyperoru.services import AppServices
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
 
 
-def _overview_out(view: service.AccountView) -> AccountOverview:
+def _overview_out(view: AccountView) -> AccountOverview:
     account = view.account
     return AccountOverview(
         account=account_out(view),
@@ -69,32 +68,34 @@ async def list_accounts(
         bool, Query(description="Include traders hidden from the dashboard")
     ] = False,
 ) -> list[AccountOut]:
-    views = await service.list_accounts(db, user=user, include_hidden=include_hidden, window=window)
+    views = await traders.list_traders(db, user=user, include_hidden=include_hidden, window=window)
     return [account_out(v) for v in views]
 
 
 @router.post("/", status_code=201, response_model=AccountOut)
 async def create_account(
-    body: AccountCreate, user: CurrentUser, db: DbSession, box: Vault, guard: Guard
+    body: AccountCreate, user: CurrentUser, db: DbSession, services: AppServices
 ) -> AccountOut:
-    return account_out(await service.create_account(db, box, guard, user=user, data=body))
+    box, guard = services.secret_box, services.outbound_guard
+    return account_out(await traders.create_trader(db, box, guard, user=user, data=body))
 
 
 @router.get("/overview", response_model=AccountOverview)
 async def default_overview(user: CurrentUser, db: DbSession) -> AccountOverview:
-    return _overview_out(await service.default_account_view(db, user=user))
+    return _overview_out(await traders.default_trader_view(db, user=user))
 
 
 @router.get("/{account_id}", response_model=AccountOut)
 async def get_account(account: OwnedAccount, db: DbSession) -> AccountOut:
-    return account_out(await service.account_view(db, account=account))
+    return account_out(await traders.trader_view(db, account=account))
 
 
 @router.put("/{account_id}", response_model=AccountOut)
 async def update_account(
-    body: AccountUpdate, account: OwnedAccount, db: DbSession, box: Vault, guard: Guard
+    body: AccountUpdate, account: OwnedAccount, db: DbSession, services: AppServices
 ) -> AccountOut:
-    view = await service.update_account(db, box, guard, account=account, data=body)
+    box, guard = services.secret_box, services.outbound_guard
+    view = await traders.update_trader(db, box, guard, account=account, data=body)
     return account_out(view)
 
 
@@ -106,7 +107,7 @@ async def delete_account(account: OwnedAccount, db: DbSession) -> Response:
 
 @router.get("/{account_id}/overview", response_model=AccountOverview)
 async def account_overview(account: OwnedAccount, db: DbSession) -> AccountOverview:
-    return _overview_out(await service.account_view(db, account=account))
+    return _overview_out(await traders.trader_view(db, account=account))
 
 
 @router.get("/{account_id}/strategy", response_model=StrategyOut)
@@ -118,12 +119,5 @@ async def get_strategy(account: OwnedAccount, db: DbSession) -> StrategyOut:
 async def update_strategy(
     body: StrategyUpdate, account: OwnedAccount, user: CurrentUser, db: DbSession
 ) -> StrategyOut:
-    # Binding another user's template, program or pool is refused here (403/404), not
-    # discovered at the next cycle.
-    if body.prompt_id is not None:
-        await prompts_service.load_readable_prompt(db, user=user, prompt_id=body.prompt_id)
-    if body.program_id is not None:
-        await programs_service.load_owned_program(db, user=user, program_id=body.program_id)
-    for pool_id in body.signal_pool_ids or ():
-        await signals_service.load_owned_pool(db, user=user, pool_id=pool_id)
-    return _strategy_out(await service.update_strategy(db, account=account, data=body))
+    strategy = await traders.update_trader_strategy(db, user=user, account=account, data=body)
+    return _strategy_out(strategy)

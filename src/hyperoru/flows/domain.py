@@ -1,0 +1,26 @@
+"""The flows' place in the app: the /api/account routes and the revocation fan-out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hyperoru.domain import Domain
+from hyperoru.flows.sessions import follow_session_changes
+from hyperoru.flows.traders_router import router as traders_router
+from hyperoru.services import services_of
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    services = services_of(app)
+    unsubscribe = follow_session_changes(services.bus, services.token_cache, services.ws_hub)
+    try:
+        yield
+    finally:
+        unsubscribe()
+
+
+DOMAIN = Domain(name="flows", protected_routers=(traders_router,), lifespan=_lifespan)

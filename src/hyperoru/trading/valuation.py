@@ -1,0 +1,65 @@
+"""Trader valuations read from the paper ledger (``trading_ledgers`` and
+``trading_fills``), and the trader views every transport shows (account + valuation).
+The arithmetic is ``accounts.valuation``'s; reading the ledger is trading's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hyperoru.accounts.models import Account
+from hyperoru.accounts.service import AccountView
+from hyperoru.accounts.valuation import ZERO, LedgerSnapshot, Valuation, value_ledger
+from hyperoru.trading.codec import decode_state
+from hyperoru.trading.models import PaperLedger, TradingFill
+
+
+def _snapshot(account: Account, ledger: PaperLedger | None, trades: int) -> LedgerSnapshot:
+    positions = decode_state(ledger.state).positions if ledger is not None else ()
+    return LedgerSnapshot(
+        cash=account.current_cash,
+        frozen_cash=account.frozen_cash,
+        positions_value=sum((p.notional for p in positions), ZERO),
+        unrealized_pnl=sum((p.unrealized_pnl for p in positions), ZERO),
+        total_trades=trades,
+    )
+
+
+async def value_accounts(
+    session: AsyncSession, *, accounts: Sequence[Account]
+) -> dict[int, Valuation]:
+    """Valuations for several traders at once (one query per source, never one per row)."""
+    ids = [a.id for a in accounts]
+    if not ids:
+        return {}
+    ledgers = {
+        row.account_id: row
+        for row in await session.scalars(select(PaperLedger).where(PaperLedger.account_id.in_(ids)))
+    }
+    counts = dict(
+        (
+            await session.execute(
+                select(TradingFill.account_id, func.count())
+                .where(TradingFill.account_id.in_(ids))
+                .group_by(TradingFill.account_id)
+            )
+        ).all()
+    )
+    return {
+        a.id: value_ledger(_snapshot(a, ledgers.get(a.id), counts.get(a.id, 0))) for a in accounts
+    }
+
+
+async def account_views(session: AsyncSession, accounts: Sequence[Account]) -> list[AccountView]:
+    valuations = await value_accounts(session, accounts=accounts)
+    return [AccountView(account=a, valuation=valuations[a.id]) for a in accounts]
+
+
+async def account_view(session: AsyncSession, account: Account) -> AccountView:
+    return (await account_views(session, [account]))[0]
+
+
+async def trades_so_far(session: AsyncSession, account: Account) -> int:
+    return (await value_accounts(session, accounts=[account]))[account.id].total_trades

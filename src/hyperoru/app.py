@@ -36,6 +36,7 @@ from hyperoru.settings import Settings
 from hyperoru.signals.domain import DOMAIN as SIGNALS
 from hyperoru.strategies.domain import DOMAIN as STRATEGIES
 from hyperoru.trading.domain import DOMAIN as TRADING
+from hyperoru.warmup import warm_up
 
 log = logging.getLogger("hyperoru.app")
 
@@ -60,6 +61,7 @@ DOMAINS: tuple[Domain, ...] = (
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    warm_up()
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)

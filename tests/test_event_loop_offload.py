@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 
 from hyperoru.accounts.models import Account
-from hyperoru.market import indicators
+from hyperoru.market import history, indicators
 from hyperoru.offload import CPU_WORKERS, off_loop, on_worker_thread
 from hyperoru.programs.program_inputs import program_payload
 from hyperoru.strategies.variables import DecisionInputs
@@ -152,6 +153,31 @@ async def test_program_inputs_compute_their_tables_on_worker_threads(
     assert payload["regimes"]["SOL"] is not None
     assert indicator_threads
     assert all(thread != loop_thread and worker for thread, worker in indicator_threads)
+
+
+async def test_backtest_bars_are_built_on_worker_threads(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built_on_workers: list[bool] = []
+    build = history.bars_of
+
+    def recording(*args: Any) -> Any:
+        built_on_workers.append(on_worker_thread())
+        return build(*args)
+
+    monkeypatch.setattr(history, "bars_of", recording)
+    end = datetime(2026, 6, 1, tzinfo=UTC)
+    bars = await history.load_bars(
+        app.state.sessionmaker,
+        app.state.market.provider,
+        symbols=["BTC", "ETH"],
+        interval="1h",
+        start=end - timedelta(days=2),
+        end=end,
+    )
+    assert [len(bars[s].close) for s in ("BTC", "ETH")] == [48, 48]
+    assert bars["BTC"].funding_rates is not None and None not in bars["BTC"].funding_rates
+    assert built_on_workers == [True, True]
 
 
 async def test_many_callers_share_a_few_threads() -> None:

@@ -36,7 +36,7 @@ from hyperoru.settings import Settings
 from hyperoru.signals.domain import DOMAIN as SIGNALS
 from hyperoru.strategies.domain import DOMAIN as STRATEGIES
 from hyperoru.trading.domain import DOMAIN as TRADING
-from hyperoru.warmup import warm_up
+from hyperoru.warmup import warming_up
 
 log = logging.getLogger("hyperoru.app")
 
@@ -61,11 +61,11 @@ DOMAINS: tuple[Domain, ...] = (
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    warm_up()
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    await upgrade_database(engine)
+    async with warming_up():
+        await upgrade_database(engine)
     try:
         async with AsyncExitStack() as stack:
             for domain in DOMAINS:

@@ -10,11 +10,16 @@ ORM mappers, which the first query otherwise does (150 ms of the first cycle).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import numpy as np
 from sqlalchemy.orm import configure_mappers
 
 from hyperoru.market import indicators
 from hyperoru.market.regime import DEFAULT_RULES, classify_regime
+from hyperoru.offload import off_loop
 
 _BARS = DEFAULT_RULES.min_bars + 1
 
@@ -28,3 +33,15 @@ def warm_up() -> None:
     indicators.atr(high, low, close)
     classify_regime(high, low, close)
     configure_mappers()
+
+
+@asynccontextmanager
+async def warming_up() -> AsyncIterator[None]:
+    """``warm_up`` on a worker thread while the block runs (start-up's database
+    migrations), finished when the block ends: start-up takes the longer of the two
+    rather than their sum."""
+    warming = asyncio.ensure_future(off_loop(warm_up))
+    try:
+        yield
+    finally:
+        await warming

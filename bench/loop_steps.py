@@ -79,7 +79,7 @@ async def _cycles(traders: int, rounds: int) -> float:
         runtime="off",
         log_level="WARNING",
     )
-    app = app_module.create_app(settings)
+    app = app_module.create_app(settings, freeze_after_startup=True)  # as `serve` does
     async with app.router.lifespan_context(app):
         await app.state.market.cache.refresh()
         ids = []

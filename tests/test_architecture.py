@@ -45,7 +45,7 @@ ASSEMBLY = {"app", "cli", "flows", "services"}
 # earlier in this order. A new package takes its place here.
 LAYERS = (
     ("__version__", "settings", "errors", "timeutils", "api_types", "paging"),
-    ("logging_setup", "domain", "process_identity", "db"),
+    ("logging_setup", "domain", "process_identity", "offload", "db"),
     ("http", "ratelimit", "net", "vault", "exchanges", "health"),
     ("auth",),
     ("jobs", "quotas"),
@@ -56,7 +56,7 @@ LAYERS = (
     ("strategies", "replay"),
     ("prompts", "programs", "signals"),
     ("backtests", "prompt_backtests"),
-    ("services", "flows", "demo", "app", "cli", "__main__"),
+    ("warmup", "services", "flows", "demo", "app", "cli", "__main__"),
 )
 ORDER = [package for layer in LAYERS for package in layer]
 

@@ -45,6 +45,7 @@ from hyperoru.trading.paper_client import PaperExchange
 from hyperoru.trading.runtime import TradingRuntime
 from hyperoru.vault.cipher import SecretBox
 from hyperoru.vault.keys import load_keyring
+from hyperoru.warmup import warming_up
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,9 @@ class StartupOptions:
 async def open_services(settings: Settings, options: StartupOptions) -> AsyncIterator[Services]:
     engine = create_engine(settings)
     try:
-        await upgrade_database(engine)
+        # Heavy imports and mapper set-up happen beside the migrations, not in a request.
+        async with warming_up():
+            await upgrade_database(engine)
         sessionmaker = create_sessionmaker(engine)
         async with open_event_bus(settings) as bus:
             provider = build_provider(settings)

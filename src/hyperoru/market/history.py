@@ -4,6 +4,9 @@ fetched from the provider (and stored, like any read of closed candles), as ``Ba
 Only candles that closed by ``now`` are returned: a backtest never sees one still forming.
 Funding is attached per bar as the hourly rate in effect when the bar opened, when the
 provider has a funding history (the simulated market always does).
+
+Turning tens of thousands of candles into ``Bars`` and finding each bar's funding rate run
+off the event loop (``hyperoru.offload``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from hyperoru.market.providers.base import (
     ProviderError,
     UnknownSymbol,
 )
+from hyperoru.offload import off_loop
 from hyperoru.replay.bars import Bars
 from hyperoru.timeutils import utcnow
 
@@ -97,6 +101,13 @@ async def _funding_per_bar(
         return None
     if not history:
         return None
+    # A backtest spans up to tens of thousands of bars: looked up off the event loop.
+    return await off_loop(_rates_in_effect, history, opens)
+
+
+def _rates_in_effect(
+    history: Sequence[FundingRate], opens: Sequence[datetime]
+) -> list[float | None]:
     times = [rate.time for rate in history]
     per_bar: list[float | None] = []
     for opened in opens:
@@ -143,5 +154,5 @@ async def load_bars(
             sessionmaker, provider, symbol=symbol, interval=interval, start=start, end=end, now=now
         )
         funding = await _funding_per_bar(provider, symbol, [c.open_time for c in candles], interval)
-        loaded[symbol] = bars_of(symbol, candles, funding)
+        loaded[symbol] = await off_loop(bars_of, symbol, candles, funding)
     return loaded

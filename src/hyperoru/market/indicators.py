@@ -182,7 +182,8 @@ def _seeded_average(
     blocked matrix formulations numpy alone allows (measured in docs/INDICATORS.md).
     """
     # scipy.signal takes most of a second to import: pay it on the first indicator, not in
-    # every process that merely imports this module.
+    # every process that merely imports this module. The server pays it at start-up
+    # (hyperoru.warmup), never inside a request.
     from scipy.signal import lfilter
 
     end = period - 1 if seed_end is None else seed_end

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.errors import validation_error
 from hyperoru.market import candle_store
+from hyperoru.market.closed_candles import ClosedCandles
 from hyperoru.market.intervals import ceil_time, count_between, floor_time, open_times, step
 from hyperoru.market.providers.base import Candle, MarketDataProvider
 
@@ -65,13 +66,19 @@ async def read_window(
     interval: str,
     window: KlineWindow,
     now: datetime,
+    memory: ClosedCandles | None = None,
 ) -> Sequence[Candle]:
     """Stored candles of the window, missing closed ones fetched and stored first
-    (flushed; the caller commits)."""
+    (flushed; the caller commits). With ``memory``, closed candles it holds are taken
+    from there and those read are kept there."""
     closed_end = floor_time(now, interval)  # every candle opening before this has closed
     stored_end = min(window.end, closed_end)
     by_time: dict[datetime, Candle] = {}
-    if window.start < stored_end:
+    key = (provider.dataset, symbol, interval)
+    held = memory.get(key, window.start, stored_end) if memory is not None else None
+    if held is not None:
+        by_time = {c.open_time: c for c in held}
+    elif window.start < stored_end:
         stored = await candle_store.load_candles(
             session,
             dataset=provider.dataset,
@@ -94,6 +101,8 @@ async def read_window(
             )
             for candle in closed:
                 by_time.setdefault(candle.open_time, candle)
+        if memory is not None:
+            memory.keep(key, window.start, stored_end, [by_time[t] for t in sorted(by_time)])
     if window.end > closed_end:
         live_start = max(window.start, closed_end)
         for candle in await provider.candles(symbol, interval, live_start, window.end):

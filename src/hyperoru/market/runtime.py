@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from hyperoru.market.closed_candles import ClosedCandles
 from hyperoru.market.price_cache import PriceCache
 from hyperoru.market.providers.base import MarketDataProvider
 from hyperoru.settings import Settings
@@ -16,6 +17,8 @@ class MarketRuntime:
     # Reported on backfill jobs: "mainnet"/"testnet" for Hyperliquid, "mainnet" for
     # Binance, "simulated" for the sim.
     environment: str
+    # Closed candles that decision cycles read, shared by every trader of this process.
+    closed_candles: ClosedCandles = field(default_factory=ClosedCandles)
 
 
 def market_environment(settings: Settings) -> str:

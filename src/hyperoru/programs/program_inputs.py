@@ -1,13 +1,16 @@
 """The plain data a program's ``data`` object is built from, computed here in the server
 from one cycle's ``DecisionInputs`` (the same sources prompts use) with the one indicator
 module, then sent to the sandbox as JSON. Floats are fine here: nothing in this payload
-reaches a ledger; the program's decision comes back and is parsed into Decimals."""
+reaches a ledger; the program's decision comes back and is parsed into Decimals.
+
+The candle rows, indicator table and regime of every symbol are computed off the event
+loop (``hyperoru.offload``), in one call once the candles are read."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +19,7 @@ from hyperoru.market import indicators
 from hyperoru.market.providers.base import Candle
 from hyperoru.market.regime import DEFAULT_RULES as REGIME_RULES
 from hyperoru.market.regime import classify_regime
+from hyperoru.offload import off_loop
 from hyperoru.replay.series import CATALOG, MACD_LINES
 from hyperoru.strategies.variables import INDICATOR_INTERVAL, SAMPLING_INTERVAL, DecisionInputs
 from hyperoru.timeutils import isoformat_z
@@ -65,29 +69,48 @@ def _rows(candles: Sequence[Candle]) -> list[list[Any]]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _MarketPart:
+    klines: dict[str, dict[str, list[list[Any]]]]
+    indicators: dict[str, dict[str, float | None]]
+    regimes: dict[str, dict[str, Any] | None]
+
+
+def _market_part(
+    windows: Sequence[tuple[str, Sequence[Candle], Sequence[Candle]]],
+) -> _MarketPart:
+    """Candle rows, indicator table and regime of each (symbol, hourly, minute candles)."""
+    part = _MarketPart({}, {}, {})
+    for symbol, hourly, minutes in windows:
+        part.klines[symbol] = {
+            INDICATOR_INTERVAL: _rows(hourly),
+            SAMPLING_INTERVAL: _rows(minutes),
+        }
+        part.indicators[symbol] = indicator_table(hourly)
+        part.regimes[symbol] = _regime(hourly)
+    return part
+
+
 async def program_payload(inputs: DecisionInputs) -> dict[str, Any]:
     """Everything ``data`` offers, for the cycle's symbols. Raises what DecisionInputs
     raises (``ProviderError`` for market data)."""
     prices: dict[str, float] = {}
-    klines: dict[str, dict[str, list[list[Any]]]] = {}
-    table: dict[str, dict[str, float | None]] = {}
-    regimes: dict[str, dict[str, Any] | None] = {}
+    windows: list[tuple[str, Sequence[Candle], Sequence[Candle]]] = []
     for symbol in inputs.symbols:
         prices[symbol] = float((await inputs.price(symbol)).ticker.mark)
         hourly = await inputs.candles(symbol, INDICATOR_INTERVAL)
         minutes = await inputs.candles(symbol, SAMPLING_INTERVAL)
-        klines[symbol] = {INDICATOR_INTERVAL: _rows(hourly), SAMPLING_INTERVAL: _rows(minutes)}
-        table[symbol] = indicator_table(hourly)
-        regimes[symbol] = _regime(hourly)
+        windows.append((symbol, hourly, minutes))
+    market = await off_loop(_market_part, windows)
     balance = await inputs.balance()
     trigger = inputs.trigger
     return {
         "symbols": list(inputs.symbols),
         "now": isoformat_z(inputs.now),
         "prices": prices,
-        "klines": klines,
-        "indicators": table,
-        "regimes": regimes,
+        "klines": market.klines,
+        "indicators": market.indicators,
+        "regimes": market.regimes,
         "positions": [
             {
                 "symbol": p.symbol,

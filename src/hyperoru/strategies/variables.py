@@ -15,6 +15,10 @@ trader's ``ExchangeClient``, the same object decisions execute through.
 Those reads go through a ``CycleSource``: ``LiveSource`` (the market and the trader's
 venue now) unless the caller passes another one, such as a prompt backtest's view of one
 past moment, so that a backtest renders with exactly this code.
+
+What is computed over candle windows (indicators, regimes, the candle tables) runs off the
+event loop (``hyperoru.offload``), one call per variable for all the symbols: hundreds of
+traders rendering at once must not hold up the requests the same loop answers.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from hyperoru.market.providers.base import Candle
 from hyperoru.market.regime import DEFAULT_RULES as REGIME_RULES
 from hyperoru.market.regime import classify_regime
 from hyperoru.market.runtime import MarketRuntime
+from hyperoru.offload import off_loop
 from hyperoru.strategies.llm.base import ModelContext, SymbolFacts
 from hyperoru.strategies.template import VariableResolver
 from hyperoru.timeutils import isoformat_z, utcnow
@@ -282,6 +287,17 @@ def _sampling_line(symbol: str, candles: Sequence[Candle]) -> str:
     return f"{symbol} ({SAMPLING_INTERVAL} closes, oldest first): {closes or 'none'}"
 
 
+SymbolLine = Callable[[str, Sequence[Candle]], str]
+
+
+def _lines(line: SymbolLine, candles: Sequence[tuple[str, Sequence[Candle]]]) -> str:
+    return "\n".join(line(symbol, window) for symbol, window in candles)
+
+
+def _kline_blocks(candles: Sequence[tuple[str, Sequence[Candle]]]) -> str:
+    return "\n\n".join(_kline_block(symbol, window) for symbol, window in candles)
+
+
 # --- the inputs of one cycle ------------------------------------------------------------
 
 
@@ -347,6 +363,7 @@ class LiveSource:
                 interval=interval,
                 window=window,
                 now=self._now,
+                memory=self._market.closed_candles,
             )
             # Keep the closed candles just fetched, so the next cycle reads them back.
             await session.commit()
@@ -443,21 +460,24 @@ class DecisionInputs:
 
         return await self._per_symbol(line)
 
+    async def _hourly(self) -> list[tuple[str, Sequence[Candle]]]:
+        return [(s, await self.candles(s, INDICATOR_INTERVAL)) for s in self.symbols]
+
+    async def _hourly_lines(self, line: SymbolLine) -> str:
+        if not self.symbols:
+            return "No symbols configured."
+        return await off_loop(_lines, line, await self._hourly())
+
     async def kline_data(self) -> str:
-        blocks = [_kline_block(s, await self.candles(s, INDICATOR_INTERVAL)) for s in self.symbols]
-        return "\n\n".join(blocks) or "No symbols configured."
+        if not self.symbols:
+            return "No symbols configured."
+        return await off_loop(_kline_blocks, await self._hourly())
 
     async def technical_indicators(self) -> str:
-        async def line(symbol: str) -> str:
-            return _indicator_line(symbol, await self.candles(symbol, INDICATOR_INTERVAL))
-
-        return await self._per_symbol(line)
+        return await self._hourly_lines(_indicator_line)
 
     async def market_regime(self) -> str:
-        async def line(symbol: str) -> str:
-            return _regime_line(symbol, await self.candles(symbol, INDICATOR_INTERVAL))
-
-        return await self._per_symbol(line)
+        return await self._hourly_lines(_regime_line)
 
     async def sampling_data(self) -> str:
         async def line(symbol: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from hyperoru.market import indicators
+from hyperoru.offload import off_loop
 from hyperoru.strategies.llm.base import (
     LlmError,
     LlmErrorKind,
@@ -181,7 +182,8 @@ class BuiltinModel:
                 "the builtin model needs the market context; the caller sent none",
             )
         started = self._clock()
-        text = json.dumps({"decisions": decide(request.context, self._rules)}, indent=2)
+        decisions = await off_loop(decide, request.context, self._rules)  # indicator work
+        text = json.dumps({"decisions": decisions}, indent=2)
         return LlmResponse(
             text=text,
             model=MODEL_NAME,

@@ -18,6 +18,7 @@ exactly the union of its sixty 1m candles.
 from __future__ import annotations
 
 import math
+import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -51,7 +52,8 @@ class MinuteBars:
 
 class PricePath:
     """The market of one asset under one seed. Every public method is a pure function of
-    its arguments; the caches only avoid recomputation."""
+    its arguments; the caches only avoid recomputation. Safe to call from several threads
+    (candles are computed off the event loop): the caches fill under one lock."""
 
     def __init__(self, seed: int, asset: SimAsset) -> None:
         self.asset = asset
@@ -62,6 +64,8 @@ class PricePath:
         self._blocks: dict[int, np.ndarray] = {}
         self._episodes: dict[int, tuple[str, int]] = {}
         self._days: OrderedDict[int, MinuteBars] = OrderedDict()
+        # Reentrant: a day's minutes read its anchors and regime, which fill caches too.
+        self._lock = threading.RLock()
 
     def _rng(self, purpose: int, index: int) -> np.random.Generator:
         return np.random.default_rng([self._seed, self._key, purpose, index])
@@ -71,12 +75,13 @@ class PricePath:
     def regime(self, day: int) -> tuple[str, int]:
         """(regime name, drift direction) of the episode that contains ``day``."""
         episode = day // EPISODE_DAYS
-        known = self._episodes.get(episode)
-        if known is None:
-            draw, direction = self._rng(_EPISODE, episode).random(2)
-            name = "trending" if draw < 0.4 else "ranging" if draw < 0.8 else "volatile"
-            known = self._episodes[episode] = (name, 1 if direction < 0.5 else -1)
-        return known
+        with self._lock:
+            known = self._episodes.get(episode)
+            if known is None:
+                draw, direction = self._rng(_EPISODE, episode).random(2)
+                name = "trending" if draw < 0.4 else "ranging" if draw < 0.8 else "volatile"
+                known = self._episodes[episode] = (name, 1 if direction < 0.5 else -1)
+            return known
 
     def daily_sigma(self, day: int) -> float:
         return self.asset.daily_volatility * _REGIME_VOLATILITY[self.regime(day)[0]]
@@ -87,12 +92,17 @@ class PricePath:
 
     def _shock(self, day: int) -> float:
         block = day // _BLOCK
-        if block not in self._blocks:
-            self._blocks[block] = self._rng(_ANCHOR, block).standard_normal(_BLOCK)
-        return float(self._blocks[block][day % _BLOCK])
+        with self._lock:
+            if block not in self._blocks:
+                self._blocks[block] = self._rng(_ANCHOR, block).standard_normal(_BLOCK)
+            return float(self._blocks[block][day % _BLOCK])
 
     def anchor(self, day: int) -> float:
         """Log price at the start of ``day`` relative to the reference price."""
+        with self._lock:
+            return self._anchor(day)
+
+    def _anchor(self, day: int) -> float:
         if day >= REFERENCE_DAY:
             path, offset = self._forward, day - REFERENCE_DAY
             while len(path) <= offset:
@@ -126,6 +136,10 @@ class PricePath:
         return start + walk - fraction * (walk[-1] - (end - start))
 
     def minute_bars(self, day: int) -> MinuteBars:
+        with self._lock:
+            return self._minute_bars(day)
+
+    def _minute_bars(self, day: int) -> MinuteBars:
         cached = self._days.get(day)
         if cached is not None:
             self._days.move_to_end(day)

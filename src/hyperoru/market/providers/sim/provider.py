@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from hyperoru.market.providers.base import (
 )
 from hyperoru.market.providers.sim.assets import MIN_NOTIONAL, SIM_ASSETS, SimAsset
 from hyperoru.market.providers.sim.model import PricePath
+from hyperoru.offload import off_loop
 from hyperoru.timeutils import utcnow
 
 CANDLE_PAGE = 1000
@@ -111,12 +111,16 @@ class SimProvider:
             time=datetime.fromtimestamp(seconds, UTC),
         )
 
+    def _tickers_at(self, symbols: Sequence[str], moment: datetime) -> dict[str, Ticker]:
+        return {s: self.ticker_at(s, moment) for s in symbols if s in self._paths}
+
+    # Prices and candles are numpy work (a new day's minutes, a page of candles), kept off
+    # the event loop.
     async def tickers(self, symbols: Sequence[str]) -> Mapping[str, Ticker]:
-        now = self._clock()
-        return {s: self.ticker_at(s, now) for s in symbols if s in self._paths}
+        return await off_loop(self._tickers_at, symbols, self._clock())
 
     async def order_book(self, symbol: str) -> OrderBook:
-        return self.book_at(symbol, self._clock())
+        return await off_loop(self.book_at, symbol, self._clock())
 
     # -- candles ----------------------------------------------------------------------
 
@@ -168,8 +172,8 @@ class SimProvider:
     ) -> Sequence[Candle]:
         self._path(symbol)
         now = self._clock()
-        # A page of daily candles is 1.4 million minutes of numpy work: keep it off the loop.
-        return await asyncio.to_thread(self.candles_between, symbol, interval, start, end, now)
+        # A page of daily candles is 1.4 million minutes of numpy work.
+        return await off_loop(self.candles_between, symbol, interval, start, end, now)
 
     # -- funding and open interest -----------------------------------------------------
 

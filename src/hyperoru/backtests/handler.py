@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.backtests.models import Backtest
 from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler
-from hyperoru.market.history import load_bars, load_candles
+from hyperoru.market.history import load_candles
 from hyperoru.market.intervals import step
 from hyperoru.market.providers.base import MarketDataProvider, UnknownSymbol
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.replay.bars import Bars
+from hyperoru.replay.history import load_bars
 from hyperoru.replay.prices import utc
 from hyperoru.replay.settings import ReplaySettings
 from hyperoru.signals.history import PoolSnapshot, merged_needs, replay_firings

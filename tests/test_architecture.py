@@ -29,13 +29,10 @@ WAITING_FOR_REWRITE: dict[tuple[str, str], str] = {
     ("strategies/plan.py", "signals"): "binding plan -> flows",
     # The trader lease reads bindings' models; the binding-lease rows belong to signals.
     ("runtime/leases.py", "signals"): "binding leases -> signals",
-    # Shims kept only for files being rewritten elsewhere, which import these names
-    # from their old home: strategies/variables.py imports accounts.valuation's
-    # value_accounts (now trading.valuation); backtests/handler.py and
-    # prompt_backtests/runner.py import market.history's load_bars, which builds
-    # replay's Bars (it moves with the backtest run into flows).
+    # A shim kept only for a file being rewritten elsewhere, which imports this name
+    # from its old home: strategies/variables.py imports accounts.valuation's
+    # value_accounts (now trading.valuation).
     ("accounts/valuation.py", "trading"): "shim for strategies/variables.py",
-    ("market/history.py", "replay"): "load_bars moves with the backtest run into flows",
 }
 
 # Only these may import hyperoru.flows or the service container: they assemble the app.

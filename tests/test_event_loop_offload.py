@@ -20,7 +20,8 @@ import pytest
 from fastapi import FastAPI
 
 from hyperoru.accounts.models import Account
-from hyperoru.market import history, indicators
+from hyperoru.backtests import bars_loader
+from hyperoru.market import indicators
 from hyperoru.offload import CPU_WORKERS, off_loop, on_worker_thread
 from hyperoru.programs.program_inputs import program_payload
 from hyperoru.strategies.variables import DecisionInputs
@@ -159,15 +160,15 @@ async def test_backtest_bars_are_built_on_worker_threads(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built_on_workers: list[bool] = []
-    build = history.bars_of
+    build = bars_loader.bars_of
 
     def recording(*args: Any) -> Any:
         built_on_workers.append(on_worker_thread())
         return build(*args)
 
-    monkeypatch.setattr(history, "bars_of", recording)
+    monkeypatch.setattr(bars_loader, "bars_of", recording)
     end = datetime(2026, 6, 1, tzinfo=UTC)
-    bars = await history.load_bars(
+    bars = await bars_loader.load_bars(
         app.state.sessionmaker,
         app.state.market.provider,
         symbols=["BTC", "ETH"],

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.backtests import service
 from hyperoru.backtests.service import BacktestRecord
 from hyperoru.http.dependencies import DbSession
-from hyperoru.jobs.runner import JobRunner
 
 
 async def owned_backtest(
@@ -20,9 +19,4 @@ async def owned_backtest(
     return await service.load_owned_backtest(db, user=user, backtest_id=backtest_id)
 
 
-async def get_job_runner(request: Request) -> JobRunner:
-    return request.app.state.job_runner
-
-
 OwnedBacktest = Annotated[BacktestRecord, Depends(owned_backtest)]
-Runner = Annotated[JobRunner, Depends(get_job_runner)]

@@ -15,8 +15,8 @@ from hyperoru.jobs.runner import job_runner
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Needs the market and programs domains (provider, sandbox) started first.
-    handler = backtest_handler(app.state.sessionmaker, app.state.market, app.state.program_sandbox)
+    services = app.state.services  # hyperoru.services.Services
+    handler = backtest_handler(services.sessionmaker, services.market, services.sandbox)
     async with job_runner(app) as runner:
         runner.register(BACKTEST_KIND, handler)
         yield

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hyperoru.backtests.bars_loader import load_bars
 from hyperoru.backtests.models import Backtest
 from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler
-from hyperoru.market.history import load_bars, load_candles
+from hyperoru.market.history import load_candles
 from hyperoru.market.intervals import step
 from hyperoru.market.providers.base import MarketDataProvider, UnknownSymbol
 from hyperoru.market.runtime import MarketRuntime

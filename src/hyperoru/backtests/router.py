@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.backtests import service
-from hyperoru.backtests.dependencies import OwnedBacktest, Runner
+from hyperoru.backtests.dependencies import OwnedBacktest
 from hyperoru.backtests.presenters import backtest_out, status_url, summary_out
 from hyperoru.backtests.schemas import BacktestCreate, BacktestOut, BacktestSummaryOut
 from hyperoru.http.dependencies import AppSettings, DbSession
 from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.jobs.dependencies import Runner
 from hyperoru.market.dependencies import Market
 from hyperoru.ratelimit.dependencies import MINUTE, spend
 from hyperoru.ratelimit.limiter import Budget
@@ -19,7 +22,9 @@ from hyperoru.ratelimit.limiter import Budget
 router = APIRouter(prefix="/api/backtests", tags=["backtests"])
 programs_router = APIRouter(prefix="/api/programs", tags=["backtests"])
 
-_CREATED = {202: {"description": "Queued; poll the status URL (also in `Location`)"}}
+_CREATED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Queued; poll the status URL (also in `Location`)"}
+}
 
 
 async def _submit(

@@ -1,5 +1,6 @@
 """Past candles for backtests: from the candle store where it covers the range, the rest
-fetched from the provider (and stored, like any read of closed candles), as ``Bars``.
+fetched from the provider (and stored, like any read of closed candles); ``replay.history``
+turns them into ``Bars``.
 
 Only candles that closed by ``now`` are returned: a backtest never sees one still forming.
 Funding is attached per bar as the hourly rate in effect when the bar opened, when the
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.market import klines
-from hyperoru.market.intervals import ceil_time, step, to_millis
+from hyperoru.market.intervals import ceil_time, step
 from hyperoru.market.providers.base import (
     Candle,
     FundingRate,
@@ -28,7 +29,6 @@ from hyperoru.market.providers.base import (
     UnknownSymbol,
 )
 from hyperoru.offload import off_loop
-from hyperoru.replay.bars import Bars
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.market.history")
@@ -81,7 +81,7 @@ async def _funding_history(
     return rates
 
 
-async def _funding_per_bar(
+async def funding_per_bar(
     provider: MarketDataProvider, symbol: str, opens: Sequence[datetime], interval: str
 ) -> list[float | None] | None:
     """The hourly funding rate in effect at each bar's open, or None when unknown."""
@@ -118,41 +118,3 @@ def _rates_in_effect(
             rate = history[at]
             per_bar.append(float(rate.rate) / max(1, rate.interval_hours))
     return per_bar
-
-
-def bars_of(symbol: str, candles: Sequence[Candle], funding: Sequence[float | None] | None) -> Bars:
-    return Bars(
-        symbol=symbol,
-        times=[to_millis(c.open_time) for c in candles],
-        open=[float(c.open) for c in candles],
-        high=[float(c.high) for c in candles],
-        low=[float(c.low) for c in candles],
-        close=[float(c.close) for c in candles],
-        volume=[float(c.volume) for c in candles],
-        funding_rates=list(funding) if funding is not None else None,
-    )
-
-
-async def load_bars(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    provider: MarketDataProvider,
-    *,
-    symbols: Sequence[str],
-    interval: str,
-    start: datetime,
-    end: datetime,
-    now: datetime | None = None,
-) -> dict[str, Bars]:
-    """Each symbol's closed candles of ``interval`` opening in [start, end), with funding.
-
-    Raises ProviderError (``UnknownSymbol`` for a symbol the source does not list).
-    """
-    now = now or utcnow()
-    loaded: dict[str, Bars] = {}
-    for symbol in symbols:
-        candles = await load_candles(
-            sessionmaker, provider, symbol=symbol, interval=interval, start=start, end=end, now=now
-        )
-        funding = await _funding_per_bar(provider, symbol, [c.open_time for c in candles], interval)
-        loaded[symbol] = await off_loop(bars_of, symbol, candles, funding)
-    return loaded

@@ -71,7 +71,7 @@ async def store_answer(
     session: AsyncSession, *, identity: ModelIdentity, digest: str, answer: Answer
 ) -> None:
     """Insert the answer; an answer already stored for the digest is kept (flushes)."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
         insert(CachedResponse)

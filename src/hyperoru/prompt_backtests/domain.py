@@ -18,7 +18,8 @@ from hyperoru.strategies.llm.factory import llm_http_client
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Its own connection pool: a long backtest never holds the live traders' connections.
-    http = llm_http_client(app.state.outbound_guard, app.state.settings)
+    services = app.state.services  # hyperoru.services.Services
+    http = llm_http_client(services.outbound_guard, services.settings)
     try:
         async with job_runner(app) as runner:
             runner.register(PROMPT_BACKTEST_KIND, prompt_backtest_handler(app, http))

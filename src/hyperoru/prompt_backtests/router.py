@@ -12,6 +12,7 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.backtests.results import result_fields
 from hyperoru.http.dependencies import AppSettings, DbSession
 from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.jobs.dependencies import Runner
 from hyperoru.market.dependencies import Market
 from hyperoru.paging import ListWindow
 from hyperoru.prompt_backtests import service
@@ -110,6 +111,7 @@ async def create(
     market: Market,
     db: DbSession,
     settings: AppSettings,
+    runner: Runner,
 ) -> PromptBacktestOut:
     """Queue a backtest of a prompt on one of your traders: one model call per snapshot
     (at most 500), answers cached for reruns. Poll ``status_url``."""
@@ -117,7 +119,7 @@ async def create(
     task = await service.create_prompt_backtest(
         db, market, user=user, data=body, max_attempts=settings.jobs_max_attempts
     )
-    request.app.state.job_runner.wake()
+    runner.wake()
     response.headers["Location"] = _status_url(task.job.id)
     return _out(task)
 
@@ -147,7 +149,7 @@ async def list_snapshots(
 
 
 async def cancel_or_delete(
-    backtest_id: ResourceId, request: Request, user: CurrentUser, db: DbSession
+    backtest_id: ResourceId, runner: Runner, user: CurrentUser, db: DbSession
 ) -> Response | PromptBacktestOut:
     """A queued or running backtest is cancelled (200 with it, status ``cancelled``);
     a finished one is deleted with its snapshots (204)."""
@@ -155,7 +157,7 @@ async def cancel_or_delete(
     if task is None:
         return Response(status_code=204)
     # Stop it at once when this process runs it; elsewhere it stops at its next snapshot.
-    request.app.state.job_runner.cancel(backtest_id)
+    runner.cancel(backtest_id)
     return _out(task)
 
 

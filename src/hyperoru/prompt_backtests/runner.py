@@ -25,11 +25,11 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
+from hyperoru.backtests.bars_loader import load_bars
 from hyperoru.exchanges.base import PositionReport
 from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler
-from hyperoru.market.history import load_bars
 from hyperoru.market.intervals import step
-from hyperoru.market.providers.base import UnknownSymbol
+from hyperoru.market.providers.base import MarketDataProvider, UnknownSymbol
 from hyperoru.prompt_backtests.cache import (
     Answer,
     ModelIdentity,
@@ -124,8 +124,8 @@ class BacktestRun:
         account: Account,
         backtest: PromptBacktest,
     ) -> None:
-        self._app = app
-        self._sessions: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+        self._services = app.state.services  # hyperoru.services.Services
+        self._sessions: async_sessionmaker[AsyncSession] = self._services.sessionmaker
         self._context = context
         self._model = model
         self._account = account
@@ -145,7 +145,7 @@ class BacktestRun:
 
     async def run(self) -> Mapping[str, Any]:
         settings = self._settings
-        provider = self._app.state.market.provider
+        provider: MarketDataProvider = self._services.market.provider
         start = datetime.fromisoformat(self._config["start_date"])
         end = datetime.fromisoformat(self._config["end_date"])
         try:
@@ -355,16 +355,15 @@ async def _model_for(
 
 def prompt_backtest_handler(app: FastAPI, http: httpx.AsyncClient) -> JobHandler:
     async def run(context: JobContext) -> Mapping[str, Any]:
-        sessions: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+        services = app.state.services  # hyperoru.services.Services
+        sessions: async_sessionmaker[AsyncSession] = services.sessionmaker
+        dataset: str = services.market.provider.dataset
         async with sessions() as session:
             backtest = await session.get(PromptBacktest, context.job_id)
             if backtest is None:
                 raise JobFailed("the backtest was deleted")
-            if backtest.dataset != app.state.market.provider.dataset:
-                raise JobFailed(
-                    f"queued for {backtest.dataset}, "
-                    f"this server reads {app.state.market.provider.dataset}"
-                )
+            if backtest.dataset != dataset:
+                raise JobFailed(f"queued for {backtest.dataset}, this server reads {dataset}")
             account = await session.get(Account, backtest.account_id)
             if account is None or account.deleted_at is not None:
                 raise JobFailed("the trader was deleted")

@@ -104,6 +104,7 @@ def _aligned(bars: Bars, times: list[int]) -> Column:
     at = {t: k for k, t in enumerate(bars.times)}
     column = Column([], [], [], [], [], None if rates is None else [])
     last: float | None = None
+    row: tuple[float | None, ...]
     for t in times:
         k = at.get(t)
         if k is None:
@@ -207,10 +208,14 @@ class Replay:
         """The close equity of bar ``i`` if the engine can do nothing in it, else None
         (a float pre-check that errs towards None)."""
         for column, price, up in self._armed:
+            reached = column.high[i] if up else column.low[i]
+            # No bar yet for the symbol: nothing to pre-check, the engine decides.
+            if reached is None:
+                return None
             if up:
-                if column.high[i] >= price * (1 - _LOOSE):
+                if reached >= price * (1 - _LOOSE):
                     return None
-            elif column.low[i] <= price * (1 + _LOOSE):
+            elif reached <= price * (1 + _LOOSE):
                 return None
         if self._funded and self.times[i] // _HOUR_MS > self._settled_hour:
             return None
@@ -219,16 +224,22 @@ class Replay:
         excess = equity = self._cash
         scale = 1.0
         for _, column, size, entry, maintenance_rate in self._held:
-            price = column.low[i] if size > 0 else column.high[i]
-            excess += size * (price - entry) - abs(size) * price * maintenance_rate
-            scale += abs(size) * price
-            equity += size * (column.close[i] - entry)
+            adverse = column.low[i] if size > 0 else column.high[i]
+            close = column.close[i]
+            if adverse is None or close is None:
+                return None
+            excess += size * (adverse - entry) - abs(size) * adverse * maintenance_rate
+            scale += abs(size) * adverse
+            equity += size * (close - entry)
         return None if excess <= scale * _LOOSE else equity
 
     def _float_equity(self, i: int) -> float:
         equity = self._cash
         for _, column, size, entry, _ in self._held:
-            equity += size * (column.close[i] - entry)
+            close = column.close[i]
+            # A position exists only once its symbol has a bar: its close is known.
+            assert close is not None
+            equity += size * (close - entry)
         return equity
 
     # -- public driving interface -------------------------------------------------------
@@ -312,7 +323,7 @@ class Replay:
         }
 
     def prices_view(self, i: int) -> dict[str, float]:
-        return {s: c.close[i] for s, c in self._columns.items() if c.close[i] is not None}
+        return {s: close for s, c in self._columns.items() if (close := c.close[i]) is not None}
 
     def positions_view(self, i: int) -> list[dict[str, Any]]:
         _, state, _ = self._at_close(i)
@@ -391,14 +402,13 @@ class Replay:
     def _engine_bar(self, i: int) -> None:
         start = self.times[i]
         self._stamp = iso(start)
-        bars = {
-            s: BarPrices(
-                exact(c.open[i]), exact(c.high[i]), exact(c.low[i]), exact(c.close[i]),
-                self._rate(s, i),
-            )
-            for s, c in ((s, self._columns[s]) for s in self.symbols)
-            if c.close[i] is not None
-        }  # fmt: skip
+        bars: dict[str, BarPrices] = {}
+        for s in self.symbols:
+            c = self._columns[s]
+            o, h, low, close = c.open[i], c.high[i], c.low[i], c.close[i]
+            # A column is None on all four before its symbol's first bar.
+            if o is not None and h is not None and low is not None and close is not None:
+                bars[s] = BarPrices(exact(o), exact(h), exact(low), exact(close), self._rate(s, i))
         walk = BarWalk(
             self._state,
             self._config,
@@ -507,7 +517,8 @@ class Replay:
         return answer
 
     def _closes(self, i: int) -> dict[str, Decimal]:
-        return {s: exact(c.close[i]) for s, c in self._columns.items() if c.close[i] is not None}
+        closes = ((s, c.close[i]) for s, c in self._columns.items())
+        return {s: exact(close) for s, close in closes if close is not None}
 
     def _marked(self, marks: Mapping[str, Decimal]) -> AccountState:
         positions = tuple(

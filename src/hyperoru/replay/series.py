@@ -42,6 +42,10 @@ _REGIME_FIELDS = (
 )
 
 
+def _floats(column: list[Any]) -> Series:
+    return np.array(column, dtype=np.float64)
+
+
 def _values(series: Series) -> list[float | None]:
     return [None if v != v else v for v in series.tolist()]
 
@@ -57,7 +61,7 @@ class SeriesBook:
     def _arrays(self, symbol: str) -> tuple[Series, Series, Series]:
         close, high, low = self._columns[symbol]
         # Bars before a symbol's first candle are None: NaN is the indicators' warm-up.
-        return tuple(np.array(c, dtype=np.float64) for c in (close, high, low))
+        return _floats(close), _floats(high), _floats(low)
 
     def indicator(self, symbol: str, name: str, period: int | None) -> list[float | None] | None:
         """The whole series for ``(symbol, name, period)``; None for an unknown one."""

@@ -4,6 +4,7 @@ replays turn decisions into orders by the same rules."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from hyperoru.exchanges.base import OrderIntent, PositionReport
 from hyperoru.strategies.decision import Decision
@@ -52,7 +53,7 @@ def order_for(
             reduce_only=True,
             name=name,
         )
-    side = "buy" if decision.operation == "long" else "sell"
+    side: Literal["buy", "sell"] = "buy" if decision.operation == "long" else "sell"
     assert verdict.notional is not None and verdict.leverage is not None
     limit = decision.max_price if side == "buy" else decision.min_price
     take, stop = _exit_prices(decision, side, price, sz_decimals)

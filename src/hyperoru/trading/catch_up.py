@@ -62,9 +62,9 @@ def replay(
         bars: dict[str, BarPrices] = {}
         for symbol in sorted(set(candles)):
             rate = rate_at(rates.get(symbol, ()), minute)
-            candle = present.get(symbol)
-            if candle is not None:
-                bars[symbol] = BarPrices(candle.open, candle.high, candle.low, candle.close, rate)
+            seen = present.get(symbol)
+            if seen is not None:
+                bars[symbol] = BarPrices(seen.open, seen.high, seen.low, seen.close, rate)
             elif symbol in last_price:
                 price = last_price[symbol]
                 bars[symbol] = BarPrices(price, price, price, price, rate)

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 MAX_REQUEST_BYTES = 1024 * 1024 * 1024
 MAX_KLINES = 1000
@@ -98,9 +98,13 @@ def _progress(fraction: float) -> None:
 
 
 def _run(request: dict[str, Any]) -> dict[str, Any]:
-    import policy
-    import program_api
-    import runner
+    if TYPE_CHECKING:
+        from hyperoru.programs.sandbox import policy, program_api, runner
+    else:
+        # The sandbox runs this file as a script: its siblings are top-level modules there.
+        import policy
+        import program_api
+        import runner
 
     from hyperoru.replay.bars import Bars
     from hyperoru.replay.decisions import read_decisions
@@ -176,7 +180,10 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _failure(exc: BaseException, time: str | None) -> str:
-    import runner
+    if TYPE_CHECKING:
+        from hyperoru.programs.sandbox import runner
+    else:
+        import runner
 
     if isinstance(exc, MemoryError):
         what = "memory limit exceeded"
@@ -197,7 +204,10 @@ def _run_with_package(request: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    import runner
+    if TYPE_CHECKING:
+        from hyperoru.programs.sandbox import runner
+    else:
+        import runner
 
     runner.limit_self(json.loads(sys.argv[1]))
     # Stray writes go to stderr, where only "progress" lines are read.

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from hyperoru.trading.engine.config import EngineConfig
 from hyperoru.trading.engine.enums import Side, TriggerKind
-from hyperoru.trading.engine.events import EngineResult
+from hyperoru.trading.engine.events import EngineResult, OrderResult
 from hyperoru.trading.engine.funding import HOUR, floor_hour
 from hyperoru.trading.engine.margin import (
     equity_of,
@@ -131,7 +131,7 @@ class BarWalk:
         if self._strict or self._funding_due() or self._something_due():
             self._on_market()
 
-    def place(self, request: OrderRequest) -> EngineResult:
+    def place(self, request: OrderRequest) -> OrderResult:
         """An order executed at the open."""
         result = place_order(
             self.state, request, markets=self._markets(), config=self._config, now=self.now

@@ -24,7 +24,7 @@ from hyperoru.trading.engine.enums import (
 from hyperoru.trading.engine.events import EngineResult, OrderResult, OrderUpdated
 from hyperoru.trading.engine.ledger import Ledger
 from hyperoru.trading.engine.market import MarketSnapshot
-from hyperoru.trading.engine.matching import walk_book, would_cross
+from hyperoru.trading.engine.matching import Execution, walk_book, would_cross
 from hyperoru.trading.engine.money import ZERO, in_engine_context
 from hyperoru.trading.engine.precision import is_valid_price, round_size
 from hyperoru.trading.engine.state import AccountState, OrderRequest, RestingOrder, TriggerOrder
@@ -94,6 +94,7 @@ def _place(
     _check_post_only(request, market)
 
     position = state.position(request.symbol)
+    executions: tuple[Execution, ...]
     if request.is_post_only:
         executions = ()
     else:

@@ -24,6 +24,7 @@ from hyperoru.errors import ApiError, forbidden, not_found
 from hyperoru.net.policy import OutboundGuard, OutboundUrlRefused
 from hyperoru.paging import ListWindow
 from hyperoru.quotas import ensure_room
+from hyperoru.runtime import leases as runtime_leases
 from hyperoru.timeutils import utcnow
 from hyperoru.vault import store
 from hyperoru.vault.cipher import SecretAddress, SecretBox
@@ -205,7 +206,7 @@ def _apply_plain_fields(account: Account, data: AccountFields) -> None:
 
 
 def _set_active(account: Account, active: bool) -> None:
-    """Activating clears an error pause (the runtime restarts its failure count);
+    """Activating clears an error pause (and ``update_account`` the failure count);
     deactivating stops the trader without deleting it."""
     account.is_active = active
     if active:
@@ -322,9 +323,13 @@ async def update_account(
                 "initial_capital can only change before the trader's first trade",
             )
         account.initial_capital = account.current_cash = data.initial_capital
+    was_running = account.status == "active"
     _apply_plain_fields(account, data)
     if data.is_active is not None:
         _set_active(account, data.is_active)
+    if account.status == "active" and not was_running:
+        # Resumed by its owner (from a pause or an error pause): a fresh failure streak.
+        await runtime_leases.reset_failures(session, account_id=account.id)
     await _apply_llm_settings(session, box, account=account, data=data)
     account.updated_at = utcnow()
     await session.commit()

@@ -111,8 +111,12 @@ async def release(session: AsyncSession, *, owner: str, account_ids: list[int]) 
 
 
 async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now: datetime) -> bool:
-    """Mark a cycle as started if it is due and the trader's lease is still ours (one
-    statement, so two workers can never both start the same strategy's cycle)."""
+    """Mark a cycle as started if, at this moment, it is due, the trader's lease is still
+    ours and the trader and this strategy may still run: one statement, so two workers can
+    never both start the same strategy's cycle, and a trader paused or deleted since the
+    tick read the list (by its owner, or by the failure that just ended its last cycle)
+    never runs again."""
+    runnable = select(Account.id).where(Account.id == due.account_id, *may_run()).exists()
     if due.binding_id is None:
         statement = (
             update(TraderRuntime)
@@ -120,6 +124,14 @@ async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now:
                 TraderRuntime.account_id == due.account_id,
                 TRADERS.still_held(owner, now),
                 or_(TraderRuntime.next_run_at.is_(None), TraderRuntime.next_run_at <= now),
+                runnable,
+                select(AccountStrategy.account_id)
+                .where(
+                    AccountStrategy.account_id == due.account_id,
+                    AccountStrategy.enabled.is_(True),
+                    AccountStrategy.scheduled_trigger_enabled.is_(True),
+                )
+                .exists(),
             )
             .values(next_run_at=now + due.interval, last_cycle_at=now)
         )
@@ -131,6 +143,15 @@ async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now:
                 BindingRuntime.binding_id == due.binding_id,
                 _lease_held(due.account_id, owner, now),
                 or_(BindingRuntime.next_run_at.is_(None), BindingRuntime.next_run_at <= now),
+                runnable,
+                select(StrategyBinding.id)
+                .where(
+                    StrategyBinding.id == due.binding_id,
+                    StrategyBinding.account_id == due.account_id,
+                    StrategyBinding.is_active.is_(True),
+                    StrategyBinding.scheduled_trigger_enabled.is_(True),
+                )
+                .exists(),
             )
             .values(next_run_at=now + due.interval, last_cycle_at=now)
         )
@@ -160,31 +181,48 @@ async def _ensure_binding_row(session: AsyncSession, binding_id: int) -> None:
 async def record_outcome(
     session: AsyncSession, *, account_id: int, ok: bool, error: str | None
 ) -> bool:
-    """Count a finished cycle; after PAUSE_AFTER_FAILURES failures in a row the trader is
-    put in ``error`` with a readable reason. Returns True when this call paused it."""
-    runtime = await session.get(TraderRuntime, account_id)
-    if runtime is None:
-        return False
-    if runtime.consecutive_failures >= PAUSE_AFTER_FAILURES:
-        # Still counting past the limit means the owner resumed the trader: start again.
-        runtime.consecutive_failures = 0
+    """Count a finished cycle (whatever triggered it); after PAUSE_AFTER_FAILURES failures
+    in a row the trader is put in ``error`` with a readable reason. Returns True when this
+    call paused it. The count only goes back to 0 on a success or when the owner resumes
+    the trader (``reset_failures``), never by guessing from its value."""
+    await TRADERS.ensure(session, [account_id])  # signal-only traders count as well
     if ok:
-        runtime.consecutive_failures = 0
+        await session.execute(
+            update(TraderRuntime)
+            .where(TraderRuntime.account_id == account_id)
+            .values(consecutive_failures=0)
+        )
         await session.commit()
         return False
-    runtime.consecutive_failures += 1
-    paused = runtime.consecutive_failures >= PAUSE_AFTER_FAILURES
-    if paused:
-        await session.execute(
+    # One statement: cycles of one trader (schedule, bindings, signals) may end together.
+    failures = await session.scalar(
+        update(TraderRuntime)
+        .where(TraderRuntime.account_id == account_id)
+        .values(consecutive_failures=TraderRuntime.consecutive_failures + 1)
+        .returning(TraderRuntime.consecutive_failures)
+    )
+    paused = False
+    if failures is not None and failures >= PAUSE_AFTER_FAILURES:
+        result = await session.execute(
             update(Account)
             .where(and_(Account.id == account_id, Account.status == "active"))
             .values(
                 status="error",
                 status_reason=(
-                    f"paused after {runtime.consecutive_failures} failed cycles in a row; "
+                    f"paused after {failures} failed cycles in a row; "
                     f"last error: {error or 'unknown'}"
                 )[:500],
             )
         )
+        paused = result.rowcount == 1
     await session.commit()
     return paused
+
+
+async def reset_failures(session: AsyncSession, *, account_id: int) -> None:
+    """The owner resumed the trader: its failure streak starts again (the caller commits)."""
+    await session.execute(
+        update(TraderRuntime)
+        .where(TraderRuntime.account_id == account_id)
+        .values(consecutive_failures=0)
+    )

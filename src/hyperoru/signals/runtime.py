@@ -31,7 +31,7 @@ from hyperoru.market.runtime import MarketRuntime
 from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.identity import worker_identity
 from hyperoru.runtime.loop import tick_forever
-from hyperoru.runtime.scheduler import CycleRunner, run_counted
+from hyperoru.runtime.scheduler import CycleGate, CycleRunner, run_counted
 from hyperoru.runtime.trigger import Trigger
 from hyperoru.signals import leases
 from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, parse_config
@@ -89,8 +89,10 @@ class SignalRuntime:
         lease_seconds: float = 30.0,
         cycle_timeout_seconds: float = 120.0,
         owner: str | None = None,
+        gate: CycleGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._gate = gate
         self._frames = FrameSource(sessions, market)
         self._run_cycle = run_cycle
         self._tick = tick_seconds
@@ -286,6 +288,7 @@ class SignalRuntime:
                     run.account_id,
                     trigger,
                     limit_seconds=self._timeout,
+                    gate=self._gate,
                 ),
                 name=f"signal-{firing.pool_id}-{run.account_id}",
             )

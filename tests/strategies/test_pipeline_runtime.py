@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from hyperoru.accounts.models import Account
 from hyperoru.app import create_app
-from hyperoru.runtime.models import TraderRuntime
+from hyperoru.runtime.models import StrategyRuntime, TraderRuntime
 from hyperoru.runtime.scheduler import TraderScheduler, run_counted
 from hyperoru.runtime.trigger import Trigger
 from hyperoru.settings import Settings
@@ -316,7 +316,7 @@ async def test_no_database_connection_is_held_while_the_model_is_asked(
     )
     assert response.status_code == 200 and response.json()["status"] == "ok"
     async with app.state.sessionmaker() as session:
-        await session.execute(update(TraderRuntime).values(next_run_at=None))
+        await session.execute(update(StrategyRuntime).values(next_run_at=None))
         await session.commit()
     scheduler = scheduler_for(app)
     await scheduler.tick(utcnow())

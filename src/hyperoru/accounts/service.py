@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.accounts.providers import default_base_url
 from hyperoru.accounts.schemas import (
     AccountCreate,
@@ -25,6 +25,7 @@ from hyperoru.net.policy import OutboundGuard, OutboundUrlRefused
 from hyperoru.paging import ListWindow
 from hyperoru.quotas import ensure_room
 from hyperoru.runtime import leases as runtime_leases
+from hyperoru.strategies.models import PRIMARY, AccountStrategy, primary_strategy
 from hyperoru.timeutils import utcnow
 from hyperoru.vault import store
 from hyperoru.vault.cipher import SecretAddress, SecretBox
@@ -327,6 +328,13 @@ async def update_account(
     _apply_plain_fields(account, data)
     if data.is_active is not None:
         _set_active(account, data.is_active)
+    if data.account_type is not None:
+        # The primary strategy runs what the trader is (a prompt or a program).
+        await session.execute(
+            update(AccountStrategy)
+            .where(AccountStrategy.account_id == account.id, AccountStrategy.kind == PRIMARY)
+            .values(strategy_type=account.account_type)
+        )
     if account.status == "active" and not was_running:
         # Resumed by its owner (from a pause or an error pause): a fresh failure streak.
         await runtime_leases.reset_failures(session, account_id=account.id)
@@ -386,6 +394,9 @@ async def read_llm_api_key(
 def _default_strategy(account: Account) -> AccountStrategy:
     return AccountStrategy(
         account_id=account.id,
+        user_id=account.user_id,
+        strategy_type=account.account_type,
+        params_override={},
         prompt_id=None,
         program_id=None,
         symbols=[],
@@ -398,7 +409,7 @@ def _default_strategy(account: Account) -> AccountStrategy:
 
 async def get_strategy(session: AsyncSession, *, account: Account) -> AccountStrategy:
     """The saved configuration, or the defaults when none was saved (not persisted)."""
-    return await session.get(AccountStrategy, account.id) or _default_strategy(account)
+    return await primary_strategy(session, account.id) or _default_strategy(account)
 
 
 async def update_strategy(
@@ -417,7 +428,7 @@ async def update_strategy(
             f"trigger_interval must be between {MIN_TRIGGER_INTERVAL} and "
             f"{MAX_TRIGGER_INTERVAL} seconds",
         )
-    strategy = await session.get(AccountStrategy, account.id)
+    strategy = await primary_strategy(session, account.id)
     now = utcnow()
     if strategy is None:
         strategy = _default_strategy(account)
@@ -440,6 +451,7 @@ async def update_strategy(
         value = getattr(data, name)
         if value is not None:
             setattr(strategy, name, value)
+    strategy.strategy_type = account.account_type
     strategy.updated_at = now
     await session.commit()
     return strategy

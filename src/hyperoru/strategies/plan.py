@@ -1,8 +1,9 @@
 """What a cycle runs, read in one short transaction and handed on as plain values.
 
-The trader's primary strategy (``/api/account/{id}/strategy``) or one of its bindings
-(``/api/bindings``). Whichever runs, the symbols and the risk limits are the trader's own,
-so a binding can change *how* a trader decides, never what it may trade or how much.
+One of the trader's strategies (``strategies/models.py``): its primary strategy
+(``/api/account/{id}/strategy``) or one of its bindings (``/api/bindings``). Whichever
+runs, the symbols and the risk limits are the trader's own, so a binding can change *how*
+a trader decides, never what it may trade or how much.
 
 Nothing here is an ORM object: a cycle reads what it needs, closes its session and only
 then prepares the prompt, asks the model and places orders, so no database connection
@@ -18,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.accounts.models import Account, AccountStrategy
-from hyperoru.signals.models import StrategyBinding
+from hyperoru.accounts.models import Account
+from hyperoru.strategies.models import AccountStrategy, StrategyBinding, primary_strategy
 
 
 class BindingUnavailable(Exception):
@@ -122,7 +123,7 @@ async def load_setup(
     trader = TraderFacts.of(account)
     if automatic and not trader.runnable:
         raise TraderStopped(account_id)
-    strategy = await session.get(AccountStrategy, account_id)
+    strategy = await primary_strategy(session, account_id)
     if binding_id is not None:
         plan: StrategyPlan | None = await binding_plan(
             session, account=account, strategy=strategy, binding_id=binding_id
@@ -145,6 +146,7 @@ async def trader_state(session: AsyncSession, account_id: int) -> TraderFacts | 
 
 def primary_plan(account: Account, strategy: AccountStrategy) -> StrategyPlan:
     return StrategyPlan(
+        # The trader's type decides (``PUT /api/account`` changes it; the row follows).
         strategy_type=account.account_type,
         symbols=tuple(strategy.symbols or ()),
         prompt_id=strategy.prompt_id,
@@ -156,7 +158,7 @@ async def binding_plan(
     session: AsyncSession, *, account: Account, strategy: AccountStrategy | None, binding_id: int
 ) -> StrategyPlan:
     """The plan of one of the trader's active bindings; raises ``BindingUnavailable``."""
-    binding = await session.get(StrategyBinding, binding_id)
+    binding = await session.scalar(select(StrategyBinding).where(StrategyBinding.id == binding_id))
     if (
         binding is None
         or not binding.is_active

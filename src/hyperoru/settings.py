@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     llm_max_attempts: int = Field(default=3, ge=1, le=10)
     llm_max_response_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # The model client's connection pool, shared by every trader of a process: connections
+    # in all, and calls in flight to one host (so one slow provider cannot take them all).
+    llm_max_connections: int = Field(default=200, ge=1, le=10_000)
+    llm_max_connections_per_host: int = Field(default=64, ge=1, le=10_000)
 
     # The trader runtime: "embedded" runs it inside `hyperoru serve`; "off" leaves it to
     # `hyperoru worker` processes (or to nobody, e.g. in API-only tests).
@@ -84,6 +88,14 @@ class Settings(BaseSettings):
     # move to another worker after this).
     runtime_lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)
     cycle_timeout_seconds: float = Field(default=120.0, ge=1, le=3600)
+    # Decision cycles one process runs at once (scheduled, signal and manual together);
+    # more wait for a free place, without their timeout running. Cycles hold no database
+    # connection while they wait on a model, so this, not the database pool, is the bound
+    # (docs/RUNTIME.md).
+    max_concurrent_cycles: int = Field(default=128, ge=1, le=100_000)
+    # PostgreSQL connections per process for the trader book locks (strategies/book_lock.py):
+    # only cycles placing orders right now hold one.
+    book_lock_connections: int = Field(default=4, ge=1, le=1000)
 
     @field_validator("secret_key")
     @classmethod

@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hyperoru.accounts.models import AccountStrategy
+from hyperoru.strategies.models import AccountStrategy
 from tests.e2e.server import serve, worker
 from tests.helpers import STRONG_PASSWORD
 

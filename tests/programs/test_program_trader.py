@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from hyperoru.accounts.models import AccountStrategy
+from hyperoru.strategies.models import AccountStrategy
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api
 from tests.programs.programs import RSI_PROGRAM, strategy

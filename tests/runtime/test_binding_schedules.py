@@ -4,11 +4,12 @@ and its trader may run. The scheduler is driven tick by tick with an explicit cl
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
@@ -172,3 +173,36 @@ async def test_a_binding_runs_on_the_worker_holding_its_trader(app: FastAPI, api
     # Worker A dies (no release): once its lease has expired, B takes the binding over.
     await _ticks(worker_b, start, range(100, 101))
     assert second.runs == [(100, trader["id"], binding["id"])]
+
+
+async def test_one_query_reads_every_scheduled_strategy(app: FastAPI, api: Api) -> None:
+    """Primary strategies and bindings are one model: a tick reads all of them, with their
+    clocks, in one statement, however many traders and bindings there are."""
+    _, token = await api.user()
+    scheduler = TraderScheduler(app.state.sessionmaker, Recorder(utcnow()))
+
+    async def read_statements() -> list[str]:
+        statements: list[str] = []
+        reading = asyncio.current_task()
+
+        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if asyncio.current_task() is reading and "trader_strategies" in statement:
+                statements.append(statement)
+
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            due = await scheduler.read(utcnow())
+        finally:
+            event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+        return [f"{len(due)} due", *statements]
+
+    first = await _scheduled_trader(api, token, interval=150)
+    await _binding(api, token, account_id=first["id"], scheduled_trigger_enabled=True)
+    one = await read_statements()
+    assert one[0] == "2 due" and len(one) == 2
+    for _ in range(3):
+        trader = await _scheduled_trader(api, token, interval=150)
+        for _ in range(2):
+            await _binding(api, token, account_id=trader["id"], scheduled_trigger_enabled=True)
+    many = await read_statements()
+    assert many[0] == "11 due" and many[1:] == one[1:]

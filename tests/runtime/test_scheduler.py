@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.runtime.models import TraderRuntime
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
+from hyperoru.strategies.models import AccountStrategy
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api
@@ -78,6 +79,9 @@ async def test_a_slow_trader_never_delays_another(app: FastAPI, api: Api) -> Non
         # instead of a hung test.
         await asyncio.wait_for(scheduler.tick(start + timedelta(seconds=second)), 30)
         await asyncio.wait_for(fast_ran.wait(), 30)
+        # Its cycle is over only once its outcome is counted: then the next tick may start
+        # it again (a tick skips a trader whose cycle is still running).
+        await asyncio.wait_for(scheduler.drain([fast_id]), 30)
     assert calls[fast_id] == 3  # kept its 1-second schedule meanwhile
     assert calls[slow_id] == 1  # still stuck in its first cycle: never started twice
     unblock.set()

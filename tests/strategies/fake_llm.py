@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 that plays an OpenAI-compatible chat-completions model.
 
 Tests queue replies (status, body, headers, a delay, a trickle); requests beyond the
-queue get a plain "hold" answer. Every request is recorded with its headers and body.
+queue get ``default_reply`` (a plain "hold" answer unless changed). Every request is
+recorded with its headers and body.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,14 @@ class FakeLlm:
     requests: list[RecordedRequest] = field(default_factory=list)
     connections: int = 0
     handlers: set[asyncio.Task[None]] = field(default_factory=set)
+    # Awaited when a request has arrived, before its reply: a look at the server's state
+    # at the very moment the model is being asked.
+    on_request: Callable[[RecordedRequest], Awaitable[None]] | None = None
+    # Requests being answered right now, and the most there ever were at once.
+    in_flight: int = 0
+    # The answer to requests beyond the queue.
+    default_reply: Reply = field(default_factory=Reply)
+    most_in_flight: int = 0
 
     @property
     def base_url(self) -> str:
@@ -86,10 +95,18 @@ class FakeLlm:
                         name, value = line.split(":", 1)
                         headers[name.strip().lower()] = value.strip()
                 raw = await reader.readexactly(int(headers.get("content-length", "0")))
-                self.requests.append(
-                    RecordedRequest(method, path, headers, json.loads(raw) if raw else {})
-                )
-                await self._reply(writer, self.replies.popleft() if self.replies else Reply())
+                recorded = RecordedRequest(method, path, headers, json.loads(raw) if raw else {})
+                self.requests.append(recorded)
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+                try:
+                    if self.on_request is not None:
+                        await self.on_request(recorded)
+                    await self._reply(
+                        writer, self.replies.popleft() if self.replies else self.default_reply
+                    )
+                finally:
+                    self.in_flight -= 1
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

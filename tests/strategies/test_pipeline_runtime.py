@@ -1,24 +1,37 @@
-"""The embedded runtime with the real pipeline: a model that takes 30 s never delays
-another trader, and a model that keeps failing pauses its trader after three cycles."""
+"""The trader runtime with the real pipeline and a real model server on loopback: a slow
+model never delays another trader, three failed cycles pause a trader, a paused (or
+deleted) trader never runs again — not even when its pause lands between a tick's read
+and its claim — and resuming it starts a fresh failure streak.
+
+The scheduler is driven tick by tick with an explicit clock (``tick``/``read``/
+``start_due``/``drain``): nothing here waits on the wall clock or on a background loop."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from hyperoru.accounts.models import AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.app import create_app
+from hyperoru.runtime.models import StrategyRuntime, TraderRuntime
+from hyperoru.runtime.scheduler import TraderScheduler, run_counted
+from hyperoru.runtime.trigger import Trigger
 from hyperoru.settings import Settings
+from hyperoru.strategies.records import DecisionRecord
+from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.conftest import asgi_client
 from tests.helpers import Api
-from tests.strategies.fake_llm import FakeLlm, Reply, completion, fake_llm
+from tests.strategies.fake_llm import FakeLlm, RecordedRequest, Reply, completion, fake_llm
+
+NOT_JSON = Reply(body=completion("the market looks great, buy!"))
 
 
 @pytest.fixture
@@ -28,12 +41,10 @@ async def llm() -> AsyncIterator[FakeLlm]:
 
 
 @pytest.fixture
-async def running(
+async def world(
     make_settings: Callable[..., Settings], llm: FakeLlm
 ) -> AsyncIterator[tuple[FastAPI, Api]]:
     settings = make_settings(
-        runtime="embedded",
-        runtime_tick_seconds=0.1,
         cycle_timeout_seconds=60,
         llm_allowed_hosts=f"127.0.0.1:{llm.port}",
         llm_max_attempts=1,
@@ -44,8 +55,25 @@ async def running(
         yield app, Api(client)
 
 
-async def _scheduled(api: Api, token: str, **fields: Any) -> dict[str, Any]:
-    trader = await create_trader(api, token, **fields)
+def scheduler_for(app: FastAPI) -> TraderScheduler:
+    """The runtime as the app would run it (runtime "off" keeps the app's own loop away),
+    with the real pipeline and the app's cycle gate."""
+    return TraderScheduler(
+        app.state.sessionmaker,
+        app.state.pipeline.run_cycle,
+        cycle_timeout_seconds=60,
+        gate=app.state.cycle_gate,
+    )
+
+
+async def _scheduled(api: Api, token: str, llm: FakeLlm, **fields: Any) -> dict[str, Any]:
+    model = {
+        "llm_provider": "openai",
+        "llm_model": "m",
+        "llm_base_url": llm.base_url,
+        "llm_api_key": "sk-runtime-test-key-0000",
+    }
+    trader = await create_trader(api, token, **{**model, **fields})
     response = await api.client.put(
         f"/api/account/{trader['id']}/strategy",
         json={"symbols": ["BTC", "ETH"], "scheduled_trigger_enabled": True},
@@ -55,12 +83,6 @@ async def _scheduled(api: Api, token: str, **fields: Any) -> dict[str, Any]:
     return trader
 
 
-async def _every_second(app: FastAPI) -> None:
-    async with app.state.sessionmaker() as session:
-        await session.execute(update(AccountStrategy).values(trigger_interval=1))
-        await session.commit()
-
-
 async def _decisions(api: Api, token: str, trader_id: int) -> list[dict[str, Any]]:
     response = await api.client.get(
         f"/api/account/{trader_id}/decisions", headers=api.bearer(token)
@@ -68,63 +90,236 @@ async def _decisions(api: Api, token: str, trader_id: int) -> list[dict[str, Any
     return response.json()
 
 
-async def test_a_thirty_second_model_does_not_delay_another_trader(
-    running: tuple[FastAPI, Api], llm: FakeLlm
+async def _state(app: FastAPI, trader_id: int) -> tuple[Account, int]:
+    async with app.state.sessionmaker() as session:
+        account = await session.get(Account, trader_id)
+        failures = await session.scalar(
+            select(TraderRuntime.consecutive_failures).where(TraderRuntime.account_id == trader_id)
+        )
+    assert account is not None
+    return account, failures or 0
+
+
+def _at(start: datetime, seconds: int) -> datetime:
+    # The API's default interval is 150 s: a tick every 150 s makes every cycle due.
+    return start + timedelta(seconds=150 * seconds)
+
+
+async def test_a_slow_model_never_delays_another_trader(
+    world: tuple[FastAPI, Api], llm: FakeLlm
 ) -> None:
-    app, api = running
+    app, api = world
     _, token = await api.user()
-    # Slower than the cycle timeout (60 s): it never answers within this test.
-    llm.queue(*[Reply(delay=120, body=completion('{"operation": "hold"}'))] * 5)
-    slow = await _scheduled(
-        api,
-        token,
-        name="slow",
-        llm_provider="openai",
-        llm_model="m",
-        llm_base_url=llm.base_url,
-        llm_api_key="sk-slow-model-key-000",
-    )
-    fast = await _scheduled(api, token, name="fast", llm_provider="builtin")
-    await _every_second(app)
-    # Three 1-second cycles of the fast trader happen while the slow trader waits on its
-    # model; the 45 s guard only stops a hung test (it stays under the 60 s cycle timeout,
-    # so the slow cycle is still pending however loaded the machine is).
-    for _ in range(450):
-        if len(await _decisions(api, token, fast["id"])) >= 3:
-            break
-        await asyncio.sleep(0.1)
-    assert len(await _decisions(api, token, fast["id"])) >= 3
-    assert await _decisions(api, token, slow["id"]) == []  # still waiting for its model
-    assert len(llm.requests) == 1  # one cycle at a time per trader
+    # Slower than the cycle timeout: it never answers within this test.
+    llm.queue(Reply(delay=120, body=completion('{"operation": "hold"}')))
+    slow = await _scheduled(api, token, llm, name="slow")
+    fast = await _scheduled(api, token, llm, name="fast", llm_provider="builtin")
+    scheduler = scheduler_for(app)
+    start = utcnow()
+    try:
+        for tick in range(3):
+            await scheduler.tick(_at(start, tick))
+            await scheduler.drain([fast["id"]])  # never waits for the slow trader
+        assert len(await _decisions(api, token, fast["id"])) == 3
+        assert await _decisions(api, token, slow["id"]) == []  # still waiting for its model
+        assert len(llm.requests) == 1  # one cycle at a time per trader
+    finally:
+        await scheduler.stop()
 
 
 async def test_three_failed_cycles_pause_the_trader_with_a_reason(
-    running: tuple[FastAPI, Api], llm: FakeLlm
+    world: tuple[FastAPI, Api], llm: FakeLlm
 ) -> None:
-    app, api = running
+    app, api = world
     _, token = await api.user()
-    llm.queue(*[Reply(body=completion("the market looks great, buy!"))] * 5)
-    trader = await _scheduled(
-        api,
-        token,
-        name="confused",
-        llm_provider="openai",
-        llm_model="m",
-        llm_base_url=llm.base_url,
-        llm_api_key="sk-confused-key-0000",
-    )
-    await _every_second(app)
-    for _ in range(300):  # a deadline of 30 s, generous for a loaded machine
-        state = (
-            await api.client.get(f"/api/account/{trader['id']}", headers=api.bearer(token))
-        ).json()
-        if state["status"] == "error":
-            break
-        await asyncio.sleep(0.1)
-    assert state["status"] == "error"
-    assert "3 failed cycles" in state["status_reason"]
-    assert "not valid JSON" in state["status_reason"]
+    llm.default_reply = NOT_JSON
+    trader = await _scheduled(api, token, llm, name="confused")
+    scheduler = scheduler_for(app)
+    start = utcnow()
+    for tick in range(5):
+        await scheduler.tick(_at(start, tick))
+        await scheduler.drain()
+    account, failures = await _state(app, trader["id"])
+    assert account.status == "error"
+    assert "3 failed cycles" in (account.status_reason or "")
+    assert "not valid JSON" in (account.status_reason or "")
+    assert failures == 3
     records = await _decisions(api, token, trader["id"])
-    assert [r["status"] for r in records] == ["failed"] * 3
-    await asyncio.sleep(1.5)
-    assert len(await _decisions(api, token, trader["id"])) == 3  # paused: no more cycles
+    assert [r["status"] for r in records] == ["failed"] * 3  # paused: no more cycles
+    assert len(llm.requests) == 3
+
+
+async def test_a_trader_paused_between_a_ticks_read_and_its_claim_does_not_run(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    """The race behind item 8: a tick reads the list, then a cycle of the same trader that
+    started elsewhere (here a signal firing) fails for the third time and pauses it, and
+    only then does the tick claim its due traders."""
+    app, api = world
+    _, token = await api.user()
+    llm.default_reply = NOT_JSON
+    trader = await _scheduled(api, token, llm, name="confused")
+    scheduler = scheduler_for(app)
+    start = utcnow()
+    for tick in range(2):
+        await scheduler.tick(_at(start, tick))
+        await scheduler.drain()
+    assert (await _state(app, trader["id"]))[1] == 2
+
+    due = await scheduler.read(_at(start, 2))
+    assert [entry.account_id for entry in due] == [trader["id"]]
+    signal = Trigger(kind="signal", at=_at(start, 2), pool_id=1, values={"pool_id": 1})
+    assert await run_counted(
+        app.state.sessionmaker, app.state.pipeline.run_cycle, trader["id"], signal, limit_seconds=60
+    )  # this cycle paused the trader
+    assert await scheduler.start_due(due, _at(start, 2)) == []
+    await scheduler.drain()
+
+    account, failures = await _state(app, trader["id"])
+    assert account.status == "error" and failures == 3  # not reset as if resumed
+    assert len(llm.requests) == 3  # no fourth call of the model
+    assert len(await _decisions(api, token, trader["id"])) == 3
+
+
+@pytest.mark.parametrize("change", ["pause", "deactivate", "delete", "strategy_off"])
+async def test_an_owner_change_between_read_and_claim_is_seen_by_the_claim(
+    world: tuple[FastAPI, Api], llm: FakeLlm, change: str
+) -> None:
+    app, api = world
+    _, token = await api.user()
+    trader = await _scheduled(api, token, llm, name="stopped meanwhile")
+    scheduler = scheduler_for(app)
+    start = utcnow()
+    due = await scheduler.read(start)
+    assert [entry.account_id for entry in due] == [trader["id"]]
+    path, auth = f"/api/account/{trader['id']}", api.bearer(token)
+    if change == "pause":
+        response = await api.client.put(path, json={"auto_trading_enabled": False}, headers=auth)
+    elif change == "deactivate":
+        response = await api.client.put(path, json={"is_active": False}, headers=auth)
+    elif change == "delete":
+        response = await api.client.delete(path, headers=auth)
+    else:
+        response = await api.client.put(
+            f"{path}/strategy", json={"scheduled_trigger_enabled": False}, headers=auth
+        )
+    assert response.status_code < 300, response.text
+    assert await scheduler.start_due(due, start) == []
+    assert llm.requests == []
+
+
+async def test_resuming_the_trader_starts_a_fresh_failure_streak(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    app, api = world
+    _, token = await api.user()
+    llm.default_reply = NOT_JSON
+    trader = await _scheduled(api, token, llm, name="resumable")
+    scheduler = scheduler_for(app)
+    start = utcnow()
+    for tick in range(3):
+        await scheduler.tick(_at(start, tick))
+        await scheduler.drain()
+    assert (await _state(app, trader["id"]))[0].status == "error"
+
+    resumed = await api.client.put(
+        f"/api/account/{trader['id']}",
+        json={"auto_trading_enabled": True},
+        headers=api.bearer(token),
+    )
+    assert resumed.json()["status"] == "active"
+    assert (await _state(app, trader["id"]))[1] == 0  # reset by the resume itself
+    for tick in range(3, 5):
+        await scheduler.tick(_at(start, tick))
+        await scheduler.drain()
+    account, failures = await _state(app, trader["id"])
+    assert account.status == "active" and failures == 2  # two new failures, no pause yet
+
+
+async def test_a_trader_paused_while_its_model_thinks_places_no_order(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    app, api = world
+    _, token = await api.user()
+    trader = await _scheduled(api, token, llm, name="paused mid-cycle", max_leverage=5)
+    llm.queue(
+        Reply(
+            body=completion(
+                json.dumps({"operation": "long", "symbol": "BTC", "leverage": 2, "size_pct": 10})
+            )
+        )
+    )
+
+    async def owner_pauses(_: RecordedRequest) -> None:
+        response = await api.client.put(
+            f"/api/account/{trader['id']}",
+            json={"auto_trading_enabled": False},
+            headers=api.bearer(token),
+        )
+        assert response.status_code == 200
+
+    llm.on_request = owner_pauses
+    scheduler = scheduler_for(app)
+    await scheduler.tick(utcnow())
+    await scheduler.drain()
+    [record] = await _decisions(api, token, trader["id"])
+    assert record["status"] == "ok"
+    [outcome] = record["outcomes"]
+    assert outcome["approved"] is True  # the rules would have let it through
+    assert outcome["execution_status"] == "skipped"
+    assert "paused" in outcome["reason"]
+    assert record["executed"] is False and record["order_ids"] == []
+    orders = await api.client.get(f"/api/orders/account/{trader['id']}", headers=api.bearer(token))
+    assert orders.status_code == 200 and orders.json() == []
+
+
+async def test_a_trader_deleted_while_its_model_thinks_leaves_no_record(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    app, api = world
+    _, token = await api.user()
+    trader = await _scheduled(api, token, llm, name="deleted mid-cycle")
+
+    async def owner_deletes(_: RecordedRequest) -> None:
+        response = await api.client.delete(
+            f"/api/account/{trader['id']}", headers=api.bearer(token)
+        )
+        assert response.status_code < 300
+
+    llm.on_request = owner_deletes
+    scheduler = scheduler_for(app)
+    await scheduler.tick(utcnow())
+    await scheduler.drain()
+    assert len(llm.requests) == 1
+    async with app.state.sessionmaker() as session:
+        records = (await session.scalars(select(DecisionRecord))).all()
+        runtime = await session.get(TraderRuntime, trader["id"])
+    assert records == []
+    assert runtime is not None and runtime.consecutive_failures == 0  # not a failure either
+
+
+async def test_no_database_connection_is_held_while_the_model_is_asked(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    app, api = world
+    _, token = await api.user()
+    trader = await _scheduled(api, token, llm, name="observed")
+    seen: list[int] = []
+
+    async def look(_: RecordedRequest) -> None:
+        seen.append(app.state.engine.pool.checkedout())
+
+    llm.on_request = look
+    # A manual trigger (through the API, with its request session) and a scheduled cycle.
+    response = await api.client.post(
+        f"/api/account/{trader['id']}/trigger", headers=api.bearer(token)
+    )
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(StrategyRuntime).values(next_run_at=None))
+        await session.commit()
+    scheduler = scheduler_for(app)
+    await scheduler.tick(utcnow())
+    await scheduler.drain()
+    assert len(await _decisions(api, token, trader["id"])) == 2
+    assert seen == [0, 0]

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hyperoru.db.base import Base
@@ -64,23 +64,3 @@ class Account(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Soft delete: the row stays for the audit trail, the API answers 404 for it.
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class AccountStrategy(Base):
-    """When and on what a trader runs. The prompt, program and pool ids are checked
-    against the owner when saved (the routes do it; see docs/API.md)."""
-
-    __tablename__ = "account_strategies"
-
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
-    )
-    prompt_id: Mapped[int | None] = mapped_column(Integer)
-    program_id: Mapped[int | None] = mapped_column(Integer)
-    symbols: Mapped[list[str]] = mapped_column(JSON)
-    trigger_interval: Mapped[int] = mapped_column(Integer)
-    scheduled_trigger_enabled: Mapped[bool] = mapped_column(Boolean)
-    signal_pool_ids: Mapped[list[int]] = mapped_column(JSON)
-    enabled: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

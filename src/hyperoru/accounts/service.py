@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.accounts.providers import default_base_url
 from hyperoru.accounts.schemas import (
     AccountCreate,
@@ -25,6 +25,8 @@ from hyperoru.errors import ApiError, forbidden, not_found
 from hyperoru.net.policy import OutboundGuard, OutboundUrlRefused
 from hyperoru.paging import ListWindow
 from hyperoru.quotas import ensure_room
+from hyperoru.runtime import leases as runtime_leases
+from hyperoru.strategies.models import PRIMARY, AccountStrategy, primary_strategy
 from hyperoru.timeutils import utcnow
 from hyperoru.vault import store
 from hyperoru.vault.cipher import SecretAddress, SecretBox
@@ -204,7 +206,7 @@ def _apply_plain_fields(account: Account, data: AccountFields) -> None:
 
 
 def _set_active(account: Account, active: bool) -> None:
-    """Activating clears an error pause (the runtime restarts its failure count);
+    """Activating clears an error pause (and ``update_account`` the failure count);
     deactivating stops the trader without deleting it."""
     account.is_active = active
     if active:
@@ -321,9 +323,20 @@ async def update_account(
                 "initial_capital can only change before the trader's first trade",
             )
         account.initial_capital = account.current_cash = data.initial_capital
+    was_running = account.status == "active"
     _apply_plain_fields(account, data)
     if data.is_active is not None:
         _set_active(account, data.is_active)
+    if data.account_type is not None:
+        # The primary strategy runs what the trader is (a prompt or a program).
+        await session.execute(
+            update(AccountStrategy)
+            .where(AccountStrategy.account_id == account.id, AccountStrategy.kind == PRIMARY)
+            .values(strategy_type=account.account_type)
+        )
+    if account.status == "active" and not was_running:
+        # Resumed by its owner (from a pause or an error pause): a fresh failure streak.
+        await runtime_leases.reset_failures(session, account_id=account.id)
     await _apply_llm_settings(session, box, account=account, data=data)
     account.updated_at = utcnow()
     await session.commit()
@@ -376,6 +389,9 @@ async def read_llm_api_key(
 def _default_strategy(account: Account) -> AccountStrategy:
     return AccountStrategy(
         account_id=account.id,
+        user_id=account.user_id,
+        strategy_type=account.account_type,
+        params_override={},
         prompt_id=None,
         program_id=None,
         symbols=[],
@@ -388,7 +404,7 @@ def _default_strategy(account: Account) -> AccountStrategy:
 
 async def get_strategy(session: AsyncSession, *, account: Account) -> AccountStrategy:
     """The saved configuration, or the defaults when none was saved (not persisted)."""
-    return await session.get(AccountStrategy, account.id) or _default_strategy(account)
+    return await primary_strategy(session, account.id) or _default_strategy(account)
 
 
 async def update_strategy(
@@ -407,7 +423,7 @@ async def update_strategy(
             f"trigger_interval must be between {MIN_TRIGGER_INTERVAL} and "
             f"{MAX_TRIGGER_INTERVAL} seconds",
         )
-    strategy = await session.get(AccountStrategy, account.id)
+    strategy = await primary_strategy(session, account.id)
     now = utcnow()
     if strategy is None:
         strategy = _default_strategy(account)
@@ -430,6 +446,7 @@ async def update_strategy(
         value = getattr(data, name)
         if value is not None:
             setattr(strategy, name, value)
+    strategy.strategy_type = account.account_type
     strategy.updated_at = now
     await session.commit()
     return strategy

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.accounts.schemas import AccountCreate, AccountUpdate, StrategyUpdate
 from hyperoru.auth.principal import Principal
 from hyperoru.net.policy import OutboundGuard
@@ -14,6 +14,7 @@ from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
 from hyperoru.signals import service as signals
+from hyperoru.strategies.models import AccountStrategy
 from hyperoru.trading import valuation
 from hyperoru.vault.cipher import SecretBox
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 
 from hyperoru.accounts import service
 from hyperoru.accounts.dependencies import OwnedAccount
-from hyperoru.accounts.models import AccountStrategy
 from hyperoru.accounts.presenters import account_out
 from hyperoru.accounts.schemas import (
     AccountCreate,
@@ -25,6 +24,7 @@ from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.services import AppServices
+from hyperoru.strategies.models import AccountStrategy
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
 

@@ -10,7 +10,7 @@ no compressed bodies (their decoded size could not be bounded), a capped body si
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 
 import httpcore
 import httpx
@@ -108,14 +108,20 @@ class _CappedStream(httpx.AsyncByteStream):
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, guard: OutboundGuard, *, max_response_bytes: int) -> None:
+    def __init__(
+        self, guard: OutboundGuard, *, max_response_bytes: int, limits: httpx.Limits | None = None
+    ) -> None:
         super().__init__(trust_env=False, retries=0)
+        limits = limits or httpx.Limits()
         # httpx offers no public way to choose the network backend, so the pool it built
         # is replaced by one that connects only through the guard (httpx is pinned; the
         # canary tests in tests/net fail if this stops taking effect).
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             network_backend=GuardedNetworkBackend(guard),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
         )
         self._max_response_bytes = max_response_bytes
 
@@ -151,11 +157,16 @@ def guarded_async_client(
     max_response_bytes: int = MAX_RESPONSE_BYTES,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     headers: Mapping[str, str] | None = None,
+    limits: httpx.Limits | None = None,
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
 ) -> httpx.AsyncClient:
     """A client for URLs chosen by users. 3xx answers come back as they are: callers
     treat them as upstream errors rather than following them."""
+    transport: httpx.AsyncBaseTransport = GuardedTransport(
+        guard, max_response_bytes=max_response_bytes, limits=limits
+    )
     return httpx.AsyncClient(
-        transport=GuardedTransport(guard, max_response_bytes=max_response_bytes),
+        transport=wrap(transport) if wrap else transport,
         follow_redirects=False,
         trust_env=False,
         timeout=timeout,

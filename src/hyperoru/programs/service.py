@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts import service as accounts
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
 from hyperoru.errors import ApiError, forbidden, not_found
@@ -24,6 +24,7 @@ from hyperoru.programs.sandbox.policy import PolicyError, parse_program
 from hyperoru.programs.schemas import ProgramCreate, ProgramUpdate, TestRunRequest
 from hyperoru.quotas import ensure_room
 from hyperoru.strategies.decision import DecisionParseError, parse_model_output
+from hyperoru.strategies.models import primary_strategy
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 from hyperoru.timeutils import utcnow
 
@@ -64,7 +65,7 @@ async def load_owned_program(session: AsyncSession, *, user: Principal, program_
 async def program_for_trader(session: AsyncSession, *, account: Account) -> Program:
     """The program a program trader runs: its strategy's ``program_id``, which its owner
     must own. Raises 422 NO_PROGRAM, 404 PROGRAM_NOT_FOUND or 403 FORBIDDEN."""
-    strategy = await session.get(AccountStrategy, account.id)
+    strategy = await primary_strategy(session, account.id)
     if strategy is None or strategy.program_id is None:
         raise ApiError(422, "NO_PROGRAM", "the trader's strategy names no program_id")
     return await _program_of(session, owner_id=account.user_id, program_id=strategy.program_id)
@@ -152,7 +153,7 @@ async def test_run(
     program = await load_owned_program(session, user=user, program_id=data.program_id)
     if data.account_id is not None:
         account = await accounts.load_owned_account(session, user=user, account_id=data.account_id)
-        strategy = await session.get(AccountStrategy, account.id)
+        strategy = await primary_strategy(session, account.id)
         symbols = (
             [data.symbol.upper()] if data.symbol else list(strategy.symbols if strategy else [])
         )

@@ -12,10 +12,10 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.runtime.lease_rows import LeaseRows
-from hyperoru.runtime.models import BindingRuntime, TraderRuntime
-from hyperoru.signals.models import StrategyBinding
+from hyperoru.runtime.models import StrategyRuntime, TraderRuntime
+from hyperoru.strategies.models import PRIMARY, TraderStrategy
 
 PAUSE_AFTER_FAILURES = 3
 
@@ -29,6 +29,8 @@ class Schedulable:
     interval: timedelta
     binding_id: int | None = None
     next_run_at: datetime | None = None
+    # The ``trader_strategies`` row, whose clock ``start_due`` moves.
+    strategy_id: int = 0
 
     def looks_due(self, now: datetime) -> bool:
         """A cheap pre-check from the tick's read; ``start_due`` decides for real."""
@@ -45,38 +47,41 @@ def may_run() -> tuple[ColumnElement[bool], ...]:
     )
 
 
+def strategy_may_run() -> tuple[ColumnElement[bool], ...]:
+    """A strategy that runs on its schedule: switched on, scheduled, and its trader's
+    owner's (rows written behind the API's back never run). Join ``Account`` first."""
+    return (
+        TraderStrategy.user_id == Account.user_id,
+        TraderStrategy.is_active.is_(True),
+        TraderStrategy.scheduled_trigger_enabled.is_(True),
+    )
+
+
 async def schedulable_traders(session: AsyncSession) -> list[Schedulable]:
-    """Every scheduled strategy of every running trader: primary strategies and active
-    bindings, in one statement each, ordered by trader (primary first)."""
-    primary = await session.execute(
-        select(Account.id, AccountStrategy.trigger_interval, TraderRuntime.next_run_at)
-        .join(AccountStrategy, AccountStrategy.account_id == Account.id)
-        .outerjoin(TraderRuntime, TraderRuntime.account_id == Account.id)
-        .where(
-            *may_run(),
-            AccountStrategy.enabled.is_(True),
-            AccountStrategy.scheduled_trigger_enabled.is_(True),
-        )
-    )
-    bound = await session.execute(
+    """Every scheduled strategy of every running trader, primary strategies and bindings
+    alike, with its clock: the scheduler's one query. Ordered by trader, primary first."""
+    rows = await session.execute(
         select(
-            Account.id,
-            StrategyBinding.trigger_interval,
-            StrategyBinding.id,
-            BindingRuntime.next_run_at,
+            TraderStrategy.account_id,
+            TraderStrategy.trigger_interval,
+            TraderStrategy.id,
+            TraderStrategy.kind,
+            StrategyRuntime.next_run_at,
         )
-        .join(StrategyBinding, StrategyBinding.account_id == Account.id)
-        .outerjoin(BindingRuntime, BindingRuntime.binding_id == StrategyBinding.id)
-        .where(
-            *may_run(),
-            # A binding is its owner's: rows written behind the API's back never run.
-            StrategyBinding.user_id == Account.user_id,
-            StrategyBinding.is_active.is_(True),
-            StrategyBinding.scheduled_trigger_enabled.is_(True),
-        )
+        .join(Account, Account.id == TraderStrategy.account_id)
+        .outerjoin(StrategyRuntime, StrategyRuntime.strategy_id == TraderStrategy.id)
+        .where(*may_run(), *strategy_may_run())
     )
-    due = [Schedulable(row[0], timedelta(seconds=row[1]), None, row[2]) for row in primary]
-    due += [Schedulable(row[0], timedelta(seconds=row[1]), row[2], row[3]) for row in bound]
+    due = [
+        Schedulable(
+            account_id=account_id,
+            interval=timedelta(seconds=interval),
+            binding_id=None if kind == PRIMARY else strategy_id,
+            next_run_at=next_run_at,
+            strategy_id=strategy_id,
+        )
+        for account_id, interval, strategy_id, kind, next_run_at in rows
+    ]
     return sorted(due, key=lambda s: (s.account_id, s.binding_id or 0))
 
 
@@ -111,80 +116,104 @@ async def release(session: AsyncSession, *, owner: str, account_ids: list[int]) 
 
 
 async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now: datetime) -> bool:
-    """Mark a cycle as started if it is due and the trader's lease is still ours (one
-    statement, so two workers can never both start the same strategy's cycle)."""
-    if due.binding_id is None:
-        statement = (
-            update(TraderRuntime)
-            .where(
-                TraderRuntime.account_id == due.account_id,
-                TRADERS.still_held(owner, now),
-                or_(TraderRuntime.next_run_at.is_(None), TraderRuntime.next_run_at <= now),
-            )
-            .values(next_run_at=now + due.interval, last_cycle_at=now)
+    """Mark a cycle as started if, at this moment, it is due, the trader's lease is still
+    ours and the trader and this strategy may still run: one statement, so two workers can
+    never both start the same strategy's cycle, and a trader paused or deleted since the
+    tick read the list (by its owner, or by the failure that just ended its last cycle)
+    never runs again."""
+    await _ensure_clock(session, due.strategy_id)
+    runnable = (
+        select(TraderStrategy.id)
+        .join(Account, Account.id == TraderStrategy.account_id)
+        .join(TraderRuntime, TraderRuntime.account_id == Account.id)
+        .where(
+            TraderStrategy.id == due.strategy_id,
+            TraderStrategy.account_id == due.account_id,
+            TRADERS.still_held(owner, now),
+            *may_run(),
+            *strategy_may_run(),
         )
-    else:
-        await _ensure_binding_row(session, due.binding_id)
-        statement = (
-            update(BindingRuntime)
-            .where(
-                BindingRuntime.binding_id == due.binding_id,
-                _lease_held(due.account_id, owner, now),
-                or_(BindingRuntime.next_run_at.is_(None), BindingRuntime.next_run_at <= now),
-            )
-            .values(next_run_at=now + due.interval, last_cycle_at=now)
+        .exists()
+    )
+    result = await session.execute(
+        update(StrategyRuntime)
+        .where(
+            StrategyRuntime.strategy_id == due.strategy_id,
+            or_(StrategyRuntime.next_run_at.is_(None), StrategyRuntime.next_run_at <= now),
+            runnable,
         )
-    result = await session.execute(statement)
+        .values(next_run_at=now + due.interval, last_cycle_at=now)
+    )
     await session.commit()
     return result.rowcount == 1
 
 
-def _lease_held(account_id: int, owner: str, now: datetime) -> ColumnElement[bool]:
-    return (
-        select(TraderRuntime.account_id)
-        .where(TraderRuntime.account_id == account_id, TRADERS.still_held(owner, now))
-        .exists()
-    )
-
-
-async def _ensure_binding_row(session: AsyncSession, binding_id: int) -> None:
-    if await session.get(BindingRuntime, binding_id) is not None:
+async def _ensure_clock(session: AsyncSession, strategy_id: int) -> None:
+    if await session.get(StrategyRuntime, strategy_id) is not None:
         return
-    session.add(BindingRuntime(binding_id=binding_id))
+    session.add(StrategyRuntime(strategy_id=strategy_id))
     try:
         await session.commit()
-    except IntegrityError:  # another worker created it first, or the binding just went
+    except IntegrityError:  # another worker created it first, or the strategy just went
         await session.rollback()
+
+
+async def restart_clock(session: AsyncSession, *, strategy_id: int) -> None:
+    """A strategy's schedule changed: the next tick runs it, then every new interval
+    (rather than waiting out a run time computed from the old interval). The caller
+    commits."""
+    await session.execute(
+        update(StrategyRuntime)
+        .where(StrategyRuntime.strategy_id == strategy_id)
+        .values(next_run_at=None)
+    )
 
 
 async def record_outcome(
     session: AsyncSession, *, account_id: int, ok: bool, error: str | None
 ) -> bool:
-    """Count a finished cycle; after PAUSE_AFTER_FAILURES failures in a row the trader is
-    put in ``error`` with a readable reason. Returns True when this call paused it."""
-    runtime = await session.get(TraderRuntime, account_id)
-    if runtime is None:
-        return False
-    if runtime.consecutive_failures >= PAUSE_AFTER_FAILURES:
-        # Still counting past the limit means the owner resumed the trader: start again.
-        runtime.consecutive_failures = 0
+    """Count a finished cycle (whatever triggered it); after PAUSE_AFTER_FAILURES failures
+    in a row the trader is put in ``error`` with a readable reason. Returns True when this
+    call paused it. The count only goes back to 0 on a success or when the owner resumes
+    the trader (``reset_failures``), never by guessing from its value."""
+    await TRADERS.ensure(session, [account_id])  # signal-only traders count as well
     if ok:
-        runtime.consecutive_failures = 0
+        await session.execute(
+            update(TraderRuntime)
+            .where(TraderRuntime.account_id == account_id)
+            .values(consecutive_failures=0)
+        )
         await session.commit()
         return False
-    runtime.consecutive_failures += 1
-    paused = runtime.consecutive_failures >= PAUSE_AFTER_FAILURES
-    if paused:
-        await session.execute(
+    # One statement: cycles of one trader (schedule, bindings, signals) may end together.
+    failures = await session.scalar(
+        update(TraderRuntime)
+        .where(TraderRuntime.account_id == account_id)
+        .values(consecutive_failures=TraderRuntime.consecutive_failures + 1)
+        .returning(TraderRuntime.consecutive_failures)
+    )
+    paused = False
+    if failures is not None and failures >= PAUSE_AFTER_FAILURES:
+        result = await session.execute(
             update(Account)
             .where(and_(Account.id == account_id, Account.status == "active"))
             .values(
                 status="error",
                 status_reason=(
-                    f"paused after {runtime.consecutive_failures} failed cycles in a row; "
+                    f"paused after {failures} failed cycles in a row; "
                     f"last error: {error or 'unknown'}"
                 )[:500],
             )
         )
+        paused = result.rowcount == 1
     await session.commit()
     return paused
+
+
+async def reset_failures(session: AsyncSession, *, account_id: int) -> None:
+    """The owner resumed the trader: its failure streak starts again (the caller commits)."""
+    await session.execute(
+        update(TraderRuntime)
+        .where(TraderRuntime.account_id == account_id)
+        .values(consecutive_failures=0)
+    )

@@ -1,4 +1,5 @@
-"""Per-trader runtime state shared by every worker process."""
+"""Runtime state shared by every worker process: per trader, who runs it and how its
+cycles have gone; per strategy (``strategies.models.TraderStrategy``), when it runs."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from hyperoru.db.types import UtcDateTime
 
 
 class TraderRuntime(Base):
-    """Who runs a trader (a lease that expires if that worker dies), when its primary
-    strategy runs next, and how many cycles in a row have failed (whichever strategy ran
-    them: the failures pause the trader, not one binding)."""
+    """Who runs a trader (a lease that expires if that worker dies) and how many cycles
+    in a row have failed (whichever of its strategies ran them: the failures pause the
+    trader, not one strategy)."""
 
     __tablename__ = "trader_runtime"
 
@@ -23,19 +24,18 @@ class TraderRuntime(Base):
     )
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_cycle_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class BindingRuntime(Base):
-    """When a scheduled binding runs next. The binding's trader lease (``TraderRuntime``)
-    decides which worker runs it; this row is only its own clock."""
+class StrategyRuntime(Base):
+    """When one scheduled strategy of a trader (primary or binding) runs next: the one
+    clock of the scheduler. The trader's lease (``TraderRuntime``) decides which worker
+    runs it."""
 
-    __tablename__ = "binding_runtime"
+    __tablename__ = "strategy_runtime"
 
-    binding_id: Mapped[int] = mapped_column(
-        ForeignKey("strategy_bindings.id", ondelete="CASCADE"), primary_key=True
+    strategy_id: Mapped[int] = mapped_column(
+        ForeignKey("trader_strategies.id", ondelete="CASCADE"), primary_key=True
     )
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_cycle_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

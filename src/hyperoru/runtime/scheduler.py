@@ -3,15 +3,20 @@ primary strategy and each of its scheduled bindings, every one on its own clock.
 
 A trader's due strategies run one after another in one task of its own, with a timeout
 per cycle, so one slow or failing trader never delays another (or the price feed, which
-has its own task), and one trader never runs two scheduled cycles at once."""
+has its own task), and one trader never runs two scheduled cycles at once.
+
+Every cycle first takes a place at the process's cycle gate (``max_concurrent_cycles``,
+shared with signal and manual cycles); its timeout starts once it has one, so a busy
+process delays cycles but never fails them for waiting."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, nullcontext, suppress
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +29,7 @@ from hyperoru.timeutils import utcnow
 log = logging.getLogger("hyperoru.runtime")
 
 CycleRunner = Callable[[int, Trigger], Awaitable[CycleOutcome]]
+CycleGate = AbstractAsyncContextManager[Any]
 
 
 async def run_counted(
@@ -33,10 +39,25 @@ async def run_counted(
     trigger: Trigger,
     *,
     limit_seconds: float,
+    gate: CycleGate | None = None,
 ) -> bool:
-    """Run one cycle under ``limit_seconds`` and count its outcome towards the trader's
-    failure streak, whatever triggered it. Returns True when this cycle paused the
-    trader."""
+    """Run one cycle under ``limit_seconds`` (counted from when it passes ``gate``) and
+    count its outcome towards the trader's failure streak, whatever triggered it. Returns
+    True when this cycle paused the trader."""
+    async with gate or nullcontext():
+        return await _run_and_count(
+            sessions, run_cycle, account_id, trigger, limit_seconds=limit_seconds
+        )
+
+
+async def _run_and_count(
+    sessions: async_sessionmaker[AsyncSession],
+    run_cycle: CycleRunner,
+    account_id: int,
+    trigger: Trigger,
+    *,
+    limit_seconds: float,
+) -> bool:
     try:
         outcome = await asyncio.wait_for(run_cycle(account_id, trigger), limit_seconds)
     except TimeoutError:
@@ -68,8 +89,10 @@ class TraderScheduler:
         lease_seconds: float = 30.0,
         cycle_timeout_seconds: float = 120.0,
         owner: str | None = None,
+        gate: CycleGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._gate = gate
         self._run_cycle = run_cycle
         self._tick = tick_seconds
         self._lease = timedelta(seconds=lease_seconds)
@@ -90,7 +113,11 @@ class TraderScheduler:
     async def tick(self, now: datetime | None = None) -> list[Trigger]:
         """Claim the traders with a schedule, start what is due; answers what started."""
         now = now or utcnow()
-        started: dict[int, list[Trigger]] = {}
+        return await self.start_due(await self.read(now), now)
+
+    async def read(self, now: datetime) -> list[leases.Schedulable]:
+        """The first half of a tick: what may be due, with the leases taken or renewed.
+        Only a hint: ``start_due`` checks everything again when it claims a cycle."""
         async with self._sessions() as session:
             schedulable = await leases.schedulable_traders(session)
             wanted = sorted({entry.account_id for entry in schedulable})
@@ -100,13 +127,18 @@ class TraderScheduler:
             await leases.release(
                 session, owner=self.owner, account_ids=sorted(self._held - set(wanted))
             )
-            self._held = held
+        self._held = held
+        return [entry for entry in schedulable if entry.account_id in held]
+
+    async def start_due(
+        self, schedulable: list[leases.Schedulable], now: datetime
+    ) -> list[Trigger]:
+        """The second half of a tick: claim each due cycle (one statement each, which
+        re-checks that the trader and the strategy may still run) and start it."""
+        started: dict[int, list[Trigger]] = {}
+        async with self._sessions() as session:
             for entry in schedulable:
-                if (
-                    entry.account_id not in held
-                    or entry.account_id in self._running
-                    or not entry.looks_due(now)
-                ):
+                if entry.account_id in self._running or not entry.looks_due(now):
                     continue
                 if await leases.start_due(session, due=entry, owner=self.owner, now=now):
                     trigger = Trigger(kind="scheduled", at=now, binding_id=entry.binding_id)
@@ -115,10 +147,19 @@ class TraderScheduler:
             self._start(account_id, triggers)
         return [trigger for triggers in started.values() for trigger in triggers]
 
-    async def drain(self) -> None:
-        """Wait for the cycles started so far (tests and shutdown)."""
-        while self._running:
-            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+    async def drain(self, account_ids: Iterable[int] | None = None) -> None:
+        """Wait for the cycles started so far (tests and shutdown), or for those of
+        ``account_ids`` only."""
+        wanted = None if account_ids is None else set(account_ids)
+        while True:
+            tasks = [
+                task
+                for account_id, task in self._running.items()
+                if wanted is None or account_id in wanted
+            ]
+            if not tasks:
+                return
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _start(self, account_id: int, triggers: list[Trigger]) -> None:
         task = asyncio.create_task(self._cycles(account_id, triggers), name=f"trader-{account_id}")
@@ -128,7 +169,12 @@ class TraderScheduler:
     async def _cycles(self, account_id: int, triggers: list[Trigger]) -> None:
         for trigger in triggers:
             if await run_counted(
-                self._sessions, self._run_cycle, account_id, trigger, limit_seconds=self._timeout
+                self._sessions,
+                self._run_cycle,
+                account_id,
+                trigger,
+                limit_seconds=self._timeout,
+                gate=self._gate,
             ):
                 return  # paused: the rest of its due strategies wait for the owner
 

@@ -22,6 +22,7 @@ def signal_runtime_for(app: FastAPI) -> SignalRuntime:
         tick_seconds=settings.runtime_tick_seconds,
         lease_seconds=settings.runtime_lease_seconds,
         cycle_timeout_seconds=settings.cycle_timeout_seconds,
+        gate=app.state.cycle_gate,
     )
 
 

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hyperoru.db.base import Base
 from hyperoru.db.types import UtcDateTime
 
+# A binding is one kind of the trader strategies (strategies/models.py).
+from hyperoru.strategies.models import StrategyBinding as StrategyBinding
+
 
 class SignalDefinition(Base):
     __tablename__ = "signal_definitions"
@@ -70,23 +73,3 @@ class SignalTrigger(Base):
     symbols: Mapped[list[str]] = mapped_column(JSON)
     values: Mapped[dict[str, Any]] = mapped_column(JSON)
     account_ids: Mapped[list[int]] = mapped_column(JSON)
-
-
-class StrategyBinding(Base):
-    __tablename__ = "strategy_bindings"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
-    strategy_type: Mapped[str] = mapped_column(String(16))
-    prompt_id: Mapped[int | None] = mapped_column(Integer)
-    program_id: Mapped[int | None] = mapped_column(Integer)
-    signal_pool_ids: Mapped[list[int]] = mapped_column(JSON)
-    trigger_interval: Mapped[int] = mapped_column(Integer)
-    scheduled_trigger_enabled: Mapped[bool] = mapped_column(Boolean)
-    params_override: Mapped[dict[str, Any]] = mapped_column(JSON)
-    is_active: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -26,23 +26,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hyperoru.accounts.models import Account, AccountStrategy
+from hyperoru.accounts.models import Account
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.identity import worker_identity
 from hyperoru.runtime.loop import tick_forever
-from hyperoru.runtime.scheduler import CycleRunner, run_counted
+from hyperoru.runtime.scheduler import CycleGate, CycleRunner, run_counted
 from hyperoru.runtime.trigger import Trigger
 from hyperoru.signals import leases
 from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, parse_config
 from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
 from hyperoru.signals.frames import FrameSource
-from hyperoru.signals.models import (
-    SignalDefinition,
-    SignalPool,
-    SignalTrigger,
-    StrategyBinding,
-)
+from hyperoru.signals.models import SignalDefinition, SignalPool, SignalTrigger
+from hyperoru.strategies.models import PRIMARY, TraderStrategy
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.signals")
@@ -89,8 +85,10 @@ class SignalRuntime:
         lease_seconds: float = 30.0,
         cycle_timeout_seconds: float = 120.0,
         owner: str | None = None,
+        gate: CycleGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._gate = gate
         self._frames = FrameSource(sessions, market)
         self._run_cycle = run_cycle
         self._tick = tick_seconds
@@ -286,6 +284,7 @@ class SignalRuntime:
                     run.account_id,
                     trigger,
                     limit_seconds=self._timeout,
+                    gate=self._gate,
                 ),
                 name=f"signal-{firing.pool_id}-{run.account_id}",
             )
@@ -294,34 +293,28 @@ class SignalRuntime:
 
 
 async def _bound_runs(session: AsyncSession, pool: SignalPool) -> list[BoundRun]:
-    """The pool owner's running traders bound to it, each started once: through its
-    active binding on the pool (the oldest when several are), otherwise through its own
-    strategy (the primary binding)."""
+    """The pool owner's running traders listening to it, each started once: through its
+    active binding on the pool (the oldest when several are), otherwise through its
+    primary strategy. One query over the trader strategies of both kinds."""
     chosen: dict[int, int | None] = {}
-    bindings = await session.execute(
-        select(StrategyBinding.account_id, StrategyBinding.id, StrategyBinding.signal_pool_ids)
-        .join(Account, Account.id == StrategyBinding.account_id)
+    rows = await session.execute(
+        select(
+            TraderStrategy.account_id,
+            TraderStrategy.id,
+            TraderStrategy.kind,
+            TraderStrategy.signal_pool_ids,
+        )
+        .join(Account, Account.id == TraderStrategy.account_id)
         .where(
-            StrategyBinding.user_id == pool.user_id,
-            StrategyBinding.is_active.is_(True),
+            TraderStrategy.user_id == pool.user_id,
+            TraderStrategy.is_active.is_(True),
             Account.user_id == pool.user_id,
             *trader_leases.may_run(),
         )
-        .order_by(StrategyBinding.id)
+        # Bindings before the primary strategy, the oldest binding first.
+        .order_by(TraderStrategy.kind == PRIMARY, TraderStrategy.id)
     )
-    for account_id, binding_id, pool_ids in bindings:
+    for account_id, strategy_id, kind, pool_ids in rows:
         if pool.id in (pool_ids or []):
-            chosen.setdefault(account_id, binding_id)
-    primaries = await session.execute(
-        select(AccountStrategy.account_id, AccountStrategy.signal_pool_ids)
-        .join(Account, Account.id == AccountStrategy.account_id)
-        .where(
-            Account.user_id == pool.user_id,
-            AccountStrategy.enabled.is_(True),
-            *trader_leases.may_run(),
-        )
-    )
-    for account_id, pool_ids in primaries:
-        if pool.id in (pool_ids or []):
-            chosen.setdefault(account_id, None)
+            chosen.setdefault(account_id, None if kind == PRIMARY else strategy_id)
     return [BoundRun(account_id, chosen[account_id]) for account_id in sorted(chosen)]

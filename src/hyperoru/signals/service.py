@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts
@@ -19,7 +19,7 @@ from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
 from hyperoru.quotas import ensure_room
-from hyperoru.runtime.models import BindingRuntime
+from hyperoru.runtime.leases import restart_clock
 from hyperoru.signals.config import ConfigError, parse_config
 from hyperoru.signals.models import (
     SignalDefinition,
@@ -356,11 +356,7 @@ async def update_binding(
     if (binding.trigger_interval, binding.scheduled_trigger_enabled) != schedule_before:
         # A new schedule starts now: the next tick runs it, then every new interval
         # (rather than waiting out a run time computed from the old interval).
-        await session.execute(
-            update(BindingRuntime)
-            .where(BindingRuntime.binding_id == binding.id)
-            .values(next_run_at=None)
-        )
+        await restart_clock(session, strategy_id=binding.id)
     binding.updated_at = utcnow()
     await session.commit()
     return binding

@@ -22,6 +22,8 @@ from hyperoru.strategies.wiring import pipeline_parts
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     http = llm_http_client(app.state.outbound_guard, settings)
+    # One bound on the cycles this process runs at once, whatever started them.
+    app.state.cycle_gate = asyncio.Semaphore(settings.max_concurrent_cycles)
     pipeline = DecisionPipeline(pipeline_parts(app, http))
     app.state.pipeline = pipeline
     runners: list[asyncio.Task[None]] = []
@@ -32,6 +34,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             tick_seconds=settings.runtime_tick_seconds,
             lease_seconds=settings.runtime_lease_seconds,
             cycle_timeout_seconds=settings.cycle_timeout_seconds,
+            gate=app.state.cycle_gate,
         )
         app.state.scheduler = scheduler
         runners.append(asyncio.create_task(scheduler.run(), name="trader-runtime"))
@@ -45,6 +48,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             runner.cancel()
             with suppress(asyncio.CancelledError):
                 await runner
+        await pipeline.close()
         await http.aclose()
 
 

@@ -5,6 +5,14 @@ prepare the prompt → ask the model → parse strictly → check every decision
 against the trader's limits → execute through the trader's ExchangeClient → record it
 all → publish it on ``model_chat``.
 
+A cycle never holds a database connection while it waits. It reads what it needs in one
+short transaction (``plan.load_setup``: plain values, no ORM objects), prepares the prompt
+and asks the model with nothing held (the preparer and the model factory open their own
+short sessions for the template, the program and the API key), re-checks the trader
+before placing orders, and writes its record in one short transaction at the end. So the
+number of cycles in flight is bounded by ``max_concurrent_cycles``, never by the
+database pool.
+
 Collaborators come in through ``PipelineParts`` so the pipeline never knows whether it
 talks to the paper engine or a venue, to OpenAI or the builtin model.
 """
@@ -13,32 +21,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hyperoru.accounts.models import Account, AccountStrategy
 from hyperoru.errors import ApiError
 from hyperoru.exchanges.base import ExchangeClient, ExecutionReport
 from hyperoru.runtime.trigger import CycleOutcome, Trigger
-from hyperoru.strategies.book_lock import BookLocks
+from hyperoru.strategies.book_lock import DEFAULT_LOCK_CONNECTIONS, BookLocks
 from hyperoru.strategies.decide import decide
 from hyperoru.strategies.decision import Decision
 from hyperoru.strategies.intents import order_for
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest, ModelContext
 from hyperoru.strategies.plan import (
     BindingUnavailable,
+    CycleSetup,
     StrategyPlan,
-    binding_plan,
-    primary_plan,
+    TraderFacts,
+    TraderGone,
+    TraderStopped,
+    load_setup,
+    trader_state,
 )
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.risk import BookContext, TraderLimits, check
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.pipeline")
+
+NOT_PLACED_PAUSED = "not placed: the trader was paused, deactivated or deleted during the cycle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +67,10 @@ class PreparedPrompt:
     system: str | None = None
 
 
-PromptPreparer = Callable[[AsyncSession, Account, StrategyPlan, Trigger], Awaitable[PreparedPrompt]]
-ModelFactory = Callable[[AsyncSession, Account, StrategyPlan], Awaitable[LlmClient]]
+# Neither takes a session: each opens its own short one for what it reads, so nothing is
+# held while the prompt's market data is fetched or the model is asked.
+PromptPreparer = Callable[[TraderFacts, StrategyPlan, Trigger], Awaitable[PreparedPrompt]]
+ModelFactory = Callable[[TraderFacts, StrategyPlan], Awaitable[LlmClient]]
 Publisher = Callable[[DecisionRecord], Awaitable[None]]
 
 
@@ -65,6 +81,10 @@ class PipelineParts:
     prepare_prompt: PromptPreparer
     model_for: ModelFactory
     publish: Publisher | None = None
+    # Bounds the manual cycles of this process (the runtime's cycles take the same gate
+    # in ``runtime.scheduler.run_counted``); None: unbounded (tests).
+    gate: AbstractAsyncContextManager[Any] | None = None
+    book_lock_connections: int = DEFAULT_LOCK_CONNECTIONS
 
 
 @dataclass(slots=True)
@@ -84,13 +104,13 @@ class _Cycle:
     usage: dict[str, int] = field(default_factory=dict)
 
 
-def _limits(account: Account, plan: StrategyPlan) -> TraderLimits:
+def _limits(trader: TraderFacts, plan: StrategyPlan) -> TraderLimits:
     return TraderLimits(
         symbols=frozenset(plan.symbols),
-        default_leverage=account.default_leverage,
-        max_leverage=account.max_leverage,
-        max_position_notional=account.max_position_notional,
-        max_open_positions=account.max_open_positions,
+        default_leverage=trader.default_leverage,
+        max_leverage=trader.max_leverage,
+        max_position_notional=trader.max_position_notional,
+        max_open_positions=trader.max_open_positions,
     )
 
 
@@ -101,31 +121,49 @@ class DecisionPipeline:
         # in this process or others) check and place their orders one at a time, so two
         # of them can never both pass the open-positions limit on the same book. Models
         # are still asked in parallel.
-        self._books = BookLocks(parts.sessions)
+        self._books = BookLocks(parts.sessions, connections=parts.book_lock_connections)
+
+    async def close(self) -> None:
+        await self._books.close()
 
     async def run(self, account_id: int, trigger: Trigger) -> DecisionRecord:
-        """Run one cycle for one trader and return its recorded decision: the strategy
-        of ``trigger.binding_id``, or the trader's primary strategy. Raises
-        ``BindingUnavailable`` (nothing recorded) when that binding is off or gone."""
-        cycle = _Cycle()
+        """Run one cycle for one trader now (a manual trigger) and return its recorded
+        decision: the strategy of ``trigger.binding_id``, or the trader's primary strategy.
+        Raises ``BindingUnavailable`` when that binding is off or gone and ``TraderGone``
+        when the trader is (nothing recorded either way)."""
+        if self._parts.gate is None:
+            return await self._run(account_id, trigger)
+        async with self._parts.gate:
+            return await self._run(account_id, trigger)
+
+    async def run_cycle(self, account_id: int, trigger: Trigger) -> CycleOutcome:
+        """The runtime's view of a cycle (the runtime holds the concurrency gate): did
+        the trader manage to decide? A cycle that found nothing to run is neither."""
+        try:
+            record = await self._run(account_id, trigger)
+        except (BindingUnavailable, TraderGone, TraderStopped):
+            return CycleOutcome(ok=True, ran=False)
+        return CycleOutcome(ok=record.status == "ok", error=record.error)
+
+    async def _run(self, account_id: int, trigger: Trigger) -> DecisionRecord:
         async with self._parts.sessions() as session:
-            account = await session.get(Account, account_id)
-            strategy = await session.get(AccountStrategy, account_id)
-            if account is None or account.deleted_at is not None:
-                raise ApiError(404, "ACCOUNT_NOT_FOUND", "Account not found")
-            if trigger.binding_id is not None:
-                cycle.plan = await binding_plan(
-                    session, account=account, strategy=strategy, binding_id=trigger.binding_id
-                )
-            elif strategy is not None:
-                cycle.plan = primary_plan(account, strategy)
-            if cycle.plan is None:
-                cycle.error = "the trader has no strategy configured (PUT /strategy)"
-            else:
-                await self._decide(session, account, cycle.plan, trigger, cycle)
-            record = self._record(account, trigger, cycle)
-            session.add(record)
-            await session.commit()
+            setup = await load_setup(
+                session,
+                account_id=account_id,
+                binding_id=trigger.binding_id,
+                automatic=trigger.kind != "manual",
+            )
+        cycle = _Cycle(plan=setup.plan)
+        if setup.plan is None:
+            cycle.error = "the trader has no strategy configured (PUT /strategy)"
+        else:
+            try:
+                await self._decide(setup, setup.plan, trigger, cycle)
+            except ApiError as exc:
+                if exc.code == "ACCOUNT_NOT_FOUND":  # the exchange saw it deleted meanwhile
+                    raise TraderGone(account_id) from None
+                raise
+        record = await self._store(setup.trader, trigger, cycle)
         if self._parts.publish is not None:
             try:
                 await self._parts.publish(record)
@@ -133,30 +171,18 @@ class DecisionPipeline:
                 log.exception("could not publish a decision", extra={"account_id": account_id})
         return record
 
-    async def run_cycle(self, account_id: int, trigger: Trigger) -> CycleOutcome:
-        """The runtime's view of ``run``: did the trader manage to decide?"""
-        try:
-            record = await self.run(account_id, trigger)
-        except BindingUnavailable:
-            return CycleOutcome(ok=True, ran=False)
-        return CycleOutcome(ok=record.status == "ok", error=record.error)
-
     async def _decide(
-        self,
-        session: AsyncSession,
-        account: Account,
-        plan: StrategyPlan,
-        trigger: Trigger,
-        cycle: _Cycle,
+        self, setup: CycleSetup, plan: StrategyPlan, trigger: Trigger, cycle: _Cycle
     ) -> None:
+        trader = setup.trader
         try:
-            prepared = await self._parts.prepare_prompt(session, account, plan, trigger)
+            prepared = await self._parts.prepare_prompt(trader, plan, trigger)
         except ApiError as exc:
             cycle.error = f"could not prepare the prompt: {exc.message}"
             return
         cycle.rendered, cycle.prompt_id = prepared.text, prepared.prompt_id
         try:
-            model = await self._parts.model_for(session, account, plan)
+            model = await self._parts.model_for(trader, plan)
         except LlmError as exc:
             cycle.error = f"model call failed: {exc.message}"
             return
@@ -172,17 +198,48 @@ class DecisionPipeline:
         cycle.decisions, cycle.error = list(decided.decisions), decided.error
         if not decided.ok:
             return
-        async with self._books.hold(account.id):
-            await self._execute_all(account, plan, prepared, cycle)
+        if all(decision.operation == "hold" for decision in cycle.decisions):
+            # Nothing to place: no lock to wait for, only the verdicts to record.
+            await self._execute_all(trader, plan, prepared, cycle, place=False)
+            return
+        async with self._books.hold(trader.id):
+            await self._execute_all(
+                trader, plan, prepared, cycle, place=await self._may_still_place(trader)
+            )
+
+    async def _may_still_place(self, trader: TraderFacts) -> bool:
+        """Orders go out only if the trader was not deleted, paused or deactivated while
+        its model was thinking. (A trader that was already stopped when its owner ran it
+        by hand stays runnable by hand.)"""
+        async with self._parts.sessions() as session:
+            now = await trader_state(session, trader.id)
+        return now is not None and (now.runnable or not trader.runnable)
+
+    async def _store(self, trader: TraderFacts, trigger: Trigger, cycle: _Cycle) -> DecisionRecord:
+        """Write the record in one short transaction, unless the trader was deleted while
+        the cycle ran (then ``TraderGone``)."""
+        record = self._record(trader, trigger, cycle)
+        async with self._parts.sessions() as session:
+            if await trader_state(session, trader.id) is None:
+                raise TraderGone(trader.id)
+            session.add(record)
+            await session.commit()
+        return record
 
     async def _execute_all(
-        self, account: Account, plan: StrategyPlan, prepared: PreparedPrompt, cycle: _Cycle
+        self,
+        trader: TraderFacts,
+        plan: StrategyPlan,
+        prepared: PreparedPrompt,
+        cycle: _Cycle,
+        *,
+        place: bool,
     ) -> None:
         exchange = self._parts.exchange
-        limits = _limits(account, plan)
+        limits = _limits(trader, plan)
         for index, decision in enumerate(cycle.decisions):
-            positions = {p.symbol: p for p in await exchange.positions(account_id=account.id)}
-            balance = await exchange.balance(account_id=account.id)
+            positions = {p.symbol: p for p in await exchange.positions(account_id=trader.id)}
+            balance = await exchange.balance(account_id=trader.id)
             context = BookContext(
                 available_balance=balance.available,
                 open_position_symbols=tuple(positions),
@@ -201,6 +258,10 @@ class DecisionPipeline:
             cycle.outcomes.append(outcome)
             if not verdict.approved or decision.operation == "hold":
                 continue
+            if not place:
+                outcome["execution_status"] = "skipped"
+                outcome["reason"] = NOT_PLACED_PAUSED
+                continue
             symbol = decision.symbol or ""
             intent = order_for(
                 decision,
@@ -211,7 +272,7 @@ class DecisionPipeline:
                 name=f"ai:{decision.operation}",
             )
             try:
-                report: ExecutionReport = await exchange.place(account_id=account.id, intent=intent)
+                report: ExecutionReport = await exchange.place(account_id=trader.id, intent=intent)
             except ApiError as exc:
                 outcome["execution_status"] = "rejected"
                 outcome["reject_code"] = exc.code
@@ -224,13 +285,13 @@ class DecisionPipeline:
                 outcome["reason"] = report.message or report.reject_code
 
     @staticmethod
-    def _record(account: Account, trigger: Trigger, cycle: _Cycle) -> DecisionRecord:
+    def _record(trader: TraderFacts, trigger: Trigger, cycle: _Cycle) -> DecisionRecord:
         return DecisionRecord(
-            account_id=account.id,
-            user_id=account.user_id,
+            account_id=trader.id,
+            user_id=trader.user_id,
             status="failed" if cycle.error else "ok",
             trigger=trigger.as_dict(),
-            strategy_type=cycle.plan.strategy_type if cycle.plan else account.account_type,
+            strategy_type=cycle.plan.strategy_type if cycle.plan else trader.account_type,
             prompt_id=cycle.prompt_id,
             program_id=cycle.plan.program_id if cycle.plan and cycle.plan.is_program else None,
             binding_id=trigger.binding_id,

@@ -13,7 +13,7 @@ from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.runtime.trigger import Trigger
 from hyperoru.strategies import decision_log
-from hyperoru.strategies.plan import BindingUnavailable
+from hyperoru.strategies.plan import BindingUnavailable, TraderGone
 from hyperoru.strategies.schemas import DecisionOut
 from hyperoru.timeutils import utcnow
 
@@ -32,6 +32,7 @@ async def decisions(
 @router.post("/{account_id}/trigger", response_model=DecisionOut)
 async def trigger(
     account: OwnedAccount,
+    db: DbSession,
     request: Request,
     binding_id: Annotated[
         int | None,
@@ -41,8 +42,13 @@ async def trigger(
     """Run one decision cycle now (the trader's primary strategy, or one of its active
     bindings) and answer with its recorded decision."""
     manual = Trigger(kind="manual", at=utcnow(), binding_id=binding_id)
+    # The cycle reads what it needs itself: the request's connection goes back to the
+    # pool now, not after the model has answered.
+    await db.close()
     try:
         record = await request.app.state.pipeline.run(account.id, manual)
     except BindingUnavailable:
         raise not_found("binding") from None
+    except TraderGone:
+        raise not_found("account") from None
     return DecisionOut.of(record)

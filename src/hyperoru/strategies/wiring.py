@@ -2,6 +2,10 @@
 template and the variable catalogue, models from the trader's LLM settings, execution
 through the paper exchange, and decisions pushed on ``model_chat``.
 
+Each part opens its own short session for the rows it reads (the template, the program,
+the API key) and closes it before anything slow happens: the prompt's market data, the
+model call and the sandbox run all happen with no database connection held.
+
 Program strategies (a program trader's own, or a program binding) take the same path: their
 "prompt" is the plain-data payload of ``programs.program_inputs`` and their "model" runs
 the program in the sandbox (``programs.program_model``) with the binding's
@@ -34,16 +38,19 @@ from hyperoru.strategies.pipeline import (
     PromptPreparer,
     Publisher,
 )
-from hyperoru.strategies.plan import StrategyPlan
+from hyperoru.strategies.plan import StrategyPlan, TraderFacts
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.schemas import DecisionOut
 from hyperoru.strategies.template import render
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 
 
-def _inputs(app: FastAPI, account: Account, plan: StrategyPlan, trigger: Trigger) -> DecisionInputs:
+def _inputs(
+    app: FastAPI, trader: TraderFacts, plan: StrategyPlan, trigger: Trigger
+) -> DecisionInputs:
     return DecisionInputs(
-        account=account,
+        # Read for its attributes only (the Account names), never written.
+        account=trader,  # type: ignore[arg-type]
         symbols=list(plan.symbols),
         market=app.state.market,
         sessionmaker=app.state.sessionmaker,
@@ -56,17 +63,21 @@ def _inputs(app: FastAPI, account: Account, plan: StrategyPlan, trigger: Trigger
 
 
 def prompt_preparer(app: FastAPI) -> PromptPreparer:
-    async def prepare(
-        session: AsyncSession, account: Account, plan: StrategyPlan, trigger: Trigger
-    ) -> PreparedPrompt:
+    async def prepare(trader: TraderFacts, plan: StrategyPlan, trigger: Trigger) -> PreparedPrompt:
         if not plan.symbols:
             raise ApiError(422, "NO_SYMBOLS", "the trader's strategy lists no symbols")
-        inputs = _inputs(app, account, plan, trigger)
+        inputs = _inputs(app, trader, plan, trigger)
         if plan.is_program:
             return await _program_input(app, inputs)
-        template = await template_for_trader(session, account=account, prompt_id=plan.prompt_id)
+        async with app.state.sessionmaker() as session:
+            template = await template_for_trader(
+                session,
+                account=trader,  # type: ignore[arg-type]
+                prompt_id=plan.prompt_id,
+            )
+            template_id, content = template.id, template.content
         try:
-            rendered = await render(template.content, inputs.catalogue())
+            rendered = await render(content, inputs.catalogue())
             context = await inputs.model_context()
             prices = {s: (await inputs.price(s)).ticker.mark for s in inputs.symbols}
             assets = await app.state.market.cache.assets()
@@ -74,7 +85,7 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
             raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
         return PreparedPrompt(
             text=rendered.rendered,
-            prompt_id=template.id,
+            prompt_id=template_id,
             context=context,
             prices=prices,
             size_decimals={s: assets[s].sz_decimals for s in inputs.symbols if s in assets},
@@ -100,13 +111,16 @@ async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt
 
 
 def model_factory(app: FastAPI, http: httpx.AsyncClient) -> ModelFactory:
-    async def model_for(session: AsyncSession, account: Account, plan: StrategyPlan) -> LlmClient:
-        if plan.is_program:
-            program = await _program_of(session, account, plan)
-            return ProgramModel(
-                app.state.program_sandbox, program, params_override=plan.params_override
-            )
-        return await llm_model_for(app, http, session, account)
+    async def model_for(trader: TraderFacts, plan: StrategyPlan) -> LlmClient:
+        # ProgramModel and the LLM client copy what they need: the session ends here,
+        # before the sandbox runs or the model is asked.
+        async with app.state.sessionmaker() as session:
+            if plan.is_program:
+                program = await _program_of(session, trader, plan)
+                return ProgramModel(
+                    app.state.program_sandbox, program, params_override=plan.params_override
+                )
+            return await llm_model_for(app, http, session, trader)  # type: ignore[arg-type]
 
     return model_for
 
@@ -127,7 +141,7 @@ async def llm_model_for(
     return llm_client_for(account, api_key=api_key, http=http, settings=app.state.settings)
 
 
-async def _program_of(session: AsyncSession, account: Account, plan: StrategyPlan) -> Program:
+async def _program_of(session: AsyncSession, trader: TraderFacts, plan: StrategyPlan) -> Program:
     """The program the plan names, which the trader's owner must still own; otherwise the
     cycle is recorded as failed with the reason (a deleted program never runs)."""
     if plan.program_id is None:
@@ -135,7 +149,7 @@ async def _program_of(session: AsyncSession, account: Account, plan: StrategyPla
     program = await session.get(Program, plan.program_id)
     if program is None or program.deleted_at is not None:
         raise LlmError(LlmErrorKind.MISCONFIGURED, f"program {plan.program_id} no longer exists")
-    if program.user_id != account.user_id:
+    if program.user_id != trader.user_id:
         raise LlmError(LlmErrorKind.MISCONFIGURED, "This program belongs to another user")
     return program
 
@@ -163,4 +177,6 @@ def pipeline_parts(app: FastAPI, http: httpx.AsyncClient) -> PipelineParts:
         prepare_prompt=prompt_preparer(app),
         model_for=model_factory(app, http),
         publish=model_chat_publisher(app),
+        gate=app.state.cycle_gate,
+        book_lock_connections=app.state.settings.book_lock_connections,
     )

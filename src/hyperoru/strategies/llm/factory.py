@@ -3,14 +3,16 @@ nothing, every other provider is spoken to as OpenAI-compatible chat completions
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import httpx
 
-from hyperoru.accounts.models import Account
 from hyperoru.net.client import guarded_async_client
 from hyperoru.net.policy import OutboundGuard
 from hyperoru.settings import Settings
 from hyperoru.strategies.llm.base import LlmClient
 from hyperoru.strategies.llm.builtin import BuiltinModel
+from hyperoru.strategies.llm.host_limit import PerHostLimit
 from hyperoru.strategies.llm.openai_compatible import (
     CONNECT_TIMEOUT_SECONDS,
     OpenAICompatibleClient,
@@ -20,21 +22,42 @@ from hyperoru.strategies.llm.openai_compatible import (
 BUILTIN_PROVIDER = "builtin"
 
 
+class ModelSettings(Protocol):
+    """A trader's model settings: an ``Account`` or a cycle's ``TraderFacts``."""
+
+    @property
+    def llm_provider(self) -> str | None: ...
+    @property
+    def llm_model(self) -> str | None: ...
+    @property
+    def llm_base_url(self) -> str | None: ...
+
+
 def llm_http_client(guard: OutboundGuard, settings: Settings) -> httpx.AsyncClient:
-    """The one HTTP client (and connection pool) for model calls; close it on shutdown."""
+    """The one HTTP client for model calls, shared by every trader of the process; close
+    it on shutdown. Its pool keeps connections per host for reuse, holds at most
+    ``llm_max_connections`` in all and lets at most ``llm_max_connections_per_host`` calls
+    wait on one host at a time."""
     return guarded_async_client(
         guard,
         max_response_bytes=settings.llm_max_response_bytes,
         timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS),
+        limits=httpx.Limits(
+            max_connections=settings.llm_max_connections,
+            max_keepalive_connections=settings.llm_max_connections,
+        ),
+        wrap=lambda transport: PerHostLimit(
+            transport, per_host=settings.llm_max_connections_per_host
+        ),
     )
 
 
-def uses_builtin_model(account: Account) -> bool:
+def uses_builtin_model(account: ModelSettings) -> bool:
     return (account.llm_provider or "").lower() == BUILTIN_PROVIDER
 
 
 def llm_client_for(
-    account: Account, *, api_key: str | None, http: httpx.AsyncClient, settings: Settings
+    account: ModelSettings, *, api_key: str | None, http: httpx.AsyncClient, settings: Settings
 ) -> LlmClient:
     """Raises LlmError (MISCONFIGURED) when a remote model lacks a base URL or model."""
     if uses_builtin_model(account):

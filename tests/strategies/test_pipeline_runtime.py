@@ -22,9 +22,9 @@ from hyperoru.accounts.models import Account
 from hyperoru.app import create_app
 from hyperoru.runtime.models import StrategyRuntime, TraderRuntime
 from hyperoru.runtime.scheduler import TraderScheduler, run_counted
-from hyperoru.runtime.trigger import Trigger
 from hyperoru.settings import Settings
 from hyperoru.strategies.records import DecisionRecord
+from hyperoru.strategies.trigger import Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.conftest import asgi_client
@@ -51,7 +51,7 @@ async def world(
     )
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
-        assert await app.state.market.cache.refresh()
+        assert await app.state.services.market.cache.refresh()
         yield app, Api(client)
 
 
@@ -59,7 +59,7 @@ def scheduler_for(app: FastAPI) -> TraderScheduler:
     """The runtime as the app would run it (runtime "off" keeps the app's own loop away),
     with the real pipeline and the app's cycle gate."""
     return TraderScheduler(
-        app.state.sessionmaker,
+        app.state.services.sessionmaker,
         app.state.pipeline.run_cycle,
         cycle_timeout_seconds=60,
         gate=app.state.cycle_gate,
@@ -91,7 +91,7 @@ async def _decisions(api: Api, token: str, trader_id: int) -> list[dict[str, Any
 
 
 async def _state(app: FastAPI, trader_id: int) -> tuple[Account, int]:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader_id)
         failures = await session.scalar(
             select(TraderRuntime.consecutive_failures).where(TraderRuntime.account_id == trader_id)
@@ -170,7 +170,11 @@ async def test_a_trader_paused_between_a_ticks_read_and_its_claim_does_not_run(
     assert [entry.account_id for entry in due] == [trader["id"]]
     signal = Trigger(kind="signal", at=_at(start, 2), pool_id=1, values={"pool_id": 1})
     assert await run_counted(
-        app.state.sessionmaker, app.state.pipeline.run_cycle, trader["id"], signal, limit_seconds=60
+        app.state.services.sessionmaker,
+        app.state.pipeline.run_cycle,
+        trader["id"],
+        signal,
+        limit_seconds=60,
     )  # this cycle paused the trader
     assert await scheduler.start_due(due, _at(start, 2)) == []
     await scheduler.drain()
@@ -291,7 +295,7 @@ async def test_a_trader_deleted_while_its_model_thinks_leaves_no_record(
     await scheduler.tick(utcnow())
     await scheduler.drain()
     assert len(llm.requests) == 1
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         records = (await session.scalars(select(DecisionRecord))).all()
         runtime = await session.get(TraderRuntime, trader["id"])
     assert records == []
@@ -307,7 +311,7 @@ async def test_no_database_connection_is_held_while_the_model_is_asked(
     seen: list[int] = []
 
     async def look(_: RecordedRequest) -> None:
-        seen.append(app.state.engine.pool.checkedout())
+        seen.append(app.state.services.engine.pool.checkedout())
 
     llm.on_request = look
     # A manual trigger (through the API, with its request session) and a scheduled cycle.
@@ -315,7 +319,7 @@ async def test_no_database_connection_is_held_while_the_model_is_asked(
         f"/api/account/{trader['id']}/trigger", headers=api.bearer(token)
     )
     assert response.status_code == 200 and response.json()["status"] == "ok"
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(StrategyRuntime).values(next_run_at=None))
         await session.commit()
     scheduler = scheduler_for(app)

@@ -59,8 +59,9 @@ async def _cycles(traders: int, rounds: int) -> float:
     from hyperoru.auth import service as auth
     from hyperoru.auth.principal import Principal
     from hyperoru.db import engine as db_engine
-    from hyperoru.runtime.trigger import Trigger
     from hyperoru.settings import Settings
+    from hyperoru.strategies import primary
+    from hyperoru.strategies.trigger import Trigger
     from hyperoru.timeutils import utcnow
 
     def roomy_engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -81,24 +82,24 @@ async def _cycles(traders: int, rounds: int) -> float:
     )
     app = app_module.create_app(settings, freeze_after_startup=True)  # as `serve` does
     async with app.router.lifespan_context(app):
-        await app.state.market.cache.refresh()
+        await app.state.services.market.cache.refresh()
         ids = []
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             user = Principal.of(
                 await auth.register_user(session, username="steps", password="x" * 20 + "9aA!")
             )
             for n in range(traders):
                 view = await accounts.create_account(
                     session,
-                    app.state.secret_box,
-                    app.state.outbound_guard,
+                    app.state.services.secret_box,
+                    app.state.services.outbound_guard,
                     user=user,
                     data=AccountCreate(name=f"t{n}", llm_provider="builtin", max_leverage=3),
                 )
                 account = await accounts.load_owned_account(
-                    session, user=user, account_id=view.account.id
+                    session, user=user, account_id=view.id
                 )
-                await accounts.update_strategy(
+                await primary.update_strategy(
                     session, account=account, data=StrategyUpdate(symbols=["BTC", "ETH"])
                 )
                 ids.append(account.id)

@@ -78,12 +78,12 @@ async def stored_bytes(app: FastAPI, settings: Settings) -> bytes:
     included) byte for byte, or every row of every PostgreSQL table as text."""
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
-        await app.state.engine.dispose()  # checkpoint what the pool holds
+        await app.state.services.engine.dispose()  # checkpoint what the pool holds
         database = Path(url.split("///", 1)[1])
         files = [p for p in database.parent.glob(database.name + "*") if p.is_file()]
         return b"".join(path.read_bytes() for path in files)
     chunks: list[bytes] = []
-    async with app.state.engine.connect() as connection:
+    async with app.state.services.engine.connect() as connection:
         tables = (
             (
                 await connection.execute(

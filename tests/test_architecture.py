@@ -15,26 +15,6 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "hyperoru"
 ROOT = SRC.name
 
-# Edges that still point up the layers, each waiting for a file another change is
-# rewriting. Keyed by (importing file, imported package). Delete an entry when its import
-# goes (test_every_allowance_is_still_needed fails until you do); never add one for a
-# file you can change: cut the edge instead (move the step into hyperoru.flows, pass
-# the collaborator in, or move the code to the package that owns it).
-WAITING_FOR_REWRITE: dict[tuple[str, str], str] = {
-    # The decision cycle (pipeline, its wiring, the binding plan, the trader runtime's
-    # start-up) moves into hyperoru.flows; then strategies no longer reaches up.
-    ("strategies/wiring.py", "programs"): "decision cycle -> flows",
-    ("strategies/wiring.py", "prompts"): "decision cycle -> flows",
-    ("strategies/domain.py", "signals"): "decision cycle -> flows",
-    ("strategies/plan.py", "signals"): "binding plan -> flows",
-    # The trader lease reads bindings' models; the binding-lease rows belong to signals.
-    ("runtime/leases.py", "signals"): "binding leases -> signals",
-    # A shim kept only for a file being rewritten elsewhere, which imports this name
-    # from its old home: strategies/variables.py imports accounts.valuation's
-    # value_accounts (now trading.valuation).
-    ("accounts/valuation.py", "trading"): "shim for strategies/variables.py",
-}
-
 # Only these may import hyperoru.flows or the service container: they assemble the app.
 ASSEMBLY = {"app", "cli", "flows", "services"}
 
@@ -47,10 +27,11 @@ LAYERS = (
     ("auth",),
     ("jobs", "quotas"),
     ("market",),
-    ("accounts", "runtime"),
+    ("accounts",),
     ("realtime",),
     ("trading",),
     ("strategies", "replay"),
+    ("runtime",),
     ("prompts", "programs", "signals"),
     ("backtests", "prompt_backtests"),
     ("warmup", "services", "flows", "demo", "app", "cli", "__main__"),
@@ -151,8 +132,7 @@ def _describe(component: list[str], edges: dict[tuple[str, str], list[Import]]) 
     for a in component:
         for b in component:
             for imp in edges.get((a, b), []):
-                waiting = " (allowed: waiting)" if (imp.source, b) in WAITING_FOR_REWRITE else ""
-                lines.append(f"  {a} -> {b}: src/hyperoru/{imp.source}:{imp.line}{waiting}")
+                lines.append(f"  {a} -> {b}: src/hyperoru/{imp.source}:{imp.line}")
     return "\n".join(lines)
 
 
@@ -163,9 +143,9 @@ def test_the_analysis_sees_a_cycle() -> None:
 
 
 def test_the_analysis_sees_lazy_and_relative_imports() -> None:
-    # The shim's import sits inside a function.
+    # The sandbox launcher imports replay only under TYPE_CHECKING.
     edges = package_imports()
-    assert any(i.source == "accounts/valuation.py" for i in edges[("accounts", "trading")])
+    assert any(i.source == "programs/sandbox/launcher.py" for i in edges[("programs", "replay")])
     relative = ast.parse("from ..market import klines\nfrom . import models")
     first, second = relative.body
     assert _imported_modules(first, "hyperoru.signals.config", False)[0] == "hyperoru.market"
@@ -175,9 +155,8 @@ def test_the_analysis_sees_lazy_and_relative_imports() -> None:
 def test_packages_form_no_import_cycle() -> None:
     edges = package_imports()
     graph: dict[str, set[str]] = defaultdict(set)
-    for (a, b), imports in edges.items():
-        if any((imp.source, b) not in WAITING_FOR_REWRITE for imp in imports):
-            graph[a].add(b)
+    for a, b in edges:
+        graph[a].add(b)
     cycles = strongly_connected(graph)
     assert not cycles, "\n".join(_describe(c, edges) for c in cycles)
 
@@ -192,17 +171,8 @@ def test_imports_point_down_the_layers() -> None:
         for (a, b), imports in sorted(edges.items())
         if rank[b] > rank[a]
         for imp in imports
-        if (imp.source, b) not in WAITING_FOR_REWRITE
     ]
     assert not upward, "\n".join(upward)
-
-
-def test_every_allowance_is_still_needed() -> None:
-    present = {
-        (imp.source, imp.target) for imports in package_imports().values() for imp in imports
-    }
-    stale = sorted(set(WAITING_FOR_REWRITE) - present)
-    assert not stale, f"these imports are gone: delete their allowance {stale}"
 
 
 def test_only_the_assembly_imports_flows_and_the_container() -> None:

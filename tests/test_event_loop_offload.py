@@ -36,7 +36,7 @@ from pathlib import Path
 
 from hyperoru.app import create_app
 from hyperoru.demo import ensure_demo
-from hyperoru.runtime.trigger import Trigger
+from hyperoru.strategies.trigger import Trigger
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
 
@@ -52,8 +52,8 @@ async def main() -> None:
     async with app.router.lifespan_context(app):
         started = [name for name in HEAVY if name in sys.modules]
         loaded = set(sys.modules)
-        await app.state.market.cache.refresh()
-        async with app.state.sessionmaker() as session:
+        await app.state.services.market.cache.refresh()
+        async with app.state.services.sessionmaker() as session:
             demo = await ensure_demo(app, session)
         records = [
             await app.state.pipeline.run(trader, Trigger(kind="manual", at=utcnow()))
@@ -141,13 +141,13 @@ async def test_program_inputs_compute_their_tables_on_worker_threads(
         api = Api(client)
         _, token = await api.user()
         trader = await create_trader(api, token)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader["id"])
     inputs = DecisionInputs(
         account=account,
         symbols=["BTC", "SOL"],
-        market=app.state.market,
-        sessionmaker=app.state.sessionmaker,
+        market=app.state.services.market,
+        sessionmaker=app.state.services.sessionmaker,
     )
     payload = await program_payload(inputs)
     assert payload["indicators"]["BTC"]["rsi"] is not None
@@ -169,8 +169,8 @@ async def test_backtest_bars_are_built_on_worker_threads(
     monkeypatch.setattr(bars_loader, "bars_of", recording)
     end = datetime(2026, 6, 1, tzinfo=UTC)
     bars = await bars_loader.load_bars(
-        app.state.sessionmaker,
-        app.state.market.provider,
+        app.state.services.sessionmaker,
+        app.state.services.market.provider,
         symbols=["BTC", "ETH"],
         interval="1h",
         start=end - timedelta(days=2),

@@ -20,6 +20,7 @@ from hyperoru.backtests.domain import DOMAIN as BACKTESTS
 from hyperoru.demo import DOMAIN as DEMO
 from hyperoru.domain import Domain
 from hyperoru.errors import install_error_handlers
+from hyperoru.flows.decision_domain import DOMAIN as STRATEGIES
 from hyperoru.flows.domain import DOMAIN as FLOWS
 from hyperoru.flows.sessions import announcer_for
 from hyperoru.health.domain import DOMAIN as HEALTH
@@ -33,7 +34,6 @@ from hyperoru.realtime.domain import DOMAIN as REALTIME
 from hyperoru.services import Services, StartupOptions, open_services
 from hyperoru.settings import Settings
 from hyperoru.signals.domain import DOMAIN as SIGNALS
-from hyperoru.strategies.domain import DOMAIN as STRATEGIES
 from hyperoru.timeutils import utcnow
 from hyperoru.trading.domain import DOMAIN as TRADING
 
@@ -80,30 +80,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _install_services(app: FastAPI, services: Services) -> None:
     app.state.services = services
-    # --- compatibility: the old app.state attributes -----------------------------------
-    # Read by modules still being rewritten elsewhere (strategies/wiring.py and domain.py,
-    # backtests/, prompt_backtests/) and by tests. Goes once the last readers take
-    # ``app.state.services`` (hyperoru.services) instead; write nothing new against it.
-    legacy: dict[str, Any] = {
-        "engine": services.engine,
-        "sessionmaker": services.sessionmaker,
-        "limiter": services.limiter,
-        "token_cache": services.token_cache,
-        "session_changes": services.session_changes,
-        "health_probes": services.health_probes,
-        "secret_box": services.secret_box,
-        "outbound_guard": services.outbound_guard,
-        "bus": services.bus,
-        "ws_hub": services.ws_hub,
-        "ws_handlers": services.ws_handlers,
-        "market": services.market,
-        "job_runner": services.jobs,
-        "program_sandbox": services.sandbox,
-        "trading": services.trading,
-    }
-    for name, value in legacy.items():
-        setattr(app.state, name, value)
-    # --- end of compatibility -----------------------------------------------------------
 
 
 def replace_services(app: FastAPI, **changes: Any) -> Services:
@@ -134,7 +110,7 @@ def _startup_objects_frozen(enabled: bool) -> Iterator[None]:
         gc.unfreeze()
 
 
-def _openapi_with_security(app: FastAPI) -> dict:
+def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, routes=app.routes)

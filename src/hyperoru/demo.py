@@ -23,6 +23,7 @@ from hyperoru.auth import service as auth_service
 from hyperoru.auth.principal import Principal
 from hyperoru.domain import Domain
 from hyperoru.paging import ListWindow
+from hyperoru.strategies import primary
 
 log = logging.getLogger("hyperoru.demo")
 
@@ -73,7 +74,7 @@ async def ensure_demo(app: FastAPI, session: AsyncSession) -> DemoSetup:
         account = await accounts_service.load_owned_account(
             session, user=principal, account_id=created.id
         )
-        await accounts_service.update_strategy(
+        await primary.update_strategy(
             session,
             account=account,
             data=StrategyUpdate(

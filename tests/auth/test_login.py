@@ -110,25 +110,25 @@ async def test_oversized_login_password_is_refused_without_hashing(
 
 async def test_hash_is_argon2id_at_owasp_minimum_and_upgraded_on_login(app, api: Api) -> None:
     await api.register("hashy")
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         stored = await session.scalar(select(User.password_hash).where(User.username == "hashy"))
     assert stored is not None and stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
     weak_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(STRONG_PASSWORD)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(
             update(User).where(User.username == "hashy").values(password_hash=weak_hash)
         )
         await session.commit()
     await api.login("hashy")
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         upgraded = await session.scalar(select(User.password_hash).where(User.username == "hashy"))
     assert upgraded != weak_hash and upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 async def test_deactivated_user_cannot_log_in_and_tokens_stop(app, api: Api) -> None:
     _, token = await api.user("leaver")
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         user = await service.find_user(session, "leaver")
         assert user is not None
         await service.deactivate_user(session, user=user)

@@ -19,7 +19,7 @@ async def _register(api: Api, **body: object):
 
 
 async def test_fresh_database_has_no_users_and_no_default_admin(app, api: Api) -> None:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(User)) == 0
     response = await api.client.post(
         "/api/users/login", json={"username": "admin", "password": "admin"}
@@ -116,7 +116,7 @@ async def test_mass_assignment_of_server_fields_is_ignored(app, api: Api) -> Non
     )
     assert response.status_code == 201
     assert response.json()["is_active"] is True and response.json()["id"] != 999
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         user = await session.scalar(select(User).where(User.username == "sneaky"))
         assert user is not None and user.is_admin is False
     assert "password_hash" not in response.json()

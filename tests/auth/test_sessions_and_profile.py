@@ -176,7 +176,7 @@ async def test_exchange_config(api: Api) -> None:
 async def test_user_list_is_for_admins_only(app, api: Api) -> None:
     _, token = await api.user("plain")
     assert_error(await api.client.get("/api/users/", headers=api.bearer(token)), 403, "FORBIDDEN")
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await service.register_user(
             session, username="boss", password=STRONG_PASSWORD, is_admin=True
         )

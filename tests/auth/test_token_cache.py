@@ -74,7 +74,7 @@ async def test_revocation_elsewhere_applies_within_the_ttl(
             await client.get("/api/users/profile", headers=api.bearer(token))
         ).status_code == 200
         # Another process (or the CLI) revokes the session in the database.
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             await session.execute(update(UserSession).values(revoked_at=utcnow()))
             await session.commit()
         await asyncio.sleep(0.35)
@@ -150,25 +150,25 @@ async def test_a_burst_on_an_expired_entry_reads_and_writes_the_session_once(
     async with LifespanManager(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user("burst")
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             await session.execute(
                 update(UserSession).values(last_used_at=utcnow() - timedelta(minutes=5))
             )
             await session.commit()
-        app.state.token_cache.forget_user(None)
+        app.state.services.token_cache.forget_user(None)
         statements: list[str] = []
 
         def seen(conn, cursor, statement, parameters, context, executemany) -> None:
             if "user_sessions" in statement:
                 statements.append(statement.split()[0].upper())
 
-        event.listen(app.state.engine.sync_engine, "before_cursor_execute", seen)
+        event.listen(app.state.services.engine.sync_engine, "before_cursor_execute", seen)
         try:
             answers = await asyncio.gather(
                 *(client.get("/api/users/profile", headers=api.bearer(token)) for _ in range(20))
             )
         finally:
-            event.remove(app.state.engine.sync_engine, "before_cursor_execute", seen)
+            event.remove(app.state.services.engine.sync_engine, "before_cursor_execute", seen)
         assert {a.status_code for a in answers} == {200}
         assert statements.count("SELECT") == 1
         assert statements.count("UPDATE") == 1

@@ -25,7 +25,7 @@ async def _profile(api: Api, **kwargs: object):
 
 async def test_tokens_are_stored_only_as_sha256_digests(app, api: Api, settings: Settings) -> None:
     _, token = await api.user("digest")
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         digests = (await session.scalars(select(UserSession.token_digest))).all()
     assert digests == [hashlib.sha256(token.encode()).hexdigest()]
     raw = await stored_bytes(app, settings)
@@ -95,7 +95,7 @@ async def test_query_token_can_be_turned_off(make_settings: Callable[..., Settin
 
 async def test_expired_token_is_refused(app, api: Api) -> None:
     _, token = await api.user("expiring")
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(
             update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1))
         )
@@ -109,12 +109,12 @@ async def test_idle_expiry_when_configured(make_settings: Callable[..., Settings
         api = Api(client)
         _, token = await api.user("idler")
         assert (await _profile(api, headers=api.bearer(token))).status_code == 200
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             await session.execute(
                 update(UserSession).values(last_used_at=utcnow() - timedelta(days=8))
             )
             await session.commit()
-        app.state.token_cache.forget_user(None)  # the row changed behind the server's back
+        app.state.services.token_cache.forget_user(None)  # the row changed behind the server's back
         assert_error(await _profile(api, headers=api.bearer(token)), 401, "TOKEN_EXPIRED")
 
 
@@ -122,7 +122,7 @@ async def test_last_used_at_is_written_at_most_once_a_minute(app, api: Api) -> N
     _, token = await api.user("tracked")
 
     async def last_used():
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             return await session.scalar(select(UserSession.last_used_at))
 
     assert await last_used() is None
@@ -131,10 +131,10 @@ async def test_last_used_at_is_written_at_most_once_a_minute(app, api: Api) -> N
     assert first is not None
     await _profile(api, headers=api.bearer(token))
     assert await last_used() == first
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(UserSession).values(last_used_at=first - timedelta(minutes=2)))
         await session.commit()
-    app.state.token_cache.forget_user(None)
+    app.state.services.token_cache.forget_user(None)
     await _profile(api, headers=api.bearer(token))
     assert await last_used() > first - timedelta(minutes=1)
 

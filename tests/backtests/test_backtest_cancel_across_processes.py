@@ -31,7 +31,7 @@ from tests.market.waiting import eventually
 
 
 async def _lease_owner(app: FastAPI, job_id: int) -> str | None:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         job = await session.get(Job, job_id)
         assert job is not None
         return job.lease_owner
@@ -58,11 +58,11 @@ async def test_a_cancel_reaches_the_worker_in_another_process(
         assert running["status"] == "running", running
 
         owner = await _lease_owner(apps[0], job["id"])
-        worker = next(i for i, app in enumerate(apps) if app.state.job_runner.worker_id == owner)
+        worker = next(i for i, app in enumerate(apps) if app.state.services.jobs.worker_id == owner)
         elsewhere = clients[1 - worker]
         cancelled = await elsewhere.delete(f"/api/backtests/{job['id']}", headers=api.bearer(token))
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-        assert not apps[1 - worker].state.job_runner.cancel(job["id"])  # nothing ran there
+        assert not apps[1 - worker].state.services.jobs.cancel(job["id"])  # nothing ran there
 
         await eventually(live_sandboxes, lambda pids: pids == [], attempts=600)
         after = await read(api, token, job["id"])

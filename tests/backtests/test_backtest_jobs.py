@@ -191,7 +191,7 @@ async def test_a_backtest_whose_worker_died_runs_again_to_the_same_result(
     first = await settled(api, token, job["id"])
     assert first["status"] == "completed"
     # What a killed worker leaves behind: the job running under a lease that ran out.
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(
             update(Job)
             .where(Job.id == job["id"])
@@ -205,7 +205,7 @@ async def test_a_backtest_whose_worker_died_runs_again_to_the_same_result(
             )
         )
         await session.commit()
-    app.state.job_runner.wake()
+    app.state.services.jobs.wake()
     again = await eventually(
         lambda: read(api, token, job["id"]),
         lambda b: b["status"] == "completed" and b["attempts"] == 2,

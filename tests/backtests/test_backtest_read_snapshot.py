@@ -29,7 +29,7 @@ async def test_a_read_racing_the_completion_sees_all_of_it_or_none(app: FastAPI,
     finished = await settled(api, token, job["id"])
     assert finished["status"] == "completed" and finished["trades"]
 
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         row = await session.get(Job, job["id"])
         assert row is not None
         completed_result = row.result
@@ -51,7 +51,7 @@ async def test_a_read_racing_the_completion_sees_all_of_it_or_none(app: FastAPI,
         await session.commit()
 
     async def complete() -> None:
-        async with app.state.sessionmaker() as other:
+        async with app.state.services.sessionmaker() as other:
             await other.execute(
                 update(Backtest)
                 .where(Backtest.id == job["id"])
@@ -74,7 +74,7 @@ async def test_a_read_racing_the_completion_sees_all_of_it_or_none(app: FastAPI,
         fired.append(statement)
         await_only(complete())
 
-    engine = app.state.engine.sync_engine
+    engine = app.state.services.engine.sync_engine
     event.listen(engine, "after_cursor_execute", after_execute)
     try:
         seen = await read(api, token, job["id"])

@@ -65,7 +65,7 @@ async def test_every_route_refuses_expired_and_revoked_tokens(
 ) -> None:
     app, api = walk_api
     _, expired = await api.user("expired-walker")
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(days=1)))
         await session.commit()
     await _call_all(api, app, api.bearer(expired), "TOKEN_EXPIRED")

@@ -23,7 +23,7 @@ from tests.market.waiting import eventually
 
 
 def _sessions(app: FastAPI) -> async_sessionmaker[AsyncSession]:
-    return app.state.sessionmaker
+    return app.state.services.sessionmaker
 
 
 async def _new_job(app: FastAPI, owner_id: int, kind: str, max_attempts: int = 3) -> int:
@@ -58,7 +58,7 @@ async def _crash_while_running(app: FastAPI, job_id: int, kind: str) -> None:
 
 
 def _runner(app: FastAPI) -> JobRunner:
-    return app.state.job_runner
+    return app.state.services.jobs
 
 
 async def _counting(context: JobContext) -> Mapping[str, Any]:

@@ -29,7 +29,7 @@ NOW = datetime(2026, 6, 1, 12, 20, 30, tzinfo=UTC)
 
 async def _read(app: FastAPI, provider: SimProvider, memory: ClosedCandles, bars: int) -> list:
     window = klines.plan_window(interval="1h", start=None, end=NOW, limit=bars, now=NOW)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         candles = await klines.read_window(
             session, provider, symbol="ETH", interval="1h", window=window, now=NOW, memory=memory
         )
@@ -38,12 +38,12 @@ async def _read(app: FastAPI, provider: SimProvider, memory: ClosedCandles, bars
 
 
 async def _stored(app: FastAPI) -> int:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         return await session.scalar(select(func.count()).select_from(StoredCandle)) or 0
 
 
 async def _forget_stored(app: FastAPI) -> None:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(delete(StoredCandle))
         await session.commit()
 

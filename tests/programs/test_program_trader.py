@@ -99,7 +99,7 @@ async def test_another_users_program_is_never_run(app: FastAPI, api: Api) -> Non
     )
     assert refused.status_code == 403, refused.text
     # ...and a row that names it anyway (written behind the API's back) is never run.
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(
             update(AccountStrategy)
             .where(AccountStrategy.account_id == trader["id"])

@@ -21,7 +21,7 @@ async def _preview(api: Api, token: str, **body: Any) -> dict[str, Any]:
 
 
 async def _stored_candles(app: FastAPI, interval: str) -> int:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         query = (
             select(func.count()).select_from(StoredCandle).where(StoredCandle.interval == interval)
         )

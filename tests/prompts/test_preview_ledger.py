@@ -19,7 +19,7 @@ from tests.helpers import Api
 async def trading(app: FastAPI) -> AsyncIterator[FastAPI]:
     """The trading domain, started by hand unless the app already registers it."""
     async with AsyncExitStack() as stack:
-        if not hasattr(app.state, "trading"):
+        if not hasattr(app.state.services, "trading"):
             app.state.trading_monitor_seconds = None
             assert TRADING.lifespan is not None
             await stack.enter_async_context(TRADING.lifespan(app))
@@ -31,7 +31,7 @@ async def test_positions_trades_and_balance_come_from_the_ledger(
 ) -> None:
     _, token = await api.user()
     trader = await create_trader(api, token, max_leverage=5)
-    report = await trading.state.trading.paper.place(
+    report = await trading.state.services.trading.paper.place(
         account_id=trader["id"],
         intent=OrderIntent(
             symbol="BTC", side="buy", order_type="market", quantity=Decimal("0.01"), leverage=2

@@ -27,7 +27,7 @@ async def test_template_for_trader(app: FastAPI, api: Api) -> None:
     )
     await api.client.delete(f"/api/prompts/{gone.json()['id']}", headers=api.bearer(alice))
 
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader["id"])
         assert account is not None
         default = await template_for_trader(session, account=account, prompt_id=None)

@@ -167,7 +167,7 @@ async def test_deactivated_users_lose_their_sockets(live: LiveServer) -> None:
 
     user, token = await live.user()
     async with open_socket(live, token) as ws:
-        async with live.app.state.sessionmaker() as db:
+        async with live.app.state.services.sessionmaker() as db:
             found = await service.find_user(db, user["username"])
             assert found is not None
             await service.deactivate_user(db, user=found)

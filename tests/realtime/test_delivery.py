@@ -37,7 +37,7 @@ async def test_a_traders_events_reach_only_its_owner(live: LiveServer) -> None:
     bob, bob_token = await live.user()
     alice_trader = await _trader(live, alice_token, "alice-bot")
     bob_trader = await _trader(live, bob_token, "bob-bot")
-    bus = live.app.state.bus
+    bus = live.app.state.services.bus
     async with (
         open_socket(live, alice_token) as alice_ws,
         open_socket(live, alice_token, how="header") as alice_second,
@@ -89,7 +89,7 @@ async def test_a_traders_events_reach_only_its_owner(live: LiveServer) -> None:
 
 async def test_pushes_follow_the_sockets_channels(live: LiveServer) -> None:
     user, token = await live.user()
-    bus = live.app.state.bus
+    bus = live.app.state.services.bus
     async with open_socket(live, token) as ws:
         await ask(ws, {"type": "subscribe", "data": {"channels": ["positions"]}})
         await bus.publish(TradeEvent(user_id=user["id"], account_id=1, data={"n": 1}))
@@ -126,7 +126,7 @@ async def test_prices_from_the_market_cache_reach_subscribers(live: LiveServer) 
 
 async def test_an_older_price_never_follows_a_newer_one(live: LiveServer) -> None:
     _, token = await live.user()
-    bus = live.app.state.bus
+    bus = live.app.state.services.bus
     later = utcnow() + timedelta(days=3650)
     earlier = later - timedelta(days=1)
     async with open_socket(live, token) as ws:
@@ -166,8 +166,8 @@ async def test_a_client_that_stops_reading_is_cut_off_and_others_keep_receiving(
     )
     async with run_server(ws_settings, limits) as server:
         user, token = await server.user()
-        bus = server.app.state.bus
-        hub = server.app.state.ws_hub
+        bus = server.app.state.services.bus
+        hub = server.app.state.services.ws_hub
         slow_url = f"{server.ws_url}?session_token={token}"
         async with (
             open_socket(server, token) as fast,

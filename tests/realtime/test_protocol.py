@@ -190,7 +190,7 @@ async def test_a_user_holds_at_most_max_sockets_per_user(ws_settings) -> None:
                 assert (await ask(theirs, {"type": "ping"}))["type"] == "pong"
             assert (await ask(first, {"type": "ping"}))["type"] == "pong"
         # Closing sockets gives the room back (once the server has seen them go).
-        hub = server.app.state.ws_hub
+        hub = server.app.state.services.ws_hub
 
         async def held() -> int:
             return hub.count_for(user["id"])

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import event, update
 
 from hyperoru.runtime.scheduler import TraderScheduler
-from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.signals.models import StrategyBinding
+from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api
@@ -74,7 +74,7 @@ async def test_each_scheduled_binding_runs_on_its_own_clock(app: FastAPI, api: A
     await _binding(api, token, account_id=trader["id"], trigger_interval=30)
     start = utcnow()
     recorder = Recorder(start)
-    scheduler = TraderScheduler(app.state.sessionmaker, recorder)
+    scheduler = TraderScheduler(app.state.services.sessionmaker, recorder)
 
     await _ticks(scheduler, start, range(0, 301, 30))
 
@@ -142,7 +142,7 @@ async def test_bindings_of_traders_that_may_not_run_never_run(app: FastAPI, api:
     ).json()["status"] == "paused"
     assert (await api.client.delete(f"/api/account/{deleted['id']}", headers=h)).status_code == 204
     # A binding row that names another user's trader (written behind the API's back).
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(
             update(StrategyBinding)
             .where(StrategyBinding.id == bindings[smuggled["id"]]["id"])
@@ -151,7 +151,9 @@ async def test_bindings_of_traders_that_may_not_run_never_run(app: FastAPI, api:
         await session.commit()
     start = utcnow()
     recorder = Recorder(start)
-    await _ticks(TraderScheduler(app.state.sessionmaker, recorder), start, range(0, 61, 30))
+    await _ticks(
+        TraderScheduler(app.state.services.sessionmaker, recorder), start, range(0, 61, 30)
+    )
     assert recorder.runs == [(s, running["id"], bindings[running["id"]]["id"]) for s in (0, 30, 60)]
 
 
@@ -163,8 +165,10 @@ async def test_a_binding_runs_on_the_worker_holding_its_trader(app: FastAPI, api
     )
     start = utcnow()
     first, second = Recorder(start), Recorder(start)
-    worker_a = TraderScheduler(app.state.sessionmaker, first, owner="worker-a")
-    worker_b = TraderScheduler(app.state.sessionmaker, second, owner="worker-b", lease_seconds=30)
+    worker_a = TraderScheduler(app.state.services.sessionmaker, first, owner="worker-a")
+    worker_b = TraderScheduler(
+        app.state.services.sessionmaker, second, owner="worker-b", lease_seconds=30
+    )
     for seconds in (0, 30):
         for worker in (worker_a, worker_b):
             await _ticks(worker, start, range(seconds, seconds + 1))
@@ -179,7 +183,7 @@ async def test_one_query_reads_every_scheduled_strategy(app: FastAPI, api: Api) 
     """Primary strategies and bindings are one model: a tick reads all of them, with their
     clocks, in one statement, however many traders and bindings there are."""
     _, token = await api.user()
-    scheduler = TraderScheduler(app.state.sessionmaker, Recorder(utcnow()))
+    scheduler = TraderScheduler(app.state.services.sessionmaker, Recorder(utcnow()))
 
     async def read_statements() -> list[str]:
         statements: list[str] = []
@@ -189,11 +193,11 @@ async def test_one_query_reads_every_scheduled_strategy(app: FastAPI, api: Api) 
             if asyncio.current_task() is reading and "trader_strategies" in statement:
                 statements.append(statement)
 
-        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        event.listen(app.state.services.engine.sync_engine, "before_cursor_execute", count)
         try:
             due = await scheduler.read(utcnow())
         finally:
-            event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+            event.remove(app.state.services.engine.sync_engine, "before_cursor_execute", count)
         return [f"{len(due)} due", *statements]
 
     first = await _scheduled_trader(api, token, interval=150)

@@ -49,7 +49,7 @@ async def world(
     )
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
-        assert await app.state.market.cache.refresh()
+        assert await app.state.services.market.cache.refresh()
         yield app, Api(client)
 
 
@@ -105,7 +105,7 @@ async def test_many_simultaneous_cycles_against_a_slow_model_all_succeed(
 
     llm.on_request = answer_when_all_have_asked
     scheduler = TraderScheduler(
-        app.state.sessionmaker,
+        app.state.services.sessionmaker,
         app.state.pipeline.run_cycle,
         cycle_timeout_seconds=300,
         gate=app.state.cycle_gate,
@@ -114,7 +114,7 @@ async def test_many_simultaneous_cycles_against_a_slow_model_all_succeed(
     assert len(started) == count
     await scheduler.drain()
 
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         statuses = dict(
             (
                 await session.execute(

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from hyperoru.accounts.models import Account
 from hyperoru.runtime.models import TraderRuntime
 from hyperoru.runtime.scheduler import TraderScheduler
-from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.strategies.models import AccountStrategy
+from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api
@@ -33,7 +33,7 @@ async def _traders(app: FastAPI, api: Api, count: int, interval: int = 1) -> lis
         )
         assert response.status_code == 200, response.text
         ids.append(trader["id"])
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         # The API's minimum interval is 30 s; the scheduler itself has no minimum.
         await session.execute(update(AccountStrategy).values(trigger_interval=interval))
         await session.commit()
@@ -71,7 +71,7 @@ async def test_a_slow_trader_never_delays_another(app: FastAPI, api: Api) -> Non
             fast_ran.set()
         return CycleOutcome(ok=True)
 
-    scheduler = TraderScheduler(app.state.sessionmaker, cycle, cycle_timeout_seconds=60)
+    scheduler = TraderScheduler(app.state.services.sessionmaker, cycle, cycle_timeout_seconds=60)
     start = utcnow()
     for second in range(3):
         fast_ran.clear()
@@ -97,9 +97,9 @@ async def test_timeouts_count_as_failures_and_three_pause_the_trader(
         await asyncio.Event().wait()
         return CycleOutcome(ok=True)
 
-    scheduler = TraderScheduler(app.state.sessionmaker, hanging, cycle_timeout_seconds=0.1)
+    scheduler = TraderScheduler(app.state.services.sessionmaker, hanging, cycle_timeout_seconds=0.1)
     await _ticks(scheduler, utcnow(), range(6))
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader_id)
         runtime = await session.get(TraderRuntime, trader_id)
     assert account is not None and runtime is not None
@@ -117,9 +117,9 @@ async def test_a_success_resets_the_failure_count(app: FastAPI, api: Api) -> Non
         ok = next(outcomes, True)
         return CycleOutcome(ok=ok, error=None if ok else "model returned 500")
 
-    scheduler = TraderScheduler(app.state.sessionmaker, flaky)
+    scheduler = TraderScheduler(app.state.services.sessionmaker, flaky)
     await _ticks(scheduler, utcnow(), range(7))
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader_id)
     assert account is not None and account.status == "active"
 
@@ -131,10 +131,10 @@ async def test_each_trader_runs_on_exactly_one_worker_and_moves_when_one_dies(
     calls_a: Counter[int] = Counter()
     calls_b: Counter[int] = Counter()
     worker_a = TraderScheduler(
-        app.state.sessionmaker, _recording(calls_a), lease_seconds=1.0, owner="worker-a"
+        app.state.services.sessionmaker, _recording(calls_a), lease_seconds=1.0, owner="worker-a"
     )
     worker_b = TraderScheduler(
-        app.state.sessionmaker, _recording(calls_b), lease_seconds=1.0, owner="worker-b"
+        app.state.services.sessionmaker, _recording(calls_b), lease_seconds=1.0, owner="worker-b"
     )
     start = utcnow()
     await _ticks(worker_a, start, range(1))  # A claims everything first
@@ -149,7 +149,7 @@ async def test_each_trader_runs_on_exactly_one_worker_and_moves_when_one_dies(
     await _ticks(worker_b, start, range(4, 6))
     assert calls_b == Counter({trader_id: 2 for trader_id in trader_ids})
     assert worker_b.held == frozenset(trader_ids)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         owners = (await session.scalars(select(TraderRuntime.lease_owner))).all()
     assert set(owners) == {"worker-b"}
 
@@ -162,7 +162,7 @@ async def test_resuming_a_paused_trader_restarts_the_count(app: FastAPI, api: Ap
         json={"symbols": ["BTC"]},
         headers=api.bearer(token),
     )
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(AccountStrategy).values(trigger_interval=1))
         await session.commit()
     outcomes = iter([False, False, False, False, True])
@@ -171,7 +171,7 @@ async def test_resuming_a_paused_trader_restarts_the_count(app: FastAPI, api: Ap
         ok = next(outcomes, True)
         return CycleOutcome(ok=ok, error=None if ok else "model returned 500")
 
-    scheduler = TraderScheduler(app.state.sessionmaker, cycle)
+    scheduler = TraderScheduler(app.state.services.sessionmaker, cycle)
     start = utcnow()
     await _ticks(scheduler, start, range(5))
     paused = await api.client.get(f"/api/account/{trader['id']}", headers=api.bearer(token))

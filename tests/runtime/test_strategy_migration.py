@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from hyperoru.db.migrate import alembic_config
 from hyperoru.runtime.scheduler import TraderScheduler
-from hyperoru.runtime.trigger import CycleOutcome, Trigger
+from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.helpers import Api
@@ -30,14 +30,14 @@ async def _migrate(app: FastAPI, step: str) -> None:
         else:
             command.upgrade(config, "heads")
 
-    async with app.state.engine.begin() as connection:
+    async with app.state.services.engine.begin() as connection:
         await connection.run_sync(run)
     # Pooled PostgreSQL connections cache statements of the old schema.
-    await app.state.engine.dispose()
+    await app.state.services.engine.dispose()
 
 
 async def _rows(app: FastAPI, sql: str) -> list[tuple[Any, ...]]:
-    async with app.state.engine.connect() as connection:
+    async with app.state.services.engine.connect() as connection:
         return [tuple(row) for row in await connection.execute(text(sql))]
 
 
@@ -86,7 +86,7 @@ async def test_strategies_and_clocks_survive_the_migration_both_ways(
         assert response.status_code == 201, response.text
         created.append(response.json()["id"])
     await api.client.delete(f"/api/bindings/{created[1]}", headers=auth)  # a gap in the ids
-    await TraderScheduler(app.state.sessionmaker, _ok).tick(utcnow())  # every clock starts
+    await TraderScheduler(app.state.services.sessionmaker, _ok).tick(utcnow())  # every clock starts
     ids = [first["id"], second["id"]]
     before = await _views(api, token, ids)
     clocks = await _rows(

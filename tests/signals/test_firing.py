@@ -65,7 +65,7 @@ async def test_a_firing_starts_one_decision_per_bound_trader(
         headers=api.bearer(stranger),
     )
     assert refused.status_code == 403, refused.text
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(
             update(AccountStrategy)
             .where(AccountStrategy.account_id == foreign["id"])
@@ -200,11 +200,11 @@ async def test_a_quiet_tick_costs_the_same_statements_for_any_number_of_pools(
     async def quiet_tick_statements() -> int:
         await runtime.tick()  # a baseline for any new pool: its condition is written
         statements.clear()
-        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        event.listen(app.state.services.engine.sync_engine, "before_cursor_execute", count)
         try:
             assert await runtime.tick() == []
         finally:
-            event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+            event.remove(app.state.services.engine.sync_engine, "before_cursor_execute", count)
         return len(statements)
 
     one_pool = await quiet_tick_statements()

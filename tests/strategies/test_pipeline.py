@@ -65,7 +65,7 @@ async def world(
 ) -> AsyncIterator[tuple[FastAPI, Api]]:
     app = create_app(make_settings(llm_allowed_hosts=f"127.0.0.1:{llm.port}"))
     async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
-        assert await app.state.market.cache.refresh()
+        assert await app.state.services.market.cache.refresh()
         yield app, Api(client)
 
 
@@ -107,7 +107,7 @@ async def test_an_approved_decision_is_executed_and_fully_recorded(
         if isinstance(event, ModelChatEvent):
             events.append(event)
 
-    app.state.bus.subscribe(collect)
+    app.state.services.bus.subscribe(collect)
     llm.queue(
         answer(
             operation="long",

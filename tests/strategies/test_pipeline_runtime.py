@@ -23,9 +23,9 @@ from hyperoru.accounts.models import Account
 from hyperoru.app import create_app
 from hyperoru.runtime.models import StrategyRuntime, TraderRuntime
 from hyperoru.runtime.scheduler import TraderScheduler, run_counted
-from hyperoru.runtime.trigger import Trigger
 from hyperoru.settings import Settings
 from hyperoru.strategies.records import DecisionRecord
+from hyperoru.strategies.trigger import Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.conftest import asgi_client
@@ -52,7 +52,7 @@ async def world(
     )
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
-        assert await app.state.market.cache.refresh()
+        assert await app.state.services.market.cache.refresh()
         yield app, Api(client)
 
 
@@ -60,7 +60,7 @@ def scheduler_for(app: FastAPI) -> TraderScheduler:
     """The runtime as the app would run it (runtime "off" keeps the app's own loop away),
     with the real pipeline and the app's cycle gate."""
     return TraderScheduler(
-        app.state.sessionmaker,
+        app.state.services.sessionmaker,
         app.state.pipeline.run_cycle,
         cycle_timeout_seconds=60,
         gate=app.state.cycle_gate,
@@ -92,7 +92,7 @@ async def _decisions(api: Api, token: str, trader_id: int) -> list[dict[str, Any
 
 
 async def _state(app: FastAPI, trader_id: int) -> tuple[Account, int]:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader_id)
         failures = await session.scalar(
             select(TraderRuntime.consecutive_failures).where(TraderRuntime.account_id == trader_id)
@@ -171,7 +171,11 @@ async def test_a_trader_paused_between_a_ticks_read_and_its_claim_does_not_run(
     assert [entry.account_id for entry in due] == [trader["id"]]
     signal = Trigger(kind="signal", at=_at(start, 2), pool_id=1, values={"pool_id": 1})
     assert await run_counted(
-        app.state.sessionmaker, app.state.pipeline.run_cycle, trader["id"], signal, limit_seconds=60
+        app.state.services.sessionmaker,
+        app.state.pipeline.run_cycle,
+        trader["id"],
+        signal,
+        limit_seconds=60,
     )  # this cycle paused the trader
     assert await scheduler.start_due(due, _at(start, 2)) == []
     await scheduler.drain()
@@ -292,7 +296,7 @@ async def test_a_trader_deleted_while_its_model_thinks_leaves_no_record(
     await scheduler.tick(utcnow())
     await scheduler.drain()
     assert len(llm.requests) == 1
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         records = (await session.scalars(select(DecisionRecord))).all()
         runtime = await session.get(TraderRuntime, trader["id"])
     assert records == []
@@ -309,7 +313,7 @@ async def test_no_database_connection_is_held_while_the_model_is_asked(
     # paper monitor, price feed) share the engine and may hold one at any moment, so the
     # check is about the cycle's own tasks, not the pool's total.
     holders: dict[int, asyncio.Task[Any] | None] = {}
-    pool = app.state.engine.sync_engine.pool
+    pool = app.state.services.engine.sync_engine.pool
 
     def checked_out(_conn: Any, record: Any, _proxy: Any) -> None:
         holders[id(record)] = asyncio.current_task()
@@ -338,7 +342,7 @@ async def test_no_database_connection_is_held_while_the_model_is_asked(
         f"/api/account/{trader['id']}/trigger", headers=api.bearer(token)
     )
     assert response.status_code == 200 and response.json()["status"] == "ok"
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(StrategyRuntime).values(next_run_at=None))
         await session.commit()
     scheduler = scheduler_for(app)

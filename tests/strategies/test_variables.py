@@ -23,14 +23,14 @@ from tests.helpers import Api
 async def _inputs(app: FastAPI, api: Api, trigger: TriggerInfo | None = None) -> DecisionInputs:
     _, token = await api.user()
     trader = await create_trader(api, token, default_leverage=2, max_leverage=4)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader["id"])
     assert account is not None
     return DecisionInputs(
         account=account,
         symbols=["BTC", "ETH", "BTC"],
-        market=app.state.market,
-        sessionmaker=app.state.sessionmaker,
+        market=app.state.services.market,
+        sessionmaker=app.state.services.sessionmaker,
         trigger=trigger,
     )
 

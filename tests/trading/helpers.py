@@ -57,4 +57,4 @@ async def new_trader(api: Api, **fields: Any) -> Trader:
 
 
 async def tick(app: FastAPI) -> None:
-    await app.state.trading.monitor.tick()
+    await app.state.services.trading.monitor.tick()

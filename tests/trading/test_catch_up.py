@@ -56,7 +56,7 @@ async def test_downtime_is_replayed_funding_hour_by_hour_then_the_stop(
         ("sell", 49000, -202, 4.41, "2026-01-01T02:15:00Z"),
         ("buy", 50010, 0, 4.5009, "2026-01-01T00:10:00Z"),
     ]
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         payments = (
             await session.scalars(select(FundingPayment).order_by(FundingPayment.time))
         ).all()

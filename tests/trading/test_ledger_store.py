@@ -40,7 +40,7 @@ async def test_recording_the_same_result_twice_stores_it_once(app: FastAPI, api:
 
     stored = []
     for _ in range(2):
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             account = await session.get(Account, trader.id)
             assert account is not None
             recorded = Recorded()
@@ -48,7 +48,7 @@ async def test_recording_the_same_result_twice_stores_it_once(app: FastAPI, api:
             await session.commit()
             stored.append(len(recorded.fills))
     assert stored == [1, 0]
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         for model in (TradingFill, FundingPayment, Liquidation):
             count = await session.scalar(select(func.count()).select_from(model))
             assert count == 1, model.__name__

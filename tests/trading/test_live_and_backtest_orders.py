@@ -160,7 +160,7 @@ async def _live_orders(
         outcomes = record["outcomes"]
         assert all(o["execution_status"] == "filled" for o in outcomes), json.dumps(outcomes)
         decided_at += [marks] * len(answer)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, trader.id)
         rows = (
             await session.scalars(

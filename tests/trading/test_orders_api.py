@@ -82,7 +82,7 @@ async def test_client_order_id_is_idempotent(api: Api) -> None:
 
 async def test_execute_fills_and_only_once(api: Api, app: FastAPI) -> None:
     events: list[object] = []
-    app.state.bus.subscribe(events.append)
+    app.state.services.bus.subscribe(events.append)
     trader = await new_trader(api)
     order = (await trader.create(side="buy", quantity=0.1, leverage=2)).json()
     response = await trader.execute(order["id"])

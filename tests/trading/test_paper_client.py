@@ -18,7 +18,7 @@ D = Decimal
 async def test_place_records_and_executes_in_one_call(
     app: FastAPI, api: Api, market: ScriptedMarket
 ) -> None:
-    client = app.state.trading.paper
+    client = app.state.services.trading.paper
     assert isinstance(client, ExchangeClient)
     trader = await new_trader(api)
     report = await client.place(

@@ -42,7 +42,7 @@ async def _traders_with_keys(api: Api) -> list[int]:
 
 
 async def _read_all(app: FastAPI, box: SecretBox, ids: list[int]) -> list[str | None]:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         accounts = [await session.get(Account, i) for i in ids]
         return [
             await accounts_service.read_llm_api_key(session, box, account=a)
@@ -52,7 +52,7 @@ async def _read_all(app: FastAPI, box: SecretBox, ids: list[int]) -> list[str | 
 
 
 async def _key_ids(app: FastAPI) -> set[str]:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         return set((await session.scalars(select(StoredSecret.key_id))).all())
 
 
@@ -60,19 +60,19 @@ async def test_rotation_keeps_every_secret_readable(app: FastAPI, api: Api) -> N
     ids = await _traders_with_keys(api)
     old_id = MasterKey.from_secret(TEST_SECRET_KEY).key_id
 
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         missing_old = await rotate_secrets(session, _box(NEW_KEY))
     assert not missing_old.ok and len(missing_old.unreadable) == len(KEYS)
     assert await _key_ids(app) == {old_id}  # nothing was touched
 
     rotating = _box(NEW_KEY, TEST_SECRET_KEY)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         report = await rotate_secrets(session, rotating)
     assert report.ok and report.rewritten == len(KEYS) and report.already_current == 0
     assert await _key_ids(app) == {rotating.current_key_id}
     assert await _read_all(app, _box(NEW_KEY), ids) == KEYS
 
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         again = await rotate_secrets(session, rotating)
     assert again.rewritten == 0 and again.already_current == len(KEYS)
 

@@ -25,11 +25,11 @@ SENTINEL_2 = "sk-SENTINEL-second-0c9d8e7f6a5b4321-leak"
 
 
 async def _stored_key(app: FastAPI, account_id: int) -> str | None:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(Account, account_id)
         assert account is not None
         return await accounts_service.read_llm_api_key(
-            session, app.state.secret_box, account=account
+            session, app.state.services.secret_box, account=account
         )
 
 
@@ -57,7 +57,7 @@ async def test_swapped_ciphertexts_fail_cleanly(
     second = await create_trader(api, token, name="second", api_key=SENTINEL_2)
     assert await _stored_key(app, first["id"]) == SENTINEL
 
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         rows = {
             row.scope_id: row.ciphertext
             for row in (await session.scalars(select(StoredSecret))).all()

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
@@ -16,7 +16,6 @@ from hyperoru.accounts.schemas import (
     AccountCreate,
     AccountFields,
     AccountUpdate,
-    StrategyUpdate,
 )
 from hyperoru.accounts.valuation import Valuation
 from hyperoru.api_types import MAX_ID
@@ -25,8 +24,6 @@ from hyperoru.errors import ApiError, forbidden, not_found
 from hyperoru.net.policy import OutboundGuard, OutboundUrlRefused
 from hyperoru.paging import ListWindow
 from hyperoru.quotas import ensure_room
-from hyperoru.runtime import leases as runtime_leases
-from hyperoru.strategies.models import PRIMARY, AccountStrategy, primary_strategy
 from hyperoru.timeutils import utcnow
 from hyperoru.vault import store
 from hyperoru.vault.cipher import SecretAddress, SecretBox
@@ -35,9 +32,6 @@ log = logging.getLogger("hyperoru.accounts")
 
 MAX_LEVERAGE = 50
 MAX_TRADERS_PER_USER = 100
-DEFAULT_TRIGGER_INTERVAL = 150
-MIN_TRIGGER_INTERVAL = 30
-MAX_TRIGGER_INTERVAL = 86_400
 SECRET_SCOPE = "account"  # noqa: S105 - a table scope, not a secret
 LLM_API_KEY_FIELD = "llm_api_key"
 
@@ -289,7 +283,17 @@ async def create_account(
     return account
 
 
-async def update_account(
+@dataclass(frozen=True, slots=True)
+class AccountChange:
+    """What ``change_account`` changed that other domains follow (in the same
+    transaction: ``hyperoru.flows.traders.update_trader``)."""
+
+    account: Account
+    type_changed: bool  # account_type was sent: the primary strategy runs what it says
+    resumed: bool  # started again by its owner: a fresh failure streak
+
+
+async def change_account(
     session: AsyncSession,
     box: SecretBox,
     guard: OutboundGuard,
@@ -297,8 +301,8 @@ async def update_account(
     account: Account,
     data: AccountUpdate,
     trades_so_far: TradeCount,
-) -> Account:
-    """Change the fields that were sent. Commits.
+) -> AccountChange:
+    """Change the fields that were sent. The caller commits.
 
     Raises 422 as ``create_account`` does, and 409 ACCOUNT_HAS_ACTIVITY when the initial
     capital changes after the trader has traded.
@@ -327,20 +331,13 @@ async def update_account(
     _apply_plain_fields(account, data)
     if data.is_active is not None:
         _set_active(account, data.is_active)
-    if data.account_type is not None:
-        # The primary strategy runs what the trader is (a prompt or a program).
-        await session.execute(
-            update(AccountStrategy)
-            .where(AccountStrategy.account_id == account.id, AccountStrategy.kind == PRIMARY)
-            .values(strategy_type=account.account_type)
-        )
-    if account.status == "active" and not was_running:
-        # Resumed by its owner (from a pause or an error pause): a fresh failure streak.
-        await runtime_leases.reset_failures(session, account_id=account.id)
     await _apply_llm_settings(session, box, account=account, data=data)
     account.updated_at = utcnow()
-    await session.commit()
-    return account
+    return AccountChange(
+        account=account,
+        type_changed=data.account_type is not None,
+        resumed=account.status == "active" and not was_running,
+    )
 
 
 async def delete_account(session: AsyncSession, *, account: Account) -> None:
@@ -381,72 +378,3 @@ async def read_llm_api_key(
     Raises SecretUnreadable when the stored value cannot be opened.
     """
     return await store.read_secret(session, box, llm_key_address(account))
-
-
-# --- strategy --------------------------------------------------------------------------
-
-
-def _default_strategy(account: Account) -> AccountStrategy:
-    return AccountStrategy(
-        account_id=account.id,
-        user_id=account.user_id,
-        strategy_type=account.account_type,
-        params_override={},
-        prompt_id=None,
-        program_id=None,
-        symbols=[],
-        trigger_interval=DEFAULT_TRIGGER_INTERVAL,
-        scheduled_trigger_enabled=True,
-        signal_pool_ids=[],
-        enabled=True,
-    )
-
-
-async def get_strategy(session: AsyncSession, *, account: Account) -> AccountStrategy:
-    """The saved configuration, or the defaults when none was saved (not persisted)."""
-    return await primary_strategy(session, account.id) or _default_strategy(account)
-
-
-async def update_strategy(
-    session: AsyncSession, *, account: Account, data: StrategyUpdate
-) -> AccountStrategy:
-    """Change the sent fields of the trigger configuration. Commits.
-
-    Raises 422 INVALID_TRIGGER_INTERVAL.
-    """
-    if data.trigger_interval is not None and not (
-        MIN_TRIGGER_INTERVAL <= data.trigger_interval <= MAX_TRIGGER_INTERVAL
-    ):
-        raise ApiError(
-            422,
-            "INVALID_TRIGGER_INTERVAL",
-            f"trigger_interval must be between {MIN_TRIGGER_INTERVAL} and "
-            f"{MAX_TRIGGER_INTERVAL} seconds",
-        )
-    strategy = await primary_strategy(session, account.id)
-    now = utcnow()
-    if strategy is None:
-        strategy = _default_strategy(account)
-        strategy.created_at = now
-        session.add(strategy)
-    # A trader runs one strategy: binding a prompt unbinds a program and vice versa.
-    if data.prompt_id is not None:
-        strategy.prompt_id, strategy.program_id = data.prompt_id, None
-    elif data.sent("prompt_id"):
-        strategy.prompt_id = None
-    if data.program_id is not None:
-        strategy.program_id, strategy.prompt_id = data.program_id, None
-    elif data.sent("program_id"):
-        strategy.program_id = None
-    if data.symbols is not None:
-        strategy.symbols = list(dict.fromkeys(s.upper() for s in data.symbols))
-    if data.signal_pool_ids is not None:
-        strategy.signal_pool_ids = list(dict.fromkeys(data.signal_pool_ids))
-    for name in ("trigger_interval", "scheduled_trigger_enabled", "enabled"):
-        value = getattr(data, name)
-        if value is not None:
-            setattr(strategy, name, value)
-    strategy.strategy_type = account.account_type
-    strategy.updated_at = now
-    await session.commit()
-    return strategy

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 ZERO = Decimal(0)
 
@@ -49,16 +48,3 @@ def value_ledger(ledger: LedgerSnapshot) -> Valuation:
         total_assets=equity,
         total_trades=ledger.total_trades,
     )
-
-
-# --- compatibility -----------------------------------------------------------------------
-# ``strategies/variables.py`` still imports ``value_accounts`` from here. It lives in
-# trading now (it reads trading's tables); this lazy re-export, and the accounts -> trading
-# edge it makes (allowlisted in tests/test_architecture.py), go once that import points
-# at ``hyperoru.trading.valuation``. Lazy, so that importing either module first works.
-def __getattr__(name: str) -> Any:
-    if name == "value_accounts":
-        from hyperoru.trading.valuation import value_accounts
-
-        return value_accounts
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,9 @@ from hyperoru.net.policy import OutboundGuard
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
+from hyperoru.runtime import leases as runtime_leases
 from hyperoru.signals import service as signals
+from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
 from hyperoru.trading import valuation
 from hyperoru.vault.cipher import SecretBox
@@ -48,7 +50,9 @@ async def update_trader(
     account: Account,
     data: AccountUpdate,
 ) -> accounts.AccountView:
-    updated = await accounts.update_account(
+    """Change the sent fields; the primary strategy follows a new account_type and a
+    resumed trader starts a fresh failure streak, all in one transaction. Commits."""
+    change = await accounts.change_account(
         session,
         box,
         guard,
@@ -56,7 +60,12 @@ async def update_trader(
         data=data,
         trades_so_far=lambda: valuation.trades_so_far(session, account),
     )
-    return await valuation.account_view(session, updated)
+    if change.type_changed:
+        await primary.follow_account_type(session, account=change.account)
+    if change.resumed:
+        await runtime_leases.reset_failures(session, account_id=change.account.id)
+    await session.commit()
+    return await valuation.account_view(session, change.account)
 
 
 async def trader_view(session: AsyncSession, *, account: Account) -> accounts.AccountView:
@@ -79,4 +88,4 @@ async def update_trader_strategy(
         await programs.load_owned_program(session, user=user, program_id=data.program_id)
     for pool_id in data.signal_pool_ids or ():
         await signals.load_owned_pool(session, user=user, pool_id=pool_id)
-    return await accounts.update_strategy(session, account=account, data=data)
+    return await primary.update_strategy(session, account=account, data=data)

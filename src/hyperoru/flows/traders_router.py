@@ -24,6 +24,7 @@ from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.services import AppServices
+from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
@@ -112,7 +113,7 @@ async def account_overview(account: OwnedAccount, db: DbSession) -> AccountOverv
 
 @router.get("/{account_id}/strategy", response_model=StrategyOut)
 async def get_strategy(account: OwnedAccount, db: DbSession) -> StrategyOut:
-    return _strategy_out(await service.get_strategy(db, account=account))
+    return _strategy_out(await primary.get_strategy(db, account=account))
 
 
 @router.put("/{account_id}/strategy", response_model=StrategyOut)

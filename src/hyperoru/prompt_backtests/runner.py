@@ -47,9 +47,9 @@ from hyperoru.strategies.decide import Decided, decide, read_answer
 from hyperoru.strategies.decision import Decision
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest
 from hyperoru.strategies.llm.factory import uses_builtin_model
+from hyperoru.strategies.llm.trader_model import llm_model_for
 from hyperoru.strategies.template import render
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
-from hyperoru.strategies.wiring import llm_model_for
 from hyperoru.trading.engine import Fill
 
 MAX_CONSECUTIVE_FAILURES = 3
@@ -348,7 +348,8 @@ async def _model_for(
 ) -> LlmClient:
     """The trader's model as its live cycles get it (the key read now, kept nowhere)."""
     try:
-        return await llm_model_for(app, http, session, account)
+        services = app.state.services  # hyperoru.services.Services
+        return await llm_model_for(services.secret_box, services.settings, http, session, account)
     except LlmError as exc:
         raise JobFailed(f"the trader's model: {exc.message}") from exc
 

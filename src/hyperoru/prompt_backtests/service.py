@@ -32,6 +32,7 @@ from hyperoru.prompt_backtests.models import PromptBacktest, PromptBacktestSnaps
 from hyperoru.prompt_backtests.schemas import PromptBacktestConfig, PromptBacktestCreate
 from hyperoru.prompts.service import load_readable_prompt, template_for_trader
 from hyperoru.quotas import ensure_job_room
+from hyperoru.strategies import primary
 from hyperoru.strategies.llm.factory import uses_builtin_model
 from hyperoru.timeutils import utcnow
 
@@ -78,7 +79,7 @@ async def _symbols(
 ) -> list[str]:
     symbols = list(dict.fromkeys(s.strip().upper() for s in sent or []))
     if not symbols:
-        symbols = list((await accounts.get_strategy(session, account=account)).symbols or [])
+        symbols = list((await primary.get_strategy(session, account=account)).symbols or [])
     if not symbols:
         raise validation_error(
             "config.symbols is required (the trader's strategy lists none)", "config.symbols"
@@ -128,7 +129,7 @@ async def create_prompt_backtest(
     if data.prompt_id is not None:
         prompt = await load_readable_prompt(session, user=user, prompt_id=data.prompt_id)
     else:
-        strategy = await accounts.get_strategy(session, account=account)
+        strategy = await primary.get_strategy(session, account=account)
         prompt = await template_for_trader(session, account=account, prompt_id=strategy.prompt_id)
     config = data.config
     if not is_interval(config.interval):

@@ -20,6 +20,7 @@ from hyperoru.prompts.builtin_templates import BUILTIN_TEMPLATES
 from hyperoru.prompts.models import PromptTemplate
 from hyperoru.prompts.schemas import PreviewRequest, PromptCreate, PromptUpdate
 from hyperoru.quotas import ensure_room
+from hyperoru.strategies import primary
 from hyperoru.strategies.template import RenderedPrompt, render
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 from hyperoru.timeutils import utcnow
@@ -283,7 +284,7 @@ async def preview_prompt(
     else:
         assert data.text is not None
         template = data.text
-    strategy = await accounts.get_strategy(session, account=account)
+    strategy = await primary.get_strategy(session, account=account)
     symbols = await _preview_symbols(
         market, account_symbols=list(strategy.symbols), sent=data.symbols
     )

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
+from hyperoru.db.dml import rows_changed
 from hyperoru.runtime.lease_rows import LeaseRows
 from hyperoru.runtime.models import StrategyRuntime, TraderRuntime
 from hyperoru.strategies.models import PRIMARY, TraderStrategy
@@ -135,17 +136,18 @@ async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now:
         )
         .exists()
     )
-    result = await session.execute(
+    started = await rows_changed(
+        session,
         update(StrategyRuntime)
         .where(
             StrategyRuntime.strategy_id == due.strategy_id,
             or_(StrategyRuntime.next_run_at.is_(None), StrategyRuntime.next_run_at <= now),
             runnable,
         )
-        .values(next_run_at=now + due.interval, last_cycle_at=now)
+        .values(next_run_at=now + due.interval, last_cycle_at=now),
     )
     await session.commit()
-    return result.rowcount == 1
+    return started == 1
 
 
 async def _ensure_clock(session: AsyncSession, strategy_id: int) -> None:
@@ -194,7 +196,8 @@ async def record_outcome(
     )
     paused = False
     if failures is not None and failures >= PAUSE_AFTER_FAILURES:
-        result = await session.execute(
+        paused_rows = await rows_changed(
+            session,
             update(Account)
             .where(and_(Account.id == account_id, Account.status == "active"))
             .values(
@@ -203,9 +206,9 @@ async def record_outcome(
                     f"paused after {failures} failed cycles in a row; "
                     f"last error: {error or 'unknown'}"
                 )[:500],
-            )
+            ),
         )
-        paused = result.rowcount == 1
+        paused = paused_rows == 1
     await session.commit()
     return paused
 

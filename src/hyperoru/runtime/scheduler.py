@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.runtime import leases
 from hyperoru.runtime.identity import worker_identity
 from hyperoru.runtime.loop import tick_forever
-from hyperoru.runtime.trigger import CycleOutcome, Trigger
+from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.runtime")

@@ -1,5 +1,5 @@
 """Signals, pools and bindings. The evaluation task is started with the trader runtime
-(``hyperoru.strategies.domain``), since it starts decision cycles."""
+(``hyperoru.flows.decision_domain``), since it starts decision cycles."""
 
 from __future__ import annotations
 

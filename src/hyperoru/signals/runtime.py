@@ -7,7 +7,7 @@ A tick reads the enabled pools, their leases and evaluation state, and their def
 in a fixed number of statements whatever the number of pools, and writes only the pools
 whose condition changed or that fired.
 
-It runs as its own task next to the trader scheduler (started by the strategies domain
+It runs as its own task next to the trader scheduler (started by the decision-cycle flow
 when the runtime is embedded, and by ``hyperoru worker``), reads prices from the price
 cache without waiting on the venue, and starts cycles as tasks of their own, so neither
 the price feed nor a slow model is ever waited on.
@@ -32,13 +32,13 @@ from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.identity import worker_identity
 from hyperoru.runtime.loop import tick_forever
 from hyperoru.runtime.scheduler import CycleGate, CycleRunner, run_counted
-from hyperoru.runtime.trigger import Trigger
 from hyperoru.signals import leases
 from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, parse_config
 from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
 from hyperoru.signals.frames import FrameSource
 from hyperoru.signals.models import SignalDefinition, SignalPool, SignalTrigger
 from hyperoru.strategies.models import PRIMARY, TraderStrategy
+from hyperoru.strategies.trigger import Trigger
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.signals")
@@ -96,7 +96,7 @@ class SignalRuntime:
         self._timeout = cycle_timeout_seconds
         self.owner = owner or worker_identity()
         self._held: set[int] = set()
-        self._cycles: set[asyncio.Task[None]] = set()
+        self._cycles: set[asyncio.Task[bool]] = set()
 
     @property
     def held(self) -> frozenset[int]:

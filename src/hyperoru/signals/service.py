@@ -36,6 +36,7 @@ from hyperoru.signals.schemas import (
     PoolCreate,
     PoolUpdate,
 )
+from hyperoru.strategies import primary
 from hyperoru.timeutils import utcnow
 
 MAX_DEFINITIONS_PER_USER = 500
@@ -283,13 +284,13 @@ async def _check_binding_targets(
     for pool_id in data.signal_pool_ids or ():
         await load_owned_pool(session, user=user, pool_id=pool_id)
     if data.trigger_interval is not None and not (
-        accounts.MIN_TRIGGER_INTERVAL <= data.trigger_interval <= accounts.MAX_TRIGGER_INTERVAL
+        primary.MIN_TRIGGER_INTERVAL <= data.trigger_interval <= primary.MAX_TRIGGER_INTERVAL
     ):
         raise ApiError(
             422,
             "INVALID_TRIGGER_INTERVAL",
-            f"trigger_interval must be between {accounts.MIN_TRIGGER_INTERVAL} and "
-            f"{accounts.MAX_TRIGGER_INTERVAL} seconds",
+            f"trigger_interval must be between {primary.MIN_TRIGGER_INTERVAL} and "
+            f"{primary.MAX_TRIGGER_INTERVAL} seconds",
         )
 
 
@@ -324,7 +325,7 @@ async def create_binding(
         prompt_id=None,
         program_id=None,
         signal_pool_ids=data.signal_pool_ids or [],
-        trigger_interval=data.trigger_interval or accounts.DEFAULT_TRIGGER_INTERVAL,
+        trigger_interval=data.trigger_interval or primary.DEFAULT_TRIGGER_INTERVAL,
         scheduled_trigger_enabled=bool(data.scheduled_trigger_enabled),
         params_override=data.params_override or {},
         is_active=True if data.is_active is None else data.is_active,

@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.errors import ApiError
 from hyperoru.exchanges.base import ExchangeClient, ExecutionReport
-from hyperoru.runtime.trigger import CycleOutcome, Trigger
 from hyperoru.strategies.book_lock import DEFAULT_LOCK_CONNECTIONS, BookLocks
 from hyperoru.strategies.decide import decide
 from hyperoru.strategies.decision import Decision
@@ -48,6 +47,7 @@ from hyperoru.strategies.plan import (
 )
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.risk import BookContext, TraderLimits, check
+from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.pipeline")

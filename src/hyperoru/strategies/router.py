@@ -11,10 +11,10 @@ from hyperoru.api_types import MAX_ID
 from hyperoru.errors import not_found
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
-from hyperoru.runtime.trigger import Trigger
 from hyperoru.strategies import decision_log
 from hyperoru.strategies.plan import BindingUnavailable, TraderGone
 from hyperoru.strategies.schemas import DecisionOut
+from hyperoru.strategies.trigger import Trigger
 from hyperoru.timeutils import utcnow
 
 router = APIRouter(prefix="/api/account", tags=["decisions"])

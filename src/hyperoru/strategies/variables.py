@@ -35,7 +35,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
-from hyperoru.accounts.valuation import Valuation, value_accounts
+from hyperoru.accounts.valuation import Valuation
 from hyperoru.exchanges.base import BalanceReport, ExchangeClient, FillReport, PositionReport
 from hyperoru.market import indicators, klines
 from hyperoru.market.price_cache import CachedPrice
@@ -47,6 +47,7 @@ from hyperoru.offload import off_loop
 from hyperoru.strategies.llm.base import ModelContext, SymbolFacts
 from hyperoru.strategies.template import VariableResolver
 from hyperoru.timeutils import isoformat_z, utcnow
+from hyperoru.trading.valuation import value_accounts
 
 T = TypeVar("T")
 

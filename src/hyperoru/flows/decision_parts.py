@@ -19,8 +19,6 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.accounts import service as accounts_service
-from hyperoru.accounts.models import Account
 from hyperoru.errors import ApiError
 from hyperoru.market.providers.base import ProviderError
 from hyperoru.programs.models import Program
@@ -28,9 +26,8 @@ from hyperoru.programs.program_inputs import program_payload
 from hyperoru.programs.program_model import ProgramModel
 from hyperoru.prompts.service import template_for_trader
 from hyperoru.realtime.events import ModelChatEvent
-from hyperoru.runtime.trigger import Trigger
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmErrorKind
-from hyperoru.strategies.llm.factory import llm_client_for, uses_builtin_model
+from hyperoru.strategies.llm.trader_model import llm_model_for
 from hyperoru.strategies.pipeline import (
     ModelFactory,
     PipelineParts,
@@ -42,6 +39,7 @@ from hyperoru.strategies.plan import StrategyPlan, TraderFacts
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.schemas import DecisionOut
 from hyperoru.strategies.template import render
+from hyperoru.strategies.trigger import Trigger
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 
 
@@ -52,9 +50,9 @@ def _inputs(
         # Read for its attributes only (the Account names), never written.
         account=trader,  # type: ignore[arg-type]
         symbols=list(plan.symbols),
-        market=app.state.market,
-        sessionmaker=app.state.sessionmaker,
-        exchange=app.state.trading.paper,
+        market=app.state.services.market,
+        sessionmaker=app.state.services.sessionmaker,
+        exchange=app.state.services.trading.paper,
         trigger=TriggerInfo(
             kind=trigger.kind, signal_pool_id=trigger.pool_id, values=dict(trigger.values)
         ),
@@ -69,7 +67,7 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
         inputs = _inputs(app, trader, plan, trigger)
         if plan.is_program:
             return await _program_input(app, inputs)
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             template = await template_for_trader(
                 session,
                 account=trader,  # type: ignore[arg-type]
@@ -80,7 +78,7 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
             rendered = await render(content, inputs.catalogue())
             context = await inputs.model_context()
             prices = {s: (await inputs.price(s)).ticker.mark for s in inputs.symbols}
-            assets = await app.state.market.cache.assets()
+            assets = await app.state.services.market.cache.assets()
         except ProviderError as exc:
             raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
         return PreparedPrompt(
@@ -98,7 +96,7 @@ async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt
     try:
         payload = await program_payload(inputs)
         context = await inputs.model_context()
-        assets = await app.state.market.cache.assets()
+        assets = await app.state.services.market.cache.assets()
     except ProviderError as exc:
         raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
     return PreparedPrompt(
@@ -114,31 +112,20 @@ def model_factory(app: FastAPI, http: httpx.AsyncClient) -> ModelFactory:
     async def model_for(trader: TraderFacts, plan: StrategyPlan) -> LlmClient:
         # ProgramModel and the LLM client copy what they need: the session ends here,
         # before the sandbox runs or the model is asked.
-        async with app.state.sessionmaker() as session:
+        services = app.state.services
+        async with services.sessionmaker() as session:
             if plan.is_program:
                 program = await _program_of(session, trader, plan)
-                return ProgramModel(
-                    app.state.program_sandbox, program, params_override=plan.params_override
-                )
-            return await llm_model_for(app, http, session, trader)  # type: ignore[arg-type]
+                return ProgramModel(services.sandbox, program, params_override=plan.params_override)
+            return await llm_model_for(
+                services.secret_box,
+                services.settings,
+                http,
+                session,
+                trader,  # type: ignore[arg-type]
+            )
 
     return model_for
-
-
-async def llm_model_for(
-    app: FastAPI, http: httpx.AsyncClient, session: AsyncSession, account: Account
-) -> LlmClient:
-    """The trader's language model, its API key read now and kept nowhere; ``LlmError``
-    (misconfigured) when the key cannot be read."""
-    api_key = None
-    if not uses_builtin_model(account):
-        try:
-            api_key = await accounts_service.read_llm_api_key(
-                session, app.state.secret_box, account=account
-            )
-        except ApiError as exc:
-            raise LlmError(LlmErrorKind.MISCONFIGURED, exc.message) from exc
-    return llm_client_for(account, api_key=api_key, http=http, settings=app.state.settings)
 
 
 async def _program_of(session: AsyncSession, trader: TraderFacts, plan: StrategyPlan) -> Program:
@@ -156,10 +143,7 @@ async def _program_of(session: AsyncSession, trader: TraderFacts, plan: Strategy
 
 def model_chat_publisher(app: FastAPI) -> Publisher:
     async def publish(record: DecisionRecord) -> None:
-        bus = getattr(app.state, "bus", None)
-        if bus is None:
-            return
-        await bus.publish(
+        await app.state.services.bus.publish(
             ModelChatEvent(
                 user_id=record.user_id,
                 account_id=record.account_id,
@@ -172,11 +156,11 @@ def model_chat_publisher(app: FastAPI) -> Publisher:
 
 def pipeline_parts(app: FastAPI, http: httpx.AsyncClient) -> PipelineParts:
     return PipelineParts(
-        sessions=app.state.sessionmaker,
-        exchange=app.state.trading.paper,
+        sessions=app.state.services.sessionmaker,
+        exchange=app.state.services.trading.paper,
         prepare_prompt=prompt_preparer(app),
         model_for=model_factory(app, http),
         publish=model_chat_publisher(app),
         gate=app.state.cycle_gate,
-        book_lock_connections=app.state.settings.book_lock_connections,
+        book_lock_connections=app.state.services.settings.book_lock_connections,
     )

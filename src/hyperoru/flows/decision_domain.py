@@ -1,5 +1,6 @@
 """Decisions: the pipeline on ``app.state.pipeline`` and, in the embedded default, the
-trader runtime running inside the API process."""
+trader runtime running inside the API process. A flow: the cycle spans strategies,
+prompts, programs, trading, realtime and signals; the routes stay in strategies."""
 
 from __future__ import annotations
 
@@ -10,18 +11,19 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from hyperoru.domain import Domain
+from hyperoru.flows.decision_parts import pipeline_parts
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.signals.domain import signal_runtime_for
 from hyperoru.strategies.llm.factory import llm_http_client
 from hyperoru.strategies.pipeline import DecisionPipeline
 from hyperoru.strategies.router import router
-from hyperoru.strategies.wiring import pipeline_parts
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = app.state.settings
-    http = llm_http_client(app.state.outbound_guard, settings)
+    services = app.state.services
+    settings = services.settings
+    http = llm_http_client(services.outbound_guard, settings)
     # One bound on the cycles this process runs at once, whatever started them.
     app.state.cycle_gate = asyncio.Semaphore(settings.max_concurrent_cycles)
     pipeline = DecisionPipeline(pipeline_parts(app, http))
@@ -29,7 +31,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runners: list[asyncio.Task[None]] = []
     if settings.runtime == "embedded":
         scheduler = TraderScheduler(
-            app.state.sessionmaker,
+            services.sessionmaker,
             pipeline.run_cycle,
             tick_seconds=settings.runtime_tick_seconds,
             lease_seconds=settings.runtime_lease_seconds,

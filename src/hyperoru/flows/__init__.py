@@ -14,7 +14,7 @@ is ``LAYERS`` in tests/test_architecture.py, which holds every import to it;
 docs/ARCHITECTURE.md "Layers" says why):
 
   kernel       __version__, settings, errors, timeutils, api_types, paging,
-               logging_setup, domain, process_identity, db
+               logging_setup, domain, process_identity, offload, db
   edge         http, ratelimit, net, vault, exchanges, health
   identity     auth
   work         jobs, quotas
@@ -26,5 +26,6 @@ docs/ARCHITECTURE.md "Layers" says why):
   runtime      runtime (the scheduler, leases and clocks of strategies)
   authoring    prompts, programs, signals
   long jobs    backtests, prompt_backtests
-  assembly     services (the shared-service container), flows, demo, app, cli
+  assembly     warmup, services (the shared-service container), flows, demo, app,
+               cli
 """

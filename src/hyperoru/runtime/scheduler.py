@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hyperoru.process_identity import worker_identity
 from hyperoru.runtime import leases
-from hyperoru.runtime.identity import worker_identity
 from hyperoru.runtime.loop import tick_forever
 from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
 from hyperoru.market.runtime import MarketRuntime
+from hyperoru.process_identity import worker_identity
 from hyperoru.runtime import leases as trader_leases
-from hyperoru.runtime.identity import worker_identity
 from hyperoru.runtime.loop import tick_forever
 from hyperoru.runtime.scheduler import CycleGate, CycleRunner, run_counted
 from hyperoru.signals import leases

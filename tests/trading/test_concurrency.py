@@ -48,10 +48,11 @@ async def test_two_processes_racing_on_postgres_fill_once(
     trader = await new_trader(api)
     order = (await trader.create(side="buy", quantity=0.1)).json()
     state = app.state
-    clients = [state.trading.paper] + [
+    services = state.services
+    clients = [services.trading.paper] + [
         PaperExchange(
-            sessionmaker=state.sessionmaker,
-            feed=MarketFeed(lambda: state.market),
+            sessionmaker=services.sessionmaker,
+            feed=MarketFeed(lambda: services.market),
             clock=state.trading_clock,
             bus=lambda: None,
         )

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.helpers import Api
+from tests.strategies.fake_llm import FakeLlm, fake_llm
 
 # Under pytest-xdist each worker gets its own database and Redis database number, so
 # truncation and flushes in one worker never reach another's tests.
@@ -205,3 +206,10 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLlm]:
+    """A real OpenAI-compatible model server on loopback (tests/strategies/fake_llm.py)."""
+    async with fake_llm() as server:
+        yield server

@@ -13,13 +13,7 @@ from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.conftest import asgi_client
 from tests.helpers import Api
-from tests.strategies.fake_llm import FakeLlm, fake_llm
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLlm]:
-    async with fake_llm() as server:
-        yield server
+from tests.strategies.fake_llm import FakeLlm
 
 
 @pytest.fixture

@@ -22,15 +22,9 @@ from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.conftest import asgi_client
 from tests.helpers import Api
-from tests.strategies.fake_llm import FakeLlm, fake_llm
+from tests.strategies.fake_llm import FakeLlm
 
 TRADERS_PER_USER = 50  # under the per-user cap of 100
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLlm]:
-    async with fake_llm() as server:
-        yield server
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from hyperoru.settings import Settings
 from tests.accounts.helpers import create_trader
 from tests.conftest import asgi_client
 from tests.helpers import Api, assert_error
-from tests.strategies.fake_llm import FakeLlm, Reply, completion, fake_llm
+from tests.strategies.fake_llm import FakeLlm, Reply, completion
 
 API_KEY = "sk-SENTINEL-pipeline-0123456789abcdef"
 DECISION_FIELDS = {
@@ -51,12 +51,6 @@ DECISION_FIELDS = {
 
 def answer(**decision: Any) -> Reply:
     return Reply(body=completion(json.dumps(decision)))
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLlm]:
-    async with fake_llm() as server:
-        yield server
 
 
 @pytest.fixture

@@ -30,15 +30,9 @@ from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.conftest import asgi_client
 from tests.helpers import Api
-from tests.strategies.fake_llm import FakeLlm, RecordedRequest, Reply, completion, fake_llm
+from tests.strategies.fake_llm import FakeLlm, RecordedRequest, Reply, completion
 
 NOT_JSON = Reply(body=completion("the market looks great, buy!"))
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLlm]:
-    async with fake_llm() as server:
-        yield server
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ The backtest side replays bars whose opens are the prices the live orders filled
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,7 @@ from hyperoru.strategies.decision import parse_model_output
 from hyperoru.trading.models import TradingOrder
 from tests.helpers import Api
 from tests.replay.candles import by_hand
-from tests.strategies.fake_llm import FakeLlm, Reply, completion, fake_llm
+from tests.strategies.fake_llm import FakeLlm, Reply, completion
 from tests.trading.helpers import new_trader
 from tests.trading.market import ASSETS, ScriptedMarket, TestClock
 
@@ -82,12 +82,6 @@ class DeepMarket(ScriptedMarket):
         self, symbol: str, interval: str, start: datetime, end: datetime
     ) -> Sequence[Candle]:
         return []  # the prompt's indicators have no history: only the decisions matter
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLlm]:
-    async with fake_llm() as server:
-        yield server
 
 
 @pytest.fixture

@@ -284,6 +284,19 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "You already have the most backtests queued or running "
         "(`details.limit`, `details.active`); wait for one to finish or cancel one.",
     ),
+    E(
+        "SANDBOX_BUDGET_SPENT",
+        (429,),
+        "Your programs used their sandbox time for now (`details.budget_seconds` per "
+        "`details.window_seconds`); test runs and backtests start again after "
+        "`Retry-After` seconds. Live program traders keep running.",
+    ),
+    E(
+        "TOO_MANY_SANDBOX_RUNS",
+        (429,),
+        "You already have the most test runs waiting or running (`details.limit`); "
+        "retry after `Retry-After` seconds.",
+    ),
     # 5xx: not the client's fault.
     E(
         "INTERNAL_ERROR",

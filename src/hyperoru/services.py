@@ -33,6 +33,7 @@ from hyperoru.market.providers import build_provider
 from hyperoru.market.runtime import MarketRuntime, market_environment
 from hyperoru.net.dependencies import build_outbound_guard
 from hyperoru.net.policy import OutboundGuard
+from hyperoru.programs.sandbox.configured import sandbox_for
 from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.ratelimit.limiter import RateLimiter
 from hyperoru.realtime.bus import EventBus, open_event_bus
@@ -128,7 +129,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                         market_environment(settings),
                     ),
                     jobs=jobs,
-                    sandbox=Sandbox(),
+                    sandbox=sandbox_for(settings),
                     trading=TradingRuntime(paper=paper, monitor=Monitor(paper)),
                 )
                 await jobs.start()

@@ -69,6 +69,28 @@ class Settings(BaseSettings):
     # Queued plus running backtests one user may have at a time.
     backtest_max_active_per_user: int = Field(default=3, ge=1, le=100)
 
+    # The program sandbox's fair use (docs/SECURITY.md, "Fair use of the sandbox"). 0
+    # means the default computed from the cores.
+    # Sandbox processes one server process runs at once (default: one per core).
+    sandbox_slots: int = Field(default=0, ge=0, le=1024)
+    # The most of them backtests hold at once (default: all but one, at least one).
+    sandbox_backtest_slots: int = Field(default=0, ge=0, le=1024)
+    # The most slots one user holds at once in each class (live cycles, test runs,
+    # backtests) (default: half the slots, at least one).
+    sandbox_user_slots: int = Field(default=0, ge=0, le=1024)
+    # Test runs one user may have waiting or running at once.
+    sandbox_user_test_runs: int = Field(default=2, ge=1, le=100)
+    # Sandbox seconds one user's programs may use per window; once spent, their test runs
+    # and backtests are refused (429) until it refills. Live cycles are charged, never
+    # refused.
+    sandbox_cpu_budget_seconds: float = Field(default=1800.0, gt=0, le=10_000_000)
+    sandbox_budget_window_seconds: float = Field(default=3600.0, gt=0, le=10_000_000)
+    # One test run's or live cycle's limits, and one backtest's.
+    sandbox_run_cpu_seconds: int = Field(default=10, ge=1, le=3600)
+    sandbox_run_wall_seconds: float = Field(default=30.0, gt=0, le=3600)
+    backtest_cpu_seconds: int = Field(default=240, ge=1, le=86_400)
+    backtest_wall_seconds: float = Field(default=300.0, gt=0, le=86_400)
+
     # Language-model calls (contract §10, docs/BUILTIN_MODEL.md for the offline model).
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     llm_max_attempts: int = Field(default=3, ge=1, le=10)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from hyperoru.backtests.handler import BACKTEST_KIND, backtest_handler
+from hyperoru.backtests.handler import BACKTEST_KIND, backtest_handler, reap_sandbox_orphans
 from hyperoru.backtests.router import programs_router, router
 from hyperoru.domain import Domain
 from hyperoru.jobs.runner import job_runner
@@ -18,6 +18,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = app.state.services  # hyperoru.services.Services
     handler = backtest_handler(services.sessionmaker, services.market, services.sandbox)
     async with job_runner(app) as runner:
+        # Sandbox processes a crashed server left are killed, their jobs queued again.
+        await reap_sandbox_orphans(services.sandbox, runner)
         runner.register(BACKTEST_KIND, handler)
         yield
 

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.backtests.bars_loader import load_bars
 from hyperoru.backtests.models import Backtest
-from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler
+from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler, JobRunner
 from hyperoru.market.history import load_candles
 from hyperoru.market.intervals import step
 from hyperoru.market.providers.base import MarketDataProvider, UnknownSymbol
 from hyperoru.market.runtime import MarketRuntime
+from hyperoru.programs.sandbox.fair_use import SandboxRefused
 from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.replay.bars import Bars
 from hyperoru.replay.prices import utc
@@ -55,6 +56,7 @@ class _Progress:
 
 @dataclass(frozen=True, slots=True)
 class _Inputs:
+    owner_id: int
     code: str
     params: dict[str, Any]
     dataset: str
@@ -74,6 +76,7 @@ async def _inputs(sessionmaker: async_sessionmaker[AsyncSession], backtest_id: i
         if backtest is None:
             raise JobFailed("the backtest's inputs are gone")
         return _Inputs(
+            owner_id=backtest.owner_id,
             code=backtest.code,
             params=dict(backtest.params),
             dataset=backtest.dataset,
@@ -157,13 +160,18 @@ def backtest_handler(
         bars = await _bars(sessionmaker, provider, inputs, progress)
         triggers = await _signal_triggers(sessionmaker, provider, inputs, bars)
         settings = replace(inputs.settings, signal_triggers=triggers)
-        outcome = await sandbox.run_backtest(
-            inputs.code,
-            params=inputs.params,
-            settings=settings,
-            bars=bars,
-            on_progress=progress.replay,
-        )
+        try:
+            outcome = await sandbox.run_backtest(
+                inputs.code,
+                params=inputs.params,
+                settings=settings,
+                bars=bars,
+                on_progress=progress.replay,
+                user_id=inputs.owner_id,
+                tag=context.sandbox_tag(),
+            )
+        except SandboxRefused as exc:  # the owner's budget ran out while it was queued
+            raise JobFailed(exc.message) from None
         if outcome.status != "ok":
             raise JobFailed(outcome.error or f"the backtest ended with status {outcome.status}")
         result = outcome.result
@@ -182,3 +190,10 @@ def backtest_handler(
         }
 
     return run
+
+
+async def reap_sandbox_orphans(sandbox: Sandbox, runner: JobRunner) -> int:
+    """Kill the sandbox processes stopped servers left on this host and hand their
+    backtests back to the queue; answers how many jobs went back."""
+    tags = await asyncio.to_thread(sandbox.reap_orphans)
+    return await runner.hand_back(tags)

@@ -16,6 +16,7 @@ from hyperoru.http.dependencies import AppSettings, DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.jobs.dependencies import Runner
 from hyperoru.market.dependencies import Market
+from hyperoru.programs.dependencies import ProgramSandbox
 from hyperoru.ratelimit.dependencies import MINUTE, spend
 from hyperoru.ratelimit.limiter import Budget
 
@@ -36,9 +37,12 @@ async def _submit(
     db: DbSession,
     settings: AppSettings,
     runner: Runner,
+    sandbox: ProgramSandbox,
 ) -> BacktestOut:
     await spend(request, Budget("jobs", settings.rate_limit_jobs_per_minute, MINUTE), str(user.id))
-    record = await service.submit_backtest(db, market, user=user, data=body, settings=settings)
+    record = await service.submit_backtest(
+        db, market, user=user, data=body, settings=settings, sandbox=sandbox
+    )
     runner.wake()
     response.headers["Location"] = status_url(record.backtest.id)
     return backtest_out(record)
@@ -91,9 +95,9 @@ async def get_backtest(backtest_id: ResourceId, user: CurrentUser, db: DbSession
     },
 )
 async def cancel_or_delete_backtest(
-    record: OwnedBacktest, db: DbSession, runner: Runner
+    record: OwnedBacktest, db: DbSession, runner: Runner, sandbox: ProgramSandbox
 ) -> BacktestOut | Response:
-    cancelled = await service.cancel_or_delete(db, runner, record=record)
+    cancelled = await service.cancel_or_delete(db, runner, record=record, sandbox=sandbox)
     if cancelled is None:
         return Response(status_code=204)
     return backtest_out(cancelled)

@@ -13,7 +13,7 @@ from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
 from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
-from hyperoru.backtests.handler import BACKTEST_KIND
+from hyperoru.backtests.handler import BACKTEST_KIND, reap_sandbox_orphans
 from hyperoru.backtests.models import Backtest
 from hyperoru.backtests.plan import plan_backtest
 from hyperoru.backtests.schemas import BacktestCreate
@@ -26,6 +26,8 @@ from hyperoru.market.providers.base import AssetMeta
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
+from hyperoru.programs.sandbox.fair_queue import Kind
+from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.quotas import ensure_job_room
 from hyperoru.settings import Settings
 from hyperoru.signals import service as signals
@@ -70,11 +72,15 @@ async def submit_backtest(
     user: Principal,
     data: BacktestCreate,
     settings: Settings,
+    sandbox: Sandbox | None = None,
 ) -> BacktestRecord:
     """Validate, freeze the inputs and queue the job. Raises 400 VALIDATION_ERROR, 404
-    PROGRAM/ACCOUNT/POOL/SYMBOL_NOT_FOUND, 403 FORBIDDEN, 429 TOO_MANY_BACKTESTS. Commits."""
+    PROGRAM/ACCOUNT/POOL/SYMBOL_NOT_FOUND, 403 FORBIDDEN, 429 TOO_MANY_BACKTESTS or
+    SANDBOX_BUDGET_SPENT (when ``sandbox`` is given). Commits."""
     config = data.config
     program = await programs.load_owned_program(session, user=user, program_id=data.program_id)
+    if sandbox is not None:
+        programs.ensure_sandbox_room(sandbox, user=user, kind=Kind.BACKTEST)
     account: Account | None = None
     account_id = config.account_id or data.account_id
     if account_id is not None:
@@ -153,14 +159,23 @@ async def list_backtests(
 
 
 async def cancel_or_delete(
-    session: AsyncSession, runner: JobRunner, *, record: BacktestRecord
+    session: AsyncSession,
+    runner: JobRunner,
+    *,
+    record: BacktestRecord,
+    sandbox: Sandbox | None = None,
 ) -> BacktestRecord | None:
-    """A queued or running backtest is cancelled (its sandbox process is killed) and
-    returned; a finished one is deleted (None). Commits."""
+    """A queued or running backtest is cancelled and returned; a finished one is deleted
+    (None). Commits.
+
+    Its sandbox process is killed: here when this process runs it, by its worker at the
+    next heartbeat when another live process does, and, when the process that ran it is
+    dead, by reaping that process's orphans on this host now."""
     job_id = record.job.id
     if await jobs.cancel(session, job_id=job_id):
         await session.commit()
-        runner.cancel(job_id)
+        if not runner.cancel(job_id) and sandbox is not None:
+            await reap_sandbox_orphans(sandbox, runner)
         await session.refresh(record.job)
         return record
     await session.execute(delete(Backtest).where(Backtest.id == job_id))

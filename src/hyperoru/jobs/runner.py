@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +44,11 @@ class JobContext:
     attempt: int
     sessionmaker: async_sessionmaker[AsyncSession]
     _lease: service.Lease = field(repr=False)
+
+    def sandbox_tag(self) -> dict[str, Any]:
+        """What a sandbox run of this job records, so that a server started after this
+        one died can hand the job back at once (``service.hand_back``)."""
+        return {"job_id": self.job_id, "lease_owner": self._lease.worker_id}
 
     async def progress(self, pct: float, checkpoint: Mapping[str, Any] | None = None) -> None:
         if checkpoint is not None:
@@ -91,6 +96,20 @@ class JobRunner:
             return False
         task.cancel()
         return True
+
+    async def hand_back(self, tags: Iterable[Mapping[str, Any]]) -> int:
+        """Requeue the jobs of sandbox runs that a dead worker left (``sandbox_tag``s;
+        other tags are ignored) and look for work; answers how many were handed back."""
+        handed = 0
+        for tag in tags:
+            job_id, owner = tag.get("job_id"), tag.get("lease_owner")
+            if isinstance(job_id, int) and isinstance(owner, str):
+                async with self._sessionmaker() as session:
+                    handed += await service.hand_back(session, job_id=job_id, lease_owner=owner)
+        if handed:
+            log.warning("handed back jobs of a stopped worker", extra={"jobs": handed})
+            self.wake()
+        return handed
 
     def wake(self) -> None:
         """Look for work now (called after a job is queued in this process)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -279,18 +279,33 @@ async def recover_expired(session: AsyncSession) -> tuple[int, int]:
 
     Returns (requeued, failed). Commits.
     """
+    expired = and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < utcnow())
+    return await _recover(session, expired)
+
+
+async def hand_back(session: AsyncSession, *, job_id: int, lease_owner: str) -> bool:
+    """A job whose worker is known to be dead (its sandbox process outlived it) goes back
+    to the queue now instead of when the lease runs out, or fails when out of attempts.
+    Only if that worker still holds it: a job taken over or cancelled meanwhile is left
+    alone. True when it was handed back or failed. Commits."""
+    held = and_(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.lease_owner == lease_owner)
+    return sum(await _recover(session, held)) == 1
+
+
+async def _recover(session: AsyncSession, interrupted: ColumnElement[bool]) -> tuple[int, int]:
+    # The interrupted attempt counts (unlike ``release``): a job that kills its worker
+    # every time must not be retried for ever.
     now = utcnow()
-    expired = and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now)
     requeued = await rows_changed(
         session,
         update(Job)
-        .where(expired, Job.attempts < Job.max_attempts)
+        .where(interrupted, Job.attempts < Job.max_attempts)
         .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, updated_at=now),
     )
     failed = await rows_changed(
         session,
         update(Job)
-        .where(expired, Job.attempts >= Job.max_attempts)
+        .where(interrupted, Job.attempts >= Job.max_attempts)
         .values(
             status=JobStatus.FAILED,
             error="interrupted: the worker stopped and no attempts are left",

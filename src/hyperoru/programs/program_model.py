@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperoru.programs.models import Program
+from hyperoru.programs.sandbox.fair_queue import Kind
 from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.strategies.llm.base import LlmError, LlmErrorKind, LlmRequest, LlmResponse, TokenUsage
 
@@ -27,14 +28,20 @@ class ProgramModel:
         # A binding's overrides win over the program's own params, key by key.
         self._params: dict[str, Any] = {**(program.params or {}), **(params_override or {})}
         self._name = f"program:{program.id}:{program.name}"
+        self._user_id = program.user_id
 
     @property
     def model_name(self) -> str:
         return self._name
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
+        # A live cycle: first in the sandbox's queue, charged to the program's owner.
         outcome = await self._sandbox.run(
-            self._code, data=json.loads(request.prompt), params=self._params
+            self._code,
+            data=json.loads(request.prompt),
+            params=self._params,
+            user_id=self._user_id,
+            kind=Kind.CYCLE,
         )
         if outcome.status != "ok":
             kind = (

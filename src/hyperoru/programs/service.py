@@ -19,6 +19,8 @@ from hyperoru.market.runtime import MarketRuntime
 from hyperoru.paging import ListWindow
 from hyperoru.programs.models import Program
 from hyperoru.programs.program_inputs import program_payload
+from hyperoru.programs.sandbox.fair_queue import Kind
+from hyperoru.programs.sandbox.fair_use import SandboxRefused
 from hyperoru.programs.sandbox.launcher import Sandbox, SandboxResult
 from hyperoru.programs.sandbox.policy import PolicyError, parse_program
 from hyperoru.programs.schemas import ProgramCreate, ProgramUpdate, TestRunRequest
@@ -149,8 +151,10 @@ async def test_run(
     data: TestRunRequest,
 ) -> SandboxResult:
     """Run the program once on live data, with the account's book when ``account_id`` is
-    given (otherwise no positions and no balance). Nothing is executed or recorded."""
+    given (otherwise no positions and no balance). Nothing is executed or recorded.
+    Raises 429 SANDBOX_BUDGET_SPENT or TOO_MANY_SANDBOX_RUNS (with ``Retry-After``)."""
     program = await load_owned_program(session, user=user, program_id=data.program_id)
+    ensure_sandbox_room(sandbox, user=user, kind=Kind.TEST_RUN)
     if data.account_id is not None:
         account = await accounts.load_owned_account(session, user=user, account_id=data.account_id)
         strategy = await primary_strategy(session, account.id)
@@ -172,8 +176,33 @@ async def test_run(
         trigger=TriggerInfo(kind="preview"),
     )
     payload = await program_payload(inputs)
-    outcome = await sandbox.run(program.code, data=payload, params=program.params)
+    try:
+        outcome = await sandbox.run(
+            program.code, data=payload, params=program.params, user_id=user.id, kind=Kind.TEST_RUN
+        )
+    except SandboxRefused as exc:
+        raise sandbox_refusal(exc) from None
     return _checked(outcome)
+
+
+def sandbox_refusal(exc: SandboxRefused) -> ApiError:
+    """429 with ``Retry-After``: the same request succeeds once the user's budget or
+    queue has room again."""
+    headers = {"Retry-After": str(exc.retry_after)}
+    if exc.budget_spent:
+        return ApiError(
+            429, "SANDBOX_BUDGET_SPENT", exc.message, details=exc.details, headers=headers
+        )
+    return ApiError(429, "TOO_MANY_SANDBOX_RUNS", exc.message, details=exc.details, headers=headers)
+
+
+def ensure_sandbox_room(sandbox: Sandbox, *, user: Principal, kind: Kind) -> None:
+    """Refuse (429) sandbox work the user may not start now, before any of it is
+    prepared or stored."""
+    try:
+        sandbox.fair.admit(user.id, kind)
+    except SandboxRefused as exc:
+        raise sandbox_refusal(exc) from None
 
 
 def _checked(outcome: SandboxResult) -> SandboxResult:

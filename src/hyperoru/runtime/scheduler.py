@@ -7,7 +7,9 @@ has its own task), and one trader never runs two scheduled cycles at once.
 
 Every cycle first takes a place at the process's cycle gate (``max_concurrent_cycles``,
 shared with signal and manual cycles); its timeout starts once it has one, so a busy
-process delays cycles but never fails them for waiting."""
+process delays cycles but never fails them for waiting. Waiting for a program sandbox
+slot inside the cycle does not count either (``cycle_clock.not_counted``): other users'
+programs can delay a cycle, never fail it."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.process_identity import worker_identity
-from hyperoru.runtime import leases
+from hyperoru.runtime import cycle_clock, leases
 from hyperoru.runtime.loop import tick_forever
 from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
@@ -41,9 +43,10 @@ async def run_counted(
     limit_seconds: float,
     gate: CycleGate | None = None,
 ) -> bool:
-    """Run one cycle under ``limit_seconds`` (counted from when it passes ``gate``) and
-    count its outcome towards the trader's failure streak, whatever triggered it. Returns
-    True when this cycle paused the trader."""
+    """Run one cycle under ``limit_seconds`` (counted from when it passes ``gate``, and
+    stopped while it waits for a sandbox slot) and count its outcome towards the trader's
+    failure streak, whatever triggered it. Returns True when this cycle paused the
+    trader."""
     async with gate or nullcontext():
         return await _run_and_count(
             sessions, run_cycle, account_id, trigger, limit_seconds=limit_seconds
@@ -59,7 +62,8 @@ async def _run_and_count(
     limit_seconds: float,
 ) -> bool:
     try:
-        outcome = await asyncio.wait_for(run_cycle(account_id, trigger), limit_seconds)
+        async with cycle_clock.deadline(limit_seconds):
+            outcome = await run_cycle(account_id, trigger)
     except TimeoutError:
         outcome = CycleOutcome(ok=False, error=f"cycle timed out after {limit_seconds:g} s")
     except Exception as exc:

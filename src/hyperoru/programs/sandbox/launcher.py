@@ -14,6 +14,11 @@ Walls, outermost first (docs/SECURITY.md has the full table):
 - a wall clock enforced here (SIGKILL to the process group), and capped output;
 - the AST policy and restricted builtins inside the runner.
 
+Each child also dies with the server (``lifeline``) and is recorded while it runs
+(``run_records``), so a server started after a crash kills what a dead one left. Runs
+wait their turn for a slot in ``fair_use`` (priority classes, round robin between
+users, per-user caps and CPU budgets).
+
 Which OS layers are available is probed on first use and logged once.
 """
 
@@ -35,6 +40,10 @@ from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from hyperoru.programs.sandbox.fair_queue import Kind, QueueRules
+from hyperoru.programs.sandbox.fair_use import FairUse
+from hyperoru.programs.sandbox.run_records import RunRecords, Tag
 
 if TYPE_CHECKING:
     from hyperoru.replay.bars import Bars
@@ -87,6 +96,8 @@ class SandboxLimits:
                 "memory_bytes": self.memory_bytes,
                 "open_files": self.open_files,
                 "processes": self.processes,
+                # The child checks that this process is still its parent (``lifeline``).
+                "parent_pid": os.getpid(),
             }
         )
 
@@ -176,17 +187,22 @@ def _candidates() -> list[Isolation]:
 
 
 class Sandbox:
-    """Runs programs; at most ``concurrency`` at a time (each is one CPU-bound process)."""
+    """Runs programs, one slot (core) per process at a time, handed out by ``fair``
+    (default: one slot per core, no budgets)."""
 
     def __init__(
         self,
         limits: SandboxLimits | None = None,
         concurrency: int | None = None,
         backtest_limits: SandboxLimits | None = None,
+        *,
+        fair: FairUse | None = None,
+        records: RunRecords | None = None,
     ):
         self.limits = limits or SandboxLimits()
         self.backtest_limits = backtest_limits or BACKTEST_LIMITS
-        self._slots = asyncio.Semaphore(concurrency or os.cpu_count() or 1)
+        self.fair = fair or FairUse(QueueRules.for_slots(concurrency or os.cpu_count() or 1))
+        self.records = records
         self._isolation: Isolation | None = None
         self._probe_lock = asyncio.Lock()
 
@@ -222,18 +238,26 @@ class Sandbox:
         raise RuntimeError("the program sandbox cannot start any interpreter")
 
     async def run(
-        self, code: str, *, data: Mapping[str, Any], params: Mapping[str, Any] | None = None
+        self,
+        code: str,
+        *,
+        data: Mapping[str, Any],
+        params: Mapping[str, Any] | None = None,
+        user_id: int = 0,
+        kind: Kind = Kind.TEST_RUN,
     ) -> SandboxResult:
-        """Run ``Strategy().should_trade(data)`` once in a fresh sandbox process."""
+        """Run ``Strategy().should_trade(data)`` once in a fresh sandbox process, as a
+        run of ``kind`` on behalf of ``user_id``. Raises ``SandboxRefused`` when that user
+        may not start one now."""
         isolation = await self.isolation()
-        async with self._slots:
+        async with self.fair.turn(user_id, kind):
             return await self._spawn(isolation, self.limits, _request(code, params or {}, data))
 
     async def run_script(self, script: Path, request: Mapping[str, Any]) -> SandboxResult:
         """Run another standard-library script under the same OS walls and protocol. The
         escape tests use it to show that those walls hold without the AST policy."""
         isolation = await self.isolation()
-        async with self._slots:
+        async with self.fair.turn(0, Kind.TEST_RUN):
             body = json.dumps(dict(request)).encode()
             return await self._spawn(isolation, self.limits, body, script)
 
@@ -245,14 +269,18 @@ class Sandbox:
         settings: ReplaySettings,
         bars: Mapping[str, Bars],
         on_progress: ProgressCallback | None = None,
+        user_id: int = 0,
+        tag: Tag | None = None,
     ) -> SandboxResult:
         """Run a whole backtest (``hyperoru.replay``) in one fresh sandbox process; on
         success ``result`` is ``ReplayResult.to_plain()``. ``on_progress`` is awaited
         with the fraction done, at most every ``PROGRESS_INTERVAL_SECONDS``. Cancelling
-        the awaiting task kills the process group."""
+        the awaiting task kills the process group. ``tag`` is kept in the run's record
+        and handed back by ``reap_orphans`` if the server dies meanwhile."""
+        self.fair.admit(user_id, Kind.BACKTEST)  # before the request is built
         isolation = await self.isolation()
         request = await asyncio.to_thread(_backtest_request, code, params, settings, bars)
-        async with self._slots:
+        async with self.fair.turn(user_id, Kind.BACKTEST):
             return await self._spawn(
                 isolation,
                 self.backtest_limits,
@@ -260,7 +288,13 @@ class Sandbox:
                 BACKTEST_RUNNER,
                 env=BACKTEST_ENV,
                 on_progress=on_progress,
+                tag=tag,
             )
+
+    def reap_orphans(self) -> list[dict[str, Any]]:
+        """Kill the sandbox processes that stopped servers left behind (blocking: call
+        it off the loop); answers their tags."""
+        return self.records.reap() if self.records is not None else []
 
     async def _spawn(
         self,
@@ -272,6 +306,7 @@ class Sandbox:
         env: Mapping[str, str] = CHILD_ENV,
         on_progress: ProgressCallback | None = None,
         probing: bool = False,
+        tag: Tag | None = None,
     ) -> SandboxResult:
         started = time.monotonic()
         workdir = tempfile.mkdtemp(prefix="hyperoru-sandbox-")
@@ -291,6 +326,7 @@ class Sandbox:
         except OSError as exc:
             shutil.rmtree(workdir, ignore_errors=True)
             return SandboxResult("error", error=f"the sandbox could not start: {exc.strerror}")
+        record = self.records.add(proc.pid, tag) if self.records is not None else None
         try:
             async with asyncio.timeout(limits.wall_seconds):
                 answer, overflow = await _exchange(proc, request, limits.answer_bytes, on_progress)
@@ -309,6 +345,7 @@ class Sandbox:
             )
         finally:
             _kill_group(proc)  # grandchildren, if any escaped the policy, go too
+            RunRecords.remove(record)
             shutil.rmtree(workdir, ignore_errors=True)
         elapsed = _ms_since(started)
         if overflow:

@@ -21,6 +21,13 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
 def limit_self(limits: dict[str, int]) -> None:
+    # First of all: never outlive the server (its siblings are on sys.path by now).
+    if TYPE_CHECKING:
+        from hyperoru.programs.sandbox import lifeline
+    else:
+        import lifeline  # a sibling module, as in ``_run``
+
+    lifeline.die_with_parent(limits.get("parent_pid"))
     # Soft < hard for CPU: SIGXCPU first, and SIGKILL at the hard limit even if caught.
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
@@ -125,8 +132,8 @@ def answer_one_request(run: Callable[[dict[str, Any]], dict[str, Any]], max_byte
 
 
 def main() -> None:
-    limit_self(json.loads(sys.argv[1]))
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    limit_self(json.loads(sys.argv[1]))
     answer_one_request(_run, MAX_REQUEST_BYTES)
 
 

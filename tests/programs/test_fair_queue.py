@@ -201,10 +201,10 @@ async def test_fair_use_refuses_a_spent_budget_and_a_test_run_flood_but_never_a_
     assert spent.value.budget_spent and spent.value.retry_after == 21
     assert spent.value.details["budget_seconds"] == 10
     fair.admit(A, Kind.CYCLE)  # live trading goes on, charged
-    async with fair.turn(A, Kind.CYCLE):
-        clock.now += 1
-    # -2 after the test run, 1 s of refill, 1 s for the cycle.
-    assert fair.budget is not None and fair.budget.left(A) == pytest.approx(-2.9)
+    async with fair.turn(A, Kind.CYCLE, max_charge=0.5):
+        clock.now += 1  # held 1 s, but it could not have used more CPU than 0.5 s
+    # -2 after the test run, 0.1 s refilled meanwhile, 0.5 s for the cycle.
+    assert fair.budget is not None and fair.budget.left(A) == pytest.approx(-2.4)
 
     first = await fair.queue.acquire(B, Kind.TEST_RUN)
     second = asyncio.create_task(fair.queue.acquire(B, Kind.TEST_RUN))

@@ -1,13 +1,15 @@
 """Each user's sandbox CPU budget: seconds of sandbox time per window, as a token bucket.
 
-A run is charged after it ends with the seconds it held its slot. A slot is one core and
-a sandbox process is single-threaded (``RLIMIT_NPROC`` 1) with no way to sleep, so that
-is its CPU time or a little more; it is known even for a run killed at its limits, when
-the process leaves no account of itself. The bucket holds ``seconds`` at most and refills
-at ``seconds / window`` per second; a charge may take it below zero (a run's cost is
-known only afterwards), and while it is at or below zero the user's new test runs and
-backtests are refused until it refills (``retry_after``). Live program-trader cycles are
-charged but never refused: a user's own backtests must not stop their trading.
+A run is charged after it ends with the seconds it held its slot, at most its hard CPU
+limit. A slot is one core and a sandbox process is single-threaded (``RLIMIT_NPROC`` 1),
+so both are bounds of its CPU time from above (the first is close on an idle host, the
+second when a busy host stretches the run); both are known even for a run killed at its
+limits, when the process leaves no account of itself. The bucket holds ``seconds`` at
+most and refills at ``seconds / window`` per second; a charge may take it below zero (a
+run's cost is known only afterwards), and while it is at or below zero the user's new
+test runs and backtests are refused until it refills (``retry_after``). Live
+program-trader cycles are charged but never refused: a user's own backtests must not stop
+their trading.
 
 In memory, per server process, like the queue it guards.
 """

@@ -74,9 +74,13 @@ class FairUse:
             )
 
     @asynccontextmanager
-    async def turn(self, user: int, kind: Kind) -> AsyncIterator[None]:
+    async def turn(
+        self, user: int, kind: Kind, *, max_charge: float | None = None
+    ) -> AsyncIterator[None]:
         """Admit, wait for a slot (not counted against a cycle's time limit: the wait is
-        other users' doing), hold it for the block, then charge the user for it."""
+        other users' doing), hold it for the block, then charge the user the seconds it
+        held it, at most ``max_charge`` (the run's hard CPU limit: on a busy host the
+        slot is held longer than the CPU is used)."""
         self.admit(user, kind)
         with not_counted():
             ticket = await self.queue.acquire(user, kind)
@@ -85,5 +89,6 @@ class FairUse:
             yield
         finally:
             if self.budget is not None:
-                self.budget.charge(user, self._clock() - started)
+                held = self._clock() - started
+                self.budget.charge(user, held if max_charge is None else min(held, max_charge))
             self.queue.release(ticket)

@@ -89,6 +89,11 @@ class SandboxLimits:
     processes: int = 1
     answer_bytes: int = MAX_ANSWER_BYTES
 
+    @property
+    def hard_cpu_seconds(self) -> int:
+        """The CPU time after which the kernel kills the run (the runner's hard limit)."""
+        return self.cpu_seconds + 1
+
     def for_runner(self) -> str:
         return json.dumps(
             {
@@ -250,14 +255,14 @@ class Sandbox:
         run of ``kind`` on behalf of ``user_id``. Raises ``SandboxRefused`` when that user
         may not start one now."""
         isolation = await self.isolation()
-        async with self.fair.turn(user_id, kind):
+        async with self.fair.turn(user_id, kind, max_charge=self.limits.hard_cpu_seconds):
             return await self._spawn(isolation, self.limits, _request(code, params or {}, data))
 
     async def run_script(self, script: Path, request: Mapping[str, Any]) -> SandboxResult:
         """Run another standard-library script under the same OS walls and protocol. The
         escape tests use it to show that those walls hold without the AST policy."""
         isolation = await self.isolation()
-        async with self.fair.turn(0, Kind.TEST_RUN):
+        async with self.fair.turn(0, Kind.TEST_RUN, max_charge=self.limits.hard_cpu_seconds):
             body = json.dumps(dict(request)).encode()
             return await self._spawn(isolation, self.limits, body, script)
 
@@ -280,7 +285,8 @@ class Sandbox:
         self.fair.admit(user_id, Kind.BACKTEST)  # before the request is built
         isolation = await self.isolation()
         request = await asyncio.to_thread(_backtest_request, code, params, settings, bars)
-        async with self.fair.turn(user_id, Kind.BACKTEST):
+        limit = self.backtest_limits.hard_cpu_seconds
+        async with self.fair.turn(user_id, Kind.BACKTEST, max_charge=limit):
             return await self._spawn(
                 isolation,
                 self.backtest_limits,
@@ -326,7 +332,8 @@ class Sandbox:
         except OSError as exc:
             shutil.rmtree(workdir, ignore_errors=True)
             return SandboxResult("error", error=f"the sandbox could not start: {exc.strerror}")
-        record = self.records.add(proc.pid, tag) if self.records is not None else None
+        # Probes are short and run before any job: no record needed.
+        record = self.records.add(proc.pid, tag) if self.records and not probing else None
         try:
             async with asyncio.timeout(limits.wall_seconds):
                 answer, overflow = await _exchange(proc, request, limits.answer_bytes, on_progress)

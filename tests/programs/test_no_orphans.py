@@ -57,8 +57,21 @@ def read_records(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in folder.glob("*.json")] if folder.is_dir() else []
 
 
-async def _records(folder: Path) -> list[dict[str, Any]]:
-    return read_records(folder)
+async def _running_record(folder: Path, server: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """The record of the stand-in server's one child, once that child runs."""
+
+    async def records() -> list[dict[str, Any]]:
+        if server.poll() is not None:
+            assert server.stderr is not None
+            pytest.fail(f"the stand-in server stopped: {server.stderr.read().decode()}")
+        return read_records(folder)
+
+    [record] = await eventually(
+        records,
+        lambda found: len(found) == 1 and running(found[0]["pid"], found[0]["started"]),
+        attempts=600,
+    )
+    return record
 
 
 async def test_a_sandbox_process_dies_with_its_server(
@@ -71,7 +84,6 @@ async def test_a_sandbox_process_dies_with_its_server(
         f"""
         import asyncio
         from pathlib import Path
-from typing import Any
         from hyperoru.programs.sandbox.launcher import Sandbox, SandboxLimits
         from hyperoru.programs.sandbox.run_records import RunRecords
 
@@ -83,11 +95,7 @@ from typing import Any
         asyncio.run(box.run(SPIN, data={{}}))
         """,
     )
-    [record] = await eventually(
-        lambda: _records(folder),
-        lambda found: len(found) == 1 and running(found[0]["pid"], found[0]["started"]),
-        attempts=600,
-    )
+    record = await _running_record(folder, server)
     child, started = record["pid"], record["started"]
     assert record["owner_pid"] == server.pid
     await asyncio.sleep(0.5)
@@ -116,7 +124,6 @@ async def test_a_process_that_outlived_its_server_is_killed_by_the_sweep(
         f"""
         import subprocess, sys, time
         from pathlib import Path
-from typing import Any
         from hyperoru.programs.sandbox.run_records import RunRecords
 
         child = subprocess.Popen(
@@ -126,9 +133,7 @@ from typing import Any
         time.sleep(600)
         """,
     )
-    [record] = await eventually(
-        lambda: _records(folder), lambda found: len(found) == 1, attempts=600
-    )
+    record = await _running_record(folder, server)
     child, started = record["pid"], record["started"]
     os.kill(server.pid, signal.SIGKILL)
     server.wait()

@@ -126,9 +126,9 @@ async def test_a_flood_of_spinning_programs_never_stalls_another_user(
         assert runtime is not None and runtime.consecutive_failures == 0
         assert [r.status for r in records] == ["ok", "ok", "ok"], [r.error for r in records]
 
-        for flood_run in flood_runs:  # the flooder's own runs end at their CPU limit
+        for flood_run in flood_runs:  # the flooder's own runs end at their limits
             outcome = (await flood_run).json()
-            assert outcome["status"] == "error" and "CPU" in outcome["error"], outcome
+            assert outcome["status"] in ("error", "timeout") and outcome["result"] is None
         for backtest in backtests:
             await client.delete(f"/api/backtests/{backtest}", headers=api.bearer(flooder_token))
 

@@ -203,3 +203,33 @@ async def test_a_second_cancel_during_the_hand_back_still_finishes_it(
             # Nothing left holding the row: it can be locked and changed right away.
             await session.execute(update(Job).where(Job.id == job_id).values(attempts=0))
             await session.commit()
+
+
+async def test_hand_back_requeues_only_a_job_the_dead_worker_still_holds(
+    app: FastAPI, api: Api
+) -> None:
+    user, _ = await api.user()
+    sessions = _sessions(app)
+    ids = [await _new_job(app, user["id"], "test.handback", max_attempts=m) for m in (3, 1, 3)]
+    async with sessions() as session:
+        for _ in ids:  # a lease far from running out: only a hand-back frees them now
+            await service.claim_next(
+                session, kinds=["test.handback"], worker_id="dead-worker", lease_seconds=600
+            )
+        await service.cancel(session, job_id=ids[2])  # cancelled meanwhile
+        await session.commit()
+
+    tags = [
+        {"job_id": ids[0], "lease_owner": "dead-worker"},
+        {"job_id": ids[1], "lease_owner": "dead-worker"},
+        {"job_id": ids[2], "lease_owner": "dead-worker"},
+        {"job_id": ids[0], "lease_owner": "someone-else"},  # not that worker's
+        {"pid": 12},  # a cycle's or test run's record: no job
+    ]
+    assert await _runner(app).hand_back(tags) == 2
+
+    statuses = [(await _job(app, job_id)).status for job_id in ids]
+    assert statuses == ["queued", "failed", "cancelled"]
+    failed = await _job(app, ids[1])
+    assert failed.error == "interrupted: the worker stopped and no attempts are left"
+    assert (await _job(app, ids[0])).lease_owner is None

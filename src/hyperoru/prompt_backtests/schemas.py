@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
-from hyperoru.backtests.results import ResultFields
+from hyperoru.backtests.results import EquityPoint, MetricValue, ResultFields, TradeOut
 
 FeePercent = Annotated[Decimal, Field(ge=0, le=1, max_digits=12)]
 # The engine caps a taker fill at 5 % from mid: a larger slippage could never fill.
@@ -63,6 +63,20 @@ class SnapshotDetailOut(SnapshotOut):
     rendered_prompt: str
 
 
+class ResolvedConfigOut(ResponseModel):
+    """The config as resolved at submit time (defaults filled in, the end cut to the last
+    closed candle)."""
+
+    symbols: list[str]
+    interval: str
+    start_date: UtcTime
+    end_date: UtcTime
+    initial_balance: JsonDecimal
+    slippage_pct: JsonDecimal = Field(description="percent: 0.05 means 0.05 %")
+    maker_fee_pct: JsonDecimal
+    taker_fee_pct: JsonDecimal
+
+
 class PromptBacktestOut(ResultFields):
     """When completed, the same result fields as a program backtest."""
 
@@ -84,7 +98,7 @@ class PromptBacktestOut(ResultFields):
     start_date: UtcTime
     end_date: UtcTime
     initial_balance: JsonDecimal
-    config: dict[str, Any]
+    config: ResolvedConfigOut
     dataset: str
     llm_provider: str | None
     llm_model: str | None
@@ -102,11 +116,17 @@ class PromptBacktestOut(ResultFields):
     error: str | None
     status_url: str
     snapshots_url: str
-    metrics: dict[str, Any] | None = None
+    trades_url: str = Field(description="the trade list, paged")
+    equity_url: str = Field(description="the equity curve, paged")
+    metrics: dict[str, MetricValue] | None = Field(
+        default=None, description="every metric the replay computed; null until completed"
+    )
 
 
 class PromptBacktestDetailOut(PromptBacktestOut):
-    equity_curve: list[dict[str, Any]] | None = None
-    trades: list[dict[str, Any]] | None = None
+    """One backtest; the long parts are in only when ``include`` names them."""
+
+    equity_curve: list[EquityPoint] | None = Field(default=None, description="null until completed")
+    trades: list[TradeOut] | None = Field(default=None, description="null until completed")
     # The first snapshots (see ``snapshots_url`` for all of them, with rendered prompts).
     decisions: list[SnapshotOut] = Field(default_factory=list)

@@ -132,3 +132,19 @@ async def test_numbers_and_times_are_in_the_contracts_json_types(
         "equity": float(Decimal(stored.equity_curve[0]["equity"])),
     }
     assert done["fingerprint"] == fingerprint(stored.trades)
+
+    # The snapshots' parsed decisions and outcomes too (inline and on their own route).
+    reads = ((done["status_url"], {"include": "decisions"}), (done["snapshots_url"], {}))
+    for url, params in reads:
+        response = await api.client.get(url, params=params, headers=api.bearer(token))
+        listed = response.json()
+        first_snapshot = listed["decisions"][0] if isinstance(listed, dict) else listed[0]
+        (decision,) = first_snapshot["decisions"]
+        assert decision["operation"] == "long" and decision["leverage"] == 2
+        assert _number(decision["size_fraction"]) and decision["reasoning"] == "up"
+        (outcome,) = first_snapshot["outcomes"]
+        order, execution = outcome["order"], outcome["execution"]
+        assert _number(order["quantity"]) and order["quantity"] >= trade["quantity"] > 0
+        assert execution["filled_quantity"] == trade["quantity"]
+        assert execution["average_price"] == trade["entry_price"]
+        assert execution["time"].endswith("Z") and outcome["approved"] is True

@@ -4,12 +4,18 @@ spelling of the generated reference)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
-from hyperoru.backtests.results import EquityPoint, MetricValue, ResultFields, TradeOut
+from hyperoru.backtests.results import (
+    EquityPoint,
+    MetricValue,
+    ResultFields,
+    TradeOut,
+    WireTime,
+)
 
 FeePercent = Annotated[Decimal, Field(ge=0, le=1, max_digits=12)]
 # The engine caps a taker fill at 5 % from mid: a larger slippage could never fill.
@@ -44,6 +50,65 @@ class PromptBacktestCreate(RequestModel):
     config: PromptBacktestConfig
 
 
+class _Stored(ResponseModel):
+    """Plain data the run stored: the documented fields typed (decimal text becomes a
+    number), any other field passed along as it is."""
+
+    model_config = ConfigDict(from_attributes=True, extra="allow")
+
+
+class DecisionOut(_Stored):
+    """A decision as parsed from the model's answer."""
+
+    operation: str | None = None
+    symbol: str | None = None
+    leverage: float | None = None
+    size_fraction: float | None = None
+    take_profit_pct: float | None = None
+    stop_loss_pct: float | None = None
+    take_profit_price: float | None = None
+    stop_loss_price: float | None = None
+    max_price: float | None = None
+    min_price: float | None = None
+    reasoning: str | None = None
+
+
+class OrderViewOut(_Stored):
+    """The order a decision became."""
+
+    symbol: str | None = None
+    side: str | None = None
+    order_type: str | None = None
+    quantity: float | None = None
+    limit_price: float | None = None
+    leverage: float | None = None
+    reduce_only: bool | None = None
+    take_profit_price: float | None = None
+    stop_loss_price: float | None = None
+
+
+class ExecutionOut(_Stored):
+    status: str | None = None
+    time: WireTime | None = None
+    filled_quantity: float | None = None
+    average_price: float | None = None
+    reject_code: str | None = None
+    message: str | None = None
+    reason: str | None = None
+
+
+class OutcomeOut(_Stored):
+    """What came of one decision: checked at the next open, placed, executed."""
+
+    operation: str | None = None
+    symbol: str | None = None
+    approved: bool | None = None
+    reason: str | None = None
+    order_id: int | None = None
+    order: OrderViewOut | None = None
+    execution: ExecutionOut | None = None
+
+
 class SnapshotOut(ResponseModel):
     bar_index: int
     time: UtcTime
@@ -51,8 +116,8 @@ class SnapshotOut(ResponseModel):
     cached: bool
     prompt_digest: str
     raw_output: str | None
-    decisions: list[dict[str, Any]]
-    outcomes: list[dict[str, Any]]
+    decisions: list[DecisionOut]
+    outcomes: list[OutcomeOut]
     error: str | None
     prompt_tokens: int
     completion_tokens: int

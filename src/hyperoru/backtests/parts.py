@@ -78,11 +78,12 @@ def include_query(allowed: frozenset[Part], default: frozenset[Part]) -> Include
     return include
 
 
-def page_of(items: Sequence[T] | None, window: ListWindow) -> list[T]:
+def page_of(items: Sequence[T], window: ListWindow, response: Response) -> list[T]:
     """One page of a list stored whole (a finished backtest's trades or curve never
-    change, so offsets stay valid between requests)."""
-    if not items:
-        return []
+    change, so offsets stay valid between requests), with the whole list's length in
+    ``X-Total-Count`` (the page itself stays a plain JSON array, as every list of the
+    contract)."""
+    response.headers["X-Total-Count"] = str(len(items))
     return list(items[window.offset : window.offset + window.limit])
 
 
@@ -91,9 +92,3 @@ def answer(model: BaseModel, *, omitted: Collection[str]) -> Response:
     empty, so that a light answer never reads as "no trades"."""
     body = model.model_dump_json(exclude=set(omitted))
     return Response(body, media_type="application/json")
-
-
-def total_count(response: Response, count: int) -> None:
-    """The length of the whole list behind a page (the arrays themselves stay plain
-    JSON arrays, as every list of the contract)."""
-    response.headers["X-Total-Count"] = str(count)

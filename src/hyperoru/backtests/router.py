@@ -10,7 +10,7 @@ from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.backtests import service
 from hyperoru.backtests.dependencies import OwnedBacktest
-from hyperoru.backtests.parts import Part, include_query, page_of, total_count
+from hyperoru.backtests.parts import Part, include_query, page_of
 from hyperoru.backtests.presenters import (
     ALL_PARTS,
     backtest_answer,
@@ -115,8 +115,7 @@ async def list_trades(
         db, user=user, backtest_id=backtest_id, parts={Part.TRADES}
     )
     trades = finished_trades(record)
-    total_count(response, len(trades))
-    return trades_out(page_of(trades, window))
+    return trades_out(page_of(trades, window, response))
 
 
 @router.get("/{backtest_id}/equity", response_model=list[EquityPoint])
@@ -133,8 +132,7 @@ async def list_equity(
         db, user=user, backtest_id=backtest_id, parts={Part.EQUITY}
     )
     curve = finished_curve(record) or []
-    total_count(response, len(curve))
-    return equity_out(page_of(curve, window))
+    return equity_out(page_of(curve, window, response))
 
 
 @router.delete(

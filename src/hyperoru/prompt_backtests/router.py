@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.backtests.parts import Part, answer, include_query, page_of, total_count
+from hyperoru.backtests.parts import Part, answer, include_query, page_of
 from hyperoru.backtests.results import (
     EquityPoint,
     TradeOut,
@@ -188,8 +188,7 @@ async def list_trades(
         db, user=user, backtest_id=backtest_id, parts={Part.TRADES}
     )
     trades = _finished_trades(task)
-    total_count(response, len(trades))
-    return trades_out(page_of(trades, window))
+    return trades_out(page_of(trades, window, response))
 
 
 async def list_equity(
@@ -205,8 +204,7 @@ async def list_equity(
         db, user=user, backtest_id=backtest_id, parts={Part.EQUITY}
     )
     curve = _finished_curve(task)
-    total_count(response, len(curve))
-    return equity_out(page_of(curve, window))
+    return equity_out(page_of(curve, window, response))
 
 
 async def list_snapshots(

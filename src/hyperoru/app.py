@@ -24,6 +24,7 @@ from hyperoru.flows.decision_domain import DOMAIN as STRATEGIES
 from hyperoru.flows.domain import DOMAIN as FLOWS
 from hyperoru.flows.sessions import announcer_for
 from hyperoru.health.domain import DOMAIN as HEALTH
+from hyperoru.http.conditional import ConditionalGetMiddleware
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.market.domain import DOMAIN as MARKET
@@ -156,15 +157,19 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
             CORSMiddleware,
             allow_origins=list(settings.allowed_origin_list),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-None-Match"],
             expose_headers=[
                 "X-Request-ID",
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",
                 "X-RateLimit-Reset",
                 "Retry-After",
+                "ETag",
+                "X-Total-Count",
             ],
         )
     app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: it decides the final Cache-Control of the answers it tags.
+    app.add_middleware(ConditionalGetMiddleware)
     return app

@@ -63,7 +63,7 @@ async def test_a_backtest_runs_to_completion_and_reruns_identically(api: Api) ->
         assert name in done and name in done["metrics"], name
     assert done["total_trades"] > 0 and done["trades"]
     assert re.fullmatch(r"[0-9a-f]{64}", done["fingerprint"])
-    assert done["equity_curve"] and done["equity_curve"][0]["time"].endswith("Z")
+    assert done["equity_curve"] and done["equity_curve"][0]["timestamp"].endswith("Z")
     assert done["backtest"]["status"] == "completed"
     assert done["backtest"]["total_trades"] == done["total_trades"]
     assert done["backtest"]["total_pnl"] == done["total_pnl"]

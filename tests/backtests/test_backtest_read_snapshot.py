@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import event, update
+from sqlalchemy.orm import undefer
 from sqlalchemy.util import await_only
 
 from hyperoru.backtests.models import Backtest
@@ -31,8 +32,13 @@ async def test_a_read_racing_the_completion_sees_all_of_it_or_none(app: FastAPI,
 
     async with app.state.services.sessionmaker() as session:
         row = await session.get(Job, job["id"])
-        assert row is not None
+        stored = await session.get(
+            Backtest, job["id"], options=[undefer(Backtest.trades), undefer(Backtest.equity_curve)]
+        )
+        assert row is not None and stored is not None
         completed_result = row.result
+        # As the runner stored them (exact decimal strings), not as the API shows them.
+        stored_trades, stored_curve = stored.trades, stored.equity_curve
         # Back to "running, no results yet" under a live lease, so the runner leaves it alone.
         await session.execute(
             update(Job)
@@ -55,7 +61,7 @@ async def test_a_read_racing_the_completion_sees_all_of_it_or_none(app: FastAPI,
             await other.execute(
                 update(Backtest)
                 .where(Backtest.id == job["id"])
-                .values(trades=finished["trades"], equity_curve=finished["equity_curve"])
+                .values(trades=stored_trades, equity_curve=stored_curve)
             )
             await other.commit()
             await other.execute(

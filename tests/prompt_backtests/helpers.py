@@ -64,12 +64,16 @@ async def submit(
     return response.json()
 
 
-async def wait_finished(api: Api, token: str, task_id: int) -> dict[str, Any]:
-    """Poll until the task ends (the time limit only guards against a hang)."""
+async def wait_finished(
+    api: Api, token: str, task_id: int, include: str | None = None
+) -> dict[str, Any]:
+    """Poll until the task ends (the time limit only guards against a hang); ``include``
+    names the long parts to read along (a poll carries none by default)."""
+    params = {} if include is None else {"include": include}
     async with asyncio.timeout(HANG_SECONDS):
         while True:
             response = await api.client.get(
-                f"/api/prompt-backtests/{task_id}", headers=api.bearer(token)
+                f"/api/prompt-backtests/{task_id}", params=params, headers=api.bearer(token)
             )
             assert response.status_code == 200, response.text
             task = response.json()

@@ -4,6 +4,7 @@ offline, and a rerun that replays every answer from the cache."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from fastapi import FastAPI
 
@@ -63,7 +64,7 @@ async def test_builtin_model_backtest_runs_offline(
     prompt = await own_prompt(api, token)
     task = await submit(api, token, trader_id=trader["id"], prompt_id=prompt["id"])
     assert set(task) >= TASK_FIELDS and task["status"] == "queued"
-    done = await wait_finished(api, token, task["id"])
+    done = await wait_finished(api, token, task["id"], include="trades,equity")
     assert done["status"] == "completed", done
     assert done["sample_count"] == done["snapshots_done"] == SNAPSHOTS
     assert done["progress"] == 100
@@ -94,7 +95,7 @@ async def test_cost_is_reported_and_a_rerun_replays_from_the_cache(
         answer(operation="close", symbol="BTC", reasoning="done"),
     )
     task = await submit(api, token, trader_id=trader["id"], prompt_id=prompt["id"])
-    first = await wait_finished(api, token, task["id"])
+    first = await wait_finished(api, token, task["id"], include="trades")
     assert first["status"] == "completed", first
     # One model call per snapshot; unqueued requests get the fake's default hold (120/30).
     assert len(llm.requests) == SNAPSHOTS
@@ -134,7 +135,7 @@ async def test_a_stop_loss_fill_shows_in_the_next_snapshots_recent_trades(
     # A stop a hair under the decision's close: the next 4-hour bar reaches it.
     llm.queue(answer(operation="long", symbol="BTC", leverage=2, size_pct=20, stop_loss_pct=0.01))
     task = await submit(api, token, trader_id=trader["id"], prompt_id=prompt["id"])
-    done = await wait_finished(api, token, task["id"])
+    done = await wait_finished(api, token, task["id"], include="trades")
     assert done["status"] == "completed", done
     (trade,) = done["trades"]
     assert trade["exit_reason"] == "stop_loss"
@@ -142,4 +143,10 @@ async def test_a_stop_loss_fill_shows_in_the_next_snapshots_recent_trades(
     fills = [line for line in last.splitlines() if " BTC buy " in line or " BTC sell " in line]
     # Newest first: the stop's sell, then the decided buy.
     assert [" sell " in fills[0], " buy " in fills[1]] == [True, True], fills
-    assert f"at {trade['exit_price'].rstrip('0').rstrip('.')}" in fills[0]
+    assert f"at {_plain(trade['exit_price'])}" in fills[0]
+
+
+def _plain(number: float) -> str:
+    """A price as the prompt writes it: no trailing zeros, no trailing point."""
+    text = format(Decimal(repr(number)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

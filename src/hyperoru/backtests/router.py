@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.backtests import service
 from hyperoru.backtests.dependencies import OwnedBacktest
-from hyperoru.backtests.presenters import backtest_out, status_url, summary_out
+from hyperoru.backtests.parts import Part, include_query, page_of
+from hyperoru.backtests.presenters import (
+    ALL_PARTS,
+    backtest_answer,
+    backtest_out,
+    finished_curve,
+    finished_trades,
+    status_url,
+    summary_out,
+)
+from hyperoru.backtests.results import EquityPoint, TradeOut, equity_out, trades_out
 from hyperoru.backtests.schemas import BacktestCreate, BacktestOut, BacktestSummaryOut
 from hyperoru.http.dependencies import AppSettings, DbSession
 from hyperoru.http.pagination import ListWindowQuery
@@ -22,6 +32,11 @@ from hyperoru.ratelimit.limiter import Budget
 
 router = APIRouter(prefix="/api/backtests", tags=["backtests"])
 programs_router = APIRouter(prefix="/api/programs", tags=["backtests"])
+
+# Contract §12 shows the curve and the trades on GET /api/backtests/{id}: a script
+# written against it reads them there, so they stay in by default. A poller asks for
+# less (`?include=none`), or revalidates with If-None-Match (hyperoru.http.conditional).
+Included = Annotated[frozenset[Part], Depends(include_query(ALL_PARTS, default=ALL_PARTS))]
 
 _CREATED: dict[int | str, dict[str, Any]] = {
     202: {"description": "Queued; poll the status URL (also in `Location`)"}
@@ -78,11 +93,50 @@ async def list_backtests(
 
 
 @router.get("/{backtest_id}", response_model=BacktestOut)
-async def get_backtest(backtest_id: ResourceId, user: CurrentUser, db: DbSession) -> BacktestOut:
+async def get_backtest(
+    backtest_id: ResourceId, user: CurrentUser, db: DbSession, include: Included
+) -> Response:
+    """Status and progress; once completed the metrics and fingerprint, and the parts
+    ``include`` names (by default all: ``equity_curve``, ``trades``, ``logs``). Parts
+    not included are absent from the answer."""
     record = await service.load_owned_backtest(
-        db, user=user, backtest_id=backtest_id, with_results=True
+        db, user=user, backtest_id=backtest_id, parts=include
     )
-    return backtest_out(record)
+    return backtest_answer(record, include)
+
+
+@router.get("/{backtest_id}/trades", response_model=list[TradeOut])
+async def list_trades(
+    backtest_id: ResourceId,
+    user: CurrentUser,
+    db: DbSession,
+    window: ListWindowQuery,
+    response: Response,
+) -> list[TradeOut]:
+    """The round trips in order (empty until completed), paged with ``limit``/``offset``
+    or ``page``/``per_page``; ``X-Total-Count`` is the length of the whole list."""
+    record = await service.load_owned_backtest(
+        db, user=user, backtest_id=backtest_id, parts={Part.TRADES}
+    )
+    trades = finished_trades(record)
+    return trades_out(page_of(trades, window, response))
+
+
+@router.get("/{backtest_id}/equity", response_model=list[EquityPoint])
+async def list_equity(
+    backtest_id: ResourceId,
+    user: CurrentUser,
+    db: DbSession,
+    window: ListWindowQuery,
+    response: Response,
+) -> list[EquityPoint]:
+    """The equity curve ``[{timestamp, equity}]`` in time order (empty until completed),
+    paged like the trades."""
+    record = await service.load_owned_backtest(
+        db, user=user, backtest_id=backtest_id, parts={Part.EQUITY}
+    )
+    curve = finished_curve(record) or []
+    return equity_out(page_of(curve, window, response))
 
 
 @router.delete(

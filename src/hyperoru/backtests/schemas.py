@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema
 
 from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
-from hyperoru.backtests.results import ResultFields
+from hyperoru.backtests.results import EquityPoint, MetricValue, ResultFields, TradeOut
 from hyperoru.market.intervals import INTERVAL_SECONDS, INTERVALS
 
 MAX_SYMBOLS = 10
@@ -113,11 +113,18 @@ class BacktestSummaryOut(ResultFields):
     finished_at: UtcTime | None
     error: str | None
     status_url: str
-    metrics: dict[str, Any]
+    trades_url: str = Field(description="the trade list, paged")
+    equity_url: str = Field(description="the equity curve, paged")
+    metrics: dict[str, MetricValue] = Field(description="every metric the replay computed")
     backtest: BacktestBrief
 
 
 class BacktestOut(BacktestSummaryOut):
-    equity_curve: list[dict[str, Any]] | None = None
-    trades: list[dict[str, Any]] = Field(default_factory=list)
+    """One backtest; the long parts are left out unless ``include`` names them (by
+    default all three are in: contract §12 shows them on this route)."""
+
+    equity_curve: list[EquityPoint] | None = Field(
+        default=None, description="null until completed; at most 2,000 points"
+    )
+    trades: list[TradeOut] = Field(default_factory=list)
     logs: list[str] = Field(default_factory=list, description="the program's data.log lines")

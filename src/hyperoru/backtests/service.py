@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -15,6 +15,7 @@ from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
 from hyperoru.backtests.handler import BACKTEST_KIND, reap_sandbox_orphans
 from hyperoru.backtests.models import Backtest
+from hyperoru.backtests.parts import Part
 from hyperoru.backtests.plan import plan_backtest
 from hyperoru.backtests.schemas import BacktestCreate
 from hyperoru.errors import forbidden, not_found
@@ -34,6 +35,9 @@ from hyperoru.signals import service as signals
 from hyperoru.signals.history import PoolSnapshot
 from hyperoru.signals.models import SignalDefinition
 from hyperoru.timeutils import utcnow
+
+# The deferred column behind each long part (the logs are in the job's small result).
+_COLUMNS = {Part.TRADES: Backtest.trades, Part.EQUITY: Backtest.equity_curve}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +135,13 @@ async def submit_backtest(
 
 
 async def load_owned_backtest(
-    session: AsyncSession, *, user: Principal, backtest_id: int, with_results: bool = False
+    session: AsyncSession, *, user: Principal, backtest_id: int, parts: Collection[Part] = ()
 ) -> BacktestRecord:
-    """Raises 404 BACKTEST_NOT_FOUND (missing) or 403 FORBIDDEN (another user's)."""
+    """With the long columns of ``parts`` loaded (they are deferred: a poll reads none).
+    Raises 404 BACKTEST_NOT_FOUND (missing) or 403 FORBIDDEN (another user's)."""
     if not 1 <= backtest_id <= MAX_ID:
         raise not_found("backtest")
-    load = (Backtest.equity_curve, Backtest.trades) if with_results else ()
+    load = [column for part, column in _COLUMNS.items() if part in parts]
     found = await jobs.job_with_details(
         session, Backtest, job_id=backtest_id, kind=BACKTEST_KIND, load=load
     )

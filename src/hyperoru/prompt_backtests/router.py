@@ -3,16 +3,26 @@ it: submit (202), poll, list, read the snapshots, cancel or delete."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.backtests.results import result_fields
+from hyperoru.backtests.parts import Part, answer, include_query, page_of
+from hyperoru.backtests.results import (
+    EquityPoint,
+    TradeOut,
+    equity_out,
+    metric_values,
+    result_fields,
+    trades_out,
+)
 from hyperoru.http.dependencies import AppSettings, DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.jobs.dependencies import Runner
+from hyperoru.jobs.models import JobStatus
 from hyperoru.market.dependencies import Market
 from hyperoru.paging import ListWindow
 from hyperoru.prompt_backtests import service
@@ -32,6 +42,10 @@ tasks_router = APIRouter(prefix="/api/prompt-backtest/tasks", tags=["prompt back
 
 # Snapshots shown inline in one backtest's answer; the rest are paged at snapshots_url.
 INLINE_SNAPSHOTS = 100
+# The parts an answer can carry, by the field that holds each. No documented shape shows
+# them on the status route, so a poll carries none unless ``include`` names them.
+PARTS = {Part.TRADES: "trades", Part.EQUITY: "equity_curve", Part.DECISIONS: "decisions"}
+Included = Annotated[frozenset[Part], Depends(include_query(frozenset(PARTS), default=frozenset()))]
 
 
 def _status_url(backtest_id: int) -> str:
@@ -43,6 +57,7 @@ def _fields(task: service.Task) -> dict[str, Any]:
     config = backtest.config
     result = job.result or {}
     metrics = result.get("metrics")
+    url = _status_url(job.id)
     fields: dict[str, Any] = {
         "id": job.id,
         "task_id": job.id,
@@ -75,9 +90,11 @@ def _fields(task: service.Task) -> dict[str, Any]:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "error": job.error,
-        "status_url": _status_url(job.id),
-        "snapshots_url": f"{_status_url(job.id)}/snapshots",
-        "metrics": metrics,
+        "status_url": url,
+        "snapshots_url": f"{url}/snapshots",
+        "trades_url": f"{url}/trades",
+        "equity_url": f"{url}/equity",
+        "metrics": None if metrics is None else metric_values(metrics),
         **result_fields(result),
     }
     return fields
@@ -91,16 +108,33 @@ def _snapshot_out(snapshot: PromptBacktestSnapshot) -> SnapshotOut:
     return SnapshotOut.model_validate(snapshot)
 
 
-async def _detail(db: DbSession, task: service.Task) -> PromptBacktestDetailOut:
-    snapshots = await service.snapshots_of(
-        db, backtest_id=task.job.id, window=ListWindow(limit=INLINE_SNAPSHOTS)
+def _finished_trades(task: service.Task) -> list[dict[str, Any]]:
+    """The stored trade list once completed (the caller loaded it), else none."""
+    return (task.backtest.trades or []) if task.job.status == JobStatus.COMPLETED else []
+
+
+def _finished_curve(task: service.Task) -> list[dict[str, Any]]:
+    return (task.backtest.equity_curve or []) if task.job.status == JobStatus.COMPLETED else []
+
+
+async def _detail(db: DbSession, task: service.Task, parts: Collection[Part]) -> Response:
+    """The backtest with the ``parts`` asked for (the caller loaded their columns); the
+    others are left out of the answer."""
+    done = task.job.status == JobStatus.COMPLETED
+    snapshots = (
+        await service.snapshots_of(
+            db, backtest_id=task.job.id, window=ListWindow(limit=INLINE_SNAPSHOTS)
+        )
+        if Part.DECISIONS in parts
+        else ()
     )
-    return PromptBacktestDetailOut(
+    out = PromptBacktestDetailOut(
         **_fields(task),
-        equity_curve=task.backtest.equity_curve,
-        trades=task.backtest.trades,
+        equity_curve=equity_out(_finished_curve(task)) if done and Part.EQUITY in parts else None,
+        trades=trades_out(_finished_trades(task)) if done and Part.TRADES in parts else None,
         decisions=[_snapshot_out(s) for s in snapshots],
     )
+    return answer(out, omitted=[field for part, field in PARTS.items() if part not in parts])
 
 
 async def create(
@@ -132,12 +166,45 @@ async def list_backtests(
 
 
 async def get_backtest(
-    backtest_id: ResourceId, user: CurrentUser, db: DbSession
-) -> PromptBacktestDetailOut:
-    """Status, progress and cost; when completed, the metrics, curve, trades and the
-    first snapshots."""
-    task = await service.get_prompt_backtest(db, user=user, backtest_id=backtest_id)
-    return await _detail(db, task)
+    backtest_id: ResourceId, user: CurrentUser, db: DbSession, include: Included
+) -> Response:
+    """Status, progress and cost; when completed, the metrics and fingerprint. The long
+    parts only when ``include`` names them (``trades``, ``equity``, ``decisions``: the
+    first 100 snapshots); they also have their own paged routes."""
+    task = await service.get_prompt_backtest(db, user=user, backtest_id=backtest_id, parts=include)
+    return await _detail(db, task, include)
+
+
+async def list_trades(
+    backtest_id: ResourceId,
+    user: CurrentUser,
+    db: DbSession,
+    window: ListWindowQuery,
+    response: Response,
+) -> list[TradeOut]:
+    """The round trips in order (empty until completed), paged with ``limit``/``offset``
+    or ``page``/``per_page``; ``X-Total-Count`` is the length of the whole list."""
+    task = await service.get_prompt_backtest(
+        db, user=user, backtest_id=backtest_id, parts={Part.TRADES}
+    )
+    trades = _finished_trades(task)
+    return trades_out(page_of(trades, window, response))
+
+
+async def list_equity(
+    backtest_id: ResourceId,
+    user: CurrentUser,
+    db: DbSession,
+    window: ListWindowQuery,
+    response: Response,
+) -> list[EquityPoint]:
+    """The equity curve ``[{timestamp, equity}]`` in time order (empty until completed),
+    paged like the trades."""
+    task = await service.get_prompt_backtest(
+        db, user=user, backtest_id=backtest_id, parts={Part.EQUITY}
+    )
+    curve = _finished_curve(task)
+    return equity_out(page_of(curve, window, response))
 
 
 async def list_snapshots(
@@ -170,6 +237,12 @@ for _router in (router, tasks_router):
     )
     _router.add_api_route(
         "/{backtest_id}", get_backtest, methods=["GET"], response_model=PromptBacktestDetailOut
+    )
+    _router.add_api_route(
+        "/{backtest_id}/trades", list_trades, methods=["GET"], response_model=list[TradeOut]
+    )
+    _router.add_api_route(
+        "/{backtest_id}/equity", list_equity, methods=["GET"], response_model=list[EquityPoint]
     )
     _router.add_api_route(
         "/{backtest_id}/snapshots",

@@ -4,12 +4,18 @@ spelling of the generated reference)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
-from hyperoru.backtests.results import ResultFields
+from hyperoru.backtests.results import (
+    EquityPoint,
+    MetricValue,
+    ResultFields,
+    TradeOut,
+    WireTime,
+)
 
 FeePercent = Annotated[Decimal, Field(ge=0, le=1, max_digits=12)]
 # The engine caps a taker fill at 5 % from mid: a larger slippage could never fill.
@@ -44,6 +50,65 @@ class PromptBacktestCreate(RequestModel):
     config: PromptBacktestConfig
 
 
+class _Stored(ResponseModel):
+    """Plain data the run stored: the documented fields typed (decimal text becomes a
+    number), any other field passed along as it is."""
+
+    model_config = ConfigDict(from_attributes=True, extra="allow")
+
+
+class DecisionOut(_Stored):
+    """A decision as parsed from the model's answer."""
+
+    operation: str | None = None
+    symbol: str | None = None
+    leverage: float | None = None
+    size_fraction: float | None = None
+    take_profit_pct: float | None = None
+    stop_loss_pct: float | None = None
+    take_profit_price: float | None = None
+    stop_loss_price: float | None = None
+    max_price: float | None = None
+    min_price: float | None = None
+    reasoning: str | None = None
+
+
+class OrderViewOut(_Stored):
+    """The order a decision became."""
+
+    symbol: str | None = None
+    side: str | None = None
+    order_type: str | None = None
+    quantity: float | None = None
+    limit_price: float | None = None
+    leverage: float | None = None
+    reduce_only: bool | None = None
+    take_profit_price: float | None = None
+    stop_loss_price: float | None = None
+
+
+class ExecutionOut(_Stored):
+    status: str | None = None
+    time: WireTime | None = None
+    filled_quantity: float | None = None
+    average_price: float | None = None
+    reject_code: str | None = None
+    message: str | None = None
+    reason: str | None = None
+
+
+class OutcomeOut(_Stored):
+    """What came of one decision: checked at the next open, placed, executed."""
+
+    operation: str | None = None
+    symbol: str | None = None
+    approved: bool | None = None
+    reason: str | None = None
+    order_id: int | None = None
+    order: OrderViewOut | None = None
+    execution: ExecutionOut | None = None
+
+
 class SnapshotOut(ResponseModel):
     bar_index: int
     time: UtcTime
@@ -51,8 +116,8 @@ class SnapshotOut(ResponseModel):
     cached: bool
     prompt_digest: str
     raw_output: str | None
-    decisions: list[dict[str, Any]]
-    outcomes: list[dict[str, Any]]
+    decisions: list[DecisionOut]
+    outcomes: list[OutcomeOut]
     error: str | None
     prompt_tokens: int
     completion_tokens: int
@@ -61,6 +126,20 @@ class SnapshotOut(ResponseModel):
 
 class SnapshotDetailOut(SnapshotOut):
     rendered_prompt: str
+
+
+class ResolvedConfigOut(ResponseModel):
+    """The config as resolved at submit time (defaults filled in, the end cut to the last
+    closed candle)."""
+
+    symbols: list[str]
+    interval: str
+    start_date: UtcTime
+    end_date: UtcTime
+    initial_balance: JsonDecimal
+    slippage_pct: JsonDecimal = Field(description="percent: 0.05 means 0.05 %")
+    maker_fee_pct: JsonDecimal
+    taker_fee_pct: JsonDecimal
 
 
 class PromptBacktestOut(ResultFields):
@@ -84,7 +163,7 @@ class PromptBacktestOut(ResultFields):
     start_date: UtcTime
     end_date: UtcTime
     initial_balance: JsonDecimal
-    config: dict[str, Any]
+    config: ResolvedConfigOut
     dataset: str
     llm_provider: str | None
     llm_model: str | None
@@ -102,11 +181,17 @@ class PromptBacktestOut(ResultFields):
     error: str | None
     status_url: str
     snapshots_url: str
-    metrics: dict[str, Any] | None = None
+    trades_url: str = Field(description="the trade list, paged")
+    equity_url: str = Field(description="the equity curve, paged")
+    metrics: dict[str, MetricValue] | None = Field(
+        default=None, description="every metric the replay computed; null until completed"
+    )
 
 
 class PromptBacktestDetailOut(PromptBacktestOut):
-    equity_curve: list[dict[str, Any]] | None = None
-    trades: list[dict[str, Any]] | None = None
+    """One backtest; the long parts are in only when ``include`` names them."""
+
+    equity_curve: list[EquityPoint] | None = Field(default=None, description="null until completed")
+    trades: list[TradeOut] | None = Field(default=None, description="null until completed")
     # The first snapshots (see ``snapshots_url`` for all of them, with rendered prompts).
     decisions: list[SnapshotOut] = Field(default_factory=list)

@@ -7,7 +7,7 @@ run itself is ``runner.run_prompt_backtest``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
 from hyperoru.auth.principal import Principal
+from hyperoru.backtests.parts import Part
 from hyperoru.backtests.trader_settings import replay_settings
 from hyperoru.errors import ApiError, forbidden, not_found, validation_error
 from hyperoru.jobs import service as jobs
@@ -222,11 +223,16 @@ async def create_prompt_backtest(
     return Task(job, backtest)
 
 
+# The deferred column behind each long part (the decisions are the snapshot rows).
+_COLUMNS = {Part.TRADES: PromptBacktest.trades, Part.EQUITY: PromptBacktest.equity_curve}
+
+
 async def _owned(
-    session: AsyncSession, *, user: Principal, backtest_id: int, full: bool = False
+    session: AsyncSession, *, user: Principal, backtest_id: int, parts: Collection[Part] = ()
 ) -> Task:
-    """403 for another user's backtest, 404 PROMPT_BACKTEST_NOT_FOUND for a missing one."""
-    load = (PromptBacktest.equity_curve, PromptBacktest.trades) if full else ()
+    """With the long columns of ``parts`` loaded. 403 for another user's backtest, 404
+    PROMPT_BACKTEST_NOT_FOUND for a missing one."""
+    load = [column for part, column in _COLUMNS.items() if part in parts]
     found = await jobs.job_with_details(
         session, PromptBacktest, job_id=backtest_id, kind=PROMPT_BACKTEST_KIND, load=load
     )
@@ -238,8 +244,10 @@ async def _owned(
     return Task(job, backtest)
 
 
-async def get_prompt_backtest(session: AsyncSession, *, user: Principal, backtest_id: int) -> Task:
-    return await _owned(session, user=user, backtest_id=backtest_id, full=True)
+async def get_prompt_backtest(
+    session: AsyncSession, *, user: Principal, backtest_id: int, parts: Collection[Part] = ()
+) -> Task:
+    return await _owned(session, user=user, backtest_id=backtest_id, parts=parts)
 
 
 async def list_prompt_backtests(

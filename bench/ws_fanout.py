@@ -147,13 +147,20 @@ class Window:
     published: int
     seconds: float
     server_cpu: float
+    clients_cpu: float
     load: float
 
 
 async def _publish_at(
-    bus: RedisEventBus, rate: float, seconds: float, first_seq: int, server_pid: int
+    bus: RedisEventBus,
+    rate: float,
+    seconds: float,
+    first_seq: int,
+    server_pid: int,
+    client_pids: list[int],
 ) -> Window:
     cpu_before = _cpu_seconds(server_pid)
+    clients_before = sum(_cpu_seconds(pid) for pid in client_pids)
     started = time.monotonic()
     sent = 0
     while time.monotonic() - started < seconds:
@@ -170,6 +177,7 @@ async def _publish_at(
         published=sent,
         seconds=elapsed,
         server_cpu=(_cpu_seconds(server_pid) - cpu_before) / elapsed,
+        clients_cpu=(sum(_cpu_seconds(pid) for pid in client_pids) - clients_before) / elapsed,
         load=os.getloadavg()[0],
     )
 
@@ -236,7 +244,9 @@ async def main() -> None:
             try:
                 seq = 0
                 for rate in (float(r) for r in args.rates.split(",")):
-                    window = await _publish_at(bus, rate, args.seconds, seq, server.pid)
+                    window = await _publish_at(
+                        bus, rate, args.seconds, seq, server.pid, [p.pid for p in processes]
+                    )
                     windows.append(window)
                     seq += window.published
             finally:
@@ -260,9 +270,9 @@ async def main() -> None:
     print()
     print(
         "| events/s | events | frames expected | frames delivered | p50 ms | p99 ms | max ms "
-        "| server CPU % | load avg |"
+        "| server CPU % | clients CPU % | load avg |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for w in windows:
         mine = [d for s, d in delays if w.first_seq <= s < w.first_seq + w.published]
         p50 = 1000 * statistics.median(mine) if mine else math.nan
@@ -270,7 +280,8 @@ async def main() -> None:
         top = 1000 * max(mine) if mine else math.nan
         print(
             f"| {w.rate:g} | {w.published} | {w.published * opened} | {len(mine)} "
-            f"| {p50:.1f} | {p99:.1f} | {top:.1f} | {100 * w.server_cpu:.0f} | {w.load:.2f} |"
+            f"| {p50:.1f} | {p99:.1f} | {top:.1f} | {100 * w.server_cpu:.0f} "
+            f"| {100 * w.clients_cpu:.0f} | {w.load:.2f} |"
         )
 
 

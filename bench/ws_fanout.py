@@ -5,7 +5,9 @@ price events onto the same bus (as another server process would), each stamped w
 publish time and a sequence number, and the sockets, held by ``--client-processes``
 separate processes (bench/ws_fanout_clients.py), record when each frame arrives.
 Reports, per publish rate: frames delivered, the publish-to-receipt delay (p50, p99,
-max), the server process's CPU use and the machine's load average.
+max), the CPU use of the server process and of the client processes, and the machine's
+load average. Each window lasts until every frame has arrived (at most 60 s after the
+last publish), so late frames count in its percentiles; ``s`` is its length.
 
     .venv/bin/python bench/ws_fanout.py --redis-url redis://127.0.0.1:6379/0 \\
         [--sockets 1000] [--rates 2,10] [--seconds 10] [--client-processes 4] \\
@@ -46,6 +48,7 @@ from hyperoru.realtime.limits import WsLimits
 PASSWORD = "bench password that is long enough"
 LAUNCHER = Path(__file__).with_name("serve_with_uvicorn_options.py")
 _TICKS = os.sysconf("SC_CLK_TCK")
+_TAIL_SECONDS = 60.0
 
 
 def _free_port() -> int:
@@ -151,14 +154,29 @@ class Window:
     load: float
 
 
+async def _recorded(pipes: list[Pipe]) -> int:
+    for pipe in pipes:
+        pipe.send("count")
+    total = 0
+    for pipe in pipes:
+        kind, count = await _receive(pipe)  # type: ignore[misc]
+        assert kind == "count"
+        total += count
+    return total
+
+
 async def _publish_at(
     bus: RedisEventBus,
     rate: float,
     seconds: float,
     first_seq: int,
     server_pid: int,
-    client_pids: list[int],
+    clients: list[tuple[int, Pipe]],
+    sockets: int,
 ) -> Window:
+    client_pids = [pid for pid, _ in clients]
+    pipes = [pipe for _, pipe in clients]
+    recorded_before = await _recorded(pipes)
     cpu_before = _cpu_seconds(server_pid)
     clients_before = sum(_cpu_seconds(pid) for pid in client_pids)
     started = time.monotonic()
@@ -168,8 +186,13 @@ async def _publish_at(
         sent += 1
         next_at = started + sent / rate
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-    # The tail of the last event, then a pause so windows do not overlap.
-    await asyncio.sleep(2.0)
+    # Wait for the tail (every frame, or _TAIL_SECONDS), so that late frames are counted
+    # in this window's percentiles rather than dropped from them.
+    deadline = time.monotonic() + _TAIL_SECONDS
+    while time.monotonic() < deadline:
+        if await _recorded(pipes) - recorded_before >= sent * sockets:
+            break
+        await asyncio.sleep(0.2)
     elapsed = time.monotonic() - started
     return Window(
         rate=rate,
@@ -245,7 +268,13 @@ async def main() -> None:
                 seq = 0
                 for rate in (float(r) for r in args.rates.split(",")):
                     window = await _publish_at(
-                        bus, rate, args.seconds, seq, server.pid, [p.pid for p in processes]
+                        bus,
+                        rate,
+                        args.seconds,
+                        seq,
+                        server.pid,
+                        [(p.pid, pipe) for p, pipe in zip(processes, pipes, strict=True)],
+                        opened,
                     )
                     windows.append(window)
                     seq += window.published
@@ -270,9 +299,9 @@ async def main() -> None:
     print()
     print(
         "| events/s | events | frames expected | frames delivered | p50 ms | p99 ms | max ms "
-        "| server CPU % | clients CPU % | load avg |"
+        "| server CPU % | clients CPU % | s | load avg |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for w in windows:
         mine = [d for s, d in delays if w.first_seq <= s < w.first_seq + w.published]
         p50 = 1000 * statistics.median(mine) if mine else math.nan
@@ -281,7 +310,7 @@ async def main() -> None:
         print(
             f"| {w.rate:g} | {w.published} | {w.published * opened} | {len(mine)} "
             f"| {p50:.1f} | {p99:.1f} | {top:.1f} | {100 * w.server_cpu:.0f} "
-            f"| {100 * w.clients_cpu:.0f} | {w.load:.2f} |"
+            f"| {100 * w.clients_cpu:.0f} | {w.seconds:.0f} | {w.load:.2f} |"
         )
 
 

@@ -7,8 +7,9 @@ CPU is taken from the server being measured. A frame's arrival time is read firs
 thing in ``data_received``, before any parsing.
 
 The parent talks to the process over a ``multiprocessing`` pipe: it sends the socket
-paths, gets ``("ready", opened, failures)`` once every socket is subscribed, later sends
-``"stop"`` and gets ``("receipts", [(seq, delay_s), ...], close_codes)``.
+paths, gets ``("ready", opened, failures)`` once every socket is subscribed; ``"count"``
+answers ``("count", frames recorded so far)``; ``"stop"`` answers ``("receipts",
+[(seq, delay_s), ...], close_codes)`` and ends the process.
 """
 
 from __future__ import annotations
@@ -159,11 +160,11 @@ async def _serve(pipe: Pipe, host: str, port: int) -> None:
             else:
                 clients.append(result)
     pipe.send(("ready", len(clients), failures))
-    stop = asyncio.Event()
-    loop.add_reader(pipe.fileno(), stop.set)
-    await stop.wait()
+    commands: asyncio.Queue[str] = asyncio.Queue()
+    loop.add_reader(pipe.fileno(), lambda: commands.put_nowait(pipe.recv()))
+    while (command := await commands.get()) == "count":
+        pipe.send(("count", len(receipts.delays)))
     loop.remove_reader(pipe.fileno())
-    command = pipe.recv()
     assert command == "stop", command
     pipe.send(("receipts", receipts.delays, dict(receipts.closes)))
 

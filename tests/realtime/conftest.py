@@ -48,14 +48,22 @@ class LiveServer:
 
 @asynccontextmanager
 async def run_server(
-    settings: Settings, limits: WsLimits, *, transport_limits: bool = True
+    settings: Settings,
+    limits: WsLimits,
+    *,
+    transport_limits: bool = True,
+    ws_protocol: str | None = None,
 ) -> AsyncIterator[LiveServer]:
     """``transport_limits`` False leaves uvicorn's own 16 MiB frame cap in place, so the
-    app's size check is what refuses a big message."""
+    app's size check is what refuses a big message. ``ws_protocol`` replaces the
+    WebSocket protocol ``hyperoru serve`` uses (e.g. uvicorn's plain "websockets-sansio",
+    which offers no prebuilt-frame writes)."""
     app = create_app(settings)
     app.state.ws_limits = limits
     port = free_port()
     options = uvicorn_ws_options(limits) if transport_limits else {}
+    if ws_protocol is not None:
+        options["ws"] = ws_protocol
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from datetime import timedelta
 
+import pytest
 from websockets.asyncio.client import connect
 
 from hyperoru.realtime.events import (
@@ -155,8 +156,9 @@ def _starved_socket(port: int) -> socket.socket:
     return sock
 
 
+@pytest.mark.parametrize("ws_protocol", [None, "websockets-sansio"], ids=["prebuilt", "plain"])
 async def test_a_client_that_stops_reading_is_cut_off_and_others_keep_receiving(
-    ws_settings,
+    ws_settings, ws_protocol
 ) -> None:
     limits = WsLimits(
         connect_timeout_seconds=2,
@@ -164,7 +166,7 @@ async def test_a_client_that_stops_reading_is_cut_off_and_others_keep_receiving(
         send_timeout_seconds=1.0,
         close_grace_seconds=60,
     )
-    async with run_server(ws_settings, limits) as server:
+    async with run_server(ws_settings, limits, ws_protocol=ws_protocol) as server:
         user, token = await server.user()
         bus = server.app.state.services.bus
         hub = server.app.state.services.ws_hub

@@ -1,8 +1,10 @@
 """One authenticated socket: its subscriptions, a reader, a bounded writer, and closing.
 
-The reader handles one client message at a time; replies and pushes share one bounded
-queue drained by the writer, so a client that stops reading fills only its own queue and
-is then disconnected (4408) without slowing the publisher or any other socket.
+The reader handles one client message at a time. Replies and pushes go out in order:
+straight onto the socket when it is idle and writable (``transport.PREBUILT_FRAMES``; no
+task wakes), otherwise into one bounded queue drained by the writer. A client that stops
+reading fills only its own queue and is then disconnected (4408) without slowing the
+publisher or any other socket.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hyperoru.auth.principal import Principal
 from hyperoru.realtime.events import Channel
+from hyperoru.realtime.frames import OutgoingFrame
 from hyperoru.realtime.limits import (
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
@@ -28,6 +31,7 @@ from hyperoru.realtime.limits import (
     WsLimits,
 )
 from hyperoru.realtime.protocol import WsError, error_reply, request_id_of
+from hyperoru.realtime.transport import frame_writer
 
 log = logging.getLogger("hyperoru.realtime.ws")
 
@@ -93,11 +97,17 @@ class Connection:
         self.websocket = websocket
         self.identity = identity
         self.ip = ip
+        # Changed only through the hub (``Hub.subscribe``), which indexes sockets by channel.
         self.channels: set[Channel] = set()
         # The trader `switch_account` chose; messages without an account_id use it.
         self.account_id: int | None = None
         self._limits = limits
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limits.send_queue_size)
+        self._queue: deque[OutgoingFrame] = deque()
+        self._queued = asyncio.Event()
+        # True while the writer holds a frame it has not finished sending: later frames
+        # must queue behind it, never overtake it on the direct path.
+        self._sending = False
+        self._write_frame = frame_writer(websocket)
         self._budget = MessageBudget(
             limits.messages_per_minute, limits.refused_messages_before_close
         )
@@ -114,17 +124,24 @@ class Connection:
     def closing(self) -> bool:
         return self._closing.is_set()
 
-    def wants(self, channel: Channel) -> bool:
-        return channel in self.channels and not self.closing
-
-    def offer(self, text: str) -> None:
-        """Queue a frame without waiting; a full queue disconnects this client only."""
+    def offer(self, frame: OutgoingFrame | str) -> None:
+        """Send or queue a frame without waiting; a full queue disconnects this client only."""
         if self.closing:
             return
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if isinstance(frame, str):
+            frame = OutgoingFrame(frame)
+        if (
+            self._write_frame is not None
+            and not self._queue
+            and not self._sending
+            and self._write_frame(frame.wire)
+        ):
+            return
+        if len(self._queue) >= self._limits.send_queue_size:
             self.close(CLOSE_TOO_SLOW, "client too slow: send queue full")
+            return
+        self._queue.append(frame)
+        self._queued.set()
 
     def close(self, code: int, reason: str) -> None:
         """Ask the socket to close; the first reason given wins."""
@@ -213,14 +230,21 @@ class Connection:
 
     async def _write(self) -> None:
         while True:
-            text = await self._queue.get()
+            if not self._queue:
+                self._queued.clear()
+                await self._queued.wait()
+                continue
+            frame = self._queue.popleft()
+            self._sending = True
             try:
-                # asyncio.timeout, not wait_for: no extra task per frame on the hot path.
+                # asyncio.timeout, not wait_for: no extra task per frame.
                 async with asyncio.timeout(self._limits.send_timeout_seconds):
-                    await self.websocket.send_text(text)
+                    await self.websocket.send_text(frame.text)
             except TimeoutError:
                 self.close(CLOSE_TOO_SLOW, "client too slow: send timed out")
                 return
             except (WebSocketDisconnect, RuntimeError, OSError):
                 self._mark_peer_gone()
                 return
+            finally:
+                self._sending = False

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hyperoru.realtime.transport import PrebuiltFrameProtocol
+
 # Close codes. 4xxx are application codes (RFC 6455 §7.4.2), named after their HTTP twins.
 CLOSE_UNAUTHENTICATED = 4401  # no, bad, expired or revoked token; or no `connect` in time
 CLOSE_AUTH_THROTTLED = 4429  # too many failed authentications from this address
@@ -43,9 +45,12 @@ class WsLimits:
 def uvicorn_ws_options(limits: WsLimits | None = None) -> dict[str, Any]:
     """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` that match ``limits``:
     frames over the cap are refused by the server itself (close 1009), pings every 20 s,
-    and no permessage-deflate (no compression bombs, no CRIME-style length leaks)."""
+    no permessage-deflate (no compression bombs, no CRIME-style length leaks; and a
+    fan-out frame is then the same bytes for every socket), and uvicorn's websockets
+    protocol that takes such a frame ready-made (``transport.PrebuiltFrameProtocol``)."""
     limits = limits or WsLimits()
     return {
+        "ws": PrebuiltFrameProtocol,
         "ws_max_size": limits.max_message_bytes,
         "ws_ping_interval": limits.ping_interval_seconds,
         "ws_ping_timeout": limits.ping_timeout_seconds,

@@ -82,12 +82,12 @@ def _ordered(channels: set[Channel]) -> list[Channel]:
 
 
 async def _subscribe(context: HandlerContext, body: ChannelsRequest) -> Reply:
-    context.connection.channels.update(body.channels)
+    context.state.services.ws_hub.subscribe(context.connection, body.channels)
     return Reply("subscribed", {"channels": _ordered(context.connection.channels)})
 
 
 async def _unsubscribe(context: HandlerContext, body: ChannelsRequest) -> Reply:
-    context.connection.channels.difference_update(body.channels)
+    context.state.services.ws_hub.unsubscribe(context.connection, body.channels)
     return Reply("unsubscribed", {"channels": _ordered(context.connection.channels)})
 
 

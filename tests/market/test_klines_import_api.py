@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 

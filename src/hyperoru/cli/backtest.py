@@ -6,19 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hyperoru.backtests.local import LocalBacktest, LocalBacktestFailed, run_local_backtest
-from hyperoru.backtests.schemas import BacktestConfig
 from hyperoru.cli.common import database, err, fail, load_settings, market, out, owner_id_of
 from hyperoru.errors import ApiError
-from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.timeutils import isoformat_z, utcnow
+
+if TYPE_CHECKING:
+    from hyperoru.backtests.local import LocalBacktest
+    from hyperoru.backtests.schemas import BacktestConfig
 
 # Trades shown in the table (all of them are in --json).
 SHOWN_TRADES = 50
@@ -27,6 +28,8 @@ SHOWN_TRADES = 50
 def _config(
     symbols: str, start: str, end: str | None, interval: str, balance: float, params: str | None
 ) -> tuple[BacktestConfig, dict[str, Any]]:
+    from hyperoru.backtests.schemas import BacktestConfig
+
     try:
         parsed = json.loads(params) if params else {}
     except json.JSONDecodeError as exc:
@@ -83,6 +86,10 @@ def backtest(
 ) -> None:
     """Backtest a program here: candles from the local store (imported ones first) or the
     market source, the program in the same sandbox as on the server; metrics and trades."""
+    # Imported here so that the other commands start fast.
+    from hyperoru.backtests.local import LocalBacktestFailed, run_local_backtest
+    from hyperoru.programs.sandbox.launcher import Sandbox
+
     settings = load_settings()
     code = program_file.read_text(encoding="utf-8")
     config, program_params = _config(symbols, start, end, interval, initial_balance, params)

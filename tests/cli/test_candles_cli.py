@@ -113,6 +113,8 @@ async def test_an_operator_import_serves_every_user_and_a_users_own_wins(
     )
     assert done.returncode == 0, done.stderr
     assert "for every user" in done.stdout
+    listed = await run_cli_for(settings, "candles", "list")
+    assert "MYCOIN" in listed.stdout and "96" in listed.stdout
     assert (await upload(api, alice, as_csv(hourly_walk(96, seed=12)))).status_code == 201
 
     for_bob = await _backtest(api, bob)

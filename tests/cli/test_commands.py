@@ -78,6 +78,7 @@ def test_every_documented_command_exists() -> None:
         "hyperoru users revoke-sessions",
         "hyperoru candles import",
         "hyperoru candles export",
+        "hyperoru candles list",
         "hyperoru secrets rotate",
     ):
         assert command in names

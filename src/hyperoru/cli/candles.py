@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from hyperoru.cli.common import database, err, fail, load_settings, market, out, owner_id_of
 from hyperoru.errors import ApiError
@@ -21,6 +22,7 @@ from hyperoru.market.candle_files import (
     write_csv,
     write_parquet,
 )
+from hyperoru.market.candle_store import Coverage
 from hyperoru.market.errors import as_api_error
 from hyperoru.market.providers.base import Candle, ProviderError
 from hyperoru.market.timeparse import parse_moment
@@ -97,6 +99,36 @@ def _moment(value: str | None, option: str) -> datetime | None:
         return parse_moment(value, option)
     except ApiError as exc:
         fail(exc.message)
+
+
+@candles_app.command("list")
+def candles_list(
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="This user's imports (default: the shared ones)"),
+    ] = None,
+) -> None:
+    """Imported candles: each symbol and interval with its first and last candle."""
+    settings = load_settings()
+
+    async def run() -> list[Coverage]:
+        async with database(settings) as sessionmaker, sessionmaker() as session:
+            return await imported.coverage(session, owner_id=await owner_id_of(session, user))
+
+    found = asyncio.run(run())
+    if not found:
+        out.print("nothing imported yet: see `hyperoru candles import --help`")
+        return
+    table = Table("symbol", "interval", "first", "last", "candles")
+    for c in found:
+        table.add_row(
+            c.symbol,
+            c.interval,
+            isoformat_z(c.earliest),
+            isoformat_z(c.latest),
+            str(c.total_candles),
+        )
+    out.print(table)
 
 
 @candles_app.command("export")

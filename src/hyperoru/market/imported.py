@@ -163,9 +163,9 @@ async def imported_sources(
     return sources
 
 
-async def coverage(session: AsyncSession, *, owner_id: int) -> list[candle_store.Coverage]:
-    """What a user has imported (their own dataset only)."""
-    return await candle_store.coverage(session, dataset=user_dataset(owner_id))
+async def coverage(session: AsyncSession, *, owner_id: int | None) -> list[candle_store.Coverage]:
+    """What a user has imported (their own dataset only), or the operator (None)."""
+    return await candle_store.coverage(session, dataset=dataset_for(owner_id))
 
 
 def checked_target(symbol: str, interval: str) -> tuple[str, str]:

@@ -51,6 +51,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "`details.fields` names each field and what is wrong with it.",
     ),
     E(
+        "CANDLE_FILE_INVALID",
+        (400,),
+        "A candle file cannot be imported (unsorted, duplicate, insane OHLC, off the "
+        "interval's grid, unreadable); `details.line` (CSV) or `details.row` (Parquet) "
+        "names the first bad one.",
+    ),
+    E(
         "BAD_REQUEST",
         (400,),
         "The framework could not read the request (e.g. an unreadable "
@@ -115,7 +122,17 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (405,),
         "The path exists but not with this method; see the `Allow` header.",
     ),
-    E("PAYLOAD_TOO_LARGE", (413,), "The body is over 1 MiB; send less."),
+    E(
+        "PAYLOAD_TOO_LARGE",
+        (413,),
+        "The body is over 1 MiB (a candle file over 64 MiB); send less, or split the file.",
+    ),
+    E(
+        "UNSUPPORTED_MEDIA_TYPE",
+        (415,),
+        "A candle upload was sent as something other than `text/csv`, "
+        "`application/vnd.apache.parquet` or `application/octet-stream`; set the type.",
+    ),
     # 409: conflicts with the current state.
     E("USERNAME_TAKEN", (409,), "Another user has this username (ignoring case); pick another."),
     E("EMAIL_TAKEN", (409,), "Another user has this email (ignoring case); use another or log in."),
@@ -302,6 +319,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "INTERNAL_ERROR",
         (500,),
         "An unexpected server fault; retry, and report the `request_id` if it persists.",
+    ),
+    E(
+        "PARQUET_UNAVAILABLE",
+        (501,),
+        "This server reads Parquet only with the optional extra "
+        "(`pip install 'hyperoru[parquet]'`); send the candles as CSV.",
     ),
     E("UPSTREAM_ERROR", (502,), "The market data source sent an unusable answer; retry later."),
     E(

@@ -439,6 +439,35 @@ async def list_users(session: AsyncSession, *, requester: Principal) -> list[Use
     return list((await session.scalars(select(User).order_by(User.id))).all())
 
 
+async def all_users(session: AsyncSession) -> list[User]:
+    """Every user, oldest first: for the operator's command line, which needs no login."""
+    return list((await session.scalars(select(User).order_by(User.id))).all())
+
+
+async def set_password(
+    session: AsyncSession, *, user: User, password: str, changes: SessionChanges | None = None
+) -> int:
+    """The operator's reset (no current password): replace the password and revoke every
+    session of the user, since whoever knew the old one may hold them. Raises 400
+    WEAK_PASSWORD; commits; returns how many sessions were revoked."""
+    problem = passwords.weakness(password, username=user.username, email=user.email)
+    if problem:
+        raise _weak(problem)
+    user.password_hash = passwords.hash_password(password)
+    user.updated_at = utcnow()
+    revoked = await rows_changed(
+        session,
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow()),
+    )
+    await session.commit()
+    if changes is not None:
+        await changes.user_revoked(user_id=user.id)
+    log.info("password set by the operator", extra={"event": "password_set", "user_id": user.id})
+    return revoked
+
+
 async def find_user(session: AsyncSession, name_or_email: str) -> User | None:
     key = username_key(name_or_email)
     return await session.scalar(

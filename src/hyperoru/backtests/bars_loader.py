@@ -1,6 +1,9 @@
 """A backtest's past market as replay ``Bars``: the market's closed candles of the range
 (``market.history``, which reads the candle store and fills its gaps from the provider)
-with the funding rate in effect at each bar's open, when the provider knows one.
+with the funding rate in effect at each bar's open, when the provider knows one; or, for
+a symbol the user imported (``market.imported``), exactly the imported candles, without
+funding. Which symbols are imported is decided when the backtest is submitted
+(``sources``), so that a rerun reads the same data.
 
 It lives with the backtests, above the market and the replay in the layers, so the market
 never needs the replay's types and the replay stays pure (it runs inside the sandbox).
@@ -9,13 +12,14 @@ Building the bars is CPU work over tens of thousands of candles: it runs off the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hyperoru.market import candle_store
 from hyperoru.market.history import funding_per_bar, load_candles
-from hyperoru.market.intervals import to_millis
+from hyperoru.market.intervals import ceil_time, to_millis
 from hyperoru.market.providers.base import Candle, MarketDataProvider
 from hyperoru.offload import off_loop
 from hyperoru.replay.bars import Bars
@@ -44,14 +48,29 @@ async def load_bars(
     start: datetime,
     end: datetime,
     now: datetime | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> dict[str, Bars]:
-    """Each symbol's closed candles of ``interval`` opening in [start, end), with funding.
+    """Each symbol's closed candles of ``interval`` opening in [start, end), with funding;
+    a symbol in ``sources`` from that imported dataset alone.
 
     Raises ProviderError (``UnknownSymbol`` for a symbol the source does not list).
     """
     now = now or utcnow()
     loaded: dict[str, Bars] = {}
     for symbol in symbols:
+        dataset = (sources or {}).get(symbol)
+        if dataset is not None:
+            async with sessionmaker() as session:
+                imported = await candle_store.load_candles(
+                    session,
+                    dataset=dataset,
+                    symbol=symbol,
+                    interval=interval,
+                    start=ceil_time(start, interval),
+                    end=end,
+                )
+            loaded[symbol] = await off_loop(bars_of, symbol, imported, None)
+            continue
         candles = await load_candles(
             sessionmaker, provider, symbol=symbol, interval=interval, start=start, end=end, now=now
         )

@@ -64,6 +64,8 @@ class _Inputs:
     start: datetime
     end: datetime
     pools: tuple[PoolSnapshot, ...]
+    # Symbol → imported dataset, for the symbols read from a user's own candles.
+    sources: dict[str, str]
 
 
 def _moment(text: str) -> datetime:
@@ -86,6 +88,7 @@ async def _inputs(sessionmaker: async_sessionmaker[AsyncSession], backtest_id: i
             pools=tuple(
                 PoolSnapshot.from_plain(p) for p in backtest.config.get("signal_pools") or ()
             ),
+            sources=dict(backtest.config.get("imported_symbols") or {}),
         )
 
 
@@ -106,6 +109,7 @@ async def _bars(
                 interval=interval,
                 start=inputs.start,
                 end=inputs.end,
+                sources=inputs.sources,
             )
         except UnknownSymbol as exc:
             raise JobFailed(f"unknown symbol {symbol}") from exc

@@ -23,6 +23,7 @@ from hyperoru.jobs import service as jobs
 from hyperoru.jobs.models import Job
 from hyperoru.jobs.runner import JobRunner
 from hyperoru.market import service as market_service
+from hyperoru.market.imported import imported_sources
 from hyperoru.market.providers.base import AssetMeta
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.paging import ListWindow
@@ -90,7 +91,14 @@ async def submit_backtest(
     if account_id is not None:
         account = await accounts.load_owned_account(session, user=user, account_id=account_id)
     pools = await _frozen_pools(session, user=user, pool_ids=config.signal_pool_ids or ())
-    assets = await _check_symbols(market, config.symbols)
+    # Symbols the user imported candles for need not be listed by the market.
+    imported = await imported_sources(
+        session,
+        owner_id=user.id,
+        symbols=[s.upper() for s in config.symbols],
+        interval=config.interval,
+    )
+    assets = await _check_symbols(market, [s for s in config.symbols if s.upper() not in imported])
     plan = plan_backtest(
         config,
         now=utcnow(),
@@ -124,7 +132,11 @@ async def submit_backtest(
         code=program.code,
         code_sha256=hashlib.sha256(program.code.encode("utf-8", "surrogatepass")).hexdigest(),
         params=params,
-        config={**plan.describe(), "signal_pools": [pool.to_plain() for pool in pools]},
+        config={
+            **plan.describe(),
+            "signal_pools": [pool.to_plain() for pool in pools],
+            "imported_symbols": imported,
+        },
         replay_settings=plan.settings.to_plain(),
         dataset=market.provider.dataset,
         created_at=job.created_at,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from hyperoru.errors import ApiError
+from hyperoru.market.candle_files import CandleFileError, ParquetUnavailable
 from hyperoru.market.providers.base import (
     MarketDataUnavailable,
     ProviderError,
@@ -40,3 +41,23 @@ def provider_errors() -> Iterator[None]:
         yield
     except ProviderError as exc:
         raise as_api_error(exc) from exc
+
+
+def candle_file_error(exc: CandleFileError) -> ApiError:
+    details = {exc.where[0]: exc.where[1]} if exc.where else {}
+    return ApiError(400, "CANDLE_FILE_INVALID", str(exc), details=details)
+
+
+def parquet_unavailable() -> ApiError:
+    return ApiError(501, "PARQUET_UNAVAILABLE", ParquetUnavailable.MESSAGE)
+
+
+@contextmanager
+def candle_file_errors() -> Iterator[None]:
+    """A candle file's faults inside the block as their API errors."""
+    try:
+        yield
+    except CandleFileError as exc:
+        raise candle_file_error(exc) from exc
+    except ParquetUnavailable as exc:
+        raise parquet_unavailable() from exc

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.errors import not_found, validation_error
+from hyperoru.errors import ApiError, not_found, validation_error
 from hyperoru.http.dependencies import AppSettings, DbSession
 from hyperoru.jobs.models import Job
-from hyperoru.market import backfill, service
+from hyperoru.market import backfill, imported, service
 from hyperoru.market.dependencies import Market, Paging
 from hyperoru.market.klines import DEFAULT_LIMIT, MAX_LIMIT
 from hyperoru.market.schemas import (
@@ -18,6 +18,7 @@ from hyperoru.market.schemas import (
     BackfillJobOut,
     BackfillRequest,
     CoverageOut,
+    ImportOut,
     KlineOut,
     PriceOut,
     SupportedSymbolsOut,
@@ -203,3 +204,66 @@ async def backfill_status(task_id: str, user: CurrentUser, db: DbSession) -> Bac
     if not digits.isdigit() or len(digits) > 12:
         raise not_found("job")
     return _job_out(await backfill.get_backfill(db, owner_id=user.id, job_id=int(digits)))
+
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+@klines_router.post(
+    "/import",
+    status_code=201,
+    response_model=ImportOut,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    description=(
+        "Store your own candles (CSV or Parquet, the file as the body, up to 64 MiB) for "
+        "your backtests. CSV: a header naming timestamp, open, high, low, close and "
+        "optionally volume, or no header and those columns in that order. Candles must be "
+        "sorted, without duplicates, closed, on the interval's grid, with low <= open, "
+        "close <= high, positive prices and volume >= 0; the first bad line is named in "
+        "`details.line` (`details.row` for Parquet). Stored for you alone; replaces your "
+        "candles of the symbol and interval between the file's first and last."
+    ),
+)
+async def import_klines(
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    settings: AppSettings,
+    symbol: Annotated[str, Query(max_length=32, examples=["MYCOIN"])],
+    interval: Annotated[str, Query(max_length=8, examples=["1h"])],
+) -> ImportOut:
+    await spend(request, Budget("jobs", settings.rate_limit_jobs_per_minute, MINUTE), str(user.id))
+    imported.checked_target(symbol, interval)  # refuse before reading the body
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in imported.UPLOAD_MEDIA_TYPES:
+        raise ApiError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send the file with Content-Type: text/csv or application/vnd.apache.parquet",
+        )
+    upload = await imported.spool(request.stream())
+    try:
+        result = await imported.import_file(
+            db,
+            owner_id=user.id,
+            symbol=symbol,
+            interval=interval,
+            binary=upload,
+            file_format=imported.upload_format(media_type, upload),
+        )
+    finally:
+        upload.close()
+    return ImportOut.of(result)
+
+
+@klines_router.get("/imported", response_model=list[CoverageOut])
+async def imported_coverage(user: CurrentUser, db: DbSession) -> list[CoverageOut]:
+    """What you have imported: each symbol and interval with its first and last candle."""
+    return [CoverageOut.model_validate(c) for c in await imported.coverage(db, owner_id=user.id)]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from hyperoru.api_types import JsonDecimal, RequestModel, ResponseModel, UtcTime
+from hyperoru.market.imported import ImportResult
 from hyperoru.market.price_cache import CachedPrice
 
 
@@ -96,3 +97,23 @@ class BackfillJobOut(ResponseModel):
     finished_at: UtcTime | None
     error: str | None
     status_url: str
+
+
+class ImportOut(ResponseModel):
+    symbol: str
+    interval: str
+    candles: int = Field(description="Candles stored")
+    first: UtcTime = Field(description="Open time of the first candle")
+    last: UtcTime = Field(description="Open time of the last candle")
+    replaced: int = Field(description="Candles of yours in that span that the file replaced")
+
+    @classmethod
+    def of(cls, result: ImportResult) -> ImportOut:
+        return cls(
+            symbol=result.symbol,
+            interval=result.interval,
+            candles=result.candles,
+            first=result.first,
+            last=result.last,
+            replaced=result.replaced,
+        )

@@ -1,0 +1,76 @@
+"""`hyperoru serve` and `hyperoru worker`: the long-running processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from typing import Annotated
+
+import typer
+
+from hyperoru.cli.common import load_settings
+
+log = logging.getLogger("hyperoru.cli")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create a demo user with two builtin traders")
+    ] = False,
+) -> None:
+    """Start the API server (and, in the embedded default, everything else)."""
+    # Imported here so that the other commands start fast.
+    import uvicorn
+
+    from hyperoru.app import create_app
+    from hyperoru.realtime.limits import uvicorn_ws_options
+
+    settings = load_settings(server=True)
+    if demo:
+        settings = settings.model_copy(update={"demo": True})
+    if not _is_loopback(host):
+        log.warning(
+            "listening on a non-loopback address: put a TLS-terminating proxy in front",
+            extra={"host": host},
+        )
+    proxies = list(settings.trusted_proxy_list)
+    uvicorn.run(
+        create_app(settings, freeze_after_startup=True),
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        server_header=False,
+        **uvicorn_ws_options(),
+    )
+
+
+def worker() -> None:
+    """Run only the trader runtime (the scaled shape: API processes set HYPERORU_RUNTIME=off)."""
+    from hyperoru.app import create_app
+
+    settings = load_settings(server=True).model_copy(update={"runtime": "embedded"})
+    application = create_app(settings, freeze_after_startup=True)
+
+    async def run() -> None:
+        async with application.router.lifespan_context(application):
+            log.info("worker started", extra={"event": "worker_started"})
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())

@@ -1,0 +1,36 @@
+"""Run the `hyperoru` command as a real process against a data directory (and database)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hyperoru.settings import Settings
+
+
+def run_cli(
+    data_dir: Path, *args: str, stdin: str = "", database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
+    env["HYPERORU_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        env["HYPERORU_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "hyperoru", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+async def run_cli_for(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command on the database of an app under test (off the test's event loop)."""
+    return await asyncio.to_thread(
+        run_cli, settings.data_dir, *args, database_url=settings.resolved_database_url
+    )

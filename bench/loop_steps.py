@@ -96,9 +96,7 @@ async def _cycles(traders: int, rounds: int) -> float:
                     user=user,
                     data=AccountCreate(name=f"t{n}", llm_provider="builtin", max_leverage=3),
                 )
-                account = await accounts.load_owned_account(
-                    session, user=user, account_id=view.id
-                )
+                account = await accounts.load_owned_account(session, user=user, account_id=view.id)
                 await primary.update_strategy(
                     session, account=account, data=StrategyUpdate(symbols=["BTC", "ETH"])
                 )

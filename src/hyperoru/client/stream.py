@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from decimal import Decimal
 from itertools import count
 from typing import Any, Self
 
@@ -83,7 +84,8 @@ class Stream:
         """The next message; reconnects and subscribes again first if the socket dropped."""
         while True:
             try:
-                message: dict[str, Any] = json.loads(await self._socket().recv())
+                raw = await self._socket().recv()
+                message: dict[str, Any] = json.loads(raw, parse_float=Decimal)
                 return message
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd else None

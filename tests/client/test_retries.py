@@ -4,21 +4,13 @@ sleep is injected, so no test waits on the clock), and only a bounded number of 
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
-from hyperoru.client import Client, HyperoruError, RetryPolicy
-
-Answer = tuple[int, dict[str, str], dict]
-HEALTHY: Answer = (200, {}, {"status": "healthy"})
+from hyperoru.client import HyperoruError, RetryPolicy
+from tests.client.fake_server import Answer, scripted
 
 
 def limited(retry_after: str = "7", status: int = 429) -> Answer:
@@ -26,54 +18,6 @@ def limited(retry_after: str = "7", status: int = 429) -> Answer:
     body = {"error": "slow down", "message": "slow down", "code": code,
             "request_id": "req_fake", "details": {}}  # fmt: skip
     return status, {"Retry-After": retry_after}, body
-
-
-class Fake:
-    def __init__(self, answers: list[Answer]) -> None:
-        self.answers = answers
-        self.seen: list[str] = []
-
-
-@contextmanager
-def fake_server(answers: list[Answer]) -> Iterator[tuple[str, Fake]]:
-    fake = Fake(answers)
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            self.rfile.read(length)
-            fake.seen.append(f"{self.command} {self.path}")
-            status, headers, body = fake.answers.pop(0) if fake.answers else HEALTHY
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@contextmanager
-def scripted(answers: list[Answer], **options: Any) -> Iterator[tuple[Client, Fake, list[float]]]:
-    """A sync client of the fake; its sleep only records the waits it was asked for."""
-    waits: list[float] = []
-    with fake_server(answers) as (url, fake), Client(url, sleep=waits.append, **options) as api:
-        yield api, fake, waits
 
 
 def test_a_get_waits_as_told_and_succeeds_on_the_third_attempt() -> None:
@@ -126,3 +70,13 @@ def test_without_retry_after_the_wait_backs_off() -> None:
     with scripted([no_header, no_header], retry=RetryPolicy(backoff=0.5)) as (api, _, waits):
         api.health()
     assert waits == [0.5, 1.0]
+
+
+def test_an_order_with_a_client_order_id_is_safe_to_send_again() -> None:
+    placed: Answer = (201, {}, {"id": 5, "status": "pending"})
+    with scripted([limited("2"), placed]) as (api, fake, waits):
+        order = api.create_order(
+            account_id=1, symbol="BTC", side="buy", quantity=1, client_order_id="mine-1"
+        )
+    assert order.raw == {"id": 5, "status": "pending"}
+    assert fake.seen == ["POST /api/orders/create"] * 2 and waits == [2.0]

@@ -63,11 +63,11 @@ class AsyncClient(_Base):
     async def call(self, operation: str, /, *args: Any, **kwargs: Any) -> Any:
         """Run ``operation`` by name (see ``operations.OPERATIONS``)."""
         op = BY_NAME[operation]
-        request = prepare(op, self.auth, args, kwargs).as_httpx()
+        request = prepare(op, self.auth, args, kwargs)
         attempt = 1
         while True:
-            response = await self._http.request(**request)
-            delay = self.retry.delay(op, response, attempt)
+            response = await self._http.request(**request.as_httpx())
+            delay = self.retry.delay(request, response, attempt)
             if delay is None:
                 return finish(op, self.auth, response)
             await self._sleep(delay)
@@ -110,11 +110,11 @@ class Client(_Base):
     def call(self, operation: str, /, *args: Any, **kwargs: Any) -> Any:
         """Run ``operation`` by name (see ``operations.OPERATIONS``)."""
         op = BY_NAME[operation]
-        request = prepare(op, self.auth, args, kwargs).as_httpx()
+        request = prepare(op, self.auth, args, kwargs)
         attempt = 1
         while True:
-            response = self._http.request(**request)
-            delay = self.retry.delay(op, response, attempt)
+            response = self._http.request(**request.as_httpx())
+            delay = self.retry.delay(request, response, attempt)
             if delay is None:
                 return finish(op, self.auth, response)
             self._sleep(delay)

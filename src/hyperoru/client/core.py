@@ -30,9 +30,9 @@ class RetryPolicy:
     backoff: float = 0.5
     max_delay: float = 60.0
 
-    def delay(self, op: Operation, response: httpx.Response, attempt: int) -> float | None:
+    def delay(self, request: Request, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before sending attempt ``attempt + 1``, or None to stop."""
-        if response.status_code not in RETRY_STATUSES or not op.idempotent:
+        if response.status_code not in RETRY_STATUSES or not request.repeatable:
             return None
         if attempt >= self.attempts:
             return None
@@ -76,6 +76,7 @@ class Auth:
 class Request:
     method: str
     path: str
+    repeatable: bool  # may be sent again after a 429/503
     params: dict[str, Any] | None = None
     json: Any = None
     content: Any = None
@@ -152,7 +153,9 @@ def prepare(op: Operation, auth: Auth, args: tuple[Any, ...], kwargs: dict[str, 
         params = {**(params or {}), **fields}
     if params:
         params = {k: _query_value(v) for k, v in params.items() if v is not None}
-    return Request(op.method, path, params or None, _jsonable(body), content, headers)
+    return Request(
+        op.method, path, op.idempotent(body), params or None, _jsonable(body), content, headers
+    )
 
 
 def decode(response: httpx.Response) -> Any:

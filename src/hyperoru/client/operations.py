@@ -26,15 +26,21 @@ class Operation:
     effect: str | None = None  # "login" keeps the token, "logout" forgets it
     # Other routes of the server doing the same thing (documented variants).
     aliases: tuple[str, ...] = ()
+    # A body field that makes a POST safe to repeat: the server answers a repeat with the
+    # first result (contract §8, ``client_order_id``).
+    idempotency_key: str | None = None
 
     @property
     def path_params(self) -> tuple[str, ...]:
         return tuple(_PATH_PARAM.findall(self.path))
 
-    @property
-    def idempotent(self) -> bool:
-        """Safe to send again after a 429/503: the methods HTTP defines as idempotent."""
-        return self.method in ("GET", "HEAD", "PUT", "DELETE")
+    def idempotent(self, body: object) -> bool:
+        """Safe to send again after a 429/503: the methods HTTP defines as idempotent, and
+        a request carrying its idempotency key."""
+        if self.method in ("GET", "HEAD", "PUT", "DELETE"):
+            return True
+        key = self.idempotency_key
+        return key is not None and isinstance(body, dict) and body.get(key) is not None
 
 
 Op = Operation
@@ -106,7 +112,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("import_klines", "POST", "/api/klines/import", upload=True),
     Op("list_imported_klines", "GET", "/api/klines/imported"),
     # Orders, positions, trades (§8)
-    Op("create_order", "POST", "/api/orders/create", m.Order, body=True),
+    Op(
+        "create_order",
+        "POST",
+        "/api/orders/create",
+        m.Order,
+        body=True,
+        idempotency_key="client_order_id",
+    ),
     Op("execute_order", "POST", "/api/orders/execute/{order_id}", m.Execution),
     Op("cancel_order", "POST", "/api/orders/cancel/{order_id}", m.Order),
     Op("process_orders", "POST", "/api/orders/process-all"),

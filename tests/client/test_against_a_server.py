@@ -81,6 +81,9 @@ async def test_a_backtest_is_submitted_and_polled_to_its_end(server: LiveServer)
         assert set(polls) <= {0.25}
         trades = await api.list_backtest_trades(job.id, limit=2)
         assert len(trades) == min(2, done.total_trades)
+        paged = [t async for t in api.pages("list_backtest_trades", job.id, page_size=2)]
+        assert paged == await api.list_backtest_trades(job.id, limit=1000)
+        assert len(paged) == done.total_trades
         assert [b.id for b in await api.list_backtests()] == [job.id]
 
 
@@ -117,7 +120,8 @@ async def test_the_sync_client_does_the_same_from_a_thread(server: LiveServer) -
             token = api.login(username="dave", password=STRONG_PASSWORD).session_token
         with Client(url, token=token) as api:
             api.create_trader(name="sync-bot", description="made by the sync client")
-            names = [t.name for t in api.list_traders()]
+            api.create_trader(name="second-bot")
+            names = [t.name for t in api.pages("list_traders", page_size=1)]
             try:
                 api.get_backtest(999)
             except HyperoruError as error:
@@ -127,5 +131,5 @@ async def test_the_sync_client_does_the_same_from_a_thread(server: LiveServer) -
     # The server runs in this test's event loop: the blocking client must not.
     token, names, code = await asyncio.to_thread(script)
     assert token.startswith("hyo_")
-    assert names == ["sync-bot"]
+    assert sorted(names) == ["second-bot", "sync-bot"]
     assert code == "BACKTEST_NOT_FOUND"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Self
 
 import httpx
@@ -82,6 +82,19 @@ class AsyncClient(_Base):
             await self._sleep(interval)
         return job
 
+    async def pages(
+        self, operation: str, /, *args: Any, page_size: int = 100, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Every item of a list operation, fetched ``page_size`` at a time."""
+        offset = 0
+        while True:
+            page = await self.call(operation, *args, limit=page_size, offset=offset, **kwargs)
+            for item in page:
+                yield item
+            if len(page) < page_size:
+                return
+            offset += len(page)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -128,6 +141,18 @@ class Client(_Base):
         while not (job := self.call(name, backtest_id)).done:
             self._sleep(interval)
         return job
+
+    def pages(
+        self, operation: str, /, *args: Any, page_size: int = 100, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Every item of a list operation, fetched ``page_size`` at a time."""
+        offset = 0
+        while True:
+            page = self.call(operation, *args, limit=page_size, offset=offset, **kwargs)
+            yield from page
+            if len(page) < page_size:
+                return
+            offset += len(page)
 
     def close(self) -> None:
         self._http.close()

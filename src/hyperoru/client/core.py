@@ -107,7 +107,10 @@ def _query_value(value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
-    """Decimals and datetimes as the contract wants them (numbers, ``Z`` times)."""
+    """Decimals and datetimes as the contract wants them (numbers, ``Z`` times). A float's
+    repr is the shortest text that reads back the same, so a Decimal of up to 15
+    significant digits (every price and size a venue accepts) reaches the server as
+    written."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

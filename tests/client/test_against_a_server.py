@@ -58,7 +58,13 @@ async def test_a_trader_places_an_order_and_reads_its_position(server: LiveServe
 
 
 async def test_a_backtest_is_submitted_and_polled_to_its_end(server: LiveServer) -> None:
-    async with AsyncClient(base_url(server)) as api:
+    polls: list[float] = []
+
+    async def poll_pause(seconds: float) -> None:
+        polls.append(seconds)
+        await asyncio.sleep(0.05)  # lets the server's job run; no timing is asserted
+
+    async with AsyncClient(base_url(server), sleep=poll_pause) as api:
         await api.register("bob", STRONG_PASSWORD)
         await api.login("bob", STRONG_PASSWORD)
         program = await api.create_program("turns", TAKING_TURNS)
@@ -68,13 +74,6 @@ async def test_a_backtest_is_submitted_and_polled_to_its_end(server: LiveServer)
             config={"symbols": ["BTC"], "start_date": START, "end_date": END, "interval": "1h"},
         )
         assert isinstance(job, Backtest) and not job.done
-        polls: list[float] = []
-
-        async def poll_pause(seconds: float) -> None:
-            polls.append(seconds)
-            await asyncio.sleep(0.05)  # lets the server's job run; no timing is asserted
-
-        api._sleep = poll_pause
         done = await api.wait_backtest(job.id, interval=0.25)
         assert done.status == "completed", done.raw
         assert done.total_trades and done.total_trades > 0

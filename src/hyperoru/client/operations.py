@@ -1,0 +1,246 @@
+"""Every route of the API as one row: the client's methods (sync and async) are made from
+this table, and a test compares it with the server's OpenAPI schema so that no route is
+left without a method."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hyperoru.client import models
+from hyperoru.client.models import Resource
+
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    path: str
+    model: type[Resource] | None = None  # None: the JSON as it comes (dicts and lists)
+    many: bool = False  # the answer is a list of ``model``
+    body: bool = False  # keyword arguments go into a JSON body (else the query string)
+    body_args: tuple[str, ...] = ()  # positional arguments after the path's, as body fields
+    upload: bool = False  # the body is a file (``content=``), not JSON
+    effect: str | None = None  # "login" keeps the token, "logout" forgets it
+    # Other routes of the server doing the same thing (documented variants).
+    aliases: tuple[str, ...] = ()
+    # A body field that makes a POST safe to repeat: the server answers a repeat with the
+    # first result (contract §8, ``client_order_id``).
+    idempotency_key: str | None = None
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAM.findall(self.path))
+
+    def idempotent(self, body: object) -> bool:
+        """Safe to send again after a 429/503: the methods HTTP defines as idempotent, and
+        a request carrying its idempotency key."""
+        if self.method in ("GET", "HEAD", "PUT", "DELETE"):
+            return True
+        key = self.idempotency_key
+        return key is not None and isinstance(body, dict) and body.get(key) is not None
+
+
+Op = Operation
+m = models
+
+OPERATIONS: tuple[Operation, ...] = (
+    Op("health", "GET", "/api/health"),
+    # Users and sessions (contract §3)
+    Op(
+        "register",
+        "POST",
+        "/api/users/register",
+        m.User,
+        body=True,
+        body_args=("username", "password"),
+    ),
+    Op(
+        "login",
+        "POST",
+        "/api/users/login",
+        m.LoginResult,
+        body=True,
+        body_args=("username", "password"),
+        effect="login",
+    ),
+    Op("logout", "POST", "/api/users/logout", effect="logout"),
+    Op("logout_all", "POST", "/api/users/logout-all", effect="logout"),
+    Op("list_sessions", "GET", "/api/users/sessions"),
+    Op("revoke_session", "DELETE", "/api/users/sessions/{session_id}"),
+    Op(
+        "change_password",
+        "PUT",
+        "/api/users/password",
+        body=True,
+        body_args=("current_password", "new_password"),
+    ),
+    Op("get_profile", "GET", "/api/users/profile", m.User),
+    Op("update_profile", "PUT", "/api/users/profile", m.User, body=True),
+    Op("list_users", "GET", "/api/users/", m.User, many=True),
+    Op("get_exchange_config", "GET", "/api/users/exchange-config"),
+    Op(
+        "set_exchange_config",
+        "POST",
+        "/api/users/exchange-config",
+        body=True,
+        body_args=("selected_exchange",),
+    ),
+    # AI traders (§6)
+    Op("list_traders", "GET", "/api/account/list", m.Trader, many=True),
+    Op("create_trader", "POST", "/api/account/", m.Trader, body=True, body_args=("name",)),
+    Op("get_overview", "GET", "/api/account/overview"),
+    Op("get_trader", "GET", "/api/account/{account_id}", m.Trader),
+    Op("update_trader", "PUT", "/api/account/{account_id}", m.Trader, body=True),
+    Op("delete_trader", "DELETE", "/api/account/{account_id}"),
+    Op("get_trader_overview", "GET", "/api/account/{account_id}/overview"),
+    Op("get_strategy", "GET", "/api/account/{account_id}/strategy"),
+    Op("update_strategy", "PUT", "/api/account/{account_id}/strategy", body=True),
+    # Market data (§7)
+    Op("get_price", "GET", "/api/crypto/price/{symbol}"),
+    Op("get_price_query", "GET", "/api/crypto/price"),
+    Op("get_prices", "GET", "/api/crypto/prices"),
+    Op("list_symbols", "GET", "/api/crypto/symbols"),
+    Op("get_klines", "GET", "/api/klines/data"),
+    Op("get_kline_coverage", "GET", "/api/klines/coverage"),
+    Op("get_supported_symbols", "GET", "/api/klines/supported-symbols"),
+    Op("start_backfill", "POST", "/api/klines/backfill", body=True),
+    Op("list_backfills", "GET", "/api/klines/backfill-tasks"),
+    Op("get_backfill", "GET", "/api/klines/backfill/status/{task_id}"),
+    Op("import_klines", "POST", "/api/klines/import", upload=True),
+    Op("list_imported_klines", "GET", "/api/klines/imported"),
+    # Orders, positions, trades (§8)
+    Op(
+        "create_order",
+        "POST",
+        "/api/orders/create",
+        m.Order,
+        body=True,
+        idempotency_key="client_order_id",
+    ),
+    Op("execute_order", "POST", "/api/orders/execute/{order_id}", m.Execution),
+    Op("cancel_order", "POST", "/api/orders/cancel/{order_id}", m.Order),
+    Op("process_orders", "POST", "/api/orders/process-all"),
+    Op("list_pending_orders", "GET", "/api/orders/pending", m.Order, many=True),
+    Op("list_orders", "GET", "/api/orders/account/{account_id}", m.Order, many=True),
+    Op("list_user_orders", "GET", "/api/orders/user/{user_id}", m.Order, many=True),
+    Op("list_positions", "GET", "/api/account/{account_id}/positions", m.Position, many=True),
+    Op("list_trades", "GET", "/api/account/{account_id}/trades", m.Fill, many=True),
+    Op("get_asset_curve", "GET", "/api/account/{account_id}/asset-curve"),
+    Op("get_hyperliquid_positions", "GET", "/api/hyperliquid/accounts/{account_id}/positions"),
+    Op("get_hyperliquid_state", "GET", "/api/hyperliquid/account/{account_id}/state"),
+    # Prompts and decisions (§10)
+    Op("list_prompts", "GET", "/api/prompts/", m.Prompt, many=True),
+    Op(
+        "create_prompt", "POST", "/api/prompts/", m.Prompt, body=True, body_args=("name", "content")
+    ),
+    Op("preview_prompt", "POST", "/api/prompts/preview", body=True),
+    Op("get_prompt", "GET", "/api/prompts/{prompt_id}", m.Prompt),
+    Op("update_prompt", "PUT", "/api/prompts/{prompt_id}", m.Prompt, body=True),
+    Op("delete_prompt", "DELETE", "/api/prompts/{prompt_id}"),
+    Op("copy_prompt", "POST", "/api/prompts/{prompt_id}/copy", m.Prompt),
+    Op(
+        "rename_prompt",
+        "PATCH",
+        "/api/prompts/{prompt_id}/name",
+        m.Prompt,
+        body=True,
+        body_args=("name",),
+    ),
+    Op("list_decisions", "GET", "/api/account/{account_id}/decisions", m.DecisionRecord, many=True),
+    Op("trigger_trader", "POST", "/api/account/{account_id}/trigger", m.DecisionRecord),
+    # Signals, pools, bindings (§11)
+    Op("get_signals", "GET", "/api/signals/"),
+    Op("create_signal", "POST", "/api/signals/definitions", m.Signal, body=True),
+    Op("get_signal", "GET", "/api/signals/definitions/{signal_id}", m.Signal),
+    Op("update_signal", "PUT", "/api/signals/definitions/{signal_id}", m.Signal, body=True),
+    Op("delete_signal", "DELETE", "/api/signals/definitions/{signal_id}"),
+    Op("create_pool", "POST", "/api/signals/pools", m.SignalPool, body=True),
+    Op("get_pool", "GET", "/api/signals/pools/{pool_id}", m.SignalPool),
+    Op("update_pool", "PUT", "/api/signals/pools/{pool_id}", m.SignalPool, body=True),
+    Op("delete_pool", "DELETE", "/api/signals/pools/{pool_id}"),
+    Op("list_pool_triggers", "GET", "/api/signals/pools/{pool_id}/triggers"),
+    Op("list_bindings", "GET", "/api/bindings", m.Binding, many=True),
+    Op("create_binding", "POST", "/api/bindings", m.Binding, body=True),
+    Op("get_binding", "GET", "/api/bindings/{binding_id}", m.Binding),
+    Op("update_binding", "PUT", "/api/bindings/{binding_id}", m.Binding, body=True),
+    Op("delete_binding", "DELETE", "/api/bindings/{binding_id}"),
+    Op("list_program_signal_pools", "GET", "/api/programs/signal-pools/"),
+    Op("list_program_traders", "GET", "/api/programs/accounts/"),
+    # Programs and backtests (§12)
+    Op("list_programs", "GET", "/api/programs/", m.Program, many=True),
+    Op(
+        "create_program", "POST", "/api/programs/", m.Program, body=True, body_args=("name", "code")
+    ),
+    Op("validate_program", "POST", "/api/programs/validate", body=True, body_args=("code",)),
+    Op("test_run_program", "POST", "/api/programs/test-run", body=True),
+    Op("get_dev_guide", "GET", "/api/programs/dev-guide"),
+    Op("get_program", "GET", "/api/programs/{program_id}", m.Program),
+    Op("update_program", "PUT", "/api/programs/{program_id}", m.Program, body=True),
+    Op("delete_program", "DELETE", "/api/programs/{program_id}"),
+    Op(
+        "create_backtest",
+        "POST",
+        "/api/backtests",
+        m.Backtest,
+        body=True,
+        aliases=("/api/programs/backtest",),
+    ),
+    Op("list_backtests", "GET", "/api/backtests", m.Backtest, many=True),
+    Op("get_backtest", "GET", "/api/backtests/{backtest_id}", m.Backtest),
+    Op("delete_backtest", "DELETE", "/api/backtests/{backtest_id}", m.Backtest),
+    Op("list_backtest_trades", "GET", "/api/backtests/{backtest_id}/trades"),
+    Op("list_backtest_equity", "GET", "/api/backtests/{backtest_id}/equity"),
+    Op(
+        "create_prompt_backtest",
+        "POST",
+        "/api/prompt-backtests",
+        m.Backtest,
+        body=True,
+        aliases=("/api/prompt-backtest/tasks",),
+    ),
+    Op(
+        "list_prompt_backtests",
+        "GET",
+        "/api/prompt-backtests",
+        m.Backtest,
+        many=True,
+        aliases=("/api/prompt-backtest/tasks",),
+    ),
+    Op(
+        "get_prompt_backtest",
+        "GET",
+        "/api/prompt-backtests/{backtest_id}",
+        m.Backtest,
+        aliases=("/api/prompt-backtest/tasks/{backtest_id}",),
+    ),
+    Op(
+        "delete_prompt_backtest",
+        "DELETE",
+        "/api/prompt-backtests/{backtest_id}",
+        m.Backtest,
+        aliases=("/api/prompt-backtest/tasks/{backtest_id}",),
+    ),
+    Op(
+        "list_prompt_backtest_trades",
+        "GET",
+        "/api/prompt-backtests/{backtest_id}/trades",
+        aliases=("/api/prompt-backtest/tasks/{backtest_id}/trades",),
+    ),
+    Op(
+        "list_prompt_backtest_equity",
+        "GET",
+        "/api/prompt-backtests/{backtest_id}/equity",
+        aliases=("/api/prompt-backtest/tasks/{backtest_id}/equity",),
+    ),
+    Op(
+        "list_prompt_backtest_snapshots",
+        "GET",
+        "/api/prompt-backtests/{backtest_id}/snapshots",
+        aliases=("/api/prompt-backtest/tasks/{backtest_id}/snapshots",),
+    ),
+)
+
+BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

@@ -155,8 +155,10 @@ async def change_password(
 
 
 @router.get("/profile", response_model=UserOut)
-async def profile(user: CurrentUser) -> UserOut:
-    return UserOut.model_validate(user)
+async def profile(user: CurrentUser, request: Request) -> Response:
+    # Encoded once per change (auth.profile_reads), not validated per request.
+    body = await request.app.state.services.profile_reads.profile_json(user)
+    return Response(body, media_type="application/json")
 
 
 @router.put("/profile", response_model=UserOut)

@@ -19,6 +19,7 @@ from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.trading import service
 from hyperoru.trading.dependencies import OwnedOrder, Paper
 from hyperoru.trading.models import TradingOrder
+from hyperoru.trading.read_dependencies import OwnedTrader, Reads
 from hyperoru.trading.schemas import (
     AccountStateOut,
     CurvePoint,
@@ -114,26 +115,27 @@ async def user_orders(
 
 
 @account_router.get("/{account_id}/positions", response_model=list[PositionOut])
-async def positions(account: OwnedAccount, paper: Paper) -> list[PositionOut]:
-    return [_position_out(p) for p in await paper.positions(account_id=account.id)]
+async def positions(trader: OwnedTrader, reads: Reads) -> list[PositionOut]:
+    return [_position_out(p) for p in await reads.positions(trader)]
 
 
 @account_router.get("/{account_id}/trades", response_model=list[FillOut])
-async def trades(account: OwnedAccount, paper: Paper, window: ListWindowQuery) -> list[FillOut]:
-    fills = await paper.fills(account_id=account.id, limit=window.limit, offset=window.offset)
+async def trades(trader: OwnedTrader, paper: Paper, window: ListWindowQuery) -> list[FillOut]:
+    account_id = trader.account.id
+    fills = await paper.fills(account_id=account_id, limit=window.limit, offset=window.offset)
     return [fill_out(f) for f in fills]
 
 
 @account_router.get("/{account_id}/asset-curve", response_model=list[CurvePoint])
 async def asset_curve(
-    account: OwnedAccount,
+    trader: OwnedTrader,
     db: DbSession,
     paper: Paper,
     window: ListWindowQuery,
     timeframe: Annotated[service.Timeframe, Query(description="Bucket size")] = "5m",
 ) -> list[CurvePoint]:
     rows = await service.asset_curve(
-        db, account=account, timeframe=timeframe, window=window, now=paper.now()
+        db, account=trader.account, timeframe=timeframe, window=window, now=paper.now()
     )
     return [
         CurvePoint(timestamp=start, equity=r.equity, cash=r.cash, positions_value=r.positions_value)
@@ -142,8 +144,8 @@ async def asset_curve(
 
 
 @hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
-async def hyperliquid_positions(account: OwnedAccount, paper: Paper) -> PositionsPage:
-    found = await paper.positions(account_id=account.id)
+async def hyperliquid_positions(trader: OwnedTrader, reads: Reads) -> PositionsPage:
+    found = await reads.positions(trader)
     return PositionsPage(
         positions=[_position_out(p) for p in found],
         total_count=len(found),
@@ -152,8 +154,9 @@ async def hyperliquid_positions(account: OwnedAccount, paper: Paper) -> Position
 
 
 @hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
-async def hyperliquid_state(account: OwnedAccount, paper: Paper) -> AccountStateOut:
-    balance = await paper.balance(account_id=account.id)
+async def hyperliquid_state(trader: OwnedTrader, reads: Reads) -> AccountStateOut:
+    account = trader.account
+    balance = await reads.balance(trader)
     environment = (
         "paper" if account.execution_mode == "paper" else account.hyperliquid_environment or ""
     )

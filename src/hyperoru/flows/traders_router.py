@@ -22,6 +22,7 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.http.prerendered import json_response
 from hyperoru.services import AppServices
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
@@ -59,12 +60,6 @@ def _strategy_out(strategy: AccountStrategy) -> StrategyOut:
     )
 
 
-def _json(body: bytes) -> Response:
-    # Encoded from the in-memory copy (flows.traders): FastAPI's validation of the same
-    # objects would cost more than the rest of the request.
-    return Response(body, media_type="application/json")
-
-
 # Fixed paths come before "/{account_id}" so "list" and "overview" are never read as ids.
 @router.get("/list", response_model=list[AccountOut])
 async def list_accounts(
@@ -75,7 +70,7 @@ async def list_accounts(
         bool, Query(description="Include traders hidden from the dashboard")
     ] = False,
 ) -> Response:
-    return _json(
+    return json_response(
         await traders.trader_list_json(
             reads, user=user, include_hidden=include_hidden, window=window
         )
@@ -94,13 +89,13 @@ async def create_account(
 
 
 @router.get("/overview", response_model=AccountOverview)
-async def default_overview(user: CurrentUser, reads: Reads) -> AccountOverview:
-    return _overview_out(await traders.default_trader_view(reads, user=user))
+async def default_overview(user: CurrentUser, reads: Reads) -> Response:
+    return json_response(_overview_out(await traders.default_trader_view(reads, user=user)))
 
 
 @router.get("/{account_id}", response_model=AccountOut)
 async def get_account(trader: OwnedTrader, reads: Reads) -> Response:
-    return _json(traders.trader_json(reads, trader))
+    return json_response(traders.trader_json(reads, trader))
 
 
 @router.put("/{account_id}", response_model=AccountOut)
@@ -121,8 +116,8 @@ async def delete_account(account: OwnedAccount, db: DbSession, services: AppServ
 
 
 @router.get("/{account_id}/overview", response_model=AccountOverview)
-async def account_overview(trader: OwnedTrader, reads: Reads) -> AccountOverview:
-    return _overview_out(traders.trader_view(reads, trader))
+async def account_overview(trader: OwnedTrader, reads: Reads) -> Response:
+    return json_response(_overview_out(traders.trader_view(reads, trader)))
 
 
 @router.get("/{account_id}/strategy", response_model=StrategyOut)

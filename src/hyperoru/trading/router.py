@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.dependencies import OwnedAccount
@@ -16,6 +17,7 @@ from hyperoru.errors import forbidden
 from hyperoru.exchanges.base import PositionReport
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.http.prerendered import json_response
 from hyperoru.trading import service
 from hyperoru.trading.dependencies import OwnedOrder, Paper
 from hyperoru.trading.models import TradingOrder
@@ -40,6 +42,9 @@ hyperliquid_router = APIRouter(prefix="/api/hyperliquid", tags=["orders"])
 
 def _position_out(position: PositionReport) -> PositionOut:
     return PositionOut.model_validate(position)
+
+
+_POSITION_LIST = TypeAdapter(list[PositionOut])
 
 
 @orders_router.post(
@@ -115,8 +120,9 @@ async def user_orders(
 
 
 @account_router.get("/{account_id}/positions", response_model=list[PositionOut])
-async def positions(trader: OwnedTrader, reads: Reads) -> list[PositionOut]:
-    return [_position_out(p) for p in await reads.positions(trader)]
+async def positions(trader: OwnedTrader, reads: Reads) -> Response:
+    shown = [_position_out(p) for p in await reads.positions(trader)]
+    return json_response(_POSITION_LIST.dump_json(shown))
 
 
 @account_router.get("/{account_id}/trades", response_model=list[FillOut])
@@ -144,23 +150,24 @@ async def asset_curve(
 
 
 @hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
-async def hyperliquid_positions(trader: OwnedTrader, reads: Reads) -> PositionsPage:
+async def hyperliquid_positions(trader: OwnedTrader, reads: Reads) -> Response:
     found = await reads.positions(trader)
-    return PositionsPage(
+    page = PositionsPage(
         positions=[_position_out(p) for p in found],
         total_count=len(found),
         total_unrealized_pnl=sum((p.unrealized_pnl for p in found), Decimal(0)),
     )
+    return json_response(page)
 
 
 @hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
-async def hyperliquid_state(trader: OwnedTrader, reads: Reads) -> AccountStateOut:
+async def hyperliquid_state(trader: OwnedTrader, reads: Reads) -> Response:
     account = trader.account
     balance = await reads.balance(trader)
     environment = (
         "paper" if account.execution_mode == "paper" else account.hyperliquid_environment or ""
     )
-    return AccountStateOut(
+    state = AccountStateOut(
         id=account.id,
         account_id=account.id,
         environment=environment,
@@ -172,3 +179,4 @@ async def hyperliquid_state(trader: OwnedTrader, reads: Reads) -> AccountStateOu
         positions_value=balance.positions_value,
         taken_at=balance.taken_at,
     )
+    return json_response(state)

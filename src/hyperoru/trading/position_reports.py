@@ -17,6 +17,8 @@ MarkOf = Callable[[str], Decimal | None]
 def at_marks(state: AccountState, mark_of: MarkOf) -> AccountState:
     """The state at current marks (each position keeps its own when ``mark_of`` has
     none), for reports only: nothing is settled or stored."""
+    if not state.positions:
+        return state
     positions = tuple(
         dataclasses.replace(p, mark_price=mark_of(p.symbol) or p.mark_price)
         for p in state.positions

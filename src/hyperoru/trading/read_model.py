@@ -199,9 +199,6 @@ class TraderReads:
         )
 
     def equity(self, trader: TraderSnapshot) -> Decimal:
-        positions = trader.state.positions
-        if not positions:
-            return trader.account.current_cash
         return self.valuation(trader).equity
 
     async def positions(self, trader: TraderSnapshot) -> list[PositionReport]:

@@ -22,10 +22,12 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hyperoru.auth.profile_reads import ProfileReads
 from hyperoru.auth.session_changes import Announcer, SessionChanges
 from hyperoru.auth.token_cache import TokenCache
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
+from hyperoru.db.versions import DataVersions, open_data_versions
 from hyperoru.health.router import HealthProbe
 from hyperoru.jobs.runner import JobRunner
 from hyperoru.market.price_cache import PriceCache
@@ -43,6 +45,7 @@ from hyperoru.settings import Settings
 from hyperoru.trading.market_feed import MarketFeed
 from hyperoru.trading.monitor import Monitor
 from hyperoru.trading.paper_client import PaperExchange
+from hyperoru.trading.read_model import TraderReads
 from hyperoru.trading.runtime import TradingRuntime
 from hyperoru.vault.cipher import SecretBox
 from hyperoru.vault.keys import load_keyring
@@ -68,6 +71,10 @@ class Services:
     jobs: JobRunner
     sandbox: Sandbox
     trading: TradingRuntime
+    # Per-user data versions and the read copies that compare with them (read paths).
+    versions: DataVersions
+    trader_reads: TraderReads
+    profile_reads: ProfileReads
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +97,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
         async with warming_up():
             await upgrade_database(engine)
         sessionmaker = create_sessionmaker(engine)
-        async with open_event_bus(settings) as bus:
+        async with open_event_bus(settings) as bus, open_data_versions(settings) as versions:
             provider = build_provider(settings)
             try:
                 token_cache = TokenCache(settings.token_cache_seconds)
@@ -100,11 +107,13 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     poll_seconds=settings.jobs_poll_seconds,
                     concurrency=settings.jobs_concurrency,
                 )
+                feed = MarketFeed(lambda: options.current().market)
                 paper = PaperExchange(
                     sessionmaker=sessionmaker,
-                    feed=MarketFeed(lambda: options.current().market),
+                    feed=feed,
                     clock=options.clock,
                     bus=lambda: bus,
+                    changed=versions.bump,
                 )
                 services = Services(
                     settings=settings,
@@ -112,7 +121,9 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     sessionmaker=sessionmaker,
                     limiter=RateLimiter(settings.redis_url),
                     token_cache=token_cache,
-                    session_changes=SessionChanges(token_cache, options.announcer_for(bus)),
+                    session_changes=SessionChanges(
+                        token_cache, options.announcer_for(bus), versions
+                    ),
                     health_probes={},
                     secret_box=SecretBox(load_keyring(settings)),
                     outbound_guard=build_outbound_guard(settings),
@@ -131,6 +142,9 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     jobs=jobs,
                     sandbox=sandbox_for(settings),
                     trading=TradingRuntime(paper=paper, monitor=Monitor(paper)),
+                    versions=versions,
+                    trader_reads=TraderReads(sessionmaker, versions, feed, clock=options.clock),
+                    profile_reads=ProfileReads(sessionmaker, versions),
                 )
                 await jobs.start()
                 try:

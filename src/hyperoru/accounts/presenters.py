@@ -2,8 +2,51 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hyperoru.accounts.models import Account
 from hyperoru.accounts.schemas import AccountOut
 from hyperoru.accounts.service import AccountView
+from hyperoru.accounts.valuation import Valuation
+
+_EQUITY = "equity"
+
+
+def _json(value: object) -> str:
+    # Starlette's JSONResponse encoding, so a cached answer reads as a rendered one.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountJson:
+    """An account object encoded once per committed change, around its equity: the one
+    field that moves with prices is joined in per read (``with_equity``)."""
+
+    head: bytes
+    tail: bytes
+
+    @classmethod
+    def of(cls, account: Account) -> AccountJson:
+        zero = Decimal(0)
+        unvalued = Valuation(zero, zero, zero, equity=zero, total_assets=zero, total_trades=0)
+        fields = account_out(AccountView(account, unvalued)).model_dump(mode="json")
+        names = list(fields)
+        at = names.index(_EQUITY)
+        before = {n: fields[n] for n in names[:at]}
+        after = {n: fields[n] for n in names[at + 1 :]}
+        head = _json(before)[:-1] + f',"{_EQUITY}":'
+        tail = "," + _json(after)[1:]
+        return cls(head.encode(), tail.encode())
+
+    def with_equity(self, equity: Decimal) -> bytes:
+        # JsonDecimal's rule: decimals leave as JSON numbers (float).
+        return self.head + _json(float(equity)).encode() + self.tail
+
+
+def json_list(items: list[bytes]) -> bytes:
+    return b"[" + b",".join(items) + b"]"
 
 
 def account_out(view: AccountView) -> AccountOut:

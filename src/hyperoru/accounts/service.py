@@ -366,8 +366,12 @@ async def default_account(session: AsyncSession, *, user: Principal) -> Account:
         .limit(1)
     )
     if account is None:
-        raise not_found("account", "You have no traders yet: create one with POST /api/account/")
+        raise no_traders_yet()
     return account
+
+
+def no_traders_yet() -> ApiError:
+    return not_found("account", "You have no traders yet: create one with POST /api/account/")
 
 
 async def read_llm_api_key(

@@ -20,6 +20,7 @@ from hyperoru.auth.schemas import (
 )
 from hyperoru.errors import ApiError
 from hyperoru.http.dependencies import AppSettings, ClientIp, DbSession
+from hyperoru.http.prerendered import json_response
 from hyperoru.ratelimit.dependencies import anonymous_budget, per_ip
 
 public_router = APIRouter(prefix="/api/users", tags=["users"])
@@ -155,8 +156,9 @@ async def change_password(
 
 
 @router.get("/profile", response_model=UserOut)
-async def profile(user: CurrentUser) -> UserOut:
-    return UserOut.model_validate(user)
+async def profile(user: CurrentUser, request: Request) -> Response:
+    # Encoded once per change (auth.profile_reads), not validated per request.
+    return json_response(await request.app.state.services.profile_reads.profile_json(user))
 
 
 @router.put("/profile", response_model=UserOut)

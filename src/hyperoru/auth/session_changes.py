@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from hyperoru.auth.token_cache import TokenCache
+from hyperoru.db.versions import DataVersions
 
 log = logging.getLogger("hyperoru.auth")
 
@@ -33,6 +34,8 @@ Announcer = Callable[[SessionChange], Awaitable[None]]
 class SessionChanges:
     cache: TokenCache
     announce: Announcer | None = None
+    # Cached profiles compare with it: bumped before the change's answer leaves.
+    versions: DataVersions | None = None
 
     async def sessions_revoked(self, *, user_id: int, session_ids: Sequence[int]) -> None:
         for session_id in session_ids:
@@ -47,6 +50,8 @@ class SessionChanges:
     async def user_changed(self, *, user_id: int) -> None:
         """The user's details changed; their sessions stay valid."""
         self.cache.forget_user(user_id)
+        if self.versions is not None:
+            await self.versions.bump(user_id)
         await self._announce(SessionChange(user_id=user_id, revoked=False))
 
     async def _announce(self, change: SessionChange) -> None:

@@ -1,5 +1,9 @@
 """Traders as the API shows them: the accounts domain's row, trading's valuation of its
-ledger, and the strategy whose prompt, program and pools must be the caller's."""
+ledger, and the strategy whose prompt, program and pools must be the caller's.
+
+Reads come from the caller's in-memory copy (``trading.read_model``); every write here
+bumps the owner's data version after its commit (``db.versions``), so the next read, in
+any process, loads the change."""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
+from hyperoru.accounts.presenters import json_list
 from hyperoru.accounts.schemas import AccountCreate, AccountUpdate, StrategyUpdate
 from hyperoru.auth.principal import Principal
+from hyperoru.db.versions import DataVersions
 from hyperoru.net.policy import OutboundGuard
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
@@ -18,16 +24,34 @@ from hyperoru.signals import service as signals
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
 from hyperoru.trading import valuation
+from hyperoru.trading.read_model import TraderReads, TraderSnapshot
 from hyperoru.vault.cipher import SecretBox
 
 
-async def list_traders(
-    session: AsyncSession, *, user: Principal, include_hidden: bool, window: ListWindow
-) -> list[accounts.AccountView]:
-    owned = await accounts.list_accounts(
-        session, user=user, include_hidden=include_hidden, window=window
-    )
-    return await valuation.account_views(session, owned)
+async def trader_list_json(
+    reads: TraderReads, *, user: Principal, include_hidden: bool, window: ListWindow
+) -> bytes:
+    """The caller's live traders, oldest first, as the JSON list of account objects."""
+    copy = await reads.traders(user.id)
+    shown = [t for t in copy.by_id.values() if include_hidden or t.account.show_on_dashboard]
+    page = shown[window.offset : window.offset + window.limit]
+    return json_list([t.json.with_equity(reads.equity(t)) for t in page])
+
+
+def trader_json(reads: TraderReads, trader: TraderSnapshot) -> bytes:
+    return trader.json.with_equity(reads.equity(trader))
+
+
+def trader_view(reads: TraderReads, trader: TraderSnapshot) -> accounts.AccountView:
+    return accounts.AccountView(account=trader.account, valuation=reads.valuation(trader))
+
+
+async def default_trader_view(reads: TraderReads, *, user: Principal) -> accounts.AccountView:
+    """Raises 404 ACCOUNT_NOT_FOUND when the caller has no trader."""
+    trader = (await reads.traders(user.id)).default()
+    if trader is None:
+        raise accounts.no_traders_yet()
+    return trader_view(reads, trader)
 
 
 async def create_trader(
@@ -37,8 +61,10 @@ async def create_trader(
     *,
     user: Principal,
     data: AccountCreate,
+    versions: DataVersions,
 ) -> accounts.AccountView:
     account = await accounts.create_account(session, box, guard, user=user, data=data)
+    await versions.bump(user.id)
     return await valuation.account_view(session, account)
 
 
@@ -49,6 +75,7 @@ async def update_trader(
     *,
     account: Account,
     data: AccountUpdate,
+    versions: DataVersions,
 ) -> accounts.AccountView:
     """Change the sent fields; the primary strategy follows a new account_type and a
     resumed trader starts a fresh failure streak, all in one transaction. Commits."""
@@ -65,20 +92,23 @@ async def update_trader(
     if change.resumed:
         await runtime_leases.reset_failures(session, account_id=change.account.id)
     await session.commit()
+    await versions.bump(change.account.user_id)
     return await valuation.account_view(session, change.account)
 
 
-async def trader_view(session: AsyncSession, *, account: Account) -> accounts.AccountView:
-    return await valuation.account_view(session, account)
-
-
-async def default_trader_view(session: AsyncSession, *, user: Principal) -> accounts.AccountView:
-    """Raises 404 ACCOUNT_NOT_FOUND when the caller has no trader."""
-    return await valuation.account_view(session, await accounts.default_account(session, user=user))
+async def delete_trader(session: AsyncSession, *, account: Account, versions: DataVersions) -> None:
+    user_id = account.user_id
+    await accounts.delete_account(session, account=account)
+    await versions.bump(user_id)
 
 
 async def update_trader_strategy(
-    session: AsyncSession, *, user: Principal, account: Account, data: StrategyUpdate
+    session: AsyncSession,
+    *,
+    user: Principal,
+    account: Account,
+    data: StrategyUpdate,
+    versions: DataVersions,
 ) -> AccountStrategy:
     """Binding another user's template, program or pool is refused here (403/404), not
     discovered at the next cycle. Commits."""
@@ -88,4 +118,6 @@ async def update_trader_strategy(
         await programs.load_owned_program(session, user=user, program_id=data.program_id)
     for pool_id in data.signal_pool_ids or ():
         await signals.load_owned_pool(session, user=user, pool_id=pool_id)
-    return await primary.update_strategy(session, account=account, data=data)
+    strategy = await primary.update_strategy(session, account=account, data=data)
+    await versions.bump(user.id)
+    return strategy

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from hyperoru.accounts import service
 from hyperoru.accounts.dependencies import OwnedAccount
 from hyperoru.accounts.presenters import account_out
 from hyperoru.accounts.schemas import (
@@ -23,9 +22,11 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.http.prerendered import json_response
 from hyperoru.services import AppServices
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
+from hyperoru.trading.read_dependencies import OwnedTrader, Reads
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
 
@@ -63,14 +64,17 @@ def _strategy_out(strategy: AccountStrategy) -> StrategyOut:
 @router.get("/list", response_model=list[AccountOut])
 async def list_accounts(
     user: CurrentUser,
-    db: DbSession,
+    reads: Reads,
     window: ListWindowQuery,
     include_hidden: Annotated[
         bool, Query(description="Include traders hidden from the dashboard")
     ] = False,
-) -> list[AccountOut]:
-    views = await traders.list_traders(db, user=user, include_hidden=include_hidden, window=window)
-    return [account_out(v) for v in views]
+) -> Response:
+    return json_response(
+        await traders.trader_list_json(
+            reads, user=user, include_hidden=include_hidden, window=window
+        )
+    )
 
 
 @router.post("/", status_code=201, response_model=AccountOut)
@@ -78,17 +82,20 @@ async def create_account(
     body: AccountCreate, user: CurrentUser, db: DbSession, services: AppServices
 ) -> AccountOut:
     box, guard = services.secret_box, services.outbound_guard
-    return account_out(await traders.create_trader(db, box, guard, user=user, data=body))
+    view = await traders.create_trader(
+        db, box, guard, user=user, data=body, versions=services.versions
+    )
+    return account_out(view)
 
 
 @router.get("/overview", response_model=AccountOverview)
-async def default_overview(user: CurrentUser, db: DbSession) -> AccountOverview:
-    return _overview_out(await traders.default_trader_view(db, user=user))
+async def default_overview(user: CurrentUser, reads: Reads) -> Response:
+    return json_response(_overview_out(await traders.default_trader_view(reads, user=user)))
 
 
 @router.get("/{account_id}", response_model=AccountOut)
-async def get_account(account: OwnedAccount, db: DbSession) -> AccountOut:
-    return account_out(await traders.trader_view(db, account=account))
+async def get_account(trader: OwnedTrader, reads: Reads) -> Response:
+    return json_response(traders.trader_json(reads, trader))
 
 
 @router.put("/{account_id}", response_model=AccountOut)
@@ -96,19 +103,21 @@ async def update_account(
     body: AccountUpdate, account: OwnedAccount, db: DbSession, services: AppServices
 ) -> AccountOut:
     box, guard = services.secret_box, services.outbound_guard
-    view = await traders.update_trader(db, box, guard, account=account, data=body)
+    view = await traders.update_trader(
+        db, box, guard, account=account, data=body, versions=services.versions
+    )
     return account_out(view)
 
 
 @router.delete("/{account_id}", status_code=204, response_class=Response)
-async def delete_account(account: OwnedAccount, db: DbSession) -> Response:
-    await service.delete_account(db, account=account)
+async def delete_account(account: OwnedAccount, db: DbSession, services: AppServices) -> Response:
+    await traders.delete_trader(db, account=account, versions=services.versions)
     return Response(status_code=204)
 
 
 @router.get("/{account_id}/overview", response_model=AccountOverview)
-async def account_overview(account: OwnedAccount, db: DbSession) -> AccountOverview:
-    return _overview_out(await traders.trader_view(db, account=account))
+async def account_overview(trader: OwnedTrader, reads: Reads) -> Response:
+    return json_response(_overview_out(traders.trader_view(reads, trader)))
 
 
 @router.get("/{account_id}/strategy", response_model=StrategyOut)
@@ -118,7 +127,13 @@ async def get_strategy(account: OwnedAccount, db: DbSession) -> StrategyOut:
 
 @router.put("/{account_id}/strategy", response_model=StrategyOut)
 async def update_strategy(
-    body: StrategyUpdate, account: OwnedAccount, user: CurrentUser, db: DbSession
+    body: StrategyUpdate,
+    account: OwnedAccount,
+    user: CurrentUser,
+    db: DbSession,
+    services: AppServices,
 ) -> StrategyOut:
-    strategy = await traders.update_trader_strategy(db, user=user, account=account, data=body)
+    strategy = await traders.update_trader_strategy(
+        db, user=user, account=account, data=body, versions=services.versions
+    )
     return _strategy_out(strategy)

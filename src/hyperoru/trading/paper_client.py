@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,7 +60,7 @@ from hyperoru.trading.locks import AccountLocks
 from hyperoru.trading.market_feed import MarketFeed
 from hyperoru.trading.models import PaperLedger, TradingFill, TradingOrder
 from hyperoru.trading.order_requests import engine_request
-from hyperoru.trading.position_reports import position_reports
+from hyperoru.trading.position_reports import at_marks, position_reports
 
 log = logging.getLogger("hyperoru.trading.paper")
 
@@ -152,11 +152,15 @@ class PaperExchange:
         feed: MarketFeed,
         clock: Callable[[], datetime],
         bus: Callable[[], EventBus | None],
+        changed: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._feed = feed
         self._clock = clock
         self._bus = bus
+        # Told the owner's id after every commit, before any answer leaves: cached reads
+        # must see the change (hyperoru.db.versions).
+        self._changed = changed
         self._locks = AccountLocks()
 
     @property
@@ -358,15 +362,7 @@ class PaperExchange:
         else:
             state = current_state(ledger, account)
         config = await self._feed.config(account.exchange, trader_fees(account))
-        return account, self._remarked(state), config
-
-    def _remarked(self, state: AccountState) -> AccountState:
-        """The state at the cache's marks, for reports only (nothing is settled here)."""
-        positions = []
-        for position in state.positions:
-            mark = self._feed.cached_mark(position.symbol) or position.mark_price
-            positions.append(dataclasses.replace(position, mark_price=mark))
-        return dataclasses.replace(state, positions=tuple(positions))
+        return account, at_marks(state, self._feed.cached_mark), config
 
     async def positions(self, *, account_id: int) -> list[PositionReport]:
         _, state, config = await self._read_state(account_id)
@@ -432,6 +428,8 @@ class PaperExchange:
         return recorded
 
     async def _publish(self, account: Account, recorded: Recorded, progress: _Progress) -> None:
+        if self._changed is not None:
+            await self._changed(account.user_id)
         bus = self._bus()
         if bus is None:
             return

@@ -1,10 +1,29 @@
-"""The engine's positions as the venue-neutral ``PositionReport``. Pure, so the paper
-client and backtest replays describe a position by one rule."""
+"""The engine's positions as the venue-neutral ``PositionReport``, and a state re-marked for
+a report. Pure, so the paper client, the cached reads and backtest replays describe a
+position by one rule."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from decimal import Decimal
+
 from hyperoru.exchanges.base import PositionReport
 from hyperoru.trading.engine import AccountState, EngineConfig, liquidation_price
+
+MarkOf = Callable[[str], Decimal | None]
+
+
+def at_marks(state: AccountState, mark_of: MarkOf) -> AccountState:
+    """The state at current marks (each position keeps its own when ``mark_of`` has
+    none), for reports only: nothing is settled or stored."""
+    if not state.positions:
+        return state
+    positions = tuple(
+        dataclasses.replace(p, mark_price=mark_of(p.symbol) or p.mark_price)
+        for p in state.positions
+    )
+    return dataclasses.replace(state, positions=positions)
 
 
 def position_reports(state: AccountState, config: EngineConfig) -> list[PositionReport]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.dependencies import OwnedAccount
@@ -16,9 +17,11 @@ from hyperoru.errors import forbidden
 from hyperoru.exchanges.base import PositionReport
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.http.prerendered import json_response
 from hyperoru.trading import service
 from hyperoru.trading.dependencies import OwnedOrder, Paper
 from hyperoru.trading.models import TradingOrder
+from hyperoru.trading.read_dependencies import OwnedTrader, Reads
 from hyperoru.trading.schemas import (
     AccountStateOut,
     CurvePoint,
@@ -39,6 +42,9 @@ hyperliquid_router = APIRouter(prefix="/api/hyperliquid", tags=["orders"])
 
 def _position_out(position: PositionReport) -> PositionOut:
     return PositionOut.model_validate(position)
+
+
+_POSITION_LIST = TypeAdapter(list[PositionOut])
 
 
 @orders_router.post(
@@ -114,26 +120,28 @@ async def user_orders(
 
 
 @account_router.get("/{account_id}/positions", response_model=list[PositionOut])
-async def positions(account: OwnedAccount, paper: Paper) -> list[PositionOut]:
-    return [_position_out(p) for p in await paper.positions(account_id=account.id)]
+async def positions(trader: OwnedTrader, reads: Reads) -> Response:
+    shown = [_position_out(p) for p in await reads.positions(trader)]
+    return json_response(_POSITION_LIST.dump_json(shown))
 
 
 @account_router.get("/{account_id}/trades", response_model=list[FillOut])
-async def trades(account: OwnedAccount, paper: Paper, window: ListWindowQuery) -> list[FillOut]:
-    fills = await paper.fills(account_id=account.id, limit=window.limit, offset=window.offset)
+async def trades(trader: OwnedTrader, paper: Paper, window: ListWindowQuery) -> list[FillOut]:
+    account_id = trader.account.id
+    fills = await paper.fills(account_id=account_id, limit=window.limit, offset=window.offset)
     return [fill_out(f) for f in fills]
 
 
 @account_router.get("/{account_id}/asset-curve", response_model=list[CurvePoint])
 async def asset_curve(
-    account: OwnedAccount,
+    trader: OwnedTrader,
     db: DbSession,
     paper: Paper,
     window: ListWindowQuery,
     timeframe: Annotated[service.Timeframe, Query(description="Bucket size")] = "5m",
 ) -> list[CurvePoint]:
     rows = await service.asset_curve(
-        db, account=account, timeframe=timeframe, window=window, now=paper.now()
+        db, account=trader.account, timeframe=timeframe, window=window, now=paper.now()
     )
     return [
         CurvePoint(timestamp=start, equity=r.equity, cash=r.cash, positions_value=r.positions_value)
@@ -142,22 +150,24 @@ async def asset_curve(
 
 
 @hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
-async def hyperliquid_positions(account: OwnedAccount, paper: Paper) -> PositionsPage:
-    found = await paper.positions(account_id=account.id)
-    return PositionsPage(
+async def hyperliquid_positions(trader: OwnedTrader, reads: Reads) -> Response:
+    found = await reads.positions(trader)
+    page = PositionsPage(
         positions=[_position_out(p) for p in found],
         total_count=len(found),
         total_unrealized_pnl=sum((p.unrealized_pnl for p in found), Decimal(0)),
     )
+    return json_response(page)
 
 
 @hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
-async def hyperliquid_state(account: OwnedAccount, paper: Paper) -> AccountStateOut:
-    balance = await paper.balance(account_id=account.id)
+async def hyperliquid_state(trader: OwnedTrader, reads: Reads) -> Response:
+    account = trader.account
+    balance = await reads.balance(trader)
     environment = (
         "paper" if account.execution_mode == "paper" else account.hyperliquid_environment or ""
     )
-    return AccountStateOut(
+    state = AccountStateOut(
         id=account.id,
         account_id=account.id,
         environment=environment,
@@ -169,3 +179,4 @@ async def hyperliquid_state(account: OwnedAccount, paper: Paper) -> AccountState
         positions_value=balance.positions_value,
         taken_at=balance.taken_at,
     )
+    return json_response(state)

@@ -80,6 +80,7 @@ async def test_cli_import_backtests_exactly_like_an_api_upload(
     result = json.loads(local.stdout)  # nothing but the JSON on stdout
     assert result["fingerprint"] == through_api["fingerprint"]
     assert result["trades"] == through_api["trades"]
+    assert result["metrics"] == through_api["metrics"]
     assert result["imported_symbols"] == {"MYCOIN": f"imported-u{alice['id']}"}
     assert result["bars"] == 72
 

@@ -128,3 +128,17 @@ def equity_out(curve: Sequence[Mapping[str, Any]] | None) -> list[EquityPoint]:
             for point in curve or ()
         ]
     )
+
+
+_METRICS = TypeAdapter(dict[str, MetricValue])
+
+
+def results_json(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A replay's metrics, trades and curve in the API's JSON style, for output that is
+    not an API answer (``hyperoru backtest --json``): one style wherever results are read."""
+    return {
+        "metrics": _METRICS.dump_python(metric_values(result.get("metrics")), mode="json"),
+        "fingerprint": result.get("fingerprint"),
+        "trades": _TRADES.dump_python(trades_out(result.get("trades")), mode="json"),
+        "equity_curve": _CURVE.dump_python(equity_out(result.get("equity_curve")), mode="json"),
+    }

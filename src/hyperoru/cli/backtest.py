@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hyperoru.backtests.results import results_json
 from hyperoru.cli.common import database, err, fail, load_settings, market, out, owner_id_of
 from hyperoru.errors import ApiError
 from hyperoru.timeutils import isoformat_z, utcnow
@@ -154,10 +155,7 @@ def _plain(done: LocalBacktest) -> dict[str, Any]:
         "config": done.plan.describe(),
         "imported_symbols": dict(done.sources),
         "bars": done.bars,
-        "metrics": result["metrics"],
-        "fingerprint": result["fingerprint"],
-        "trades": result["trades"],
-        "equity_curve": result["equity_curve"],
+        **results_json(result),
         "logs": done.logs,
     }
 
@@ -174,7 +172,8 @@ def _when(value: Any) -> str:
 
 
 def _number(value: Any, places: int | None = None) -> str:
-    """For reading only (--json has the exact values): at most 6 significant digits, or
+    """For reading only (--json has the values as the API sends them): at most 6
+    significant digits, or
     ``places`` decimals."""
     if value is None:
         return ""

@@ -34,7 +34,7 @@ LAYERS = (
     ("runtime",),
     ("prompts", "programs", "signals"),
     ("backtests", "prompt_backtests"),
-    ("warmup", "services", "flows", "demo", "app", "cli", "__main__"),
+    ("warmup", "services", "flows", "demo", "serving", "app", "cli", "__main__"),
 )
 ORDER = [package for layer in LAYERS for package in layer]
 

@@ -162,12 +162,16 @@ def apply_load(port: int, token: str, route: Route, fixture: Fixture | None, arg
         if fixture is not None:
             path = path.format(trader=fixture.trader_ids[0], backtest=fixture.backtest_id)
         command += ["--path", path]
-    clients = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(args.clients)
-    ]
-    results = [json.loads(client.communicate()[0]) for client in clients]
+    with tempfile.TemporaryDirectory(prefix="hyperoru-load-") as out_dir:
+        outputs = [Path(out_dir) / f"client-{n}.json" for n in range(args.clients)]
+        clients = [subprocess.Popen([*command, "--out", str(out)]) for out in outputs]
+        for client in clients:
+            client.wait()
+        if any(client.returncode for client in clients):
+            raise SystemExit(f"{route.name}: a load generator failed, refusing to report")
+        results = [json.loads(out.read_text()) for out in outputs]
     errors = sum(r["errors"] for r in results)
-    if errors or any(client.returncode for client in clients):
+    if errors:
         seen = [s for r in results for s in r["error_samples"]]
         raise SystemExit(f"{route.name}: {errors} failed requests, refusing to report: {seen}")
     latencies = [us for r in results for us in r["latencies_us"]]

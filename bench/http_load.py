@@ -9,10 +9,12 @@ the server's event loop or GIL; on uvloop when it imports. Two kinds of load:
   a sell of 0.001 BTC in turn; an error is anything but 201 then 200 with a fill. One
   sample is the pair.
 
-Prints one JSON line: completed samples in the measured window, their latencies (µs),
-the window's length and the errors seen (status and a body excerpt of the first few).
+Writes one JSON object to ``--out``: completed samples in the measured window, their
+latencies (µs), the window's length and the errors seen (status and a body excerpt of the
+first few). A file, not standard output: libuv may leave an inherited pipe non-blocking,
+and a large write to it would be cut short.
 
-    python bench/http_load.py --port 8080 --path /api/users/profile --token T --seconds 5
+    python bench/http_load.py --port 8080 --path /api/users/profile --token T --out r.json
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -160,6 +162,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--out", type=Path, required=True, help="where the JSON result goes")
     args = parser.parse_args()
     try:
         import uvloop
@@ -167,7 +170,7 @@ def main() -> None:
         result = asyncio.run(run(args))
     else:
         result = uvloop.run(run(args))
-    sys.stdout.write(json.dumps(result) + "\n")
+    args.out.write_text(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,13 @@ account_router = APIRouter(prefix="/api/account", tags=["orders"])
 hyperliquid_router = APIRouter(prefix="/api/hyperliquid", tags=["orders"])
 
 
+# _RELEASE: routes that load the trader through the request's session and then read
+# through the paper client (its own session) give the request's connection back first.
+# Holding it, every such request needs two connections at once, and as many concurrent
+# requests as the pool has connections deadlock until the pool's timeout (SQLite's pool
+# is 15: bench/api_read_paths.py with 64 connections on positions completed nothing).
+
+
 def _position_out(position: PositionReport) -> PositionOut:
     return PositionOut.model_validate(position)
 
@@ -114,12 +121,16 @@ async def user_orders(
 
 
 @account_router.get("/{account_id}/positions", response_model=list[PositionOut])
-async def positions(account: OwnedAccount, paper: Paper) -> list[PositionOut]:
+async def positions(account: OwnedAccount, paper: Paper, db: DbSession) -> list[PositionOut]:
+    await db.close()  # the paper client reads in a session of its own: see _RELEASE
     return [_position_out(p) for p in await paper.positions(account_id=account.id)]
 
 
 @account_router.get("/{account_id}/trades", response_model=list[FillOut])
-async def trades(account: OwnedAccount, paper: Paper, window: ListWindowQuery) -> list[FillOut]:
+async def trades(
+    account: OwnedAccount, paper: Paper, db: DbSession, window: ListWindowQuery
+) -> list[FillOut]:
+    await db.close()  # see _RELEASE
     fills = await paper.fills(account_id=account.id, limit=window.limit, offset=window.offset)
     return [fill_out(f) for f in fills]
 
@@ -142,7 +153,10 @@ async def asset_curve(
 
 
 @hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
-async def hyperliquid_positions(account: OwnedAccount, paper: Paper) -> PositionsPage:
+async def hyperliquid_positions(
+    account: OwnedAccount, paper: Paper, db: DbSession
+) -> PositionsPage:
+    await db.close()  # see _RELEASE
     found = await paper.positions(account_id=account.id)
     return PositionsPage(
         positions=[_position_out(p) for p in found],
@@ -152,7 +166,8 @@ async def hyperliquid_positions(account: OwnedAccount, paper: Paper) -> Position
 
 
 @hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
-async def hyperliquid_state(account: OwnedAccount, paper: Paper) -> AccountStateOut:
+async def hyperliquid_state(account: OwnedAccount, paper: Paper, db: DbSession) -> AccountStateOut:
+    await db.close()  # see _RELEASE
     balance = await paper.balance(account_id=account.id)
     environment = (
         "paper" if account.execution_mode == "paper" else account.hyperliquid_environment or ""

@@ -289,7 +289,7 @@ async def postgres(args, work_dir: Path) -> AsyncIterator[str]:
 # -- report ------------------------------------------------------------------------------
 
 
-def report(sections: list[Section], args) -> None:
+def report_header(args) -> None:
     print(
         f"\nmachine: {os.cpu_count()} CPUs, {cpu_model()}; Python {platform.python_version()}, "
         f"uvicorn {uvicorn.__version__}, FastAPI {fastapi.__version__}; "
@@ -298,26 +298,29 @@ def report(sections: list[Section], args) -> None:
     print(
         f"load: bench/http_load.py, {args.clients} process(es), {args.connections} "
         f"connections ({args.order_connections} for orders), {args.seconds:g} s after a "
-        f"{args.warmup:g} s warm-up per route, one server at a time\n"
+        f"{args.warmup:g} s warm-up per route, one server at a time\n",
+        flush=True,
     )
-    for section in sections:
-        reference_stack = PLAIN if PLAIN in section.bare else next(iter(section.bare))
-        reference = section.bare[reference_stack]
-        print(
-            f"{section.database}: 1-minute load average {section.load_before:.2f} before, "
-            f"{section.load_after:.2f} after\n"
-        )
-        print(
-            "| route | server stack | req/s | p50 ms | p99 ms | ÷ bare, same stack "
-            f"| ÷ bare {reference_stack.name} | goal |"
-        )
-        print("|---|---|---:|---:|---:|---:|---:|---|")
-        for stack, load in section.bare.items():
-            ratio = load.rate / reference.rate
-            print(_line("bare FastAPI endpoint", stack, load, "1.00", f"{ratio:.2f}", ""))
-        for row in section.rows:
-            print(_row(row, section, reference))
-        print()
+
+
+def report(section: Section) -> None:
+    reference_stack = PLAIN if PLAIN in section.bare else next(iter(section.bare))
+    reference = section.bare[reference_stack]
+    print(
+        f"{section.database}: 1-minute load average {section.load_before:.2f} before, "
+        f"{section.load_after:.2f} after\n"
+    )
+    print(
+        "| route | server stack | req/s | p50 ms | p99 ms | ÷ bare, same stack "
+        f"| ÷ bare {reference_stack.name} | goal |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for stack, load in section.bare.items():
+        ratio = load.rate / reference.rate
+        print(_line("bare FastAPI endpoint", stack, load, "1.00", f"{ratio:.2f}", ""))
+    for row in section.rows:
+        print(_row(row, section, reference))
+    print(flush=True)
 
 
 def _line(name: str, stack: ServerStack, load: Load, same: str, plain: str, goal: str) -> str:
@@ -350,17 +353,18 @@ async def run(args) -> None:
         # imports (bench/README.md says why `hyperoru serve` does not run on it).
         extra = [PLAIN, UVLOOP] if importlib.util.find_spec("uvloop") else [PLAIN]
         stacks = list(dict.fromkeys([PLAIN, *stacks, *extra]))
-    sections = []
+    report_header(args)
     with tempfile.TemporaryDirectory(prefix="hyperoru-bench-") as tmp:
         work_dir = Path(tmp)
+        # The throw-away cluster runs as postgres and must get in.
+        await asyncio.to_thread(work_dir.chmod, 0o755)
         if args.database in ("sqlite", "both"):
-            sections.append(measure_database("SQLite", None, stacks, work_dir / "sqlite", args))
+            report(measure_database("SQLite", None, stacks, work_dir / "sqlite", args))
         if args.database in ("postgres", "both"):
             (work_dir / "pg-cluster").mkdir()
             async with postgres(args, work_dir / "pg-cluster") as url:
                 pg_dir = work_dir / "postgres"
-                sections.append(measure_database("PostgreSQL", url, stacks, pg_dir, args))
-    report(sections, args)
+                report(measure_database("PostgreSQL", url, stacks, pg_dir, args))
 
 
 def main() -> None:

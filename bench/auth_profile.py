@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,14 +94,22 @@ def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log_path: Pat
 
 @contextmanager
 def running_server(
-    app: str, work_dir: Path, database_url: str | None
+    app: str,
+    work_dir: Path,
+    database_url: str | None,
+    *,
+    label: str | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[tuple[str, Path]]:
-    """Start ``serve.py <app>`` on a free port; yield its base URL and stderr log file."""
+    """Start ``serve.py <app> [extra_args]`` on a free port; yield its base URL and stderr
+    log file (both named ``label``, default ``app``, inside ``work_dir``)."""
     port = _free_port()
-    data_dir = work_dir / f"{app}-data"
-    log_path = work_dir / f"{app}.log"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = work_dir / f"{label or app}-data"
+    log_path = work_dir / f"{label or app}.log"
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, str(SERVE_SCRIPT), app, "--port", str(port), "--data-dir", data_dir]
+    command += list(extra_args)
     if database_url:
         command += ["--database-url", database_url]
     with log_path.open("wb") as log_file:

@@ -34,7 +34,7 @@ LAYERS = (
     ("runtime",),
     ("prompts", "programs", "signals"),
     ("backtests", "prompt_backtests"),
-    ("warmup", "services", "flows", "demo", "app", "cli", "__main__"),
+    ("warmup", "services", "flows", "demo", "serving", "app", "cli", "__main__"),
     ("client",),  # the Python client imports no other package (tests/client checks)
 )
 ORDER = [package for layer in LAYERS for package in layer]

@@ -1,8 +1,9 @@
 """One benchmark server: hyperoru's full app or a bare FastAPI app, served identically.
 
 Both run in their own process under the same uvicorn settings as ``hyperoru serve``
-(asyncio loop, one worker, no uvicorn access log, hyperoru's JSON logging on stderr), so
-the only difference between the two is the application.
+(``hyperoru.serving``: one worker, no uvicorn access log, hyperoru's JSON logging on
+stderr), so the only difference between the two is the application. ``--loop``/``--http``
+choose the event loop and HTTP parser (default: what ``hyperoru serve`` picks).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from hyperoru.api_types import ResponseModel, UtcTime
 from hyperoru.app import create_app
 from hyperoru.logging_setup import configure_logging
+from hyperoru.serving import ServerStack, serve_stack, uvicorn_options
 from hyperoru.settings import Settings
 
 # High enough that no budget runs out during a run: the bench measures cost, not throttling.
@@ -47,8 +49,8 @@ def bare_app() -> FastAPI:
     return app
 
 
-def hyperoru_app(data_dir: Path, database_url: str | None) -> FastAPI:
-    settings = Settings(
+def bench_settings(data_dir: Path, database_url: str | None) -> Settings:
+    return Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=data_dir,
         database_url=database_url,
@@ -58,6 +60,9 @@ def hyperoru_app(data_dir: Path, database_url: str | None) -> FastAPI:
         rate_limit_ip_per_minute=UNTHROTTLED,
         rate_limit_auth_per_minute=UNTHROTTLED,
     )
+
+
+def hyperoru_app(settings: Settings) -> FastAPI:
     # As `hyperoru serve` builds it (src/hyperoru/cli.py).
     return create_app(settings, freeze_after_startup=True)
 
@@ -68,19 +73,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--database-url", help="hyperoru only; default: SQLite in --data-dir")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"))
+    parser.add_argument("--http", choices=("httptools", "h11"))
     args = parser.parse_args()
 
     configure_logging("INFO")
-    app = hyperoru_app(args.data_dir, args.database_url) if args.app == "hyperoru" else bare_app()
-    # The same keyword arguments as `hyperoru serve` (src/hyperoru/cli.py).
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        access_log=False,
-        log_config=None,
-        server_header=False,
-    )
+    settings = bench_settings(args.data_dir, args.database_url)
+    app = hyperoru_app(settings) if args.app == "hyperoru" else bare_app()
+    default = serve_stack()
+    stack = ServerStack(loop=args.loop or default.loop, http=args.http or default.http)
+    # The same options as `hyperoru serve` (src/hyperoru/serving.py).
+    uvicorn.run(app, **uvicorn_options(settings, host="127.0.0.1", port=args.port, stack=stack))
 
 
 if __name__ == "__main__":

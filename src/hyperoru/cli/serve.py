@@ -33,10 +33,8 @@ def serve(
 ) -> None:
     """Start the API server (and, in the embedded default, everything else)."""
     # Imported here so that the other commands start fast.
-    import uvicorn
-
     from hyperoru.app import create_app
-    from hyperoru.realtime.limits import uvicorn_ws_options
+    from hyperoru.serving import run_server
 
     settings = load_settings(server=True)
     if demo:
@@ -46,18 +44,7 @@ def serve(
             "listening on a non-loopback address: put a TLS-terminating proxy in front",
             extra={"host": host},
         )
-    proxies = list(settings.trusted_proxy_list)
-    uvicorn.run(
-        create_app(settings, freeze_after_startup=True),
-        host=host,
-        port=port,
-        access_log=False,
-        log_config=None,
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
-        server_header=False,
-        **uvicorn_ws_options(),
-    )
+    run_server(create_app(settings, freeze_after_startup=True), settings, host=host, port=port)
 
 
 def worker() -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,16 +61,27 @@ def has_exposure(state: AccountState) -> bool:
     return bool(state.positions or state.open_orders or state.triggers)
 
 
-async def lock_ledger(session: AsyncSession, account: Account) -> PaperLedger:
-    """The trader's ledger row, created on first use, locked for this transaction.
+def _ledger_query(account_id: int) -> Select[PaperLedger]:
+    return select(PaperLedger).where(PaperLedger.account_id == account_id).with_for_update()
+
+
+async def lock_existing_ledger(session: AsyncSession, account_id: int) -> PaperLedger | None:
+    """The trader's ledger row locked for this transaction, or None before its first use.
 
     ``FOR UPDATE`` serialises writers on PostgreSQL across processes; SQLite ignores it and
     relies on the client's per-account lock (one writer process on the embedded default).
+    Every change of a trader's orders, fills and cash happens under this lock, so what a
+    statement reads after it is current.
     """
-    query = select(PaperLedger).where(PaperLedger.account_id == account.id).with_for_update()
-    row = await session.scalar(query)
+    return await session.scalar(_ledger_query(account_id))
+
+
+async def lock_ledger(session: AsyncSession, account: Account) -> PaperLedger:
+    """The trader's ledger row, created on first use, locked for this transaction."""
+    row = await lock_existing_ledger(session, account.id)
     if row is not None:
         return row
+    query = _ledger_query(account.id)
     fresh = AccountState(cash=account.current_cash, max_leverage=account.max_leverage)
     values = {
         "account_id": account.id,
@@ -83,6 +94,47 @@ async def lock_ledger(session: AsyncSession, account: Account) -> PaperLedger:
     row = await session.scalar(query.execution_options(populate_existing=True))
     assert row is not None
     return row
+
+
+async def lock_for_order(
+    session: AsyncSession, *, account_id: int, order_id: int
+) -> tuple[PaperLedger, TradingOrder, Account] | None:
+    """What executing an order reads: the trader's ledger (created on first use) locked,
+    the order (locked too) and the live trader; None if the order or the trader is missing
+    or the trader is deleted.
+
+    On PostgreSQL the ledger is locked (or created) first, in a statement of its own, as
+    every writer of the trader does: one lock order, no deadlock. The order and the trader
+    are read after it, so both are current (every change to them holds that lock). SQLite
+    has no row locks (the client's per-account lock serialises writers), so one statement
+    reads all three.
+    """
+    query = (
+        select(TradingOrder, Account)
+        .join(Account, Account.id == TradingOrder.account_id)
+        .where(
+            TradingOrder.id == order_id,
+            TradingOrder.account_id == account_id,
+            Account.deleted_at.is_(None),
+        )
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        joined = query.add_columns(PaperLedger).outerjoin(
+            PaperLedger, PaperLedger.account_id == Account.id
+        )
+        found = (await session.execute(joined)).first()
+        if found is None:
+            return None
+        order, account, ledger = found
+        return ledger or await lock_ledger(session, account), order, account
+    ledger = await lock_existing_ledger(session, account_id)
+    if ledger is None:
+        trader = await session.get(Account, account_id)
+        if trader is None or trader.deleted_at is not None:
+            return None
+        ledger = await lock_ledger(session, trader)
+    row = (await session.execute(query.with_for_update(of=TradingOrder))).first()
+    return None if row is None else (ledger, row[0], row[1])
 
 
 def current_state(ledger: PaperLedger, account: Account) -> AccountState:
@@ -122,8 +174,15 @@ async def record(
     account: Account,
     results: Iterable[EngineResult],
     recorded: Recorded,
+    fills_stored_upto: int | None = None,
 ) -> None:
-    """Write the events of ``results`` (in order) as rows, and advance order statuses."""
+    """Write the events of ``results`` (in order) as rows, and advance order statuses.
+
+    ``fills_stored_upto``: the ``last_fill_id`` of the ledger state the results were
+    computed from, read under the ledger lock. A ledger's fills commit in the transaction
+    that stores the state numbering them, so no fill numbered above it can be stored yet
+    and those need no look-up; None checks every fill.
+    """
     orders: dict[int, TradingOrder] = {}
 
     async def order(order_id: int) -> TradingOrder | None:
@@ -136,7 +195,7 @@ async def record(
 
     results = list(results)
     seen_fills, seen_funding, seen_liquidations = await _already_recorded(
-        session, account.id, results
+        session, account.id, results, fills_stored_upto
     )
     for result in results:
         for event in result.events:
@@ -182,12 +241,19 @@ async def record(
 
 
 async def _already_recorded(
-    session: AsyncSession, account_id: int, results: Sequence[EngineResult]
+    session: AsyncSession,
+    account_id: int,
+    results: Sequence[EngineResult],
+    fills_stored_upto: int | None,
 ) -> tuple[set[int], set[tuple[str, datetime]], set[datetime]]:
     """What of ``results`` is already stored, so that replaying an engine result is a
     no-op instead of a second trade (the unique keys are the last line of defence)."""
     events = [e for r in results for e in r.events]
-    fill_ids = [e.fill_id for e in events if isinstance(e, Fill)]
+    fill_ids = [
+        e.fill_id
+        for e in events
+        if isinstance(e, Fill) and (fills_stored_upto is None or e.fill_id <= fills_stored_upto)
+    ]
     hours = [e.time for e in events if isinstance(e, FundingPaid)]
     liquidations = [e.time for e in events if isinstance(e, Liquidated)]
     seen_fills: set[int] = set()

@@ -51,6 +51,7 @@ from hyperoru.trading.ledger_store import (
     current_state,
     equity_row,
     has_exposure,
+    lock_for_order,
     lock_ledger,
     record,
     save_equity,
@@ -124,6 +125,11 @@ class _Progress:
     state: AccountState
     results: list[EngineResult] = dataclasses.field(default_factory=list)
     equity: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # The last fill number of the state read under the lock: the fills above it are new.
+    stored_last_fill_id: int = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stored_last_fill_id = self.state.last_fill_id
 
     def apply(self, result: EngineResult) -> None:
         self.results.append(result)
@@ -186,9 +192,11 @@ class PaperExchange:
         """Execute a pending order. 409 ORDER_NOT_PENDING if it is not pending (any more),
         503 MARKET_DATA_UNAVAILABLE (order left pending) on a stale or missing price."""
         async with self._locks.hold(account_id), self._sessionmaker() as session:
-            account = await self._account(session, account_id)
-            ledger = await lock_ledger(session, account)
-            order = await _locked_order(session, account_id=account_id, order_id=order_id)
+            found = await lock_for_order(session, account_id=account_id, order_id=order_id)
+            if found is None:
+                await self._account(session, account_id)  # 404 for a missing trader first
+                raise not_found("order")
+            ledger, order, account = found
             if order.status != "pending":
                 raise order_not_pending(order)
             now = self._clock()
@@ -421,7 +429,13 @@ class PaperExchange:
         now: datetime,
     ) -> Recorded:
         recorded = Recorded()
-        await record(session, account=account, results=progress.results, recorded=recorded)
+        await record(
+            session,
+            account=account,
+            results=progress.results,
+            recorded=recorded,
+            fills_stored_upto=progress.stored_last_fill_id,
+        )
         save_state(ledger, account, progress.state, config, market_time=now)
         await save_equity(session, progress.equity)
         await session.commit()

@@ -40,6 +40,13 @@ account_router = APIRouter(prefix="/api/account", tags=["orders"])
 hyperliquid_router = APIRouter(prefix="/api/hyperliquid", tags=["orders"])
 
 
+# _RELEASE: routes that load the trader through the request's session and then read
+# through the paper client (its own session) give the request's connection back first.
+# Holding it, every such request needs two connections at once, and as many concurrent
+# requests as the pool has connections deadlock until the pool's timeout (SQLite's pool
+# is 15: bench/api_read_paths.py with 64 connections on positions completed nothing).
+
+
 def _position_out(position: PositionReport) -> PositionOut:
     return PositionOut.model_validate(position)
 

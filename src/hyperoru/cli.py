@@ -84,11 +84,12 @@ def serve(
     import uvicorn
 
     from hyperoru.app import create_app
+    from hyperoru.demo import url_for
     from hyperoru.realtime.limits import uvicorn_ws_options
 
     settings = _settings()
     if demo:
-        settings = settings.model_copy(update={"demo": True})
+        settings = settings.model_copy(update={"demo": True, "demo_url": url_for(host, port)})
     if not _is_loopback(host):
         log.warning(
             "listening on a non-loopback address: put a TLS-terminating proxy in front",

@@ -12,6 +12,9 @@ Rules:
 * Shell blocks share state as in one terminal session: the variables the README assigns
   and the functions it defines carry over to the next block. Python blocks see those
   variables in their environment.
+* Every ``curl`` without ``-w`` must get a 2xx answer (the test wraps it with
+  ``--fail-with-body``); the ones that print the status code with ``-w`` are checked by
+  their expected output.
 * The README reads the server's address from ``HYPERORU_URL`` and the demo password from
   ``DEMO_PASSWORD`` (it says so); the test sets both. Nothing needs the network beyond
   loopback.
@@ -39,6 +42,10 @@ SHELL = {"bash", "sh", "shell"}
 ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
 FUNCTION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\(\)\s*\{", re.MULTILINE)
 BLOCK_TIMEOUT_SECONDS = 300
+CURL_MUST_SUCCEED = (
+    'curl() { case " $* " in *" -w "*) command curl "$@" ;; '
+    '*) command curl --fail-with-body "$@" ;; esac; }'
+)
 
 # What the README says some blocks answer, keyed by a line that identifies the block.
 EXPECTED: dict[str, tuple[str, ...]] = {
@@ -88,7 +95,7 @@ def _shell_script(block: Block, names: list[str], functions: list[str], state: P
         f'for name in {" ".join(names)}; do printf \'%s=%s\\0\' "$name" "${{!name}}"; '
         f"done > {state}.env"
     )
-    prelude = f"[ -f {state} ] && source {state}\n"
+    prelude = f"{CURL_MUST_SUCCEED}\n[ -f {state} ] && source {state}\n"
     return "set -euo pipefail\n" + prelude + block.code + "\n".join(save) + "\n"
 
 
@@ -164,7 +171,9 @@ def test_readme_runs_against_a_fresh_demo_server(tmp_path: Path) -> None:
                 check=False,
             )
             where = f"README.md line {block.line}"
-            assert done.returncode == 0, f"{where} exited {done.returncode}:\n{done.stderr}"
+            assert done.returncode == 0, (
+                f"{where} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+            )
             for anchor, answers in EXPECTED.items():
                 if anchor in block.code:
                     seen[anchor] = done.stdout

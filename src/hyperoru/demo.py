@@ -1,12 +1,20 @@
 """`hyperoru serve --demo`: a demo user with two builtin-model traders on the simulated
-market, trading from the first minute, so a newcomer sees decisions, fills and equity move.
+market, trading from the first minutes and on and on, so a newcomer sees decisions, fills
+and equity move.
+
+The traders use the builtin model's demo rules (``DEMO_MODEL_NAME``: trend and RSI on
+minute closes, small sizes, tight stop-loss and take-profit), so positions open, close and
+reopen within minutes while leverage stays at 2 (at most 3) and each entry risks a tenth
+of the free balance.
 
 The password is random and printed once, when the user is created; it is never stored in
-clear and never fixed in code.
+clear and never fixed in code. It goes to stdout in a block of its own, apart from the
+JSON log on stderr.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import sys
@@ -24,6 +32,7 @@ from hyperoru.auth.principal import Principal
 from hyperoru.domain import Domain
 from hyperoru.paging import ListWindow
 from hyperoru.strategies import primary
+from hyperoru.strategies.llm.builtin import DEMO_MODEL_NAME
 
 log = logging.getLogger("hyperoru.demo")
 
@@ -34,6 +43,8 @@ DEMO_TRADERS = (
     ("Demo trend trader (SOL, DOGE, XRP)", ["SOL", "DOGE", "XRP"]),
 )
 DEMO_INTERVAL_SECONDS = 30
+DEMO_DEFAULT_LEVERAGE = 2
+DEMO_MAX_LEVERAGE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +79,11 @@ async def ensure_demo(app: FastAPI, session: AsyncSession) -> DemoSetup:
             services.outbound_guard,
             user=principal,
             data=AccountCreate(
-                name=name, llm_provider="builtin", max_leverage=3, default_leverage=2
+                name=name,
+                llm_provider="builtin",
+                llm_model=DEMO_MODEL_NAME,
+                max_leverage=DEMO_MAX_LEVERAGE,
+                default_leverage=DEMO_DEFAULT_LEVERAGE,
             ),
         )
         account = await accounts_service.load_owned_account(
@@ -87,16 +102,41 @@ async def ensure_demo(app: FastAPI, session: AsyncSession) -> DemoSetup:
     return DemoSetup(DEMO_USERNAME, password, tuple(trader_ids))
 
 
-def _announce(setup: DemoSetup) -> None:
+def url_for(host: str, port: int) -> str:
+    """The address a browser on this machine uses for a server listening on host:port."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host or '127.0.0.1'}:{port}"  # a name such as localhost
+    if address.is_unspecified:
+        return f"http://127.0.0.1:{port}"  # listening everywhere includes loopback
+    return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
+
+
+def announcement(setup: DemoSetup, url: str | None) -> str:
+    """The block the terminal shows: one fact per line, fenced off from the log."""
+    lines = ["", "=" * 60, "Hyperoru demo"]
+    if url:
+        lines.append(f"  URL:      {url}")
+    lines.append(f"  username: {setup.username}")
     if setup.password is None:
-        message = f"demo: user '{setup.username}' already exists (its password was shown once)"
+        lines += [
+            "  password: (shown once, when the user was created)",
+            f"  lost it? hyperoru users set-password {setup.username}",
+        ]
     else:
-        message = (
-            f"demo: created user '{setup.username}' with password {setup.password}\n"
-            "demo: this password is shown only now; log in with it to follow the traders"
-        )
+        lines += [
+            f"  password: {setup.password}",
+            "  This password is shown only now. Log in with POST /api/users/login",
+            '  {"username": "demo", "password": "..."}',
+        ]
+    lines += ["=" * 60, ""]
+    return "\n".join(lines)
+
+
+def _announce(setup: DemoSetup, url: str | None) -> None:
     # The terminal, not the log: the password must not end up in log files.
-    print(message, file=sys.stdout, flush=True)
+    print(announcement(setup, url), file=sys.stdout, flush=True)
 
 
 @asynccontextmanager
@@ -105,7 +145,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if services.settings.demo:
         async with services.sessionmaker() as session:
             setup = await ensure_demo(app, session)
-        _announce(setup)
+        _announce(setup, services.settings.demo_url or None)
         log.info("demo ready", extra={"event": "demo_ready", "traders": list(setup.trader_ids)})
     yield
 

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     runtime: Literal["embedded", "off"] = "embedded"
     # `hyperoru serve --demo`: a demo user with two builtin traders (hyperoru/demo.py).
     demo: bool = False
+    # Where `serve` listens, for the demo's start-up block (set by the CLI, not by users).
+    demo_url: str = ""
     runtime_tick_seconds: float = Field(default=1.0, ge=0.05, le=60)
     # How long a worker's claim on a trader lasts without renewal (a dead worker's traders
     # move to another worker after this).

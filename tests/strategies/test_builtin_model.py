@@ -16,7 +16,14 @@ from hyperoru.strategies.llm.base import (
     PositionSide,
     SymbolFacts,
 )
-from hyperoru.strategies.llm.builtin import MODEL_NAME, BuiltinModel
+from hyperoru.strategies.llm.builtin import (
+    DEFAULT_RULES,
+    DEMO_MODEL_NAME,
+    DEMO_RULES,
+    MODEL_NAME,
+    BuiltinModel,
+    rules_for_model,
+)
 from hyperoru.strategies.risk import BookContext, TraderLimits, check
 
 
@@ -141,3 +148,34 @@ async def test_without_context_it_refuses() -> None:
     with pytest.raises(LlmError) as caught:
         await BuiltinModel().complete(LlmRequest(prompt="Decide."))
     assert caught.value.kind is LlmErrorKind.MISCONFIGURED
+
+
+def test_demo_rules_are_chosen_by_model_name_and_nothing_else() -> None:
+    assert rules_for_model(DEMO_MODEL_NAME) is DEMO_RULES
+    for other in (None, "", MODEL_NAME, "gpt-4o"):
+        assert rules_for_model(other) is DEFAULT_RULES
+    assert BuiltinModel(DEMO_RULES).model_name == DEMO_MODEL_NAME
+    assert BuiltinModel().model_name == MODEL_NAME
+
+
+async def test_demo_rules_read_minute_closes_and_exit_on_tight_stops() -> None:
+    minutes = zigzag(3, 2, bars=20)
+    facts = SymbolFacts("BTC", Decimal(str(minutes[-1])), (), None, closes_1m=minutes)
+    ctx = ModelContext(
+        (facts,), default_leverage=2, max_leverage=3, max_open_positions=None, open_positions=0
+    )
+    response = await BuiltinModel(DEMO_RULES).complete(LlmRequest(prompt="x", context=ctx))
+    [entry] = parse_model_output(response.text)
+    assert response.model == DEMO_MODEL_NAME
+    assert (entry.operation, entry.leverage, entry.size_fraction) == ("long", 2, Decimal("0.1"))
+    assert (entry.stop_loss_pct, entry.take_profit_pct) == (Decimal("0.3"), Decimal("0.4"))
+    assert "EMA5" in entry.reasoning and "RSI7" in entry.reasoning
+    # The default rules ignore minute closes: with no hourly history they wait.
+    [waiting] = await ask(ctx)
+    assert waiting.operation == "hold" and "hourly closes" in waiting.reasoning
+    # And the demo rules wait without minute closes.
+    hourly_only = ModelContext((SymbolFacts("BTC", Decimal(1000), RISING, None),), 2, 3, None, 0)
+    [none] = parse_model_output(
+        (await BuiltinModel(DEMO_RULES).complete(LlmRequest("x", context=hourly_only))).text
+    )
+    assert none.operation == "hold" and "minute closes" in none.reasoning

@@ -34,11 +34,12 @@ def serve(
     """Start the API server (and, in the embedded default, everything else)."""
     # Imported here so that the other commands start fast.
     from hyperoru.app import create_app
+    from hyperoru.demo import url_for
     from hyperoru.serving import run_server
 
     settings = load_settings(server=True)
     if demo:
-        settings = settings.model_copy(update={"demo": True})
+        settings = settings.model_copy(update={"demo": True, "demo_url": url_for(host, port)})
     if not _is_loopback(host):
         log.warning(
             "listening on a non-loopback address: put a TLS-terminating proxy in front",

@@ -27,6 +27,7 @@ from hyperoru.programs.program_model import ProgramModel
 from hyperoru.prompts.service import template_for_trader
 from hyperoru.realtime.events import ModelChatEvent
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmErrorKind
+from hyperoru.strategies.llm.factory import reads_minute_closes
 from hyperoru.strategies.llm.trader_model import llm_model_for
 from hyperoru.strategies.pipeline import (
     ModelFactory,
@@ -76,7 +77,7 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
             template_id, content = template.id, template.content
         try:
             rendered = await render(content, inputs.catalogue())
-            context = await inputs.model_context()
+            context = await inputs.model_context(minute_closes=reads_minute_closes(trader))
             prices = {s: (await inputs.price(s)).ticker.mark for s in inputs.symbols}
             assets = await app.state.services.market.cache.assets()
         except ProviderError as exc:

@@ -46,7 +46,7 @@ from hyperoru.replay.settings import ReplaySettings
 from hyperoru.strategies.decide import Decided, decide, read_answer
 from hyperoru.strategies.decision import Decision
 from hyperoru.strategies.llm.base import LlmClient, LlmError, LlmRequest
-from hyperoru.strategies.llm.factory import uses_builtin_model
+from hyperoru.strategies.llm.factory import reads_minute_closes, uses_builtin_model
 from hyperoru.strategies.llm.trader_model import llm_model_for
 from hyperoru.strategies.template import render
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
@@ -134,6 +134,7 @@ class BacktestRun:
         self._config = backtest.config
         self._settings = ReplaySettings.from_plain(backtest.replay_settings)
         self._builtin = uses_builtin_model(account)
+        self._minute_closes = reads_minute_closes(account)
         self._identity = ModelIdentity(
             user_id=account.user_id,
             provider=account.llm_provider,
@@ -247,7 +248,9 @@ class BacktestRun:
                     cached.text, model=self._model.model_name, reasoning=cached.reasoning
                 )
         # Only the builtin model reads the structured context; others read the prompt.
-        context = await inputs.model_context() if self._builtin else None
+        context = (
+            await inputs.model_context(minute_closes=self._minute_closes) if self._builtin else None
+        )
         counters.calls += 1
         decided = await decide(
             self._model, LlmRequest(prompt=snapshot.rendered, system=None, context=context)

@@ -528,19 +528,22 @@ class DecisionInputs:
         assert tuple(resolvers) == VARIABLE_NAMES
         return resolvers
 
-    async def model_context(self) -> ModelContext:
-        """The structured facts for the ``builtin`` model (hourly closes, prices, sides)."""
+    async def model_context(self, *, minute_closes: bool = False) -> ModelContext:
+        """The structured facts for the ``builtin`` model (hourly closes, prices, sides;
+        the last minute closes too when its rules read them)."""
         positions = await self.open_positions()
         sides = {p.symbol: p.side for p in positions}
         facts = []
         for symbol in self.symbols:
             candles = await self.candles(symbol, INDICATOR_INTERVAL)
+            minutes = await self.candles(symbol, SAMPLING_INTERVAL) if minute_closes else ()
             facts.append(
                 SymbolFacts(
                     symbol=symbol,
                     price=(await self.price(symbol)).ticker.mark,
                     closes_1h=tuple(float(c.close) for c in candles),
                     position_side=sides.get(symbol),
+                    closes_1m=tuple(float(c.close) for c in minutes),
                 )
             )
         return ModelContext(

@@ -35,12 +35,14 @@ PositionSide = Literal["long", "short"]
 
 @dataclass(frozen=True, slots=True)
 class SymbolFacts:
-    """One symbol as a rule-based model sees it: hourly closes, oldest first."""
+    """One symbol as a rule-based model sees it: hourly closes, oldest first, and minute
+    closes when the model's rules read them (empty otherwise)."""
 
     symbol: str
     price: Decimal | None
     closes_1h: tuple[float, ...]
     position_side: PositionSide | None = None
+    closes_1m: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

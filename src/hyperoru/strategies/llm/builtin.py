@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -29,10 +29,19 @@ from hyperoru.strategies.llm.base import (
 )
 
 MODEL_NAME = "builtin-trend-rsi-v1"
+# The same rules on minute closes, for `hyperoru serve --demo`: a newcomer should see
+# trades within minutes, not hours. A trader opts in with llm_model = DEMO_MODEL_NAME.
+DEMO_MODEL_NAME = "builtin-demo-fast-v1"
+
+CloseInterval = Literal["1h", "1m"]
+_CLOSES: dict[CloseInterval, str] = {"1h": "hourly closes", "1m": "minute closes"}
 
 
 @dataclass(frozen=True, slots=True)
 class BuiltinRules:
+    name: str = MODEL_NAME
+    # Which closes of ``SymbolFacts`` the indicators read.
+    interval: CloseInterval = "1h"
     fast_ema: int = 20
     slow_ema: int = 50
     rsi_period: int = 14
@@ -47,8 +56,8 @@ class BuiltinRules:
     long_exit_rsi: float = 75.0
     short_exit_rsi: float = 25.0
     size_pct: int = 10
-    stop_loss_pct: int = 2
-    take_profit_pct: int = 4
+    stop_loss_pct: float = 2
+    take_profit_pct: float = 4
 
     @property
     def min_bars(self) -> int:
@@ -56,6 +65,25 @@ class BuiltinRules:
 
 
 DEFAULT_RULES = BuiltinRules()
+# Minute EMAs 5/15 and RSI 7 fit in the 20 minute closes a cycle reads; stops and targets
+# are a few minutes of simulated volatility, so positions close and reopen all the time.
+DEMO_RULES = BuiltinRules(
+    name=DEMO_MODEL_NAME,
+    interval="1m",
+    fast_ema=5,
+    slow_ema=15,
+    rsi_period=7,
+    size_pct=10,
+    stop_loss_pct=0.3,
+    take_profit_pct=0.4,
+)
+_RULES_BY_MODEL = {rules.name: rules for rules in (DEFAULT_RULES, DEMO_RULES)}
+
+
+def rules_for_model(llm_model: str | None) -> BuiltinRules:
+    """The published rules a builtin trader asked for by model name; the default ones for
+    any other name (the field is free text for remote models)."""
+    return _RULES_BY_MODEL.get(llm_model or "", DEFAULT_RULES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +161,12 @@ def _decide_symbol(
     open_count: int,
 ) -> dict[str, Any]:
     symbol = facts.symbol
-    if facts.price is None or len(facts.closes_1h) < rules.min_bars:
-        return _hold(symbol, f"not enough data: need {rules.min_bars} hourly closes and a price")
-    reading = _reading(facts.closes_1h, rules)
+    closes = facts.closes_1m if rules.interval == "1m" else facts.closes_1h
+    if facts.price is None or len(closes) < rules.min_bars:
+        return _hold(
+            symbol, f"not enough data: need {rules.min_bars} {_CLOSES[rules.interval]} and a price"
+        )
+    reading = _reading(closes, rules)
     described = reading.describe(rules)
     if facts.position_side is not None:
         reason = _exit_reason(facts.position_side, reading, rules)
@@ -173,7 +204,11 @@ class BuiltinModel:
 
     @property
     def model_name(self) -> str:
-        return MODEL_NAME
+        return self._rules.name
+
+    @property
+    def rules(self) -> BuiltinRules:
+        return self._rules
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
         if request.context is None:
@@ -186,7 +221,7 @@ class BuiltinModel:
         text = json.dumps({"decisions": decisions}, indent=2)
         return LlmResponse(
             text=text,
-            model=MODEL_NAME,
+            model=self._rules.name,
             usage=TokenUsage(),
             latency_ms=int((self._clock() - started) * 1000),
         )

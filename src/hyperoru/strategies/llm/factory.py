@@ -11,7 +11,7 @@ from hyperoru.net.client import guarded_async_client
 from hyperoru.net.policy import OutboundGuard
 from hyperoru.settings import Settings
 from hyperoru.strategies.llm.base import LlmClient
-from hyperoru.strategies.llm.builtin import BuiltinModel
+from hyperoru.strategies.llm.builtin import BuiltinModel, rules_for_model
 from hyperoru.strategies.llm.host_limit import PerHostLimit
 from hyperoru.strategies.llm.openai_compatible import (
     CONNECT_TIMEOUT_SECONDS,
@@ -56,12 +56,17 @@ def uses_builtin_model(account: ModelSettings) -> bool:
     return (account.llm_provider or "").lower() == BUILTIN_PROVIDER
 
 
+def reads_minute_closes(account: ModelSettings) -> bool:
+    """Whether the trader's model needs minute closes in its ``ModelContext``."""
+    return uses_builtin_model(account) and rules_for_model(account.llm_model).interval == "1m"
+
+
 def llm_client_for(
     account: ModelSettings, *, api_key: str | None, http: httpx.AsyncClient, settings: Settings
 ) -> LlmClient:
     """Raises LlmError (MISCONFIGURED) when a remote model lacks a base URL or model."""
     if uses_builtin_model(account):
-        return BuiltinModel()
+        return BuiltinModel(rules_for_model(account.llm_model))
     return OpenAICompatibleClient(
         http,
         base_url=account.llm_base_url or "",

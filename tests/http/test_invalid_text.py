@@ -180,3 +180,21 @@ async def test_the_reported_cases_answer_400_and_the_lists_keep_working(api: Api
         response = await api.client.get(listing, headers=api.bearer(token))
         assert response.status_code == 200, (listing, response.text)
     assert (await api.client.get("/api/programs/", headers=api.bearer(token))).json() == []
+
+
+@pytest.mark.parametrize("escaped", ["%ED%A0%80", "%00", "%FF", "%C0%AF"])
+async def test_paths_and_queries_cannot_carry_it(api: Api, escaped: str) -> None:
+    """Paths and queries are decoded with replacement characters (uvicorn, Starlette), so
+    no surrogate reaches a route from them; their only free-text values (market symbols)
+    are looked up, never stored. Either way: an error in the contract's shape, no 500."""
+    _, token = await api.user()
+    for url in (
+        f"/api/crypto/price/{escaped}",
+        f"/api/crypto/prices?symbols={escaped}",
+        f"/api/klines?symbol={escaped}&interval={escaped}",
+        f"/api/programs/?q={escaped}",
+    ):
+        response = await api.client.get(url, headers=api.bearer(token))
+        assert response.status_code < 500, (url, response.text)
+        if response.status_code >= 400:
+            assert set(response.json()) == {"error", "message", "code", "request_id", "details"}

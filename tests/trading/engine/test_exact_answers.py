@@ -1,0 +1,141 @@
+"""Exact answers that the property tests could not tell from wrong ones (mutation testing,
+scripts/mutation.py): the slippage cap measured from the mid when the mark differs, the
+cross-margin liquidation price with the rest of the account in it, and the margin a
+partially filled order still reserves."""
+
+from __future__ import annotations
+
+from hyperoru.trading.engine import (
+    AccountState,
+    AssetSpec,
+    EngineConfig,
+    Liquidated,
+    Position,
+    RestingOrder,
+    Side,
+    liquidation_price,
+    measure,
+    on_market,
+    place_order,
+)
+from tests.trading.engine.kit import CONFIG, T0, D, at, market, order
+
+# Max leverage 25: maintenance margin = notional / 50.
+CONFIG25 = EngineConfig.of(
+    AssetSpec("BTC", sz_decimals=5, max_leverage=25),
+    AssetSpec("ETH", sz_decimals=4, max_leverage=25),
+)
+
+
+def test_a_market_order_reaches_five_percent_past_the_mid_not_the_mark() -> None:
+    # The mark lags at 50000 while the book has moved to a 51000 mid: the cap is
+    # 51000 * 1.05 = 53550 (from the mark it would be 52500 and miss the 53000 level).
+    book = market(mark=50000, bids=[(50990, 1)], asks=[(51010, "0.1"), (53000, 1), (53600, 1)])
+    result = place_order(
+        AccountState(cash=D(100000), max_leverage=10),
+        order("buy", "0.5", leverage=5),
+        markets={"BTC": book},
+        config=CONFIG,
+        now=T0,
+    )
+    assert [(f.price, f.quantity) for f in result.fills] == [
+        (D(51010), D("0.1")),
+        (D(53000), D("0.4")),
+    ]
+
+
+def test_a_forced_close_fills_its_remainder_at_the_cap_from_the_mid() -> None:
+    # Long 1 BTC from 50000 on 10800 cash; the book has fallen to a 39000 mid, the mark
+    # says 39500 (equity 300 < maintenance 790): liquidated. The bid takes 0.25, the rest
+    # fills at 39000 * 0.95 = 37050, not at the mark's 37525.
+    position = Position("BTC", D(1), D(50000), 10, D(50000), T0)
+    state = AccountState(cash=D(10800), positions=(position,), funding_settled_at=T0)
+    thin = {"BTC": market(mark=39500, bids=[(38990, "0.25")], asks=[(39010, 5)])}
+    result = on_market(state, thin, config=CONFIG25, now=at(1))
+    assert [(f.price, f.quantity) for f in result.fills] == [
+        (D(38990), D("0.25")),
+        (D(37050), D("0.75")),
+    ]
+
+
+def _cross_margin_account() -> AccountState:
+    # Long 1 BTC from 50000 (mark 50000); short 10 ETH from 3000, marked at 3100.
+    btc = Position("BTC", D(1), D(50000), 10, D(50000), T0)
+    eth = Position("ETH", D(-10), D(3000), 10, D(3100), T0)
+    return AccountState(cash=D(5000), positions=(btc, eth), funding_settled_at=T0)
+
+
+def test_the_cross_margin_liquidation_price_counts_the_rest_of_the_account() -> None:
+    # Everything but BTC: equity 5000 + (-10) * 100 = 4000, maintenance 31000 / 50 = 620.
+    # Equity meets maintenance where 4000 + (p - 50000) = 620 + p / 50:
+    # p = (620 - 4000 + 50000) / (1 - 1/50) = 46620 / 0.98 = 47571.428571428571...
+    state = _cross_margin_account()
+    price = liquidation_price(state, "BTC", CONFIG25)
+    assert price == D("47571.428571428571")
+    # ETH's, with BTC at its mark: equity 5000 + 0 = 5000, maintenance 50000 / 50 = 1000.
+    # 5000 - 10 * (p - 3000) = 1000 + 10 * p / 50  ->  p = 34000 / 10.2 = 3333.333...
+    assert liquidation_price(state, "ETH", CONFIG25) == D("3333.333333333333")
+
+    def liquidated_at(btc_mark: str) -> bool:
+        markets = {
+            "BTC": market("BTC", btc_mark, bids=[(1, 10)], asks=[(99999, 10)]),
+            "ETH": market("ETH", 3100, bids=[(3099, 100)], asks=[(3101, 100)]),
+        }
+        result = on_market(state, markets, config=CONFIG25, now=at(1))
+        return any(isinstance(e, Liquidated) for e in result.events)
+
+    assert not liquidated_at("47571.43") and liquidated_at("47571.42")
+
+
+def test_a_partially_filled_order_reserves_margin_for_what_is_left() -> None:
+    # 1 BTC bid at 50000, 10x, 0.6 already filled: 0.4 * 50000 / 10 = 2000 reserved.
+    partial = RestingOrder("bid", "BTC", Side.BUY, D(50000), D(1), 10, T0, D("0.6"))
+    closing = RestingOrder("ask", "BTC", Side.SELL, D(60000), D(1), 10, T0, reduce_only=True)
+    state = AccountState(cash=D(10000), open_orders=(partial, closing))
+    metrics = measure(state, CONFIG)
+    assert metrics.order_margin == D(2000)
+    assert metrics.available == D(8000)
+
+
+def test_a_limit_that_fills_in_part_then_rests_reserves_only_its_rest() -> None:
+    # A 1 BTC bid at 50000 takes the 0.3 offered at 49990 and rests with 0.7 left:
+    # reserved 0.7 * 50000 / 10 = 3500 beside 0.3 * 49990 / 10 = 1499.7 of position margin.
+    book = market(mark=50000, bids=[(49980, 1)], asks=[(49990, "0.3"), (50100, 5)])
+    result = place_order(
+        AccountState(cash=D(10000), max_leverage=10),
+        order("buy", "1", price="50000", leverage=10),
+        markets={"BTC": book},
+        config=CONFIG,
+        now=T0,
+    )
+    (resting,) = result.state.open_orders
+    assert resting.filled_quantity == D("0.3")
+    metrics = measure(result.state, CONFIG)
+    assert metrics.order_margin == D(3500)
+    assert metrics.margin_used == D("1500")  # marked at 50000
+    assert metrics.available == metrics.equity - D(5000)
+
+
+def test_fees_follow_the_liquidity_of_each_fill() -> None:
+    # Taker 0.045%, maker 0.015%: a resting bid filled later pays the maker rate.
+    book = market(mark=50000, bids=[(49990, 1)], asks=[(50010, 1)])
+    placed = place_order(
+        AccountState(cash=D(10000), max_leverage=10),
+        order("buy", "0.1", price="49000", leverage=5),
+        markets={"BTC": book},
+        config=CONFIG,
+        now=T0,
+    )
+    through = market(mark=48900, bids=[(48890, 1)], asks=[(48910, 1)], low=48800, high=49100)
+    filled = on_market(placed.state, {"BTC": through}, config=CONFIG, now=at(1))
+    (fill,) = filled.fills
+    assert (fill.price, fill.fee) == (D(49000), D("0.735"))  # 4900 * 0.00015
+    taken = place_order(
+        AccountState(cash=D(10000), max_leverage=10),
+        order("buy", "0.1", leverage=5),
+        markets={"BTC": book},
+        config=CONFIG,
+        now=T0,
+    )
+    (fill,) = taken.fills
+    assert (fill.price, fill.fee) == (D(50010), D("2.250450"))  # 5001 * 0.00045

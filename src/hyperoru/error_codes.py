@@ -41,9 +41,9 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     E(
         "INVALID_JSON",
         (400,),
-        "The body (or /ws frame) is not strict JSON (UTF-8, no NaN or Infinity, no lone "
-        "surrogate or U+0000 in any string), or a body was sent without Content-Type: "
-        "application/json; fix the encoding and resend.",
+        "The body (or /ws frame) is not strict JSON (no NaN or Infinity; a body must also "
+        "be UTF-8 with no lone surrogate or U+0000 in any string), or a body was sent "
+        "without Content-Type: application/json; fix the encoding and resend.",
     ),
     E(
         "VALIDATION_ERROR",

@@ -5,12 +5,16 @@ partially filled order still reserves."""
 
 from __future__ import annotations
 
+import pytest
+
 from hyperoru.trading.engine import (
     AccountState,
     AssetSpec,
     EngineConfig,
     Liquidated,
+    OrderStatus,
     Position,
+    RejectCode,
     RestingOrder,
     Side,
     liquidation_price,
@@ -139,3 +143,32 @@ def test_fees_follow_the_liquidity_of_each_fill() -> None:
     )
     (fill,) = taken.fills
     assert (fill.price, fill.fee) == (D(50010), D("2.250450"))  # 5001 * 0.00045
+
+
+@pytest.mark.parametrize(
+    ("side", "price", "bids", "asks", "rests"),
+    [
+        ("buy", "50010", [(49990, 1)], [(50010, 1)], False),  # at the ask: would take it
+        ("sell", "49990", [(49990, 1)], [(50010, 1)], False),  # at the bid: would take it
+        ("sell", "49991", [(49990, 1)], [(50010, 1)], True),  # inside the spread
+        ("buy", "50009", [(49990, 1)], [(50010, 1)], True),
+        ("buy", "60000", [(49990, 1)], [], True),  # nothing to take on the other side
+        ("sell", "40000", [], [(50010, 1)], True),
+    ],
+)
+def test_post_only_is_refused_exactly_when_it_would_take_liquidity(
+    side: str, price: str, bids: list, asks: list, rests: bool
+) -> None:
+    book = market(mark=50000, bids=bids, asks=asks)
+    result = place_order(
+        AccountState(cash=D(100000), max_leverage=10),
+        order(side, "0.1", price=price, tif="alo"),
+        markets={"BTC": book},
+        config=CONFIG,
+        now=T0,
+    )
+    assert result.fills == ()
+    if rests:
+        assert result.status is OrderStatus.OPEN and len(result.state.open_orders) == 1
+    else:
+        assert result.reject_code is RejectCode.POST_ONLY_WOULD_CROSS

@@ -172,3 +172,45 @@ def test_post_only_is_refused_exactly_when_it_would_take_liquidity(
         assert result.status is OrderStatus.OPEN and len(result.state.open_orders) == 1
     else:
         assert result.reject_code is RejectCode.POST_ONLY_WOULD_CROSS
+
+
+def test_a_resting_sell_waits_while_trades_only_touch_its_price() -> None:
+    # The mirror of the bid's rule: a high exactly at our ask proves nothing (the queue
+    # ahead of us may have taken it); a cent above does.
+    placed = place_order(
+        AccountState(cash=D(10000), max_leverage=10),
+        order("sell", "0.1", price="51000"),
+        markets={"BTC": market(mark=50000, bids=[(49990, 1)], asks=[(50010, 1)])},
+        config=CONFIG,
+        now=T0,
+    )
+
+    def fills_at(high: str) -> int:
+        moved = market(mark=50500, bids=[(50490, 1)], asks=[(50510, 1)], high=high)
+        return len(on_market(placed.state, {"BTC": moved}, config=CONFIG, now=at(1)).fills)
+
+    assert fills_at("51000") == 0 and fills_at("51000.01") == 1
+
+
+def test_liquidation_prices_below_one_dollar_and_none_for_a_fully_funded_long() -> None:
+    # 1000 units at 0.9 on 450 of cash, max 25x: p = (0 - 450 + 900) / (1000 - 20) = 0.4591…
+    cheap = AccountState(
+        cash=D(450), positions=(Position("BTC", D(1000), D("0.9"), 2, D("0.9"), T0),)
+    )
+    assert liquidation_price(cheap, "BTC", CONFIG25) == D("0.459183673469")
+    # Cash equal to the whole entry value: the price would have to reach exactly 0.
+    funded = AccountState(cash=D(100), positions=(Position("BTC", D(1), D(100), 1, D(100), T0),))
+    assert liquidation_price(funded, "BTC", CONFIG25) is None
+
+
+def test_liquidation_fills_carry_the_order_id_of_their_first_fill() -> None:
+    position = Position("BTC", D(1), D(50000), 10, D(50000), T0)
+    state = AccountState(
+        cash=D(10800), positions=(position,), funding_settled_at=T0, last_fill_id=41
+    )
+    crash = {"BTC": market(mark=39000, bids=[(38990, "0.4")], asks=[(39010, 1)])}
+    fills = on_market(state, crash, config=CONFIG25, now=at(1)).fills
+    assert [(f.fill_id, f.order_id) for f in fills] == [
+        (42, "liquidation:42"),
+        (43, "liquidation:42"),
+    ]

@@ -214,3 +214,16 @@ def test_liquidation_fills_carry_the_order_id_of_their_first_fill() -> None:
         (42, "liquidation:42"),
         (43, "liquidation:42"),
     ]
+
+
+def test_a_symbol_without_market_data_keeps_its_stored_mark() -> None:
+    # Trading ETH while BTC's market is missing: the BTC position is measured at the mark
+    # it was stored with (place_order's contract), not dropped or failed on.
+    btc = Position("BTC", D(1), D(50000), 10, D(48000), T0)
+    state = AccountState(cash=D(20000), positions=(btc,), max_leverage=10)
+    eth = {"ETH": market("ETH", 3000, bids=[(2999, 10)], asks=[(3001, 10)])}
+    result = place_order(state, order("buy", "1", symbol="ETH"), markets=eth, config=CONFIG, now=T0)
+    assert result.reject_code is None
+    assert result.state.position("BTC") == btc
+    # BTC -2000 at its stored 48000; ETH bought at 3001, marked at 3000: -1.
+    assert measure(result.state, CONFIG).unrealized_pnl == D(-2001)

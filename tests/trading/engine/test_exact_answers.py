@@ -227,3 +227,17 @@ def test_a_symbol_without_market_data_keeps_its_stored_mark() -> None:
     assert result.state.position("BTC") == btc
     # BTC -2000 at its stored 48000; ETH bought at 3001, marked at 3000: -1.
     assert measure(result.state, CONFIG).unrealized_pnl == D(-2001)
+
+
+@pytest.mark.parametrize(
+    ("sz_decimals", "max_leverage", "valid"),
+    [(0, 1, True), (6, 50, True), (7, 10, False), (-1, 10, False), (5, 0, False)],
+)
+def test_asset_specs_take_zero_to_six_size_decimals_and_leverage_from_one(
+    sz_decimals: int, max_leverage: int, valid: bool
+) -> None:
+    if valid:
+        assert AssetSpec("X", sz_decimals, max_leverage).max_leverage == max_leverage
+    else:
+        with pytest.raises(ValueError):
+            AssetSpec("X", sz_decimals, max_leverage)

@@ -46,6 +46,7 @@ ENGINE_TESTS = (
     "tests/trading/engine",
 )
 REPLAY_TESTS = (
+    "tests/replay/test_metrics_edges.py",
     "tests/replay/test_metrics_and_fingerprint.py",
     "tests/replay/test_bar_rules.py",
     "tests/replay/test_inputs.py",

@@ -47,6 +47,7 @@ ENGINE_TESTS = (
 )
 REPLAY_TESTS = (
     "tests/replay/test_metrics_edges.py",
+    "tests/replay/test_fingerprint_form.py",
     "tests/replay/test_metrics_and_fingerprint.py",
     "tests/replay/test_bar_rules.py",
     "tests/replay/test_inputs.py",

@@ -35,7 +35,7 @@ def test_a_trade_that_wins_under_a_dollar_is_a_win() -> None:
         initial_balance=Decimal(100),
         final_equity=Decimal("98.5"),
         trips=trips,  # type: ignore[arg-type]
-        equity=[100.0, 98.5, 99.3],
+        equity=[100.0, 97.123456789123, 99.3],
         bars_per_year=1.0,
         fees=Decimal(0),
         funding=Decimal(0),
@@ -45,6 +45,8 @@ def test_a_trade_that_wins_under_a_dollar_is_a_win() -> None:
     )
     assert (metrics["winning_trades"], metrics["losing_trades"]) == (1, 1)
     # Ratios are reported to 10 decimals, like the other floats of the result.
-    sharpe = sharpe_ratio(100.0, [100.0, 98.5, 99.3], 1.0)
+    sharpe = sharpe_ratio(100.0, [100.0, 97.123456789123, 99.3], 1.0)
     assert sharpe is not None and metrics["sharpe_ratio"] == round(sharpe, 10) != sharpe
+    drawdown = max_drawdown_pct(100.0, [100.0, 97.123456789123, 99.3])
+    assert metrics["max_drawdown_pct"] == round(drawdown, 10) != drawdown
     assert metrics["gross_profit"] == "0.5" and metrics["profit_factor"] == "0.25000000"

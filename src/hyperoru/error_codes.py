@@ -41,7 +41,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     E(
         "INVALID_JSON",
         (400,),
-        "The body (or /ws frame) is not strict JSON, or a body was sent "
+        "The body (or /ws frame) is not strict JSON (no NaN or Infinity; a body must also "
+        "be UTF-8 with no lone surrogate or U+0000 in any string), or a body was sent "
         "without Content-Type: application/json; fix the encoding and resend.",
     ),
     E(

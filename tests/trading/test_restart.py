@@ -90,15 +90,26 @@ def test_a_killed_server_loses_and_doubles_nothing(tmp_path: Path, database_url:
         protected = _trade(client, headers, **base, side="buy", quantity=size, **triggers)
         reported += [protected]
 
-        stop = threading.Event()
+        stop, killing = threading.Event(), threading.Event()
         lock = threading.Lock()
+        # What went wrong in a worker thread: an exception there would otherwise end only
+        # that thread, and the test would pass on whatever the others reported.
+        failures: list[BaseException] = []
 
         def keep_trading() -> None:
             with httpx.Client(base_url=server.base_url, timeout=10) as worker:
                 while not stop.is_set():
                     try:
                         outcome = _trade(worker, headers, **base, side="buy", quantity=size)
-                    except (httpx.TransportError, AssertionError):
+                    except httpx.TransportError as exc:
+                        # The kill cuts the connections; a broken one before it is a failure.
+                        if not killing.is_set():
+                            with lock:
+                                failures.append(exc)
+                        return
+                    except BaseException as exc:  # handed to the main thread, raised there
+                        with lock:
+                            failures.append(exc)
                         return
                     with lock:
                         reported.append(outcome)
@@ -108,14 +119,17 @@ def test_a_killed_server_loses_and_doubles_nothing(tmp_path: Path, database_url:
             worker.start()
         while True:
             with lock:
-                if len(reported) >= 25:
+                if len(reported) >= 25 or failures:
                     break
             threading.Event().wait(0.01)
+        killing.set()
         server.process.kill()  # SIGKILL: no shutdown hooks, requests in flight
         server.process.wait()
         stop.set()
         for worker in workers:
             worker.join()
+        if failures:
+            raise AssertionError(f"{len(failures)} worker thread(s) failed") from failures[0]
     assert all(r["execution_status"] == "filled" for r in reported)
 
     with (

@@ -6,7 +6,6 @@ must not cost a task switch or buffer streaming responses.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -17,6 +16,7 @@ from urllib.parse import quote
 
 from hyperoru.errors import ApiError, error_body
 from hyperoru.logging_setup import redact
+from hyperoru.strict_json import InvalidJson, parse_strict_json
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -160,13 +160,10 @@ def _is_json_content_type(value: str | None) -> bool:
     )
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
 class BodyGuardMiddleware:
-    """Caps bodies at 1 MiB while streaming and refuses anything that is not strict JSON,
-    before a single byte reaches a route."""
+    """Caps bodies at 1 MiB while streaming and refuses anything that is not strict JSON
+    (``strict_json``: UTF-8, no NaN, no lone surrogate or NUL in any string), before a
+    single byte reaches a route."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -216,14 +213,13 @@ class BodyGuardMiddleware:
                 )
                 return
             try:
-                json.loads(body, parse_constant=_reject_constant)
-            except (ValueError, RecursionError, UnicodeDecodeError) as exc:
-                reason = str(exc).split(":", 1)[0][:120]
+                parse_strict_json(body)
+            except InvalidJson as exc:
                 await send_error(
                     send,
                     400,
                     "INVALID_JSON",
-                    f"Request body is not valid JSON ({reason})",
+                    f"Request body is not valid JSON ({exc.reason})",
                     request_id,
                 )
                 return

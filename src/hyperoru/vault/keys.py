@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from hyperoru.data_dir import ensure_private_dir
 from hyperoru.settings import Settings
 
 log = logging.getLogger("hyperoru.vault")
@@ -91,7 +92,7 @@ def _create_dev_key(path: Path) -> None:
 def _dev_key(data_dir: Path) -> str:
     path = data_dir / DEV_KEY_FILE
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(data_dir)
         _create_dev_key(path)
     else:
         log.warning(

@@ -169,7 +169,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
             ],
         )
     app.add_middleware(BodyGuardMiddleware)
-    app.add_middleware(RequestContextMiddleware)
-    # Outermost: it decides the final Cache-Control of the answers it tags.
+    # Inside the request context, so that the access log records a 304 as a 304; the
+    # context keeps the Cache-Control it sets on the answers it tags.
     app.add_middleware(ConditionalGetMiddleware)
+    app.add_middleware(RequestContextMiddleware)
     return app

@@ -4,9 +4,11 @@ users, and leaves other methods, anonymous routes, errors and streams alone."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
@@ -149,3 +151,17 @@ async def test_a_real_server_sends_304_over_http(settings: Settings) -> None:
             again = await server.http.get(LIST, headers={**auth, "If-None-Match": tag})
             assert again.status_code == 304 and again.content == b""
         assert (await server.http.get(LIST, headers=auth)).json() == first.json()
+
+
+async def test_the_access_log_records_the_304_that_was_sent(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, token = await api.user()
+    tag = _tag(await api.client.get(LIST, headers=api.bearer(token)))
+    caplog.set_level(logging.INFO, logger="hyperoru.access")
+    again = await api.client.get(LIST, headers={**api.bearer(token), "If-None-Match": tag})
+    assert again.status_code == 304
+    logged = [r for r in caplog.records if r.name == "hyperoru.access"]
+    assert [getattr(r, "status", None) for r in logged] == [304]
+    # The request context's defaults did not overwrite the tag's Cache-Control.
+    assert again.headers.get_list("cache-control") == ["private, no-cache"]

@@ -112,11 +112,13 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 headers = list(message.get("headers", []))
+                # An inner layer's own choice wins (conditional GET sets a revalidating
+                # Cache-Control on the answers it tags); these are only the defaults.
+                existing = {k.lower() for k, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(security)
+                headers.extend(h for h in security if h[0] not in existing)
                 limit = state.get("rate_limit")
                 if limit is not None:
-                    existing = {k.lower() for k, _ in headers}
                     for name, value in limit.headers().items():
                         if name.lower().encode() not in existing:
                             headers.append((name.lower().encode(), value.encode()))

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import io
-import json
 import os
 import platform
 import sys
@@ -50,8 +49,9 @@ def ours_in_process(bars: Bars) -> tuple[float, float, dict]:
     sys.path.insert(0, str(launcher.BACKTEST_RUNNER.parent))
     import backtest_runner  # the child's module, run in this process for timing
 
-    request = json.loads(launcher._backtest_request(PROGRAM, {}, SETTINGS, {"BTC": bars}))
+    raw = launcher._backtest_request(PROGRAM, {}, SETTINGS, {"BTC": bars})
     started = time.perf_counter()
+    request = backtest_runner.read_request(raw)
     with contextlib.redirect_stderr(io.StringIO()):  # its progress lines
         answer = backtest_runner._run(request)
     elapsed = time.perf_counter() - started

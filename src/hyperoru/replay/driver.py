@@ -434,17 +434,26 @@ class Replay:
             self._execute(decided, walk, i)
         if waiting:
             walk.after_orders()
+            if self._skip and self._rest_is_quiet(walk, i):
+                return
         walk.to_close()
         self._state = walk.state
         self._watch()
 
+    def _rest_is_quiet(self, walk: BarWalk, i: int) -> bool:
+        """After the orders at the open: whether the walk to the close can call the engine
+        at all, by the float pre-check of a bar without orders (``_quiet_equity``) on the
+        account as the orders left it. Without funding and resting orders, that walk only
+        moves prices when nothing is reached, so it is skipped; the account is the same."""
+        self._state = walk.state
+        self._watch()
+        if self._with_funding or walk.state.open_orders:
+            return False
+        return self._quiet_equity(i) is not None
+
     def _book(self, walk: BarWalk) -> Book:
         """The account at the open as a live cycle reads it before each order."""
-        positions = tuple(
-            replace(p, mark_price=walk.marks.get(p.symbol, p.mark_price))
-            for p in walk.state.positions
-        )
-        state = replace(walk.state, positions=positions)
+        state = _marked(walk.state, walk.marks)
         reports = position_reports(state, self._config)
         return Book(measure(state, self._config).available, {p.symbol: p for p in reports})
 
@@ -517,7 +526,7 @@ class Replay:
         if cached is not None and cached[0] == i and cached[1] is self._state:
             return cached[2]
         marks = self._closes(i)
-        answer = (marks, self._marked(marks))
+        answer = (marks, _marked(self._state, marks))
         self._close_cache = (i, self._state, answer)
         return answer
 
@@ -534,12 +543,6 @@ class Replay:
         closes = ((s, c.close[i]) for s, c in self._columns.items())
         return {s: exact(close) for s, close in closes if close is not None}
 
-    def _marked(self, marks: Mapping[str, Decimal]) -> AccountState:
-        positions = tuple(
-            replace(p, mark_price=marks.get(p.symbol, p.mark_price)) for p in self._state.positions
-        )
-        return replace(self._state, positions=positions)
-
     @in_engine_context
     def _exact_equity(self, i: int) -> Decimal:
         _, state = self._at_close(i)
@@ -549,6 +552,17 @@ class Replay:
         self._curve.append(
             {"bar": i, "time": iso(self.times[i]), "equity": plain(self._exact_equity(i))}
         )
+
+
+def _marked(state: AccountState, marks: Mapping[str, Decimal]) -> AccountState:
+    """``state`` with its positions marked at ``marks``; flat, it is ``state`` itself (a
+    new copy would be equal, and a decision bar while flat is the common case)."""
+    if not state.positions:
+        return state
+    positions = tuple(
+        replace(p, mark_price=marks.get(p.symbol, p.mark_price)) for p in state.positions
+    )
+    return replace(state, positions=positions)
 
 
 def _order_view(request: OrderRequest) -> dict[str, Any]:

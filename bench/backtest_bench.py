@@ -6,8 +6,10 @@ engine, metrics and fingerprint; timed inside ``backtest_runner``), the child's 
 run in this process (plus decoding the bars, checking and loading the program, the
 answer), and the whole sandboxed run (plus encoding the request, starting the process,
 importing, transferring both ways). backtesting.py runs the same rule on the same candles
-with the same sizes, no commission and no spread, and must find the same trades.
-Prints a markdown table for bench/README.md.
+with the same sizes, no commission and no spread, and must find the same trades. The runs
+are interleaved and each is timed by the wall clock and by CPU seconds (the sandboxed
+run's CPU is this process's plus the child's): on a shared machine the CPU ratio moves
+less with the load than the wall ratio. Prints a markdown table for bench/README.md.
 
     .venv/bin/python bench/backtest_bench.py [--candles 525600] [--repeat 3]
 """
@@ -18,9 +20,9 @@ import argparse
 import asyncio
 import contextlib
 import io
-import json
 import os
 import platform
+import resource
 import sys
 import time
 from datetime import UTC, datetime
@@ -45,37 +47,55 @@ def candles(count: int) -> Bars:
 SETTINGS = sma_cross.ZERO_COST_MINUTES
 
 
-def ours_in_process(bars: Bars) -> tuple[float, float, dict]:
-    """(seconds of the replay loop alone, of the child's whole work, the result)."""
+Timing = tuple[float, float]  # (wall seconds, CPU seconds)
+
+
+def ours_in_process(bars: Bars) -> tuple[Timing, Timing, dict]:
+    """(the replay loop alone, the child's whole work, the result)."""
     sys.path.insert(0, str(launcher.BACKTEST_RUNNER.parent))
     import backtest_runner  # the child's module, run in this process for timing
 
-    request = json.loads(launcher._backtest_request(PROGRAM, {}, SETTINGS, {"BTC": bars}))
-    started = time.perf_counter()
+    raw = launcher._backtest_request(PROGRAM, {}, SETTINGS, {"BTC": bars})
+    started, cpu = time.perf_counter(), time.process_time()
+    request = backtest_runner.read_request(raw)
     with contextlib.redirect_stderr(io.StringIO()):  # its progress lines
         answer = backtest_runner._run(request)
-    elapsed = time.perf_counter() - started
+    whole = (time.perf_counter() - started, time.process_time() - cpu)
     assert answer["status"] == "ok", answer
-    return answer["timing"]["loop_seconds"], elapsed, answer["result"]
+    timing = answer["timing"]
+    return (timing["loop_seconds"], timing["loop_cpu_seconds"]), whole, answer["result"]
 
 
-def ours_sandboxed(bars: Bars) -> tuple[float, dict]:
-    async def run() -> launcher.SandboxResult:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ours_sandboxed(bars: Bars) -> tuple[Timing, dict]:
+    """The whole run as the server makes it; CPU is this process's (encoding the request,
+    reading the answer) plus the child's, counted when it is reaped."""
+
+    async def run() -> tuple[launcher.SandboxResult, Timing]:
         box = launcher.Sandbox()
         await box.isolation()  # the one-off probe is not part of a run
-        started = time.perf_counter()
+        started, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
         outcome = await box.run_backtest(PROGRAM, params={}, settings=SETTINGS, bars={"BTC": bars})
-        return outcome, time.perf_counter() - started
+        wall = time.perf_counter() - started
+        return outcome, (wall, time.process_time() - cpu + _children_cpu() - children)
 
-    outcome, elapsed = asyncio.run(run())
+    outcome, timing = asyncio.run(run())
     assert outcome.status == "ok", outcome.error
-    return elapsed, outcome.result
+    return timing, outcome.result
 
 
-def reference(bars: Bars) -> tuple[float, object]:
-    started = time.perf_counter()
+def reference(bars: Bars) -> tuple[Timing, object]:
+    started, cpu = time.perf_counter(), time.process_time()
     stats = sma_cross.run_reference(bars, FAST, SLOW)
-    return time.perf_counter() - started, stats
+    return (time.perf_counter() - started, time.process_time() - cpu), stats
+
+
+def best(timings: list[Timing]) -> Timing:
+    return min(t[0] for t in timings), min(t[1] for t in timings)
 
 
 def main() -> None:
@@ -84,41 +104,51 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     bars = candles(args.candles)
-    in_process = [ours_in_process(bars) for _ in range(args.repeat)]
-    ours_loop = min(r[0] for r in in_process)
-    ours_child = min(r[1] for r in in_process)
-    runs = [ours_sandboxed(bars) for _ in range(args.repeat)]
-    ours_whole = min(r[0] for r in runs)
-    result = runs[0][1]
-    theirs = [reference(bars) for _ in range(args.repeat)]
-    theirs_time = min(t[0] for t in theirs)
-    stats = theirs[0][1]
+    load_before = os.getloadavg()
+    loops, children, sandboxed, theirs = [], [], [], []
+    # Interleaved, so that a change of the machine's load touches every contestant.
+    for _ in range(args.repeat):
+        loop, child, result = ours_in_process(bars)
+        loops.append(loop)
+        children.append(child)
+        whole, sandboxed_result = ours_sandboxed(bars)
+        sandboxed.append(whole)
+        assert sandboxed_result == result
+        timing, stats = reference(bars)
+        theirs.append(timing)
+    reference_time = best(theirs)
     n = args.candles
     rows = [
         ("ours: the replay loop (should_trade on every candle, engine, metrics, fingerprint)",
-         ours_loop),
+         best(loops)),
         ("ours: the child's whole work, run in this process (+ decoding bars, loading the "
-         "program)", ours_child),
+         "program)", best(children)),
         ("ours: the whole sandboxed run (+ encoding, process start, imports, transfer both "
-         "ways)", ours_whole),
-        ("backtesting.py 0.6.6: `Backtest.run`", theirs_time),
+         "ways)", best(sandboxed)),
+        ("backtesting.py 0.6.6: `Backtest.run`", reference_time),
     ]  # fmt: skip
+    load = " ".join(f"{x:.2f}" for x in load_before)
     print(
         f"{n} candles, best of {args.repeat}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"load average {load} at the start, "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end; "
         f"{os.cpu_count()} cores; Python {platform.python_version()}"
     )
     print()
-    print("| run | seconds | candles/s |")
-    print("|---|---:|---:|")
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.2f} | {n / seconds:,.0f} |")
+    print("| run | wall s | candles/s | × backtesting.py (wall) | CPU s | × backtesting.py (CPU) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (wall, cpu) in rows:
+        print(
+            f"| {name} | {wall:.2f} | {n / wall:,.0f} | {reference_time[0] / wall:.2f} "
+            f"| {cpu:.2f} | {reference_time[1] / cpu:.2f} |"
+        )
     print()
     print(
         f"trades: ours {result['metrics']['total_trades']} closed "
         f"(+{len(result['trades']) - result['metrics']['total_trades']} open), "
         f"backtesting.py {stats['# Trades']}; final equity: ours "
-        f"{result['metrics']['final_equity']}, backtesting.py {stats['Equity Final [$]']:.8f}"
+        f"{result['metrics']['final_equity']}, backtesting.py {stats['Equity Final [$]']:.8f}; "
+        f"fingerprint {result['fingerprint']}"
     )
 
 

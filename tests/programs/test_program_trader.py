@@ -109,3 +109,35 @@ async def test_another_users_program_is_never_run(app: FastAPI, api: Api) -> Non
     record = await _trigger(api, token, trader["id"])
     assert record["status"] == "failed" and "another user" in record["error"]
     assert record["decisions"] == []
+
+
+async def test_a_live_program_cannot_move_or_reach_past_what_it_was_given(api: Api) -> None:
+    """Issue 15, finding 4, live: ``data`` is read-only and holds nothing after now."""
+    _, token = await api.user()
+    writes = strategy("data.bar = -1\nreturn Decision('hold')")
+    trader = await _program_trader(api, token, (await _program(api, token, writes))["id"])
+    record = await _trigger(api, token, trader["id"])
+    assert record["status"] == "failed"
+    assert (
+        "AttributeError (line 4): data is read-only: data.bar cannot be assigned"
+        in (record["error"])
+    )
+
+    private = strategy("return data._payload['klines']")
+    trader = await _program_trader(api, token, (await _program(api, token, private))["id"])
+    record = await _trigger(api, token, trader["id"])
+    assert record["status"] == "failed"
+    assert "attribute '_payload' is not allowed" in record["error"]
+
+    reads = strategy(
+        "rows = data.get_klines('BTC', '1h', 10**6)\n"
+        "rows.append({'time': '9999'})\n"
+        "again = data.get_klines('BTC', '1h', 10**6)\n"
+        "data.log(len(rows) - 1 == len(again), again[-1]['time'] <= data.now,\n"
+        "         data.get_klines('BTC', '1h', -1), data.get_indicator('BTC', 'sma', -1))\n"
+        "return Decision('hold')"
+    )
+    trader = await _program_trader(api, token, (await _program(api, token, reads))["id"])
+    record = await _trigger(api, token, trader["id"])
+    assert record["status"] == "ok", record
+    assert json.loads(record["raw_output"])["logs"] == ["True True [] None"]

@@ -15,7 +15,7 @@ import pytest
 import hyperoru
 from hyperoru.market import indicators
 from hyperoru.market.regime import classify_regime
-from hyperoru.replay.bars import Bars
+from hyperoru.replay.bars import Bars, from_wire, to_wire
 from hyperoru.replay.series import CATALOG, SeriesBook
 from hyperoru.replay.settings import ReplaySettings
 from tests.replay.candles import by_hand, random_walk
@@ -24,7 +24,14 @@ from tests.replay.candles import by_hand, random_walk
 def test_bars_round_trip_through_plain_and_wire_forms() -> None:
     bars = by_hand([(1.5, 2.25, 1.0, 2.0), (2.0, 3.0, 0.1, 0.3)], funding=[None, -0.0001])
     assert Bars.from_plain(bars.to_plain()) == bars
-    assert Bars.from_wire(bars.to_wire()) == bars
+    other = random_walk(3, symbol="ETH")
+    header, block = to_wire({"BTC": bars, "ETH": other})
+    assert len(block) == 8 * (2 * 7 + 3 * 6)  # times, five prices, BTC's funding
+    assert from_wire(header, block) == {"BTC": bars, "ETH": other}
+    with pytest.raises(ValueError, match="shorter"):
+        from_wire(header, block[:-8])
+    with pytest.raises(ValueError, match="longer"):
+        from_wire(header, block + bytes(8))
 
 
 def test_bars_refuse_ragged_columns_and_unordered_times() -> None:

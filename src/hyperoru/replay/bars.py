@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 import operator
 import sys
@@ -63,45 +62,67 @@ class Bars:
             funding_rates=None if rates is None else [_rate(r) for r in rates],
         )
 
-    def to_wire(self) -> dict[str, Any]:
-        """Little-endian binary columns in base64: about a tenth of the JSON parse time
-        of float lists, which matters for a year of minutes (525,600 bars)."""
-        wire: dict[str, Any] = {"symbol": self.symbol, "times": _pack("q", self.times)}
-        for name in PRICE_COLUMNS:
-            wire[name] = _pack("d", getattr(self, name))
-        if self.funding_rates is not None:
-            # NaN stands for "no rate" on the wire only.
-            rates = [math.nan if r is None else r for r in self.funding_rates]
-            wire["funding_rates"] = _pack("d", rates)
-        return wire
 
-    @classmethod
-    def from_wire(cls, wire: Mapping[str, Any]) -> Bars:
-        rates = wire.get("funding_rates")
-        return cls(
-            symbol=str(wire["symbol"]),
-            times=_unpack("q", wire["times"]),
-            **{name: _unpack("d", wire[name]) for name in PRICE_COLUMNS},
-            funding_rates=None
-            if rates is None
-            else [None if r != r else r for r in _unpack("d", rates)],
-        )
+def to_wire(bars: Mapping[str, Bars]) -> tuple[list[dict[str, Any]], bytes]:
+    """Every symbol's candles for the sandbox: a small header (per symbol its name, its
+    number of candles and whether funding rates follow) and one block of little-endian
+    binary columns, in the header's order: times (int64), open, high, low, close, volume
+    (float64) and the funding rates (float64, NaN for "no rate"). No text encoding: a
+    year of minutes (525,600 bars) is 25 MB copied as is."""
+    header = []
+    block = bytearray()
+    for symbol, b in bars.items():
+        header.append({"symbol": symbol, "count": len(b), "funding": b.funding_rates is not None})
+        block += _pack("q", b.times)
+        for name in PRICE_COLUMNS:
+            block += _pack("d", getattr(b, name))
+        if b.funding_rates is not None:
+            block += _pack("d", [math.nan if r is None else r for r in b.funding_rates])
+    return header, bytes(block)
+
+
+def from_wire(header: Sequence[Mapping[str, Any]], block: bytes | memoryview) -> dict[str, Bars]:
+    """``to_wire``'s header and block back as ``Bars`` per symbol."""
+    view = memoryview(block)
+    at = 0
+    bars = {}
+
+    def column(typecode: str, count: int) -> list[Any]:
+        nonlocal at
+        size = count * 8
+        if at + size > len(view):
+            raise ValueError("the bars' block is shorter than its header says")
+        values = _unpack(typecode, view[at : at + size])
+        at += size
+        return values
+
+    for entry in header:
+        symbol, count = str(entry["symbol"]), int(entry["count"])
+        times = column("q", count)
+        prices = {name: column("d", count) for name in PRICE_COLUMNS}
+        rates = column("d", count) if entry.get("funding") else None
+        funding = None if rates is None else [None if r != r else r for r in rates]
+        bars[symbol] = Bars(symbol, times, **prices, funding_rates=funding)
+    if at != len(view):
+        raise ValueError("the bars' block is longer than its header says")
+    return bars
 
 
 def _rate(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _pack(typecode: str, values: Sequence[Any]) -> str:
-    column = array(typecode, values)
+def _pack(typecode: str, values: Sequence[Any]) -> bytes:
+    column = values if isinstance(values, array) else array(typecode, values)
     if sys.byteorder == "big":
+        column = array(typecode, column)
         column.byteswap()
-    return base64.b64encode(column.tobytes()).decode("ascii")
+    return column.tobytes()
 
 
-def _unpack(typecode: str, text: str) -> list[Any]:
+def _unpack(typecode: str, raw: bytes | memoryview) -> list[Any]:
     column = array(typecode)
-    column.frombytes(base64.b64decode(text))
+    column.frombytes(raw)
     if sys.byteorder == "big":
         column.byteswap()
     return column.tolist()

@@ -94,12 +94,17 @@ class Column:
     rates: list[float | None] | None
 
 
+def _listed(values: Sequence[Any]) -> list[Any]:
+    """``values`` as a list, without a copy when it is one (columns are only read)."""
+    return values if type(values) is list else list(values)
+
+
 def _aligned(bars: Bars, times: list[int]) -> Column:
-    rates = None if bars.funding_rates is None else list(bars.funding_rates)
-    if list(bars.times) == times:
+    rates = None if bars.funding_rates is None else _listed(bars.funding_rates)
+    if _listed(bars.times) == times:
         return Column(
-            list(bars.open), list(bars.high), list(bars.low), list(bars.close),
-            list(bars.volume), rates,
+            _listed(bars.open), _listed(bars.high), _listed(bars.low), _listed(bars.close),
+            _listed(bars.volume), rates,
         )  # fmt: skip
     at = {t: k for k, t in enumerate(bars.times)}
     column = Column([], [], [], [], [], None if rates is None else [])
@@ -136,7 +141,7 @@ class Replay:
             raise ValueError(f"no bars for {', '.join(missing)}")
         self.settings = settings
         self.symbols = settings.symbols
-        self.times = list(bars[settings.symbols[0]].times)
+        self.times = _listed(bars[settings.symbols[0]].times)
         self.bar_count = len(self.times)
         if not self.bar_count:
             raise ValueError("a replay needs at least one bar")
@@ -175,6 +180,7 @@ class Replay:
         self._rejections: list[dict[str, Any]] = []
         self._stamp = ""
         self._close_cache: tuple[int, AccountState, Any] | None = None
+        self._measure_cache: tuple[int, AccountState, AccountMetrics] | None = None
         self._watch()
 
     # -- float caches for the per-bar pre-checks ---------------------------------------
@@ -293,7 +299,7 @@ class Replay:
         the account before every order. One outcome per decision, completed then."""
         if i != self._next_bar - 1:
             raise ValueError(f"decisions for bar {i} must follow advance({i})")
-        marks, _, _ = self._at_close(i)
+        marks, _ = self._at_close(i)
         waiting = [pending(decision, marks) for decision in decisions]
         self._decisions += sum(1 for d in decisions if d.operation != "hold")
         self._pending.extend(waiting)
@@ -326,7 +332,7 @@ class Replay:
         return {s: close for s, c in self._columns.items() if (close := c.close[i]) is not None}
 
     def positions_view(self, i: int) -> list[dict[str, Any]]:
-        _, state, _ = self._at_close(i)
+        _, state = self._at_close(i)
         return [
             {
                 "symbol": p.symbol,
@@ -342,7 +348,7 @@ class Replay:
         ]
 
     def balance_view(self, i: int) -> dict[str, float]:
-        _, _, metrics = self._at_close(i)
+        metrics = self._measured(i)
         return {
             "total": float(metrics.equity),
             "available": float(metrics.available),
@@ -428,17 +434,26 @@ class Replay:
             self._execute(decided, walk, i)
         if waiting:
             walk.after_orders()
+            if self._skip and self._rest_is_quiet(walk, i):
+                return
         walk.to_close()
         self._state = walk.state
         self._watch()
 
+    def _rest_is_quiet(self, walk: BarWalk, i: int) -> bool:
+        """After the orders at the open: whether the walk to the close can call the engine
+        at all, by the float pre-check of a bar without orders (``_quiet_equity``) on the
+        account as the orders left it. Without funding and resting orders, that walk only
+        moves prices when nothing is reached, so it is skipped; the account is the same."""
+        self._state = walk.state
+        self._watch()
+        if self._with_funding or walk.state.open_orders:
+            return False
+        return self._quiet_equity(i) is not None
+
     def _book(self, walk: BarWalk) -> Book:
         """The account at the open as a live cycle reads it before each order."""
-        positions = tuple(
-            replace(p, mark_price=walk.marks.get(p.symbol, p.mark_price))
-            for p in walk.state.positions
-        )
-        state = replace(walk.state, positions=positions)
+        state = _marked(walk.state, walk.marks)
         reports = position_reports(state, self._config)
         return Book(measure(state, self._config).available, {p.symbol: p for p in reports})
 
@@ -504,37 +519,50 @@ class Replay:
         value = None if rates is None else rates[i]
         return None if value is None else exact(value)
 
-    def _at_close(self, i: int) -> tuple[dict[str, Decimal], AccountState, AccountMetrics]:
-        """The closes of bar ``i``, the account marked at them and its measure; cached,
-        since a decision bar asks for them up to four times with nothing changed."""
+    def _at_close(self, i: int) -> tuple[dict[str, Decimal], AccountState]:
+        """The closes of bar ``i`` and the account marked at them; cached, since a
+        decision bar asks for them up to four times with nothing changed."""
         cached = self._close_cache
         if cached is not None and cached[0] == i and cached[1] is self._state:
             return cached[2]
         marks = self._closes(i)
-        state = self._marked(marks)
-        answer = (marks, state, measure(state, self._config))
+        answer = (marks, _marked(self._state, marks))
         self._close_cache = (i, self._state, answer)
         return answer
+
+    def _measured(self, i: int) -> AccountMetrics:
+        """The account's measure at bar ``i``'s close (only the balance needs it)."""
+        cached = self._measure_cache
+        if cached is not None and cached[0] == i and cached[1] is self._state:
+            return cached[2]
+        metrics = measure(self._at_close(i)[1], self._config)
+        self._measure_cache = (i, self._state, metrics)
+        return metrics
 
     def _closes(self, i: int) -> dict[str, Decimal]:
         closes = ((s, c.close[i]) for s, c in self._columns.items())
         return {s: exact(close) for s, close in closes if close is not None}
 
-    def _marked(self, marks: Mapping[str, Decimal]) -> AccountState:
-        positions = tuple(
-            replace(p, mark_price=marks.get(p.symbol, p.mark_price)) for p in self._state.positions
-        )
-        return replace(self._state, positions=positions)
-
     @in_engine_context
     def _exact_equity(self, i: int) -> Decimal:
-        _, state, _ = self._at_close(i)
+        _, state = self._at_close(i)
         return money(equity_of(state.cash, state.positions))
 
     def _sample(self, i: int) -> None:
         self._curve.append(
             {"bar": i, "time": iso(self.times[i]), "equity": plain(self._exact_equity(i))}
         )
+
+
+def _marked(state: AccountState, marks: Mapping[str, Decimal]) -> AccountState:
+    """``state`` with its positions marked at ``marks``; flat, it is ``state`` itself (a
+    new copy would be equal, and a decision bar while flat is the common case)."""
+    if not state.positions:
+        return state
+    positions = tuple(
+        replace(p, mark_price=marks.get(p.symbol, p.mark_price)) for p in state.positions
+    )
+    return replace(state, positions=positions)
 
 
 def _order_view(request: OrderRequest) -> dict[str, Any]:

@@ -47,7 +47,12 @@ def _floats(column: list[Any]) -> Series:
 
 
 def _values(series: Series) -> list[float | None]:
-    return [None if v != v else v for v in series.tolist()]
+    """The series as a list, None where it is NaN (the warm-up): numpy finds the NaNs,
+    so a year of minutes is not walked value by value in Python."""
+    values: list[float | None] = series.tolist()
+    for k in np.flatnonzero(np.isnan(series)).tolist():
+        values[k] = None
+    return values
 
 
 class SeriesBook:
@@ -55,13 +60,17 @@ class SeriesBook:
 
     def __init__(self, columns: Mapping[str, tuple[list[Any], list[Any], list[Any]]]) -> None:
         self._columns = columns
+        self._arrays_of: dict[str, tuple[Series, Series, Series]] = {}
         self._series: dict[tuple[str, str, int | None], list[float | None] | None] = {}
         self._regimes: dict[str, tuple[list[int], dict[str, list[float]]]] = {}
 
     def _arrays(self, symbol: str) -> tuple[Series, Series, Series]:
-        close, high, low = self._columns[symbol]
-        # Bars before a symbol's first candle are None: NaN is the indicators' warm-up.
-        return _floats(close), _floats(high), _floats(low)
+        """Converted once per symbol: every indicator of a run reads the same columns."""
+        if symbol not in self._arrays_of:
+            close, high, low = self._columns[symbol]
+            # Bars before a symbol's first candle are None: NaN is the indicators' warm-up.
+            self._arrays_of[symbol] = (_floats(close), _floats(high), _floats(low))
+        return self._arrays_of[symbol]
 
     def indicator(self, symbol: str, name: str, period: int | None) -> list[float | None] | None:
         """The whole series for ``(symbol, name, period)``; None for an unknown one."""

@@ -2,12 +2,13 @@
 
 One process runs a whole backtest, so the user's code is never called across a process
 boundary per bar. Like ``runner``, it limits itself before reading anything, then reads
-one JSON request on stdin: ``code``, ``params``, ``settings`` (``ReplaySettings``
-plain), ``bars`` (``Bars`` wire form per symbol), ``package_root`` (the directory holding
-the ``hyperoru`` package: the replay and the engine are pure Python), ``numpy_root`` and
-``python`` (where numpy lives and for which interpreter version, for indicators). It
-writes ``progress <fraction>`` lines on stderr while it runs and one JSON answer on
-stdout: ``{"status": "ok"|"error", "result": ReplayResult plain, "logs", "error"}``.
+one request on stdin: a line of JSON (``code``, ``params``, ``settings``
+(``ReplaySettings`` plain), ``bars`` (the header of ``replay.bars.to_wire``),
+``package_root`` (the directory holding the ``hyperoru`` package: the replay and the
+engine are pure Python), ``numpy_root`` and ``python`` (where numpy lives and for which
+interpreter version, for indicators)), then the bars' binary block. It writes
+``progress <fraction>`` lines on stderr while it runs and one JSON answer on stdout:
+``{"status": "ok"|"error", "result": ReplayResult plain, "logs", "error"}``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 MAX_REQUEST_BYTES = 1024 * 1024 * 1024
@@ -30,14 +32,13 @@ class BarSource:
     """What ``program_api.BacktestData`` reads: the replay's columns and account, and
     indicator series computed once for the whole run."""
 
-    def __init__(self, replay: Any, bars: dict[str, Any], numpy_root: str | None) -> None:
+    def __init__(self, replay: Any, numpy_root: str | None) -> None:
         from hyperoru.replay.prices import iso
 
         self._replay = replay
         self._iso = iso
         self._times = replay.times
         self._interval = replay.settings.interval
-        self._bars = bars
         self._numpy_root = numpy_root
         self._book: Any = None
         self.closes = {s: replay.column(s).close for s in replay.symbols}
@@ -97,6 +98,14 @@ def _progress(fraction: float) -> None:
     sys.stderr.flush()
 
 
+def read_request(raw: bytes) -> dict[str, Any]:
+    """The JSON line, with the binary block after it as ``bars_block``."""
+    cut = raw.index(b"\n")
+    request: dict[str, Any] = json.loads(raw[:cut])
+    request["bars_block"] = memoryview(raw)[cut + 1 :]
+    return request
+
+
 def _run(request: dict[str, Any]) -> dict[str, Any]:
     if TYPE_CHECKING:
         from hyperoru.programs.sandbox import policy, program_api, runner
@@ -106,7 +115,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         import program_api
         import runner
 
-    from hyperoru.replay.bars import Bars
+    from hyperoru.replay.bars import from_wire
     from hyperoru.replay.decisions import read_decisions
     from hyperoru.replay.driver import Replay, run_loop
     from hyperoru.replay.settings import ReplaySettings
@@ -117,12 +126,11 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     if errors or tree is None:
         return {"status": "error", "error": "; ".join(e.message for e in errors), "logs": []}
     settings = ReplaySettings.from_plain(request["settings"])
-    bars = {s: Bars.from_wire(w) for s, w in request["bars"].items()}
-    replay = Replay(settings, bars)
+    replay = Replay(settings, from_wire(request["bars"], request.pop("bars_block")))
     numpy_root = request.get("numpy_root")
     if list(sys.version_info[:2]) != list(request.get("python") or []):
         numpy_root = None  # compiled for another interpreter: it would not load
-    source = BarSource(replay, bars, numpy_root)
+    source = BarSource(replay, numpy_root)
     params = dict(request.get("params") or {})
     data = program_api.BacktestData(
         source,
@@ -146,19 +154,15 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     except BaseException as exc:
         return {"status": "error", "error": _failure(exc, None), "logs": log.lines}
     should_trade = strategy.should_trade
-    signals = bool(settings.signal_triggers)
+    move_to = program_api.move_to
+    nothing: tuple[Any, ...] = ()
 
-    def decide(i: int, view: Any) -> list[Any]:
-        data.bar = i
-        if signals:
-            # A fresh copy each time: what one call does to it never reaches the next.
-            data.trigger = json.loads(json.dumps(replay.trigger_at(i)))
-            data.trigger_type = data.trigger["type"]
+    def decided(i: int, value: Any) -> Sequence[Any]:
+        """A program's answer other than None, as decisions (the rarer path)."""
+        # The common answer, "nothing to do", skips the decision pipeline.
+        if type(value) is decision_type and value.operation == "hold":
+            return nothing
         try:
-            value = should_trade(data)
-            # The common answer, "nothing to do", skips the decision pipeline.
-            if value is None or (type(value) is decision_type and value.operation == "hold"):
-                return []
             result = runner.decision_result(value, decision_type)
         except BaseException as exc:
             raise ProgramFailed(_failure(exc, source.time(i))) from None
@@ -167,15 +171,38 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         except DecisionParseError as exc:
             # As a live cycle: an unusable answer trades nothing and is recorded.
             replay.refuse(i, str(exc))
-            return []
+            return nothing
 
-    started = time.perf_counter()
+    def decide(i: int, view: Any) -> Sequence[Any]:
+        # Every bar goes through here: keep it to moving the cursor and one call.
+        move_to(data, i)
+        try:
+            value = should_trade(data)
+        except BaseException as exc:
+            raise ProgramFailed(_failure(exc, source.time(i))) from None
+        return nothing if value is None else decided(i, value)
+
+    def decide_on_signals(i: int, view: Any) -> Sequence[Any]:
+        # A fresh copy each time: what one call does to it never reaches the next.
+        trigger = json.loads(json.dumps(replay.trigger_at(i)))
+        program_api.set_trigger(data, trigger)
+        program_api.set_trigger_type(data, trigger["type"])
+        return decide(i, view)
+
+    started, cpu = time.perf_counter(), time.process_time()
     try:
-        outcome = run_loop(replay, decide, on_progress=_progress)
+        outcome = run_loop(
+            replay,
+            decide_on_signals if settings.signal_triggers else decide,
+            on_progress=_progress,
+        )
     except ProgramFailed as failed:
         return {"status": "error", "error": str(failed), "logs": log.lines}
     # Beside the result, not in it: the result must be identical on every rerun.
-    timing = {"loop_seconds": time.perf_counter() - started}
+    timing = {
+        "loop_seconds": time.perf_counter() - started,
+        "loop_cpu_seconds": time.process_time() - cpu,
+    }
     return {"status": "ok", "result": outcome.to_plain(), "logs": log.lines, "timing": timing}
 
 
@@ -211,7 +238,7 @@ def main() -> None:
 
     runner.limit_self(json.loads(sys.argv[1]))
     # Stray writes go to stderr, where only "progress" lines are read.
-    runner.answer_one_request(_run_with_package, MAX_REQUEST_BYTES)
+    runner.answer_one_request(_run_with_package, MAX_REQUEST_BYTES, read_request)
 
 
 if __name__ == "__main__":

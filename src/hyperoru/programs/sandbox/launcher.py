@@ -381,19 +381,24 @@ def _backtest_request(
     settings: ReplaySettings,
     bars: Mapping[str, Bars],
 ) -> bytes:
+    from hyperoru.replay.bars import to_wire
+
     numpy = find_spec("numpy")
     numpy_root = str(Path(numpy.origin).resolve().parents[1]) if numpy and numpy.origin else None
-    return json.dumps(
+    header, block = to_wire(bars)
+    # One JSON line, then the bars' binary columns (backtest_runner.read_request).
+    head = json.dumps(
         {
             "code": code,
             "params": dict(params),
             "settings": settings.to_plain(),
-            "bars": {symbol: b.to_wire() for symbol, b in bars.items()},
+            "bars": header,
             "package_root": str(PACKAGE_ROOT),
             "numpy_root": numpy_root,
             "python": list(sys.version_info[:2]),
         }
     ).encode()
+    return b"\n".join((head, block))
 
 
 def _request(code: str, params: Mapping[str, Any], data: Mapping[str, Any]) -> bytes:

@@ -75,20 +75,67 @@ class ProgramLog:
         self.lines.append(line)
 
 
-class MarketData:
+class ReadOnly:
+    """``data`` can be read, never written: a program that assigns to it (``data.bar =
+    i + 1``, say) fails with this error instead of moving what it reads. The sandbox sets
+    the members itself through ``_init``/the slot descriptors, not through assignment."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"data is read-only: data.{name} cannot be assigned")
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when ``name`` is none of data's members.
+        raise AttributeError(f"data has no member {name!r} (guide.md lists them)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"data is read-only: data.{name} cannot be deleted")
+
+
+_init = object.__setattr__
+
+
+class MarketData(ReadOnly):
     """The ``data`` argument of ``should_trade`` (documented in guide.md)."""
 
+    __slots__ = (
+        "_log",
+        "_payload",
+        "default_leverage",
+        "max_leverage",
+        "now",
+        "params",
+        "symbols",
+        "trigger",
+        "trigger_symbol",
+        "trigger_type",
+    )
+
+    _log: ProgramLog
+    _payload: dict[str, Any]
+    default_leverage: Any
+    max_leverage: Any
+    now: Any
+    params: Any
+    symbols: list[str]
+    trigger: Any
+    trigger_symbol: str | None
+    trigger_type: Any
+
     def __init__(self, payload: dict[str, Any], log: ProgramLog) -> None:
-        self._payload = payload
-        self._log = log
-        self.symbols = list(payload.get("symbols", []))
-        self.trigger = payload.get("trigger", {})
-        self.trigger_type = self.trigger.get("type")
-        self.trigger_symbol = self.symbols[0] if self.symbols else None
-        self.now = payload.get("now")
-        self.params = payload.get("params", {})
-        self.max_leverage = payload.get("max_leverage")
-        self.default_leverage = payload.get("default_leverage")
+        symbols = list(payload.get("symbols", []))
+        trigger = payload.get("trigger", {})
+        _init(self, "_payload", payload)
+        _init(self, "_log", log)
+        _init(self, "symbols", symbols)
+        _init(self, "trigger", trigger)
+        _init(self, "trigger_type", trigger.get("type"))
+        _init(self, "trigger_symbol", symbols[0] if symbols else None)
+        _init(self, "now", payload.get("now"))
+        _init(self, "params", payload.get("params", {}))
+        _init(self, "max_leverage", payload.get("max_leverage"))
+        _init(self, "default_leverage", payload.get("default_leverage"))
 
     def get_price(self, symbol: str) -> float | None:
         return self._payload.get("prices", {}).get(str(symbol).upper())
@@ -97,7 +144,9 @@ class MarketData:
         self, symbol: str, interval: str = "1h", limit: int = 100
     ) -> list[dict[str, Any]]:
         series = self._payload.get("klines", {}).get(str(symbol).upper(), {}).get(interval, [])
-        rows = series[-max(0, int(limit)) :] if limit else []
+        count = int(limit)
+        # As in a backtest: no candles for a limit of 0 or less (``[-0:]`` is all of them).
+        rows = series[-count:] if count > 0 else []
         keys = ("time", "open", "high", "low", "close", "volume")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
@@ -125,11 +174,56 @@ class MarketData:
         self._log.write(*parts)
 
 
-class BacktestData:
-    """``data`` in a backtest: the public members of ``MarketData``, read at bar ``bar``
-    of a replay through ``source`` (see ``backtest_runner``) instead of from one payload.
-    Series are read by index, so a call costs the same on bar 10 as on bar 500,000, and
-    nothing after the bar's close is reachable."""
+class _Unknown:
+    """The series of an unknown indicator: None at every bar."""
+
+    __slots__ = ()
+
+    def __getitem__(self, bar: int) -> None:
+        return None
+
+
+_UNKNOWN = _Unknown()
+
+
+class BacktestData(ReadOnly):
+    """``data`` in a backtest: the public members of ``MarketData``, read at the current
+    bar of a replay through ``source`` (see ``backtest_runner``) instead of from one
+    payload. Series are read by index, so a call costs the same on bar 10 as on bar
+    500,000. The cursor is private and moved only by the runner (``move_to``); every
+    member reads at it or before it, so nothing after the bar's close is reachable."""
+
+    __slots__ = (
+        "_account",
+        "_account_bar",
+        "_bar",
+        "_closes",
+        "_log",
+        "_series",
+        "_source",
+        "default_leverage",
+        "max_leverage",
+        "params",
+        "symbols",
+        "trigger",
+        "trigger_symbol",
+        "trigger_type",
+    )
+
+    _account: dict[str, Any]
+    _account_bar: int
+    _bar: int
+    _closes: dict[str, list[float | None]]
+    _log: ProgramLog
+    _series: dict[Any, Any]
+    _source: Any
+    default_leverage: int
+    max_leverage: int
+    params: dict[str, Any]
+    symbols: list[str]
+    trigger: dict[str, Any]
+    trigger_symbol: str | None
+    trigger_type: Any
 
     def __init__(
         self,
@@ -141,65 +235,65 @@ class BacktestData:
         max_leverage: int,
         default_leverage: int,
     ) -> None:
-        self._source = source
-        self._log = log
-        self._closes: dict[str, list[float | None]] = source.closes
-        self._series: dict[Any, list[float | None] | None] = {}
-        self._account: dict[str, Any] = {}
-        self._account_bar = -1
-        self.bar = 0
-        self.symbols = list(symbols)
-        self.trigger: dict[str, Any] = {"type": "scheduled", "signal_pool_id": None, "values": {}}
-        self.trigger_type = "scheduled"
-        self.trigger_symbol = self.symbols[0] if self.symbols else None
-        self.params = params
-        self.max_leverage = max_leverage
-        self.default_leverage = default_leverage
+        _init(self, "_source", source)
+        _init(self, "_log", log)
+        _init(self, "_closes", source.closes)
+        _init(self, "_series", {})
+        _init(self, "_account", {})
+        _init(self, "_account_bar", -1)
+        _init(self, "_bar", 0)
+        _init(self, "symbols", list(symbols))
+        _init(self, "trigger", {"type": "scheduled", "signal_pool_id": None, "values": {}})
+        _init(self, "trigger_type", "scheduled")
+        _init(self, "trigger_symbol", self.symbols[0] if self.symbols else None)
+        _init(self, "params", params)
+        _init(self, "max_leverage", max_leverage)
+        _init(self, "default_leverage", default_leverage)
 
     @property
     def now(self) -> str:
-        return self._source.time(self.bar)
+        return self._source.time(self._bar)
 
     def get_price(self, symbol: str) -> float | None:
         closes = self._closes.get(symbol) or self._closes.get(str(symbol).upper())
-        return None if closes is None else closes[self.bar]
+        return None if closes is None else closes[self._bar]
 
     def get_klines(
         self, symbol: str, interval: str = "1h", limit: int = 100
     ) -> list[dict[str, Any]]:
-        return self._source.klines(str(symbol).upper(), str(interval), int(limit), self.bar)
+        return self._source.klines(str(symbol).upper(), str(interval), int(limit), self._bar)
 
     def get_indicator(self, symbol: str, name: str, period: int | None = None) -> Any:
-        key = (symbol, name, period)
+        # Called on every bar, often twice: one lookup and one index when cached.
         try:
-            series = self._series[key]
+            return self._series[symbol, name, period][self._bar]
         except KeyError:
             series = self._source.indicator(
                 str(symbol).upper(), str(name).lower(), None if period is None else int(period)
             )
-            self._series[key] = series
-        return None if series is None else series[self.bar]
+            self._series[symbol, name, period] = _UNKNOWN if series is None else series
+            return None if series is None else series[self._bar]
 
     def _book(self) -> dict[str, Any]:
-        if self._account_bar != self.bar:
-            self._account = {}
-            self._account_bar = self.bar
+        if self._account_bar != self._bar:
+            _init(self, "_account", {})
+            _init(self, "_account_bar", self._bar)
         return self._account
 
     def get_positions(self) -> dict[str, dict[str, Any]]:
         book = self._book()
         if "positions" not in book:
-            book["positions"] = self._source.positions(self.bar)
+            book["positions"] = self._source.positions(self._bar)
         return {p["symbol"]: dict(p) for p in book["positions"]}
 
     def get_balance(self) -> dict[str, Any] | None:
         book = self._book()
         if "balance" not in book:
-            book["balance"] = self._source.balance(self.bar)
+            book["balance"] = self._source.balance(self._bar)
         return dict(book["balance"])
 
     def get_regime(self, symbol: str) -> dict[str, Any] | None:
-        regime = self._source.regime(str(symbol).upper(), self.bar)
+        regime = self._source.regime(str(symbol).upper(), self._bar)
         return None if regime is None else dict(regime)
 
     def get_factor(self, *args: Any, **kwargs: Any) -> None:
@@ -208,6 +302,16 @@ class BacktestData:
 
     def log(self, *parts: Any) -> None:
         self._log.write(*parts)
+
+
+def _writer(name: str) -> Any:
+    """The runner's writer of one member: its C slot descriptor (no ``__setattr__``)."""
+    return vars(BacktestData)[name].__set__
+
+
+move_to = _writer("_bar")
+set_trigger = _writer("trigger")
+set_trigger_type = _writer("trigger_type")
 
 
 def _public(module: Any, names: list[str] | None = None) -> SimpleNamespace:

@@ -110,17 +110,21 @@ def program_line(exc: BaseException) -> int | None:
     return line
 
 
-def answer_one_request(run: Callable[[dict[str, Any]], dict[str, Any]], max_bytes: int) -> None:
-    """Read one JSON request on stdin (at most ``max_bytes``), answer ``run(request)`` as
-    one JSON object on stdout. Anything else the process writes goes to stderr, so only
-    the answer is ever on stdout."""
+def answer_one_request(
+    run: Callable[[dict[str, Any]], dict[str, Any]],
+    max_bytes: int,
+    read: Callable[[bytes], dict[str, Any]] = json.loads,
+) -> None:
+    """Read one request on stdin (at most ``max_bytes``; JSON unless ``read`` says
+    otherwise), answer ``run(request)`` as one JSON object on stdout. Anything else the
+    process writes goes to stderr, so only the answer is ever on stdout."""
     out = sys.stdout
     sys.stdout = sys.stderr
     raw = sys.stdin.buffer.read(max_bytes + 1)
     if len(raw) > max_bytes:
         answer: dict[str, Any] = {"status": "error", "error": "request too large", "logs": []}
     else:
-        request = json.loads(raw)
+        request = read(raw)
         del raw  # a backtest's request is large: do not hold it twice
         answer = run(request)
     try:

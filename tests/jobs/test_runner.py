@@ -233,3 +233,18 @@ async def test_hand_back_requeues_only_a_job_the_dead_worker_still_holds(
     failed = await _job(app, ids[1])
     assert failed.error == "interrupted: the worker stopped and no attempts are left"
     assert (await _job(app, ids[0])).lease_owner is None
+
+
+async def test_a_release_that_never_finishes_does_not_hold_a_cancelled_job_for_ever() -> None:
+    from hyperoru.jobs.runner import _run_to_the_end
+
+    never = asyncio.Event()
+
+    async def stuck_release() -> None:
+        await never.wait()  # what a release on a closed database looks like
+
+    waiting = asyncio.create_task(_run_to_the_end(stuck_release(), limit=0.2))
+    await asyncio.sleep(0)
+    waiting.cancel()  # the one cancel a shutdown sends: swallowed while the release runs
+    await asyncio.wait_for(waiting, timeout=30)  # ends at the limit, not never
+    assert waiting.done() and not waiting.cancelled()

@@ -218,15 +218,30 @@ class JobRunner:
                 return
 
 
-async def _run_to_the_end(work: Coroutine[Any, Any, None]) -> None:
+# A lease release takes milliseconds; one that has not finished by then never will (its
+# database is gone, e.g. at shutdown after the engine closed), and the lease's expiry
+# hands the job back anyway. Without a bound, a shutdown could wait on it for ever.
+RELEASE_LIMIT_SECONDS = 10.0
+
+
+async def _run_to_the_end(
+    work: Coroutine[Any, Any, None], *, limit: float = RELEASE_LIMIT_SECONDS
+) -> None:
     """Run ``work`` in a task of its own and wait for it even if this task is cancelled
-    again meanwhile (a shutdown right after a cancel). Shielding the statement alone is not
-    enough: the session around it would be closed under it, leaving its connection idle in
-    a transaction that holds the job's row lock."""
+    again meanwhile (a shutdown right after a cancel), for at most ``limit`` seconds.
+    Shielding the statement alone is not enough: the session around it would be closed
+    under it, leaving its connection idle in a transaction that holds the job's row lock."""
+    loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
+    deadline = loop.time() + limit
     while not task.done():
-        with suppress(asyncio.CancelledError):
-            await asyncio.shield(task)
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            task.cancel()
+            log.warning("job lease release did not finish; its expiry hands the job back")
+            return
+        with suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), remaining)
     task.result()
 
 

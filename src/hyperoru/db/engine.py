@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hyperoru.data_dir import prepare_sqlite
+from hyperoru.db.sqlite_driver import sqlite_connector
 from hyperoru.settings import Settings
 
 
@@ -31,7 +32,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         prepare_sqlite(url, settings.data_dir)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, async_creator=sqlite_connector(url))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -100,6 +100,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     E("ACCOUNT_NOT_FOUND", (404,), "No such AI trader (or it was deleted)."),
     E("BACKTEST_NOT_FOUND", (404,), "No such program backtest (or it was deleted)."),
     E("BINDING_NOT_FOUND", (404,), "No such strategy binding (or it was deleted)."),
+    E("CANDLES_NOT_FOUND", (404,), "You imported no candles of that symbol (and interval)."),
     E("JOB_NOT_FOUND", (404,), "No such job."),
     E("ORDER_NOT_FOUND", (404,), "No such order, or it belongs to a deleted trader."),
     E("POOL_NOT_FOUND", (404,), "No such signal pool (or it was deleted)."),

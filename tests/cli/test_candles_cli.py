@@ -164,3 +164,20 @@ async def test_import_for_an_unknown_user_fails(settings: Settings, tmp_path: Pa
     )
     assert failed.returncode == 1
     assert "no such user: ghost" in failed.stderr
+
+
+async def test_delete_removes_the_shared_import(settings: Settings, tmp_path: Path) -> None:
+    shared = tmp_path / "shared.csv"
+    shared.write_text(as_csv(WALK))
+    done = await run_cli_for(
+        settings, "candles", "import", str(shared), "--symbol", "MYCOIN", "--interval", "1h"
+    )
+    assert done.returncode == 0, done.stderr
+    deleted = await run_cli_for(settings, "candles", "delete", "mycoin", "--interval", "1h")
+    assert deleted.returncode == 0, deleted.stderr
+    assert f"deleted {len(WALK)} imported candles of MYCOIN" in deleted.stdout
+    listed = await run_cli_for(settings, "candles", "list")
+    assert "nothing imported yet" in listed.stdout
+    again = await run_cli_for(settings, "candles", "delete", "MYCOIN")
+    assert again.returncode == 1
+    assert "no imported candles of MYCOIN" in again.stderr

@@ -212,3 +212,54 @@ async def test_parquet_upload(api: Api) -> None:
         )
         assert response.status_code == 201, response.text
         assert response.json()["candles"] == 72
+
+
+async def test_delete_removes_only_the_callers_candles(api: Api) -> None:
+    _, alice = await api.user()
+    _, bob = await api.user()
+    assert (await upload(api, alice, as_csv(WALK))).status_code == 201
+    assert (await upload(api, bob, as_csv(WALK))).status_code == 201
+
+    gone = await api.client.delete(
+        "/api/klines/imported",
+        params={"symbol": "mycoin", "interval": "1h"},
+        headers=api.bearer(alice),
+    )
+    assert gone.status_code == 200, gone.text
+    assert gone.json() == {"symbol": "MYCOIN", "interval": "1h", "removed": len(WALK)}
+    mine = await api.client.get("/api/klines/imported", headers=api.bearer(alice))
+    assert mine.json() == []
+    theirs = await api.client.get("/api/klines/imported", headers=api.bearer(bob))
+    assert [(c["symbol"], c["total_candles"]) for c in theirs.json()] == [("MYCOIN", len(WALK))]
+    # Nothing left: 404, and a backtest of the symbol is refused as before any import.
+    again = await api.client.delete(
+        "/api/klines/imported", params={"symbol": "MYCOIN"}, headers=api.bearer(alice)
+    )
+    assert_error(again, 404, "CANDLES_NOT_FOUND")
+    assert "MYCOIN" in again.json()["message"]
+    program = await create_program(api, alice, TURNS)
+    refused = await api.client.post(
+        "/api/backtests", json=backtest_body(program), headers=api.bearer(alice)
+    )
+    assert_error(refused, 404, "SYMBOL_NOT_FOUND")
+
+
+async def test_delete_of_every_interval_and_bad_targets(api: Api) -> None:
+    _, token = await api.user()
+    assert (await upload(api, token, as_csv(WALK))).status_code == 201
+    assert (await upload(api, token, as_csv(WALK), symbol="OTHER")).status_code == 201
+    gone = await api.client.delete(
+        "/api/klines/imported", params={"symbol": "MYCOIN"}, headers=api.bearer(token)
+    )
+    assert gone.json() == {"symbol": "MYCOIN", "interval": None, "removed": len(WALK)}
+    left = await api.client.get("/api/klines/imported", headers=api.bearer(token))
+    assert [c["symbol"] for c in left.json()] == ["OTHER"]
+    bad = (({"symbol": "MY-COIN"}, "symbol"), ({"symbol": "X", "interval": "7m"}, "interval"))
+    for params, field in bad:
+        refused = await api.client.delete(
+            "/api/klines/imported", params=params, headers=api.bearer(token)
+        )
+        body = assert_error(refused, 400, "VALIDATION_ERROR")
+        assert [f["field"] for f in body["details"]["fields"]] == [field]
+    anonymous = await api.client.delete("/api/klines/imported", params={"symbol": "OTHER"})
+    assert anonymous.status_code == 401

@@ -1,4 +1,5 @@
-"""`hyperoru candles …`: bring your own candles (import) and take them out (export)."""
+"""`hyperoru candles …`: bring your own candles (import), take them out (export), delete
+them."""
 
 from __future__ import annotations
 
@@ -129,6 +130,39 @@ def candles_list(
             str(c.total_candles),
         )
     out.print(table)
+
+
+@candles_app.command("delete")
+def candles_delete(
+    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. MYCOIN")],
+    interval: Annotated[
+        str | None,
+        typer.Option(help="Only this interval (default: every interval)", show_default=False),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="This user's imports (default: the shared ones)"),
+    ] = None,
+) -> None:
+    """Delete imported candles of a symbol (the market's own data is never touched)."""
+    settings = load_settings()
+
+    async def run() -> int:
+        async with database(settings) as sessionmaker, sessionmaker() as session:
+            owner = await owner_id_of(session, user)
+            if interval is None:
+                name, span = imported.checked_symbol(symbol), None
+            else:
+                name, span = imported.checked_target(symbol, interval)
+            return await imported.remove(session, owner_id=owner, symbol=name, interval=span)
+
+    try:
+        removed = asyncio.run(run())
+    except ApiError as exc:
+        fail(_error_text(exc))
+    if removed == 0:
+        fail(f"no imported candles of {symbol.upper()}" + (f" {interval}" if interval else ""))
+    out.print(f"deleted {removed} imported candles of {symbol.upper()}")
 
 
 @candles_app.command("export")

@@ -111,6 +111,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_backfill", "GET", "/api/klines/backfill/status/{task_id}"),
     Op("import_klines", "POST", "/api/klines/import", upload=True),
     Op("list_imported_klines", "GET", "/api/klines/imported"),
+    Op("delete_imported_klines", "DELETE", "/api/klines/imported"),
     # Orders, positions, trades (§8)
     Op(
         "create_order",

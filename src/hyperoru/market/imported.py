@@ -163,6 +163,21 @@ async def imported_sources(
     return sources
 
 
+async def remove(
+    session: AsyncSession, *, owner_id: int | None, symbol: str, interval: str | None
+) -> int:
+    """Delete a user's (or the operator's, None) imported candles of ``symbol``, of one
+    interval or all; answers how many went. Commits. A backtest reads its imported
+    symbols when it runs, from the dataset chosen at submission: one still queued over
+    deleted candles fails for want of candles, never silently on other data."""
+    conditions = [StoredCandle.exchange == dataset_for(owner_id), StoredCandle.symbol == symbol]
+    if interval is not None:
+        conditions.append(StoredCandle.interval == interval)
+    removed = await rows_changed(session, delete(StoredCandle).where(*conditions))
+    await session.commit()
+    return removed
+
+
 async def coverage(session: AsyncSession, *, owner_id: int | None) -> list[candle_store.Coverage]:
     """What a user has imported (their own dataset only), or the operator (None)."""
     return await candle_store.coverage(session, dataset=dataset_for(owner_id))
@@ -173,8 +188,13 @@ def checked_target(symbol: str, interval: str) -> tuple[str, str]:
     field otherwise."""
     if not is_interval(interval):
         raise validation_error(f"interval must be one of {', '.join(INTERVALS)}", "interval")
+    return checked_symbol(symbol), interval
+
+
+def checked_symbol(symbol: str) -> str:
+    """The symbol in upper case; 400 naming the field when no import could store it."""
     try:
-        return normalise_symbol(symbol), interval
+        return normalise_symbol(symbol)
     except CandleFileError as exc:
         raise validation_error(exc.message, "symbol") from None
 

@@ -19,6 +19,7 @@ from hyperoru.market.schemas import (
     BackfillRequest,
     CoverageOut,
     ImportOut,
+    ImportRemovedOut,
     KlineOut,
     PriceOut,
     SupportedSymbolsOut,
@@ -267,3 +268,25 @@ async def import_klines(
 async def imported_coverage(user: CurrentUser, db: DbSession) -> list[CoverageOut]:
     """What you have imported: each symbol and interval with its first and last candle."""
     return [CoverageOut.model_validate(c) for c in await imported.coverage(db, owner_id=user.id)]
+
+
+@klines_router.delete("/imported", response_model=ImportRemovedOut)
+async def delete_imported(
+    user: CurrentUser,
+    db: DbSession,
+    symbol: Annotated[str, Query(max_length=32, examples=["MYCOIN"])],
+    interval: Annotated[
+        str | None, Query(max_length=8, description="Only this interval (default: all)")
+    ] = None,
+) -> ImportRemovedOut:
+    """Delete candles you imported: one symbol, of one interval or all. 404 when you have
+    none of them. Other users' imports and the server's market data are never touched."""
+    if interval is None:
+        symbol = imported.checked_symbol(symbol)
+    else:
+        symbol, interval = imported.checked_target(symbol, interval)
+    removed = await imported.remove(db, owner_id=user.id, symbol=symbol, interval=interval)
+    if removed == 0:
+        which = symbol if interval is None else f"{symbol} {interval}"
+        raise not_found("candles", f"You have no imported candles of {which}")
+    return ImportRemovedOut(symbol=symbol, interval=interval, removed=removed)

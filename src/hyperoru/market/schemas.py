@@ -60,6 +60,12 @@ class CoverageOut(ResponseModel):
     total_candles: int
 
 
+class ImportRemovedOut(ResponseModel):
+    symbol: str
+    interval: str | None = Field(description="The interval removed; null: every interval")
+    removed: int = Field(description="Candles deleted")
+
+
 class SupportedSymbolsOut(ResponseModel):
     symbols: list[str]
 

@@ -36,6 +36,7 @@ _USER = typer.Option(
     help="Store for this user alone (username or email); without it, for every user's backtests",
     show_default=False,
 )
+_WHOSE_IMPORTS = typer.Option("--user", help="This user's imports (default: the shared ones)")
 _FORMAT = typer.Option(
     "--format", help="csv or parquet (default: from the file name)", show_default=False
 )
@@ -104,10 +105,7 @@ def _moment(value: str | None, option: str) -> datetime | None:
 
 @candles_app.command("list")
 def candles_list(
-    user: Annotated[
-        str | None,
-        typer.Option("--user", help="This user's imports (default: the shared ones)"),
-    ] = None,
+    user: Annotated[str | None, _WHOSE_IMPORTS] = None,
 ) -> None:
     """Imported candles: each symbol and interval with its first and last candle."""
     settings = load_settings()
@@ -139,10 +137,7 @@ def candles_delete(
         str | None,
         typer.Option(help="Only this interval (default: every interval)", show_default=False),
     ] = None,
-    user: Annotated[
-        str | None,
-        typer.Option("--user", help="This user's imports (default: the shared ones)"),
-    ] = None,
+    user: Annotated[str | None, _WHOSE_IMPORTS] = None,
 ) -> None:
     """Delete imported candles of a symbol (the market's own data is never touched)."""
     settings = load_settings()
@@ -150,10 +145,7 @@ def candles_delete(
     async def run() -> int:
         async with database(settings) as sessionmaker, sessionmaker() as session:
             owner = await owner_id_of(session, user)
-            if interval is None:
-                name, span = imported.checked_symbol(symbol), None
-            else:
-                name, span = imported.checked_target(symbol, interval)
+            name, span = imported.checked_selection(symbol, interval)
             return await imported.remove(session, owner_id=owner, symbol=name, interval=span)
 
     try:

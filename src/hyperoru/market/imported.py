@@ -191,6 +191,14 @@ def checked_target(symbol: str, interval: str) -> tuple[str, str]:
     return checked_symbol(symbol), interval
 
 
+def checked_selection(symbol: str, interval: str | None) -> tuple[str, str | None]:
+    """A symbol and an optional interval to delete (``remove``); 400 like
+    ``checked_target``."""
+    if interval is None:
+        return checked_symbol(symbol), None
+    return checked_target(symbol, interval)
+
+
 def checked_symbol(symbol: str) -> str:
     """The symbol in upper case; 400 naming the field when no import could store it."""
     try:

@@ -281,10 +281,7 @@ async def delete_imported(
 ) -> ImportRemovedOut:
     """Delete candles you imported: one symbol, of one interval or all. 404 when you have
     none of them. Other users' imports and the server's market data are never touched."""
-    if interval is None:
-        symbol = imported.checked_symbol(symbol)
-    else:
-        symbol, interval = imported.checked_target(symbol, interval)
+    symbol, interval = imported.checked_selection(symbol, interval)
     removed = await imported.remove(db, owner_id=user.id, symbol=symbol, interval=interval)
     if removed == 0:
         which = symbol if interval is None else f"{symbol} {interval}"

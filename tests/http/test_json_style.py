@@ -35,10 +35,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter
 
 from hyperoru.app import create_app
+from hyperoru.auth.service import register_user
 from hyperoru.settings import Settings
 from tests.backtests.support import request_body, settled
 from tests.conftest import asgi_client
-from tests.helpers import Api
+from tests.helpers import STRONG_PASSWORD, Api
 from tests.prompt_backtests.helpers import API_KEY, RANGE, TEMPLATE, wait_finished
 from tests.strategies.fake_llm import FakeLlm, Reply, completion
 
@@ -62,7 +63,15 @@ DOCUMENTED_STRINGS: dict[str, str] = {
 
 # Untyped parts of answers, as "Model.field": what they hold and why they stay untyped.
 # The dynamic walk still checks their numbers and times.
-OPAQUE_FIELDS: dict[str, str] = {}
+OPAQUE_FIELDS: dict[str, str] = {
+    "ProgramOut.params": "the program's params as its author saved them",
+    "BindingOut.params_override": "program params as the binding's author saved them",
+    "DefinitionOut.config": "a signal's config as its author wrote it; keys depend on its type",
+    "TriggerOut.values": "the readings of the pool's signals; keys depend on each signal type",
+    "DecisionTriggerOut.values": "the readings of the pool's signals, as on the pool's triggers",
+    "BacktestSummaryOut.config": "the resolved config the server stored at submit time",
+    "BacktestOut.config": "the resolved config the server stored at submit time",
+}
 
 _NUMERIC_NAME = re.compile(
     r"(^|_)(price|prices|quantity|qty|size|amount|balance|equity|cash|value|pnl|fee|fees|"
@@ -436,9 +445,13 @@ async def test_every_answer_sends_numbers_and_z_times(
     world: tuple[FastAPI, Api], llm: FakeLlm
 ) -> None:
     app, api = world
-    user, token = await api.user()
+    # An administrator, so that the user list answers too.
+    async with app.state.services.sessionmaker() as session:
+        await register_user(session, username="boss", password=STRONG_PASSWORD, is_admin=True)
+    token = await api.login("boss")
     reader = Reader(api, token, [])
     call = reader.call
+    user = await call("GET", "/api/users/profile")
 
     trader = await call(
         "POST",
@@ -562,6 +575,15 @@ async def test_every_answer_sends_numbers_and_z_times(
             await call("GET", path, params=query)
             read.add(route.path)
     assert len(read) > 30
+
+    # Every curve names its points' time ``timestamp``, as the contract's asset curve does.
+    curves = [
+        body
+        for where, body in reader.answers
+        if where.endswith(("/asset-curve", "/equity")) and where.startswith("GET")
+    ]
+    assert len(curves) == 4 and all(curves[1:]), curves
+    assert all(set(point) >= {"timestamp", "equity"} for curve in curves for point in curve)
 
     problems = [
         f"{where}: {problem}"

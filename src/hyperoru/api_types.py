@@ -37,3 +37,11 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class StoredOut(ResponseModel):
+    """Plain data the server stored as JSON (numbers as exact decimal text, times as text):
+    the documented fields typed, so that they leave as JSON numbers and ``Z`` times
+    (contract §1); any other field passed along as it is, and a missing one is null."""
+
+    model_config = ConfigDict(from_attributes=True, extra="allow")

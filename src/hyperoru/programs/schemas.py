@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from hyperoru.api_types import MAX_ID, RequestModel, ResponseModel, UtcTime
+from hyperoru.api_types import MAX_ID, RequestModel, ResponseModel, StoredOut, UtcTime
 from hyperoru.programs.sandbox.policy import MAX_SOURCE_BYTES
-from hyperoru.strategies.schemas import ParsedDecisionOut, StoredOut
+from hyperoru.strategies.schemas import ParsedDecisionOut
 
 MAX_PARAMS_BYTES = 16 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -8,7 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
+from hyperoru.api_types import (
+    MAX_ID,
+    JsonDecimal,
+    RequestModel,
+    ResponseModel,
+    StoredOut,
+    UtcTime,
+)
 from hyperoru.backtests.results import (
     EquityPoint,
     MetricValue,
@@ -16,7 +23,7 @@ from hyperoru.backtests.results import (
     TradeOut,
     WireTime,
 )
-from hyperoru.strategies.schemas import ParsedDecisionOut, StoredOut
+from hyperoru.strategies.schemas import ParsedDecisionOut
 
 FeePercent = Annotated[Decimal, Field(ge=0, le=1, max_digits=12)]
 # The engine caps a taker fill at 5 % from mid: a larger slippage could never fill.

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from hyperoru.api_types import JsonDecimal, ResponseModel, UtcTime
-
-
-class StoredOut(ResponseModel):
-    """Plain data a cycle or a replay stored (numbers as exact decimal text): the documented
-    fields typed, so that they leave as JSON numbers and ``Z`` times (contract §1); any other
-    field passed along as it is."""
-
-    model_config = ConfigDict(from_attributes=True, extra="allow")
+from hyperoru.api_types import JsonDecimal, ResponseModel, StoredOut, UtcTime
 
 
 class ParsedDecisionOut(StoredOut):

@@ -41,7 +41,7 @@ class CycleOutcomeOut(StoredOut):
 class DecisionTriggerOut(StoredOut):
     """What started the cycle."""
 
-    type: str
+    type: str = "scheduled"
     at: UtcTime | None = None
     pool_id: int | None = None
     binding_id: int | None = None

@@ -7,11 +7,17 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 from hyperoru.timeutils import isoformat_z
 
-UtcTime = Annotated[datetime, PlainSerializer(isoformat_z, return_type=str, when_used="json")]
+# The serializer's return type alone would document a plain string: the schema says what
+# the string is, so that clients (and generated ones) read a date-time.
+UtcTime = Annotated[
+    datetime,
+    PlainSerializer(isoformat_z, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 # Decimals leave the server as JSON numbers: float's shortest repr is exact for the
 # <=15 significant digits that prices, sizes and balances carry.
 JsonDecimal = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -31,3 +37,11 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class StoredOut(ResponseModel):
+    """Plain data the server stored as JSON (numbers as exact decimal text, times as text):
+    the documented fields typed, so that they leave as JSON numbers and ``Z`` times
+    (contract §1); any other field passed along as it is, and a missing one is null."""
+
+    model_config = ConfigDict(from_attributes=True, extra="allow")

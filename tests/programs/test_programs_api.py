@@ -127,7 +127,7 @@ async def test_test_run_returns_a_pipeline_decision(api: Api) -> None:
     assert run["status"] == "ok", run
     [decision] = run["result"]["decisions"]
     assert decision["operation"] == "long" and decision["symbol"] == "ETH"
-    assert decision["size_fraction"] == "0.1" and decision["leverage"] == "2"
+    assert decision["size_fraction"] == 0.1 and decision["leverage"] == 2
     assert run["logs"][0].startswith("rsi ") and "candles 50" in run["logs"][0]
     assert isinstance(run["execution_time_ms"], int)
     # The same answer parses into the pipeline's Decision.

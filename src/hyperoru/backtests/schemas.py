@@ -8,7 +8,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema
 
-from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
+from hyperoru.api_types import (
+    MAX_ID,
+    JsonDecimal,
+    RequestModel,
+    ResponseModel,
+    StoredOut,
+    UtcTime,
+)
 from hyperoru.backtests.results import EquityPoint, MetricValue, ResultFields, TradeOut
 from hyperoru.market.intervals import INTERVAL_SECONDS, INTERVALS
 
@@ -81,6 +88,32 @@ class BacktestCreate(RequestModel):
     account_id: SmallId | None = Field(default=None, description="same as config.account_id")
 
 
+class ProgramBacktestConfigOut(StoredOut):
+    """The config as resolved at submit time (defaults filled in): what the job runs."""
+
+    symbols: list[str] = Field(default_factory=list)
+    start_date: UtcTime | None = None
+    end_date: UtcTime | None = None
+    interval: str | None = None
+    initial_balance: float | None = None
+    slippage_pct: float | None = Field(default=None, description="percent: 0.05 means 0.05 %")
+    maker_fee_pct: float | None = None
+    taker_fee_pct: float | None = None
+    trigger_interval: int | None = Field(
+        default=None, description="seconds between decisions; null when only pools trigger"
+    )
+    signal_pool_ids: list[int] = Field(default_factory=list)
+    candles_per_symbol: int | None = None
+    max_leverage: int | None = None
+    default_leverage: int | None = None
+    signal_pools: list[dict[str, Any]] = Field(
+        default_factory=list, description="the pools and their signals as frozen at submit time"
+    )
+    imported_symbols: dict[str, str] = Field(
+        default_factory=dict, description="symbol → the imported candle dataset it runs on"
+    )
+
+
 class BacktestBrief(ResponseModel):
     """The ``backtest`` object of the documented response."""
 
@@ -106,7 +139,7 @@ class BacktestSummaryOut(ResultFields):
     program_name: str
     account_id: int | None
     code_sha256: str = Field(description="SHA-256 of the program source the job runs")
-    config: dict[str, Any]
+    config: ProgramBacktestConfigOut
     attempts: int
     created_at: UtcTime
     started_at: UtcTime | None

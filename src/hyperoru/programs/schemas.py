@@ -6,10 +6,11 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
-from hyperoru.api_types import MAX_ID, RequestModel, ResponseModel, UtcTime
+from hyperoru.api_types import MAX_ID, RequestModel, ResponseModel, StoredOut, UtcTime
 from hyperoru.programs.sandbox.policy import MAX_SOURCE_BYTES
+from hyperoru.strategies.schemas import ParsedDecisionOut
 
 MAX_PARAMS_BYTES = 16 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -99,12 +100,27 @@ class TestRunRequest(RequestModel):
     account_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
 
 
+class TestRunResultOut(StoredOut):
+    decisions: list[ParsedDecisionOut] = Field(default_factory=list)
+
+
 class TestRunOut(ResponseModel):
     status: Literal["ok", "error", "timeout"]
-    result: Any = Field(description="{'decisions': [...]} as the pipeline parses them")
+    result: TestRunResultOut | None = Field(
+        description="{'decisions': [...]} as the pipeline parses them"
+    )
     logs: list[str]
     execution_time_ms: int
     error: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _result_only_when_ok(cls, data: Any) -> Any:
+        # Only a run that succeeded has a parsed result; whatever else a failed run's
+        # answer held (untrusted program output) is not ours to type or to send.
+        if isinstance(data, dict) and data.get("status") != "ok":
+            return {**data, "result": None}
+        return data
 
 
 class DevGuideOut(ResponseModel):

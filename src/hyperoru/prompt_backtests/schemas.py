@@ -6,9 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
+from hyperoru.api_types import (
+    MAX_ID,
+    JsonDecimal,
+    RequestModel,
+    ResponseModel,
+    StoredOut,
+    UtcTime,
+)
 from hyperoru.backtests.results import (
     EquityPoint,
     MetricValue,
@@ -16,6 +23,7 @@ from hyperoru.backtests.results import (
     TradeOut,
     WireTime,
 )
+from hyperoru.strategies.schemas import ParsedDecisionOut
 
 FeePercent = Annotated[Decimal, Field(ge=0, le=1, max_digits=12)]
 # The engine caps a taker fill at 5 % from mid: a larger slippage could never fill.
@@ -50,30 +58,7 @@ class PromptBacktestCreate(RequestModel):
     config: PromptBacktestConfig
 
 
-class _Stored(ResponseModel):
-    """Plain data the run stored: the documented fields typed (decimal text becomes a
-    number), any other field passed along as it is."""
-
-    model_config = ConfigDict(from_attributes=True, extra="allow")
-
-
-class DecisionOut(_Stored):
-    """A decision as parsed from the model's answer."""
-
-    operation: str | None = None
-    symbol: str | None = None
-    leverage: float | None = None
-    size_fraction: float | None = None
-    take_profit_pct: float | None = None
-    stop_loss_pct: float | None = None
-    take_profit_price: float | None = None
-    stop_loss_price: float | None = None
-    max_price: float | None = None
-    min_price: float | None = None
-    reasoning: str | None = None
-
-
-class OrderViewOut(_Stored):
+class OrderViewOut(StoredOut):
     """The order a decision became."""
 
     symbol: str | None = None
@@ -87,7 +72,7 @@ class OrderViewOut(_Stored):
     stop_loss_price: float | None = None
 
 
-class ExecutionOut(_Stored):
+class ExecutionOut(StoredOut):
     status: str | None = None
     time: WireTime | None = None
     filled_quantity: float | None = None
@@ -97,7 +82,7 @@ class ExecutionOut(_Stored):
     reason: str | None = None
 
 
-class OutcomeOut(_Stored):
+class OutcomeOut(StoredOut):
     """What came of one decision: checked at the next open, placed, executed."""
 
     operation: str | None = None
@@ -116,7 +101,7 @@ class SnapshotOut(ResponseModel):
     cached: bool
     prompt_digest: str
     raw_output: str | None
-    decisions: list[DecisionOut]
+    decisions: list[ParsedDecisionOut]
     outcomes: list[OutcomeOut]
     error: str | None
     prompt_tokens: int

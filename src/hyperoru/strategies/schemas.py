@@ -4,14 +4,57 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperoru.api_types import JsonDecimal, ResponseModel, UtcTime
+from pydantic import Field
+
+from hyperoru.api_types import JsonDecimal, ResponseModel, StoredOut, UtcTime
+
+
+class ParsedDecisionOut(StoredOut):
+    """A decision as parsed from the model's (or the program's) answer."""
+
+    operation: str | None = None
+    symbol: str | None = None
+    leverage: float | None = None
+    size_fraction: float | None = None
+    take_profit_pct: float | None = None
+    stop_loss_pct: float | None = None
+    take_profit_price: float | None = None
+    stop_loss_price: float | None = None
+    max_price: float | None = None
+    min_price: float | None = None
+    reasoning: str | None = None
+
+
+class CycleOutcomeOut(StoredOut):
+    """What came of one decision of a live cycle: the risk check, then the order."""
+
+    index: int | None = None
+    operation: str | None = None
+    symbol: str | None = None
+    approved: bool | None = None
+    reason: str | None = None
+    order_ids: list[int] = Field(default_factory=list)
+    execution_status: str | None = None
+    reject_code: str | None = None
+
+
+class DecisionTriggerOut(StoredOut):
+    """What started the cycle."""
+
+    type: str = "scheduled"
+    at: UtcTime | None = None
+    pool_id: int | None = None
+    binding_id: int | None = None
+    values: dict[str, Any] | None = Field(
+        default=None, description="the signal readings that fired the pool, when a pool did"
+    )
 
 
 class DecisionOut(ResponseModel):
     id: int
     account_id: int
     status: str
-    trigger: dict[str, Any]
+    trigger: DecisionTriggerOut
     trigger_type: str
     strategy_type: str
     prompt_id: int | None
@@ -22,8 +65,8 @@ class DecisionOut(ResponseModel):
     rendered_prompt: str | None
     raw_output: str | None
     reasoning: str | None
-    decisions: list[dict[str, Any]]
-    outcomes: list[dict[str, Any]]
+    decisions: list[ParsedDecisionOut]
+    outcomes: list[CycleOutcomeOut]
     # The first decision's operation and symbol, as the documented decision log shows them.
     operation: str | None
     symbol: str | None

@@ -79,7 +79,9 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     tree, errors = policy.parse_program(request["code"])
     if errors or tree is None:
         return {"status": "error", "error": "; ".join(e.message for e in errors), "logs": []}
-    data = program_api.MarketData(request.get("data", {}), log)
+    # ``data.params`` are the run's params, as ``init`` gets them (and as in a backtest).
+    payload = {**(request.get("data") or {}), "params": dict(request.get("params") or {})}
+    data = program_api.MarketData(payload, log)
     answer = _run_program(tree, request, data, log)
     wanted = program_api.wanted_indicators(data)
     if wanted:

@@ -15,11 +15,14 @@ from hyperoru.market.indicator_catalog import IndicatorRequestError, resolve
 from hyperoru.programs.program_runs import _remembered
 from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.replay.settings import ReplaySettings
+from hyperoru.signals.config import parse_config
+from hyperoru.signals.evaluator import Frame, evaluate
 from tests.accounts.helpers import create_trader
 from tests.backtests.support import create_program, request_body, settled, submit
 from tests.helpers import Api
 from tests.programs.programs import strategy
 from tests.replay.candles import by_hand
+from tests.signals.paths import candles
 
 # Closes 1, 2, …, 60: SMA 30 at the last bar is the mean of 31…60 = 45.5. EMA 37 is
 # seeded at bar 36 with the mean of 1…37 = 19 = close - 18, and a linear series keeps an
@@ -251,3 +254,19 @@ async def test_a_backtest_with_a_bad_period_fails_with_its_reason(api: Api) -> N
         "IndicatorRequestError (line 4): get_indicator: period 600 of 'sma' is outside the "
         "allowed range 2 to 500 at the decision of"
     ) in done["error"], done
+
+
+# -- signals: their grammar has always taken any period up to 500; the same values -----
+
+
+def test_a_signal_on_an_unlisted_period_reads_the_known_answer() -> None:
+    closes = [float(k) for k in range(1, 60)]
+    # The live price 60 is the forming bar: SMA 30 of 31…60 = 45.5, EMA 37 = 60 - 18 = 42.
+    above = parse_config("threshold", {"indicator": "sma", "period": 30, "operator": ">",
+                                       "threshold": 45.4})  # fmt: skip
+    reading = evaluate(above, Frame(candles(closes), 60.0))
+    assert reading.fired and reading.value == pytest.approx(45.5, abs=1e-12)
+    cross = parse_config("threshold", {"indicator": "price", "operator": ">",
+                                       "threshold": "ema_37"})  # fmt: skip
+    reading = evaluate(cross, Frame(candles(closes), 60.0))
+    assert reading.fired and reading.threshold == pytest.approx(42.0, abs=1e-12)

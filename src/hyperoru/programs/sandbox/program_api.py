@@ -213,7 +213,7 @@ def _label(name: str, period: int | None) -> str:
 
 
 class _Unknown:
-    """The series of an unknown indicator: None at every bar."""
+    """The series of a symbol without candles in the run: None at every bar."""
 
     __slots__ = ()
 

@@ -12,8 +12,10 @@ import pytest
 
 from hyperoru.market import indicators
 from hyperoru.market.indicator_catalog import IndicatorRequestError, resolve
-from hyperoru.programs.program_runs import _remembered
-from hyperoru.programs.sandbox.launcher import Sandbox
+from hyperoru.programs.program_inputs import PREPARED, indicator_values, row_columns
+from hyperoru.programs.program_runs import _remembered, run_program
+from hyperoru.programs.sandbox.fair_queue import Kind
+from hyperoru.programs.sandbox.launcher import Sandbox, SandboxResult
 from hyperoru.replay.settings import ReplaySettings
 from hyperoru.signals.config import parse_config
 from hyperoru.signals.evaluator import Frame, evaluate
@@ -270,3 +272,39 @@ def test_a_signal_on_an_unlisted_period_reads_the_known_answer() -> None:
                                        "threshold": "ema_37"})  # fmt: skip
     reading = evaluate(cross, Frame(candles(closes), 60.0))
     assert reading.fired and reading.threshold == pytest.approx(42.0, abs=1e-12)
+
+
+class CountingSandbox(Sandbox):
+    """The real sandbox, counting its runs."""
+
+    runs = 0
+
+    async def run(self, code: str, **kwargs: Any) -> SandboxResult:
+        self.runs += 1
+        return await super().run(code, **kwargs)
+
+
+async def test_a_live_run_gets_unprepared_periods_by_running_again_then_up_front() -> None:
+    rows = [["t", c, c + 0.5, c - 0.5, c, 1.0] for c in (float(k) for k in range(1, 61))]
+    table = indicator_values(row_columns(rows), PREPARED)
+    payload = {"symbols": ["BTC"], "klines": {"BTC": {"1h": rows}}, "indicators": {"BTC": table}}
+    # The program even swallows the error its None causes: the answer is dropped anyway.
+    code = strategy(
+        "sma = data.get_indicator('BTC', 'sma', 30)\n"
+        "ema = data.get_indicator('btc', 'EMA', 37)\n"
+        "try:\n"
+        "    sma + ema\n"
+        "except Exception:\n"
+        "    return Decision('hold', reasoning='swallowed')\n"
+        "return Decision('long', 'BTC', size_pct=10, reasoning=f'{sma} {ema}')\n"
+    )
+    sandbox = CountingSandbox()
+    for expected_runs in (2, 1):  # then remembered for this source
+        sandbox.runs = 0
+        outcome = await run_program(
+            sandbox, code, payload=payload, params={}, user_id=1, kind=Kind.TEST_RUN
+        )
+        assert outcome.status == "ok", outcome.error
+        assert sandbox.runs == expected_runs
+        sma, ema = (float(v) for v in outcome.result["reasoning"].split(" "))
+        assert sma == pytest.approx(45.5, abs=1e-12) and ema == pytest.approx(42.0, abs=1e-12)

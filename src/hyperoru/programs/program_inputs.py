@@ -43,7 +43,7 @@ def _columns(candles: Sequence[Candle]) -> tuple[Series, Series, Series]:
     return column("close"), column("high"), column("low")
 
 
-def _row_columns(rows: Sequence[Sequence[Any]]) -> tuple[Series, Series, Series]:
+def row_columns(rows: Sequence[Sequence[Any]]) -> tuple[Series, Series, Series]:
     """close, high, low of the payload's candle rows ``[time, open, high, low, close,
     volume]``: the same floats ``_columns`` makes of the candles they were written from."""
     table = np.array([row[2:5] for row in rows], dtype=np.float64).reshape(-1, 3)
@@ -140,7 +140,7 @@ def with_indicators(payload: dict[str, Any], wanted: Iterable[Any]) -> dict[str,
             grouped.setdefault(symbol, []).append(request)
     tables = {symbol: dict(table) for symbol, table in payload.get("indicators", {}).items()}
     for symbol, requests in grouped.items():
-        columns = _row_columns(rows[symbol][INDICATOR_INTERVAL])
+        columns = row_columns(rows[symbol][INDICATOR_INTERVAL])
         tables.setdefault(symbol, {}).update(indicator_values(columns, requests))
     return {**payload, "indicators": tables}
 

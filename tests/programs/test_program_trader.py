@@ -134,7 +134,7 @@ async def test_a_live_program_cannot_move_or_reach_past_what_it_was_given(api: A
         "rows.append({'time': '9999'})\n"
         "again = data.get_klines('BTC', '1h', 10**6)\n"
         "data.log(len(rows) - 1 == len(again), again[-1]['time'] <= data.now,\n"
-        "         data.get_klines('BTC', '1h', -1), data.get_indicator('BTC', 'sma', -1))\n"
+        "         data.get_klines('BTC', '1h', -1), data.get_indicator('DOGE', 'sma', 20))\n"
         "return Decision('hold')"
     )
     trader = await _program_trader(api, token, (await _program(api, token, reads))["id"])

@@ -14,9 +14,10 @@ import pytest
 
 import hyperoru
 from hyperoru.market import indicators
+from hyperoru.market.indicator_catalog import NAMES, resolve
 from hyperoru.market.regime import classify_regime
 from hyperoru.replay.bars import Bars, from_wire, to_wire
-from hyperoru.replay.series import CATALOG, SeriesBook
+from hyperoru.replay.series import SeriesBook
 from hyperoru.replay.settings import ReplaySettings
 from tests.replay.candles import by_hand, random_walk
 
@@ -62,32 +63,37 @@ def _book(bars: Bars) -> SeriesBook:
     return SeriesBook({bars.symbol: (list(bars.close), list(bars.high), list(bars.low))})
 
 
-@pytest.mark.parametrize("name", [*CATALOG, "macd", "macd_signal", "macd_hist"])
-def test_indicator_values_only_use_bars_up_to_their_own(name: str) -> None:
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("period", [None, 2, 37])
+def test_indicator_values_only_use_bars_up_to_their_own(name: str, period: int | None) -> None:
+    if name.startswith("macd") and period is not None:
+        return  # MACD is 12/26/9 only
     bars = random_walk(400)
     book = _book(bars)
-    series = book.indicator("BTC", name, None)
+    request = resolve(name, period)
+    series = book.indicator("BTC", *request)
     assert series is not None and len(series) == 400
     for i in (0, 5, 19, 20, 33, 34, 150, 399):
         prefix = _book(
             Bars("BTC", bars.times[: i + 1], *(getattr(bars, c)[: i + 1] for c in
                  ("open", "high", "low", "close", "volume")))
         )  # fmt: skip
-        expected = prefix.indicator("BTC", name, None)[-1]
+        expected = prefix.indicator("BTC", *request)[-1]
         if expected is None:
             assert series[i] is None
         else:
             assert math.isclose(series[i], expected, rel_tol=1e-9, abs_tol=1e-9), (name, i)
 
 
-def test_indicator_series_match_the_shared_indicators_and_refuse_unknown_periods() -> None:
+def test_indicator_series_match_the_shared_indicators_for_any_period() -> None:
     bars = random_walk(100)
     book = _book(bars)
-    expected = indicators.sma(bars.close, 10)
-    assert book.indicator("BTC", "sma", 10)[50] == expected[50]
+    for period in (10, 30, 99):
+        expected = indicators.sma(bars.close, period)
+        assert book.indicator("BTC", "sma", period)[99] == expected[99]
     assert book.indicator("BTC", "sma", 10)[8] is None  # warm-up
-    assert book.indicator("BTC", "sma", 30) is None  # not a period programs are offered
-    assert book.indicator("BTC", "nope", None) is None
+    assert book.indicator("BTC", "ema", 37)[60] == indicators.ema(bars.close, 37)[60]
+    assert book.indicator("BTC", "sma", 100)[98] is None  # longer than the bars so far
     assert book.indicator("ETH", "sma", 10) is None
 
 

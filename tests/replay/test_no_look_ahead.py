@@ -128,8 +128,8 @@ class Strategy:
         closes = [r["close"] for r in data.get_klines("BTC", "1h", 1000)]
         values = [data.get_indicator("BTC", n, p) for n, p in (
             ("sma", 20), ("ema", 50), ("rsi", 14), ("atr", 14), ("bb_upper", 20),
-            ("price_change_pct", 24), ("macd", None), ("sma", -1), ("sma", 0),
-            ("sma", 10**9), ("nope", None))]
+            ("price_change_pct", 24), ("macd", None), ("sma", 30), ("ema", 37),
+            ("rsi", 2), ("atr", 45), ("bb_lower", 33), ("sma", 500), ("SMA", None))]
         regime = data.get_regime("BTC")
         positions = data.get_positions()
         balance = data.get_balance()

@@ -9,22 +9,27 @@ loop (``hyperoru.offload``), in one call once the candles are read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from hyperoru.market import indicators
+from hyperoru.market import indicator_catalog as catalog
 from hyperoru.market.providers.base import Candle
 from hyperoru.market.regime import DEFAULT_RULES as REGIME_RULES
 from hyperoru.market.regime import classify_regime
 from hyperoru.offload import off_loop
-from hyperoru.replay.series import CATALOG, MACD_LINES
+from hyperoru.replay.series import compute_series
 from hyperoru.strategies.variables import INDICATOR_INTERVAL, SAMPLING_INTERVAL, DecisionInputs
 from hyperoru.timeutils import isoformat_z
 
 Series = np.ndarray
+# Enough hourly candles for the longest period a program may ask for to be past its
+# warm-up (RSI and ATR need one bar more than their period).
+HOURLY_BARS = catalog.MAX_PERIOD + 1
+# A sandbox run may ask for this many indicators the cycle did not prepare at a time.
+MAX_REQUESTS_PER_ROUND = 16
 
 
 def _last(series: Series) -> float | None:
@@ -38,19 +43,45 @@ def _columns(candles: Sequence[Candle]) -> tuple[Series, Series, Series]:
     return column("close"), column("high"), column("low")
 
 
+def row_columns(rows: Sequence[Sequence[Any]]) -> tuple[Series, Series, Series]:
+    """close, high, low of the payload's candle rows ``[time, open, high, low, close,
+    volume]``: the same floats ``_columns`` makes of the candles they were written from."""
+    table = np.array([row[2:5] for row in rows], dtype=np.float64).reshape(-1, 3)
+    return table[:, 2].copy(), table[:, 0].copy(), table[:, 1].copy()
+
+
+Request = tuple[str, int | None]
+
+
+def _prepared() -> list[Request]:
+    """What every live cycle computes up front: the periods the guide has always listed
+    and the MACD lines; any other period is computed when a program asks for it."""
+    listed = [(name, p) for name, spec in catalog.SPECS.items() for p in spec.prepared]
+    return listed + [(name, None) for name in catalog.MACD_LINES]
+
+
+PREPARED = _prepared()
+
+
+def indicator_values(
+    columns: tuple[Series, Series, Series], requests: Iterable[Request]
+) -> dict[str, float | None]:
+    """``label(name, period)`` → the last value of each resolved request, or None during
+    the warm-up."""
+    close, high, low = columns
+    values: dict[str, float | None] = {}
+    for name, period in requests:
+        series = compute_series(name, period, close, high, low) if close.size else close
+        values[catalog.label(name, period)] = _last(series)
+    return values
+
+
 def indicator_table(candles: Sequence[Candle]) -> dict[str, float | None]:
-    """``name:period`` (and ``name`` for the default period) → the last value, or None
-    during the warm-up. MACD 12/26/9 is ``macd``, ``macd_signal``, ``macd_hist``."""
-    close, high, low = _columns(candles)
-    table: dict[str, float | None] = {}
-    for name, (periods, default, compute) in CATALOG.items():
-        for period in periods:
-            value = _last(compute(close, high, low, period)) if close.size > period else None
-            table[f"{name}:{period}"] = value
-        table[name] = table[f"{name}:{default}"]
-    lines = indicators.macd(close) if close.size else None
-    for key, attribute in MACD_LINES.items():
-        table[key] = _last(getattr(lines, attribute)) if lines is not None else None
+    """The prepared requests (``PREPARED``) over ``candles``; each name alone is its
+    default period's value too (``rsi`` = ``rsi:14``)."""
+    table = indicator_values(_columns(candles), PREPARED)
+    for name, spec in catalog.SPECS.items():
+        table[name] = table[catalog.label(name, spec.default)]
     return table
 
 
@@ -91,6 +122,29 @@ def _market_part(
     return part
 
 
+def with_indicators(payload: dict[str, Any], wanted: Iterable[Any]) -> dict[str, Any]:
+    """``payload`` with the indicators a sandbox run asked for and did not find, each
+    ``[symbol, name, period]``, computed over the payload's own hourly rows (the candles
+    its prepared values came from). The requests come from the user's program: anything
+    unusable is skipped (the program's own check reports it), and at most
+    ``MAX_REQUESTS_PER_ROUND`` are computed."""
+    rows = payload.get("klines", {})
+    grouped: dict[str, list[Request]] = {}
+    for item in list(wanted)[:MAX_REQUESTS_PER_ROUND]:
+        try:
+            symbol, name, period = item
+            request = catalog.resolve(name, period)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(symbol, str) and INDICATOR_INTERVAL in rows.get(symbol, {}):
+            grouped.setdefault(symbol, []).append(request)
+    tables = {symbol: dict(table) for symbol, table in payload.get("indicators", {}).items()}
+    for symbol, requests in grouped.items():
+        columns = row_columns(rows[symbol][INDICATOR_INTERVAL])
+        tables.setdefault(symbol, {}).update(indicator_values(columns, requests))
+    return {**payload, "indicators": tables}
+
+
 async def program_payload(inputs: DecisionInputs) -> dict[str, Any]:
     """Everything ``data`` offers, for the cycle's symbols. Raises what DecisionInputs
     raises (``ProviderError`` for market data)."""
@@ -98,7 +152,7 @@ async def program_payload(inputs: DecisionInputs) -> dict[str, Any]:
     windows: list[tuple[str, Sequence[Candle], Sequence[Candle]]] = []
     for symbol in inputs.symbols:
         prices[symbol] = float((await inputs.price(symbol)).ticker.mark)
-        hourly = await inputs.candles(symbol, INDICATOR_INTERVAL)
+        hourly = await inputs.candles(symbol, INDICATOR_INTERVAL, HOURLY_BARS)
         minutes = await inputs.candles(symbol, SAMPLING_INTERVAL)
         windows.append((symbol, hourly, minutes))
     market = await off_loop(_market_part, windows)

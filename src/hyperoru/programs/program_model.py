@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperoru.programs.models import Program
+from hyperoru.programs.program_runs import run_program
 from hyperoru.programs.sandbox.fair_queue import Kind
 from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.strategies.llm.base import LlmError, LlmErrorKind, LlmRequest, LlmResponse, TokenUsage
@@ -36,9 +37,10 @@ class ProgramModel:
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
         # A live cycle: first in the sandbox's queue, charged to the program's owner.
-        outcome = await self._sandbox.run(
+        outcome = await run_program(
+            self._sandbox,
             self._code,
-            data=json.loads(request.prompt),
+            payload=json.loads(request.prompt),
             params=self._params,
             user_id=self._user_id,
             kind=Kind.CYCLE,

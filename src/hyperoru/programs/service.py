@@ -17,8 +17,10 @@ from hyperoru.errors import ApiError, forbidden, not_found
 from hyperoru.exchanges.base import ExchangeClient
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.paging import ListWindow
+from hyperoru.programs.indicator_calls import indicator_call_errors
 from hyperoru.programs.models import Program
 from hyperoru.programs.program_inputs import program_payload
+from hyperoru.programs.program_runs import run_program
 from hyperoru.programs.sandbox.fair_queue import Kind
 from hyperoru.programs.sandbox.fair_use import SandboxRefused
 from hyperoru.programs.sandbox.launcher import Sandbox, SandboxResult
@@ -41,8 +43,11 @@ def dev_guide() -> str:
 
 
 def validate_code(code: str) -> list[PolicyError]:
-    """Syntax errors, policy violations and a missing ``Strategy``; empty when valid."""
-    return parse_program(code)[1]
+    """Syntax errors, policy violations, a missing ``Strategy`` and indicator requests
+    refused as written (``indicator_calls``); empty when valid."""
+    tree, errors = parse_program(code)
+    found = errors + (indicator_call_errors(tree) if tree is not None else [])
+    return sorted(found, key=lambda e: (e.line or 0, e.message))
 
 
 # --- loading and ownership --------------------------------------------------------------
@@ -177,8 +182,13 @@ async def test_run(
     )
     payload = await program_payload(inputs)
     try:
-        outcome = await sandbox.run(
-            program.code, data=payload, params=program.params, user_id=user.id, kind=Kind.TEST_RUN
+        outcome = await run_program(
+            sandbox,
+            program.code,
+            payload=payload,
+            params=program.params,
+            user_id=user.id,
+            kind=Kind.TEST_RUN,
         )
     except SandboxRefused as exc:
         raise sandbox_refusal(exc) from None

@@ -5,8 +5,9 @@ over every bar of the replay; the value at bar ``i`` depends only on bars ``0..i
 indicator there is causal), so reading it at ``i`` never looks ahead. Needs numpy, so it
 is imported only when a program first asks for an indicator or a regime.
 
-``CATALOG`` is the one table of names and periods programs may ask for, in backtests and
-in live program cycles alike (``programs/program_inputs.py`` reads it too).
+Which names and periods a program may ask for is ``hyperoru.market.indicator_catalog``
+(checked before a request gets here); ``COMPUTE`` is how each name is computed, in
+backtests and in live program cycles alike (``programs/program_inputs.py`` reads it too).
 """
 
 from __future__ import annotations
@@ -21,18 +22,32 @@ from hyperoru.market.regime import REGIMES, regime_codes, regime_metrics
 
 Series = np.ndarray
 Compute = Callable[[Series, Series, Series, int], Series]
-# name → (periods offered, default period, how to compute from (close, high, low, period)).
-CATALOG: dict[str, tuple[tuple[int, ...], int, Compute]] = {
-    "rsi": ((7, 14, 21), 14, lambda c, h, lo, p: indicators.rsi(c, p)),
-    "ema": ((5, 10, 20, 50, 100, 200), 20, lambda c, h, lo, p: indicators.ema(c, p)),
-    "sma": ((5, 10, 20, 50, 100, 200), 20, lambda c, h, lo, p: indicators.sma(c, p)),
-    "atr": ((7, 14, 21), 14, lambda c, h, lo, p: indicators.atr(h, lo, c, p)),
-    "bb_upper": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).upper),
-    "bb_middle": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).middle),
-    "bb_lower": ((20,), 20, lambda c, h, lo, p: indicators.bollinger_bands(c, p).lower),
-    "price_change_pct": ((1, 4, 24), 1, lambda c, h, lo, p: indicators.price_change_pct(c, p)),
+# name → how to compute its series from (close, high, low, period).
+COMPUTE: dict[str, Compute] = {
+    "rsi": lambda c, h, lo, p: indicators.rsi(c, p),
+    "ema": lambda c, h, lo, p: indicators.ema(c, p),
+    "sma": lambda c, h, lo, p: indicators.sma(c, p),
+    "atr": lambda c, h, lo, p: indicators.atr(h, lo, c, p),
+    "bb_upper": lambda c, h, lo, p: indicators.bollinger_bands(c, p).upper,
+    "bb_middle": lambda c, h, lo, p: indicators.bollinger_bands(c, p).middle,
+    "bb_lower": lambda c, h, lo, p: indicators.bollinger_bands(c, p).lower,
+    "price_change_pct": lambda c, h, lo, p: indicators.price_change_pct(c, p),
 }
-MACD_LINES = {"macd": "macd", "macd_signal": "signal", "macd_hist": "histogram"}
+MACD_ATTRIBUTES = {"macd": "macd", "macd_signal": "signal", "macd_hist": "histogram"}
+
+
+def compute_series(
+    name: str, period: int | None, close: Series, high: Series, low: Series
+) -> Series:
+    """The series of a resolved request (``indicator_catalog.resolve``): the one place a
+    name becomes a computation."""
+    if name in MACD_ATTRIBUTES:
+        return getattr(indicators.macd(close), MACD_ATTRIBUTES[name])
+    if period is None:
+        raise ValueError(f"{name} needs a period")
+    return COMPUTE[name](close, high, low, period)
+
+
 _REGIME_FIELDS = (
     "efficiency",
     "change_pct",
@@ -73,29 +88,15 @@ class SeriesBook:
         return self._arrays_of[symbol]
 
     def indicator(self, symbol: str, name: str, period: int | None) -> list[float | None] | None:
-        """The whole series for ``(symbol, name, period)``; None for an unknown one."""
+        """The whole series of a resolved ``(name, period)`` (``indicator_catalog.resolve``)
+        for ``symbol``, computed once; None for a symbol without candles."""
         key = (symbol, name, period)
         if key not in self._series:
-            self._series[key] = self._compute(symbol, name, period)
-        return self._series[key]
-
-    def _compute(self, symbol: str, name: str, period: int | None) -> list[float | None] | None:
-        if symbol not in self._columns:
-            return None
-        if name in MACD_LINES:
-            if period is not None:
+            if symbol not in self._columns:
                 return None
-            close, _, _ = self._arrays(symbol)
-            return _values(getattr(indicators.macd(close), MACD_LINES[name]))
-        entry = CATALOG.get(name)
-        if entry is None:
-            return None
-        periods, default, compute = entry
-        chosen = default if period is None else period
-        if chosen not in periods:
-            return None
-        close, high, low = self._arrays(symbol)
-        return _values(compute(close, high, low, chosen))
+            close, high, low = self._arrays(symbol)
+            self._series[key] = _values(compute_series(name, period, close, high, low))
+        return self._series[key]
 
     def regime(self, symbol: str, i: int) -> dict[str, Any] | None:
         if symbol not in self._columns:

@@ -433,10 +433,14 @@ class DecisionInputs:
 
     # -- shared sources ----------------------------------------------------------------
 
-    async def candles(self, symbol: str, interval: str) -> Sequence[Candle]:
+    async def candles(
+        self, symbol: str, interval: str, bars: int | None = None
+    ) -> Sequence[Candle]:
+        """The last ``bars`` candles (by default as many as the prompts' variables read)."""
+        count = _BARS[interval] if bars is None else bars
         return await self._memo.get(
-            ("candles", symbol, interval),
-            lambda: self._source.candles(symbol, interval, _BARS[interval]),
+            ("candles", symbol, interval, count),
+            lambda: self._source.candles(symbol, interval, count),
         )
 
     async def price(self, symbol: str) -> CachedPrice:

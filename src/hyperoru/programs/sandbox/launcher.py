@@ -127,6 +127,9 @@ class SandboxResult:
     logs: list[str] = field(default_factory=list)
     error: str | None = None
     execution_time_ms: int = 0
+    # A live run that asked for indicators its payload lacked: ``[symbol, name, period]``
+    # each, unchecked (the program's own words); the run's answer is then not usable.
+    indicators_wanted: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +405,15 @@ def _backtest_request(
 
 
 def _request(code: str, params: Mapping[str, Any], data: Mapping[str, Any]) -> bytes:
-    return json.dumps({"code": code, "params": dict(params), "data": dict(data)}).encode()
+    return json.dumps(
+        {
+            "code": code,
+            "params": dict(params),
+            "data": dict(data),
+            # ``data.get_indicator`` checks requests with the package's catalog.
+            "package_root": str(PACKAGE_ROOT),
+        }
+    ).encode()
 
 
 async def _exchange(
@@ -495,12 +506,14 @@ def _answer(raw: bytes, elapsed: int) -> SandboxResult:
     logs = document.get("logs")
     lines = [str(line) for line in logs] if isinstance(logs, Sequence) else []
     error = document.get("error")
+    wanted = document.get("indicators_wanted")
     return SandboxResult(
         status=document["status"],
         result=document.get("result"),
         logs=lines,
         error=str(error) if error is not None else None,
         execution_time_ms=elapsed,
+        indicators_wanted=list(wanted) if isinstance(wanted, list) else [],
     )
 
 

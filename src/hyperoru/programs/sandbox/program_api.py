@@ -5,6 +5,7 @@ nothing a program reaches leads back to the server. Standard library only."""
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime
 import math
 import statistics
@@ -12,6 +13,8 @@ from types import SimpleNamespace
 from typing import Any
 
 MAX_LOG_BYTES = 64 * 1024
+# Indicators one live run may report missing (a program may ask for many in a loop).
+MAX_WANTED = 32
 DECISION_FIELDS = (
     "operation",
     "symbol",
@@ -102,6 +105,7 @@ class MarketData(ReadOnly):
     __slots__ = (
         "_log",
         "_payload",
+        "_wanted",
         "default_leverage",
         "max_leverage",
         "now",
@@ -114,6 +118,7 @@ class MarketData(ReadOnly):
 
     _log: ProgramLog
     _payload: dict[str, Any]
+    _wanted: list[list[Any]]
     default_leverage: Any
     max_leverage: Any
     now: Any
@@ -128,6 +133,7 @@ class MarketData(ReadOnly):
         trigger = payload.get("trigger", {})
         _init(self, "_payload", payload)
         _init(self, "_log", log)
+        _init(self, "_wanted", [])
         _init(self, "symbols", symbols)
         _init(self, "trigger", trigger)
         _init(self, "trigger_type", trigger.get("type"))
@@ -151,9 +157,20 @@ class MarketData(ReadOnly):
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def get_indicator(self, symbol: str, name: str, period: int | None = None) -> Any:
-        table = self._payload.get("indicators", {}).get(str(symbol).upper(), {})
-        key = str(name).lower() if period is None else f"{str(name).lower()}:{int(period)}"
-        return table.get(key)
+        request = _resolve(name, period)
+        key = str(symbol).upper()
+        table = self._payload.get("indicators", {}).get(key)
+        if table is None:
+            return None  # not a symbol of this cycle, as for get_price
+        label = _label(*request)
+        if label in table:
+            return table[label]
+        # Not prepared for this cycle: noted, so that the server computes it and runs the
+        # program again. This run goes on (its answer is dropped) to note the others too.
+        wanted = [key, *request]
+        if wanted not in self._wanted and len(self._wanted) < MAX_WANTED:
+            self._wanted.append(wanted)
+        return None
 
     def get_positions(self) -> dict[str, dict[str, Any]]:
         return {p["symbol"]: dict(p) for p in self._payload.get("positions", [])}
@@ -174,8 +191,29 @@ class MarketData(ReadOnly):
         self._log.write(*parts)
 
 
+def wanted_indicators(data: MarketData) -> list[list[Any]]:
+    """The ``[symbol, name, period]`` requests a live run found missing (for the runner:
+    the program cannot hide them, whatever it does with the ``None`` it got)."""
+    return list(data._wanted)
+
+
+def _resolve(name: Any, period: Any) -> tuple[str, int | None]:
+    """``indicator_catalog.resolve``: raises ``IndicatorRequestError`` (a ValueError)
+    naming the indicator and the allowed periods. Imported here, not at the top: the
+    sandboxes put the package on their path only after importing this module."""
+    from hyperoru.market.indicator_catalog import resolve
+
+    return resolve(name, period)
+
+
+def _label(name: str, period: int | None) -> str:
+    from hyperoru.market.indicator_catalog import label
+
+    return label(name, period)
+
+
 class _Unknown:
-    """The series of an unknown indicator: None at every bar."""
+    """The series of a symbol without candles in the run: None at every bar."""
 
     __slots__ = ()
 
@@ -266,13 +304,22 @@ class BacktestData(ReadOnly):
     def get_indicator(self, symbol: str, name: str, period: int | None = None) -> Any:
         # Called on every bar, often twice: one lookup and one index when cached.
         try:
-            return self._series[symbol, name, period][self._bar]
-        except KeyError:
-            series = self._source.indicator(
-                str(symbol).upper(), str(name).lower(), None if period is None else int(period)
-            )
-            self._series[symbol, name, period] = _UNKNOWN if series is None else series
-            return None if series is None else series[self._bar]
+            series = self._series[symbol, name, period]
+        except (KeyError, TypeError):
+            series = self._first_read(symbol, name, period)
+        else:
+            # 30.0 == 30 finds 30's series: a period that is not an int is still refused.
+            if period.__class__ is not int and period is not None:
+                series = self._first_read(symbol, name, period)
+        return series[self._bar]
+
+    def _first_read(self, symbol: Any, name: Any, period: Any) -> Any:
+        request = _resolve(name, period)
+        series = self._source.indicator(str(symbol).upper(), *request)
+        found = _UNKNOWN if series is None else series
+        with contextlib.suppress(TypeError):  # an unhashable symbol is answered, not kept
+            self._series[symbol, name, period] = found
+        return found
 
     def _book(self) -> dict[str, Any]:
         if self._account_bar != self._bar:

@@ -72,16 +72,36 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         import policy
         import program_api
 
+    # The server's own package, for ``hyperoru.market.indicator_catalog`` (standard library).
+    if isinstance(request.get("package_root"), str):
+        sys.path.append(request["package_root"])
     log = program_api.ProgramLog()
     tree, errors = policy.parse_program(request["code"])
     if errors or tree is None:
         return {"status": "error", "error": "; ".join(e.message for e in errors), "logs": []}
+    # ``data.params`` are the run's params, as ``init`` gets them (and as in a backtest).
+    payload = {**(request.get("data") or {}), "params": dict(request.get("params") or {})}
+    data = program_api.MarketData(payload, log)
+    answer = _run_program(tree, request, data, log)
+    wanted = program_api.wanted_indicators(data)
+    if wanted:
+        # Whatever the program made of the missing value, this answer is not used: the
+        # server adds the indicators and runs the program again.
+        return {**answer, "status": "error", "indicators_wanted": wanted}
+    return answer
+
+
+def _run_program(tree: Any, request: dict[str, Any], data: Any, log: Any) -> dict[str, Any]:
+    if TYPE_CHECKING:
+        from hyperoru.programs.sandbox import program_api
+    else:
+        import program_api
+
     namespace: dict[str, Any] = {
         "__builtins__": program_api.restricted_builtins(log),
         "__name__": "program",
         "Decision": program_api.Decision,
     }
-    data = program_api.MarketData(request.get("data", {}), log)
     try:
         exec(compile(tree, "<program>", "exec"), namespace)  # noqa: S102 - the sandbox's job
         strategy = namespace["Strategy"]()

@@ -349,6 +349,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "This socket is already authenticated; open a new socket for another session.",
     ),
     E(
+        "TOO_MANY_SOCKETS",
+        (),
+        "`switch_user` to a user who already holds the most sockets allowed on this "
+        "server process (`details.limit`); close one of theirs first.",
+    ),
+    E(
         "UNKNOWN_MESSAGE_TYPE",
         (),
         "The /ws message `type` is not one the server handles; `details.supported` lists them.",

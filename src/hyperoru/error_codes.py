@@ -229,6 +229,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "administrator to allow the host.",
     ),
     E(
+        "MARKET_SOURCE_MISMATCH",
+        (422,),
+        "The backfill names an `exchange` or `environment` this server does not read market "
+        "data from (`details.exchange`, `details.environment` say which it reads); send "
+        "those, or leave both out.",
+    ),
+    E(
         "LIVE_TRADING_UNAVAILABLE",
         (422,),
         "This server only trades on paper; set `execution_mode` to `paper`.",

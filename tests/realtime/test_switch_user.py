@@ -4,10 +4,13 @@ again, and a token of user A never opens user B's channels."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from hyperoru.realtime.events import TradeEvent
 from hyperoru.realtime.limits import CLOSE_UNAUTHENTICATED
+from hyperoru.realtime.session_watch import close_dead_sessions
 from tests.realtime.conftest import LiveServer, ask, close_code, open_socket, receive
 
 
@@ -117,3 +120,36 @@ async def test_a_token_never_reaches_another_users_channels(live: LiveServer) ->
         )
         pong = await ask(ws, {"type": "ping"})
         assert pong["type"] == "pong"
+
+
+async def test_a_session_check_racing_a_switch_keeps_the_socket(live: LiveServer) -> None:
+    """The periodic session check reads sessions, then closes the sockets of dead ones; a
+    socket that switched user in between is judged on the session it was read with."""
+    _, alice_token = await live.user()
+    bob, bob_token = await live.user()
+    services = live.app.state.services
+    async with open_socket(live, alice_token) as ws:
+
+        class SwitchDuringTheQuery:
+            """A session whose query lets the socket switch user before it runs."""
+
+            def __init__(self, db: Any) -> None:
+                self._db = db
+
+            async def execute(self, *args: Any, **kwargs: Any) -> Any:
+                switched = await ask(
+                    ws, {"type": "switch_user", "data": {"session_token": bob_token}}
+                )
+                assert switched["data"]["user"]["id"] == bob["id"]
+                return await self._db.execute(*args, **kwargs)
+
+        @asynccontextmanager
+        async def switch_during_the_check() -> AsyncIterator[Any]:
+            async with services.sessionmaker() as db:
+                yield SwitchDuringTheQuery(db)
+
+        closed = await close_dead_sessions(
+            services.ws_hub, switch_during_the_check, services.settings
+        )
+        assert closed == 0
+        assert (await ask(ws, {"type": "ping"}))["type"] == "pong"

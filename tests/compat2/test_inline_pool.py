@@ -129,3 +129,36 @@ async def test_a_pool_needs_some_signal(api: Api) -> None:
     )
     error = assert_error(response, 400, "VALIDATION_ERROR")
     assert error["details"]["fields"][0]["field"] == "signal_ids"
+
+
+async def test_update_with_inline_signals_replaces_the_pools_signals(api: Api) -> None:
+    _, token = await api.user()
+    created = await api.client.post(
+        "/api/signals/pools", json=GUIDE_POOL, headers=api.bearer(token)
+    )
+    pool = created.json()
+    body = {
+        "signal_ids": pool["signal_ids"][:1],
+        "signals": [{"indicator": "macd", "operator": "crosses_above", "reference": "macd_signal"}],
+    }
+    response = await api.client.put(
+        f"/api/signals/pools/{pool['id']}", json=body, headers=api.bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert updated["signals_count"] == 2
+    assert updated["signal_ids"][0] == pool["signal_ids"][0]
+    definitions = {d["id"]: d for d in (await _signals(api, token))["definitions"]}
+    assert definitions[updated["signal_ids"][1]]["type"] == "crossover"
+    assert definitions[updated["signal_ids"][1]]["name"] == "macd crosses_above macd_signal (1h)"
+
+    bad = await api.client.put(
+        f"/api/signals/pools/{pool['id']}",
+        json={"signals": [{"indicator": "rsi", "operator": "<", "threshold": "low"}]},
+        headers=api.bearer(token),
+    )
+    error = assert_error(bad, 400, "VALIDATION_ERROR")
+    assert error["details"]["fields"][0]["field"] == "signals.0.threshold"
+    after = await api.client.get(f"/api/signals/pools/{pool['id']}", headers=api.bearer(token))
+    assert after.json()["signal_ids"] == updated["signal_ids"]
+    assert len((await _signals(api, token))["definitions"]) == 4

@@ -115,6 +115,8 @@ class PoolUpdate(RequestModel):
         ]
         | None
     ) = None
+    # Sent: the pool's signals become exactly `signal_ids` (if sent) and these, as created.
+    signals: Annotated[list[InlineSignalBody], Field(max_length=MAX_SIGNALS_PER_POOL)] | None = None
     symbols: Annotated[Symbols, Field(min_length=1)] | None = None
     logic: Literal["and", "or"] | None = None
     enabled: bool | None = None

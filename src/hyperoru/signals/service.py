@@ -228,16 +228,25 @@ def _inline_signal(index: int, element: dict[str, Any]) -> _NewSignal:
     return _NewSignal(name=name, type=parsed.type, config=parsed.config, enabled=enabled)
 
 
-async def create_pool(session: AsyncSession, *, user: Principal, data: PoolCreate) -> SignalPool:
-    """Inline ``signals`` become definitions of the caller's, created with the pool in one
-    transaction: a bad element or a full quota leaves nothing behind."""
-    if not data.signal_ids and not data.signals:
+async def _pool_signal_ids(
+    session: AsyncSession,
+    user: Principal,
+    signal_ids: list[int],
+    signals: list[dict[str, Any]],
+    *,
+    pool_room: bool,
+) -> list[int]:
+    """A pool's signals: the caller's ``signal_ids`` then the inline ``signals``, which
+    become the caller's definitions in the caller's transaction (nothing is committed
+    here, so a bad element or a full quota leaves nothing behind)."""
+    if not signal_ids and not signals:
         raise validation_error("send signal_ids, inline signals, or both", "signal_ids")
-    if len(data.signal_ids) + len(data.signals) > MAX_SIGNALS_PER_POOL:
+    if len(signal_ids) + len(signals) > MAX_SIGNALS_PER_POOL:
         raise validation_error(f"a pool has at most {MAX_SIGNALS_PER_POOL} signals", "signals")
-    await _check_signals(session, user, data.signal_ids)
-    inline = [_inline_signal(i, element) for i, element in enumerate(data.signals)]
-    await _check_room(session, SignalPool, user, MAX_POOLS_PER_USER)
+    await _check_signals(session, user, signal_ids)
+    inline = [_inline_signal(i, element) for i, element in enumerate(signals)]
+    if pool_room:
+        await _check_room(session, SignalPool, user, MAX_POOLS_PER_USER)
     created = [
         await _add_definition(
             session,
@@ -249,11 +258,18 @@ async def create_pool(session: AsyncSession, *, user: Principal, data: PoolCreat
         )
         for signal in inline
     ]
+    return list(dict.fromkeys([*signal_ids, *(row.id for row in created)]))
+
+
+async def create_pool(session: AsyncSession, *, user: Principal, data: PoolCreate) -> SignalPool:
+    signal_ids = await _pool_signal_ids(
+        session, user, data.signal_ids, data.signals, pool_room=True
+    )
     now = utcnow()
     pool = SignalPool(
         user_id=user.id,
         name=data.name,
-        signal_ids=list(dict.fromkeys([*data.signal_ids, *(row.id for row in created)])),
+        signal_ids=signal_ids,
         symbols=data.symbols,
         logic=data.logic,
         enabled=data.enabled,
@@ -269,9 +285,15 @@ async def create_pool(session: AsyncSession, *, user: Principal, data: PoolCreat
 async def update_pool(
     session: AsyncSession, *, user: Principal, pool: SignalPool, data: PoolUpdate
 ) -> SignalPool:
-    if data.signal_ids is not None:
+    if data.signals is not None:
+        # Like a create: the pool's signals become exactly the sent ids and inline ones.
+        pool.signal_ids = await _pool_signal_ids(
+            session, user, data.signal_ids or [], data.signals, pool_room=False
+        )
+    elif data.signal_ids is not None:
         await _check_signals(session, user, data.signal_ids)
-    for field in ("name", "signal_ids", "symbols", "logic", "enabled", "cooldown_seconds"):
+        pool.signal_ids = data.signal_ids
+    for field in ("name", "symbols", "logic", "enabled", "cooldown_seconds"):
         value = getattr(data, field)
         if value is not None:
             setattr(pool, field, value)

@@ -230,6 +230,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "administrator to allow the host.",
     ),
     E(
+        "MARKET_SOURCE_MISMATCH",
+        (422,),
+        "The backfill names an `exchange` or `environment` this server does not read market "
+        "data from (`details.exchange`, `details.environment` say which it reads); send "
+        "those, or leave both out.",
+    ),
+    E(
         "LIVE_TRADING_UNAVAILABLE",
         (422,),
         "This server only trades on paper; set `execution_mode` to `paper`.",
@@ -348,6 +355,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "ALREADY_CONNECTED",
         (),
         "This socket is already authenticated; open a new socket for another session.",
+    ),
+    E(
+        "TOO_MANY_SOCKETS",
+        (),
+        "`switch_user` to a user who already holds the most sockets allowed on this "
+        "server process (`details.limit`); close one of theirs first.",
     ),
     E(
         "UNKNOWN_MESSAGE_TYPE",

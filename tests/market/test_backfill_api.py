@@ -89,8 +89,8 @@ async def test_generated_body_variant_is_accepted(api: Api) -> None:
     response = await api.client.post(
         "/api/klines/backfill",
         json={
-            "exchange": "hyperliquid",
-            "environment": "mainnet",
+            "exchange": "sim",
+            "environment": "simulated",
             "symbol": "ETH",
             "period": "4h",
             "start": "2026-01-01",

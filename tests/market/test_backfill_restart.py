@@ -37,7 +37,7 @@ async def test_interrupted_backfill_resumes_after_restart(
     runtime = MarketRuntime(provider, PriceCache(provider, symbols=(), refresh_seconds=60), "x")
     try:
         async with create_sessionmaker(engine)() as session:
-            job = await backfill.create_backfill(
+            created = await backfill.create_backfill(
                 session,
                 runtime,
                 owner_id=user["id"],
@@ -47,6 +47,7 @@ async def test_interrupted_backfill_resumes_after_restart(
             claimed = await jobs.claim_next(
                 session, kinds=[backfill.BACKFILL_KIND], worker_id="killed", lease_seconds=-1
             )
+            job = created.job
             assert claimed is not None and claimed.id == job.id
             halfway = (start + timedelta(minutes=1000)).isoformat()
             await jobs.renew(
@@ -64,7 +65,7 @@ async def test_interrupted_backfill_resumes_after_restart(
 
         async def status() -> dict:
             response = await client.get(
-                f"/api/klines/backfill/status/{job.id}", headers=api.bearer(token)
+                f"/api/klines/backfill/status/{created.id}", headers=api.bearer(token)
             )
             return response.json()
 

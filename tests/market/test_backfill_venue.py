@@ -78,14 +78,20 @@ async def test_backfill_pages_through_the_venue(
             json={"exchange": "binance", "symbol": "BTC"},
             headers=Api.bearer(token),
         )
-        body = assert_error(wrong_venue, 400, "VALIDATION_ERROR")
-        assert body["details"]["fields"][0]["field"] == "exchange"
+        body = assert_error(wrong_venue, 422, "MARKET_SOURCE_MISMATCH")
+        assert body["details"] == {
+            "field": "exchange",
+            "requested": "binance",
+            "exchange": "hyperliquid",
+            "environment": "mainnet",
+        }
         wrong_net = await client.post(
             "/api/klines/backfill",
             json={"environment": "testnet", "symbol": "BTC"},
             headers=Api.bearer(token),
         )
-        assert_error(wrong_net, 400, "VALIDATION_ERROR")
+        body = assert_error(wrong_net, 422, "MARKET_SOURCE_MISMATCH")
+        assert body["details"]["field"] == "environment"
 
 
 async def test_backfill_gives_up_after_its_attempts(

@@ -106,19 +106,6 @@ async def list_with_details(
     return [(job, detail) for job, detail in rows]
 
 
-async def list_jobs(
-    session: AsyncSession, *, owner_id: int, kind: str, limit: int, offset: int
-) -> Sequence[Job]:
-    query = (
-        select(Job)
-        .where(Job.owner_id == owner_id, Job.kind == kind)
-        .order_by(Job.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return (await session.scalars(query)).all()
-
-
 @dataclass(frozen=True, slots=True)
 class Lease:
     job_id: int

@@ -7,20 +7,22 @@ its last page instead of starting over.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hyperoru.errors import validation_error
+from hyperoru.errors import ApiError, forbidden, not_found, validation_error
 from hyperoru.jobs import service as jobs
 from hyperoru.jobs.models import Job
 from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler
 from hyperoru.market import candle_store
 from hyperoru.market.errors import provider_errors
 from hyperoru.market.intervals import count_between, floor_time, is_interval, step
+from hyperoru.market.models import KlineBackfill
 from hyperoru.market.providers.base import MarketDataProvider, UnknownSymbol
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.timeutils import utcnow
@@ -30,7 +32,7 @@ BACKFILL_KIND = "klines_backfill"
 MAX_BACKFILL_CANDLES = 200_000
 DEFAULT_BACKFILL_DAYS = 30
 _VENUES = frozenset({"sim", "hyperliquid", "binance"})
-_ENVIRONMENTS = frozenset({"mainnet", "testnet"})
+_ENVIRONMENTS = frozenset({"mainnet", "testnet", "simulated"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +45,48 @@ class BackfillRequest:
     environment: str | None
 
 
+def source_mismatch(runtime: MarketRuntime, field: str, requested: str) -> ApiError:
+    """The request names a market data source this server does not read: answered, never
+    run on another source (a "hyperliquid" backfill filled from the sim would store
+    simulated candles under a real venue's name)."""
+    source, environment = runtime.provider.name, runtime.environment
+    return ApiError(
+        422,
+        "MARKET_SOURCE_MISMATCH",
+        f"This server reads market data from {source} ({environment}), not {requested}: "
+        f"send exchange {source!r} (or leave exchange and environment out), or run the "
+        "server with HYPERORU_MARKET_DATA set to the source you want",
+        details={
+            "field": field,
+            "requested": requested,
+            "exchange": source,
+            "environment": environment,
+        },
+    )
+
+
 def _check_source(runtime: MarketRuntime, exchange: str | None, environment: str | None) -> None:
-    """The sim stands in for any venue; a real venue only backfills from itself."""
-    provider = runtime.provider
+    """A backfill reads this server's own source; naming another one is refused."""
     if exchange is not None:
         if exchange.lower() not in _VENUES:
             raise validation_error("exchange must be hyperliquid, binance or sim", "exchange")
-        if provider.name != "sim" and exchange.lower() != provider.name:
-            raise validation_error(
-                f"this server reads market data from {provider.name}", "exchange"
-            )
+        if exchange.lower() != runtime.provider.name:
+            raise source_mismatch(runtime, "exchange", exchange.lower())
     if environment is not None:
         if environment.lower() not in _ENVIRONMENTS:
-            raise validation_error("environment must be mainnet or testnet", "environment")
-        if provider.name == "hyperliquid" and environment.lower() != runtime.environment:
             raise validation_error(
-                f"this server reads Hyperliquid {runtime.environment}", "environment"
+                "environment must be mainnet, testnet (or simulated)", "environment"
             )
+        if environment.lower() != runtime.environment:
+            raise source_mismatch(runtime, "environment", environment.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    """A backfill as the API numbers it (``id``) and the job that runs it."""
+
+    id: int
+    job: Job
 
 
 async def create_backfill(
@@ -69,7 +96,7 @@ async def create_backfill(
     owner_id: int,
     request: BackfillRequest,
     max_attempts: int,
-) -> Job:
+) -> Backfill:
     symbol = request.symbol.strip().upper()
     interval = request.interval or "1h"
     if not is_interval(interval):
@@ -102,20 +129,42 @@ async def create_backfill(
         },
         max_attempts=max_attempts,
     )
+    number = KlineBackfill(job_id=job.id)
+    session.add(number)
     await session.commit()
-    return job
+    return Backfill(number.id, job)
 
 
-async def get_backfill(session: AsyncSession, *, owner_id: int, job_id: int) -> Job:
-    return await jobs.get_owned_job(session, job_id=job_id, owner_id=owner_id, kind=BACKFILL_KIND)
+def _with_jobs() -> Select[KlineBackfill, Job]:
+    return (
+        select(KlineBackfill, Job)
+        .join(Job, Job.id == KlineBackfill.job_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def get_backfill(session: AsyncSession, *, owner_id: int, backfill_id: int) -> Backfill:
+    """The caller's backfill by its own number: another user's is 403, a missing one 404."""
+    row = (await session.execute(_with_jobs().where(KlineBackfill.id == backfill_id))).first()
+    if row is None:
+        raise not_found("job")
+    number, job = row
+    if job.owner_id != owner_id:
+        raise forbidden()
+    return Backfill(number.id, job)
 
 
 async def list_backfills(
     session: AsyncSession, *, owner_id: int, limit: int, offset: int
-) -> Sequence[Job]:
-    return await jobs.list_jobs(
-        session, owner_id=owner_id, kind=BACKFILL_KIND, limit=limit, offset=offset
+) -> list[Backfill]:
+    rows = await session.execute(
+        _with_jobs()
+        .where(Job.owner_id == owner_id)
+        .order_by(KlineBackfill.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
+    return [Backfill(number.id, job) for number, job in rows]
 
 
 def rows_written(job: Job) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hyperoru.db.base import Base
@@ -32,3 +32,13 @@ class StoredCandle(Base):
     low: Mapped[Decimal] = mapped_column(ExactDecimal)
     close: Mapped[Decimal] = mapped_column(ExactDecimal)
     volume: Mapped[Decimal] = mapped_column(ExactDecimal)
+
+
+class KlineBackfill(Base):
+    """A backfill's public number: backfills count 1, 2, 3… on their own (contract §7),
+    while their state lives in the shared jobs table (``job_id``)."""
+
+    __tablename__ = "kline_backfills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), unique=True)

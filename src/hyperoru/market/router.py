@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from hyperoru.api_types import MAX_ID
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.errors import ApiError, not_found, validation_error
 from hyperoru.http.dependencies import AppSettings, DbSession
-from hyperoru.jobs.models import Job
 from hyperoru.market import backfill, imported, service
 from hyperoru.market.dependencies import Market, Paging
 from hyperoru.market.klines import DEFAULT_LIMIT, MAX_LIMIT
@@ -129,14 +129,15 @@ async def supported_symbols(market: Market) -> SupportedSymbolsOut:
     return SupportedSymbolsOut(symbols=[a.symbol for a in await service.assets(market)])
 
 
-def _status_url(job_id: int) -> str:
-    return f"/api/klines/backfill/status/{job_id}"
+def _status_url(backfill_id: int) -> str:
+    return f"/api/klines/backfill/status/{backfill_id}"
 
 
-def _job_out(job: Job) -> BackfillJobOut:
+def _job_out(backfill_job: backfill.Backfill) -> BackfillJobOut:
+    job = backfill_job.job
     params = job.params
     return BackfillJobOut(
-        id=job.id,
+        id=backfill_job.id,
         # Ignored: Job.status is any JobStatus; backfills are never cancelled, and the model
         # still checks the value when it is built.
         status=job.status,  # type: ignore[arg-type]
@@ -154,7 +155,7 @@ def _job_out(job: Job) -> BackfillJobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         error=job.error,
-        status_url=_status_url(job.id),
+        status_url=_status_url(backfill_job.id),
     )
 
 
@@ -171,7 +172,7 @@ async def start_backfill(
     await spend(request, Budget("jobs", settings.rate_limit_jobs_per_minute, MINUTE), str(user.id))
     if body.interval and body.period and body.interval != body.period:
         raise validation_error("interval and period disagree; send one of them", "interval")
-    job = await backfill.create_backfill(
+    created = await backfill.create_backfill(
         db,
         market,
         owner_id=user.id,
@@ -186,25 +187,30 @@ async def start_backfill(
         max_attempts=settings.jobs_max_attempts,
     )
     request.app.state.services.jobs.wake()
-    response.headers["Location"] = _status_url(job.id)
-    return _job_out(job)
+    response.headers["Location"] = _status_url(created.id)
+    return _job_out(created)
 
 
 @klines_router.get("/backfill-tasks", response_model=list[BackfillJobOut])
 async def backfill_tasks(user: CurrentUser, db: DbSession, paging: Paging) -> list[BackfillJobOut]:
-    jobs = await backfill.list_backfills(
+    found = await backfill.list_backfills(
         db, owner_id=user.id, limit=paging.limit, offset=paging.offset
     )
-    return [_job_out(job) for job in jobs]
+    return [_job_out(one) for one in found]
 
 
 @klines_router.get("/backfill/status/{task_id}", response_model=BackfillJobOut)
 async def backfill_status(task_id: str, user: CurrentUser, db: DbSession) -> BackfillJobOut:
-    # Ids are integers; the documented "bf-12" form is accepted too.
+    # Ids are integers, counted per backfill (not shared with backtests); the documented
+    # "bf-12" form is accepted too.
     digits = task_id.removeprefix("bf-")
-    if not digits.isdigit() or len(digits) > 12:
+    if (
+        not (digits.isascii() and digits.isdigit())
+        or len(digits) > 10
+        or not 1 <= int(digits) <= MAX_ID
+    ):
         raise not_found("job")
-    return _job_out(await backfill.get_backfill(db, owner_id=user.id, job_id=int(digits)))
+    return _job_out(await backfill.get_backfill(db, owner_id=user.id, backfill_id=int(digits)))
 
 
 _UPLOAD_BODY = {

@@ -30,6 +30,7 @@ router = APIRouter(prefix="/api/prompts", tags=["prompts"])
 
 
 def _prompt_out(prompt: PromptTemplate) -> PromptOut:
+    variables, unknown = service.template_variables(prompt.content)
     return PromptOut(
         id=prompt.id,
         prompt_id=prompt.id,
@@ -40,6 +41,8 @@ def _prompt_out(prompt: PromptTemplate) -> PromptOut:
         is_system=prompt.is_system,
         system_key=prompt.system_key,
         user_id=prompt.user_id,
+        variables=variables,
+        unknown_variables=unknown,
         created_at=prompt.created_at,
         updated_at=prompt.updated_at,
     )

@@ -113,6 +113,13 @@ class PromptOut(ResponseModel):
     is_system: bool = Field(description="Built-in template: read-only, can be copied")
     system_key: str | None
     user_id: int | None = Field(description="null for built-in templates")
+    variables: list[str] = Field(
+        description="The template variables the content uses, in order of first use"
+    )
+    unknown_variables: list[str] = Field(
+        description="Placeholders in the content that are no template variable: a render "
+        "leaves them exactly as written (check for typos)"
+    )
     created_at: UtcTime
     updated_at: UtcTime
 

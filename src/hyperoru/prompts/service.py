@@ -21,8 +21,8 @@ from hyperoru.prompts.models import PromptTemplate
 from hyperoru.prompts.schemas import PreviewRequest, PromptCreate, PromptUpdate
 from hyperoru.quotas import ensure_room
 from hyperoru.strategies import primary
-from hyperoru.strategies.template import RenderedPrompt, render
-from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
+from hyperoru.strategies.template import RenderedPrompt, placeholders, render
+from hyperoru.strategies.variables import VARIABLE_NAMES, DecisionInputs, TriggerInfo
 from hyperoru.timeutils import utcnow
 
 log = logging.getLogger("hyperoru.prompts")
@@ -74,6 +74,14 @@ async def sync_builtin_templates(session: AsyncSession) -> None:
         except IntegrityError:
             # Another process inserted the same key first; its row is as good as ours.
             await session.rollback()
+
+
+def template_variables(content: str) -> tuple[list[str], list[str]]:
+    """The variables ``content`` uses and its placeholders that are no variable (shown on
+    every template, so a typo is seen when the template is saved, not after a cycle)."""
+    names = placeholders(content)
+    known = set(VARIABLE_NAMES)
+    return [n for n in names if n in known], [n for n in names if n not in known]
 
 
 # --- loading and ownership --------------------------------------------------------------

@@ -40,7 +40,8 @@ _MINUTE = 60.0
 
 @dataclass(frozen=True, slots=True)
 class SocketIdentity:
-    """Who the socket speaks for; fixed for the socket's life."""
+    """Who the socket speaks for: its session. Changed only by ``Hub.switch_identity``
+    (``switch_user`` with a token of the new user), which re-indexes the socket."""
 
     user: Principal
     session_id: int

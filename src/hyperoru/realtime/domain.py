@@ -17,6 +17,7 @@ from hyperoru.realtime.messages import register_feed_messages
 from hyperoru.realtime.price_feed import publish_prices
 from hyperoru.realtime.router import public_router
 from hyperoru.realtime.session_watch import watch_sessions
+from hyperoru.realtime.switch_user import register_switch_user
 
 
 @asynccontextmanager
@@ -28,6 +29,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.ws_limits = limits
     hub = services.ws_hub
     register_feed_messages(services.ws_handlers)
+    register_switch_user(services.ws_handlers)
     unsubscribe = services.bus.subscribe(hub.route)
     tasks = [
         asyncio.create_task(

@@ -15,7 +15,7 @@ from hyperoru.auth.service import resolve_token
 from hyperoru.auth.tokens import token_digest
 from hyperoru.errors import ApiError
 from hyperoru.ratelimit.dependencies import MINUTE
-from hyperoru.ratelimit.limiter import Budget
+from hyperoru.ratelimit.limiter import Budget, RateLimiter
 from hyperoru.realtime.connection import SocketIdentity
 from hyperoru.realtime.limits import CLOSE_AUTH_THROTTLED, CLOSE_UNAUTHENTICATED, WsLimits
 from hyperoru.realtime.protocol import RequestId, WsError, parse_client_message
@@ -78,6 +78,13 @@ async def _token_from_first_message(
     return token, first.request_id
 
 
+async def failed_authentication_allowed(limiter: RateLimiter, settings: Settings, ip: str) -> bool:
+    """Count a bad token presented from ``ip``; False once the address is over budget.
+    Like HTTP: a failure spends the address's anonymous budget, so guessing is slow."""
+    failures = Budget("ip", settings.rate_limit_ip_per_minute, MINUTE)
+    return (await limiter.hit(failures, ip)).allowed
+
+
 async def admit(websocket: WebSocket, limits: WsLimits) -> Admission:
     """Authenticate an accepted socket, or raise ``Refusal``: close 4401, or 4429 when
     this address is over its anonymous budget (as HTTP answers 429)."""
@@ -99,9 +106,7 @@ async def admit(websocket: WebSocket, limits: WsLimits) -> Admission:
             services.sessionmaker, settings, token, services.token_cache
         )
     except ApiError as exc:
-        # Like HTTP: a failure spends the address's anonymous budget, so guessing is slow.
-        failures = Budget("ip", settings.rate_limit_ip_per_minute, MINUTE)
-        if not (await services.limiter.hit(failures, ip)).allowed:
+        if not await failed_authentication_allowed(services.limiter, settings, ip):
             raise Refusal(CLOSE_AUTH_THROTTLED, "too many failed authentications") from None
         raise Refusal(CLOSE_UNAUTHENTICATED, exc.code) from None
     identity = SocketIdentity(user=principal, session_id=session.id, digest=token_digest(token))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from hyperoru.realtime.bus import AnyEvent
-from hyperoru.realtime.connection import Connection
+from hyperoru.realtime.connection import Connection, SocketIdentity
 from hyperoru.realtime.events import CHANNEL_OF, AuthChangedEvent, Channel, PriceEvent, TraderEvent
 from hyperoru.realtime.frames import OutgoingFrame
 from hyperoru.realtime.limits import CLOSE_UNAUTHENTICATED
@@ -57,6 +57,18 @@ class Hub:
             if not sockets:
                 del self._by_user[connection.user_id]
         self._unindex(connection, connection.channels)
+
+    def switch_identity(self, connection: Connection, identity: SocketIdentity) -> None:
+        """Move a socket to another session (``switch_user``) with its channels: from this
+        call on, routing reads the new user's index only, so not one more push of the old
+        user's traders reaches it. Its chosen trader was the old user's and is forgotten."""
+        attached = connection in self._by_user.get(connection.user_id, ())
+        if attached:
+            self.detach(connection)
+        connection.identity = identity
+        connection.account_id = None
+        if attached:
+            self.attach(connection)
 
     def subscribe(self, connection: Connection, channels: Iterable[Channel]) -> None:
         added = set(channels) - connection.channels

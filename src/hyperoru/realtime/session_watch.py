@@ -56,14 +56,16 @@ async def close_dead_sessions(
     hub: Hub, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> int:
     """One check; returns how many sockets were told to close."""
-    sockets = [c for c in hub.connections() if not c.closing]
+    # Each socket's session as it was when asked: a socket that `switch_user`ed while the
+    # query ran is judged on its new session at the next check, not on this answer.
+    sockets = [(c, c.identity.session_id) for c in hub.connections() if not c.closing]
     if not sockets:
         return 0
     async with sessionmaker() as db:
-        live = await live_session_ids(db, settings, {c.identity.session_id for c in sockets})
+        live = await live_session_ids(db, settings, {session_id for _, session_id in sockets})
     closed = 0
-    for connection in sockets:
-        if connection.identity.session_id not in live:
+    for connection, session_id in sockets:
+        if session_id not in live and connection.identity.session_id == session_id:
             connection.close(CLOSE_UNAUTHENTICATED, "session ended")
             closed += 1
     return closed

@@ -267,3 +267,65 @@ def parse_config(signal_type: str, config: Any) -> SignalSpec:
         operator=operator,
         threshold=_threshold(config, indicator),
     )
+
+
+# --- inline signals (a pool created with ``signals: [...]``) ------------------------------
+
+# Keys of an inline signal that describe the definition rather than its condition.
+_DEFINITION_KEYS = frozenset({"name", "type", "enabled"})
+
+
+@dataclass(frozen=True, slots=True)
+class InlineSignal:
+    """A signal written inside a pool: its type and config, ready to store."""
+
+    type: SignalType
+    config: dict[str, Any]
+    spec: SignalSpec
+
+
+def _inferred_type(config: dict[str, Any]) -> str:
+    # The guide's inline signals carry no type: a pattern names one, a crossing operator
+    # is a crossover, anything else compares with a threshold.
+    if config.get("pattern") is not None:
+        return "pattern"
+    operator = config.get("operator")
+    if isinstance(operator, str) and operator.strip().lower() in CROSSINGS:
+        return "crossover"
+    return "threshold"
+
+
+def parse_inline_signal(element: dict[str, Any]) -> InlineSignal:
+    """Either the signal-system guide's flat form (``{"indicator", "operator",
+    "threshold", ...}``) or a definition's (``{"name"?, "type"?, "config"}``). Raises
+    ``ConfigError`` whose field is relative to the element: ``operator`` in the flat form,
+    ``config.operator`` in the other."""
+    nested = "config" in element
+    config = (
+        element["config"]
+        if nested
+        else {key: value for key, value in element.items() if key not in _DEFINITION_KEYS}
+    )
+    if not isinstance(config, dict):
+        raise ConfigError("config", "config must be an object")
+    raw_type = element.get("type")
+    if raw_type is not None and not isinstance(raw_type, str):
+        raise ConfigError("type", f"type must be one of {', '.join(SIGNAL_TYPES)}")
+    signal_type = raw_type.strip().lower() if raw_type is not None else _inferred_type(config)
+    try:
+        spec = parse_config(signal_type, config)
+    except ConfigError as exc:
+        if nested:
+            raise
+        raise ConfigError(exc.field.removeprefix("config."), exc.message) from None
+    assert is_signal_type(signal_type)  # parse_config refused any other
+    return InlineSignal(type=signal_type, config=dict(config), spec=spec)
+
+
+def describe(spec: SignalSpec) -> str:
+    """A readable name for a signal nobody named: ``rsi_14 < 35 (1h)``."""
+    if spec.pattern is not None:
+        return f"{spec.pattern} ({spec.interval})"
+    threshold = spec.threshold
+    shown = f"{threshold:g}" if isinstance(threshold, float) else getattr(threshold, "label", "")
+    return f"{spec.indicator.label} {spec.operator} {shown} ({spec.interval})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
 from hyperoru.api_types import MAX_ID, RequestModel, ResponseModel, UtcTime
 
@@ -27,6 +27,8 @@ def _name(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_name)]
+# The same rules for names that arrive outside a model (an inline signal's).
+NAME_RULES: TypeAdapter[str] = TypeAdapter(Name)
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Symbol = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,20}$")]
 Config = Annotated[dict[str, Any], Field(description="indicator, period, interval, operator…")]
@@ -74,11 +76,27 @@ class DefinitionOut(ResponseModel):
 # --- pools -------------------------------------------------------------------------------
 
 
+InlineSignalBody = Annotated[
+    dict[str, Any],
+    Field(
+        description="A new signal owned by you: the signal-system guide's flat form "
+        '(`{"indicator": "rsi", "period": 14, "operator": "<", "threshold": 35}`) or a '
+        "definition (`name?`, `type?`, `config`)"
+    ),
+]
+
+
 class PoolCreate(RequestModel):
+    """``signal_ids`` of existing definitions, inline ``signals`` (created with the pool,
+    in the same transaction), or both."""
+
     name: Name
     signal_ids: Annotated[
-        list[Id], Field(min_length=1, max_length=MAX_SIGNALS_PER_POOL), AfterValidator(_unique)
-    ]
+        list[Id], Field(max_length=MAX_SIGNALS_PER_POOL), AfterValidator(_unique)
+    ] = Field(default_factory=list)
+    signals: Annotated[list[InlineSignalBody], Field(max_length=MAX_SIGNALS_PER_POOL)] = Field(
+        default_factory=list
+    )
     symbols: Annotated[Symbols, Field(min_length=1)]
     logic: Literal["and", "or"] = "and"
     enabled: bool = True
@@ -97,6 +115,8 @@ class PoolUpdate(RequestModel):
         ]
         | None
     ) = None
+    # Sent: the pool's signals become exactly `signal_ids` (if sent) and these, as created.
+    signals: Annotated[list[InlineSignalBody], Field(max_length=MAX_SIGNALS_PER_POOL)] | None = None
     symbols: Annotated[Symbols, Field(min_length=1)] | None = None
     logic: Literal["and", "or"] | None = None
     enabled: bool | None = None

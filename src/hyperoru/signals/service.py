@@ -4,9 +4,11 @@ owns its transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +22,7 @@ from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
 from hyperoru.quotas import ensure_room
 from hyperoru.runtime.leases import restart_clock
-from hyperoru.signals.config import ConfigError, parse_config
+from hyperoru.signals.config import ConfigError, describe, parse_config, parse_inline_signal
 from hyperoru.signals.models import (
     SignalDefinition,
     SignalPool,
@@ -29,6 +31,8 @@ from hyperoru.signals.models import (
     StrategyBinding,
 )
 from hyperoru.signals.schemas import (
+    MAX_SIGNALS_PER_POOL,
+    NAME_RULES,
     BindingCreate,
     BindingFields,
     DefinitionCreate,
@@ -106,19 +110,36 @@ async def create_definition(
     session: AsyncSession, *, user: Principal, data: DefinitionCreate
 ) -> SignalDefinition:
     check_config(data.type, data.config)
+    row = await _add_definition(
+        session, user, name=data.name, type=data.type, config=data.config, enabled=data.enabled
+    )
+    await session.commit()
+    return row
+
+
+async def _add_definition(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    name: str,
+    type: str,
+    config: dict[str, Any],
+    enabled: bool,
+) -> SignalDefinition:
+    """Insert a checked definition within the caller's transaction (flushed: it has its id)."""
     await _check_room(session, SignalDefinition, user, MAX_DEFINITIONS_PER_USER)
     now = utcnow()
     row = SignalDefinition(
         user_id=user.id,
-        name=data.name,
-        type=data.type,
-        config=data.config,
-        enabled=data.enabled,
+        name=name,
+        type=type,
+        config=config,
+        enabled=enabled,
         created_at=now,
         updated_at=now,
     )
     session.add(row)
-    await session.commit()
+    await session.flush()
     return row
 
 
@@ -177,14 +198,78 @@ async def _check_signals(session: AsyncSession, user: Principal, signal_ids: Seq
         await load_owned_definition(session, user=user, signal_id=signal_id)
 
 
+@dataclass(frozen=True, slots=True)
+class _NewSignal:
+    name: str
+    type: str
+    config: dict[str, Any]
+    enabled: bool
+
+
+def _inline_signal(index: int, element: dict[str, Any]) -> _NewSignal:
+    """An inline signal checked like a definition; errors name it (``signals.1.operator``)."""
+    where = f"signals.{index}"
+    try:
+        parsed = parse_inline_signal(element)
+    except ConfigError as exc:
+        raise validation_error(f"{where}: {exc.message}", f"{where}.{exc.field}") from None
+    name = element.get("name")
+    if name is None:
+        name = describe(parsed.spec)
+    else:
+        try:
+            name = NAME_RULES.validate_python(name)
+        except ValidationError as exc:
+            message = exc.errors(include_url=False)[0]["msg"]
+            raise validation_error(f"{where}.name: {message}", f"{where}.name") from None
+    enabled = element.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise validation_error(f"{where}.enabled: must be true or false", f"{where}.enabled")
+    return _NewSignal(name=name, type=parsed.type, config=parsed.config, enabled=enabled)
+
+
+async def _pool_signal_ids(
+    session: AsyncSession,
+    user: Principal,
+    signal_ids: list[int],
+    signals: list[dict[str, Any]],
+    *,
+    pool_room: bool,
+) -> list[int]:
+    """A pool's signals: the caller's ``signal_ids`` then the inline ``signals``, which
+    become the caller's definitions in the caller's transaction (nothing is committed
+    here, so a bad element or a full quota leaves nothing behind)."""
+    if not signal_ids and not signals:
+        raise validation_error("send signal_ids, inline signals, or both", "signal_ids")
+    if len(signal_ids) + len(signals) > MAX_SIGNALS_PER_POOL:
+        raise validation_error(f"a pool has at most {MAX_SIGNALS_PER_POOL} signals", "signals")
+    await _check_signals(session, user, signal_ids)
+    inline = [_inline_signal(i, element) for i, element in enumerate(signals)]
+    if pool_room:
+        await _check_room(session, SignalPool, user, MAX_POOLS_PER_USER)
+    created = [
+        await _add_definition(
+            session,
+            user,
+            name=signal.name,
+            type=signal.type,
+            config=signal.config,
+            enabled=signal.enabled,
+        )
+        for signal in inline
+    ]
+    return list(dict.fromkeys([*signal_ids, *(row.id for row in created)]))
+
+
 async def create_pool(session: AsyncSession, *, user: Principal, data: PoolCreate) -> SignalPool:
-    await _check_signals(session, user, data.signal_ids)
-    await _check_room(session, SignalPool, user, MAX_POOLS_PER_USER)
+    signal_ids = await _pool_signal_ids(
+        session, user, data.signal_ids, data.signals, pool_room=True
+    )
     now = utcnow()
     pool = SignalPool(
         user_id=user.id,
         name=data.name,
-        signal_ids=data.signal_ids,
+        signal_ids=signal_ids,
         symbols=data.symbols,
         logic=data.logic,
         enabled=data.enabled,
@@ -200,9 +285,15 @@ async def create_pool(session: AsyncSession, *, user: Principal, data: PoolCreat
 async def update_pool(
     session: AsyncSession, *, user: Principal, pool: SignalPool, data: PoolUpdate
 ) -> SignalPool:
-    if data.signal_ids is not None:
+    if data.signals is not None:
+        # Like a create: the pool's signals become exactly the sent ids and inline ones.
+        pool.signal_ids = await _pool_signal_ids(
+            session, user, data.signal_ids or [], data.signals, pool_room=False
+        )
+    elif data.signal_ids is not None:
         await _check_signals(session, user, data.signal_ids)
-    for field in ("name", "signal_ids", "symbols", "logic", "enabled", "cooldown_seconds"):
+        pool.signal_ids = data.signal_ids
+    for field in ("name", "symbols", "logic", "enabled", "cooldown_seconds"):
         value = getattr(data, field)
         if value is not None:
             setattr(pool, field, value)

@@ -74,6 +74,8 @@ VARIABLE_NAMES: tuple[str, ...] = (
     "output_format",
     "max_leverage",
     "symbols",
+    # The API reference's example prompt says "Analyze {{symbol}} momentum".
+    "symbol",
     "current_time_utc",
 )
 
@@ -527,6 +529,7 @@ class DecisionInputs:
             "output_format": constant(OUTPUT_FORMAT),
             "max_leverage": constant(str(self.account.max_leverage)),
             "symbols": constant(", ".join(self.symbols)),
+            "symbol": constant(", ".join(self.symbols)),
             "current_time_utc": constant(_time(self.now)),
         }
         assert tuple(resolvers) == VARIABLE_NAMES

@@ -57,6 +57,7 @@ class ProgramCreate(RequestModel):
     code: Code
     description: Description | None = None
     params: Params = Field(default_factory=dict)
+    enabled: bool = Field(default=True, description="Off: traders' cycles do not run it")
 
 
 class ProgramUpdate(RequestModel):
@@ -66,6 +67,7 @@ class ProgramUpdate(RequestModel):
     code: Code | None = None
     description: Description | None = None
     params: Params | None = None
+    enabled: bool | None = None
 
 
 class ProgramOut(ResponseModel):
@@ -75,6 +77,7 @@ class ProgramOut(ResponseModel):
     description: str | None
     code: str
     params: dict[str, Any]
+    enabled: bool
     created_at: UtcTime
     updated_at: UtcTime
 
@@ -101,7 +104,11 @@ class TestRunRequest(RequestModel):
 
 class TestRunOut(ResponseModel):
     status: Literal["ok", "error", "timeout"]
-    result: Any = Field(description="{'decisions': [...]} as the pipeline parses them")
+    result: Any = Field(
+        description="{'action', 'quantity', 'reason', 'decisions': [...]}: the reference's "
+        "summary of the first decision that acts (quantity null) and every decision as the "
+        "pipeline parses it; null when the run failed"
+    )
     logs: list[str]
     execution_time_ms: int
     error: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from importlib import resources
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -109,6 +110,7 @@ async def create_program(session: AsyncSession, *, user: Principal, data: Progra
         description=data.description,
         code=data.code,
         params=data.params,
+        enabled=data.enabled,
         created_at=now,
         updated_at=now,
     )

@@ -9,9 +9,10 @@ slash toggled) one does is handed on as that twin: one answer, no redirect, no s
 route in the OpenAPI schema.
 
 The table is built from the router's routes on the first request (every router is
-included by then). A fixed path costs one dictionary lookup; twins of routes with path
-parameters are tried only for paths that end the way those twins do, and only when no
-route takes the path as it is.
+included by then). A fixed path costs a set or dictionary lookup; twins of routes with
+path parameters are tried only for other paths that end the way those twins do (today:
+with a slash, as no parametrised route ends with one), and only when no route takes the
+path as it is.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def twin_of(path: str) -> str:
 class _TwinTable:
     # A twin of a fixed path → the registered path.
     fixed: dict[str, str]
+    # The registered fixed paths: taken as they are, with no pattern tried.
+    exact: frozenset[str]
     # Twins of parametrised paths, split by whether the twin ends with a slash.
     slashed: tuple[re.Pattern[str], ...]
     unslashed: tuple[re.Pattern[str], ...]
@@ -51,11 +54,13 @@ class _TwinTable:
         """The registered spelling of ``path`` when only its twin is registered."""
         if path == "/":
             return None
+        if path in self.exact:
+            return None
         fixed = self.fixed.get(path)
         if fixed is not None:
             return fixed
         twins = self.slashed if path.endswith("/") else self.unslashed
-        if not any(p.match(path) for p in twins):
+        if not twins or not any(p.match(path) for p in twins):
             return None
         if any(p.match(path) for p in self.registered):
             return None
@@ -81,7 +86,8 @@ def build_twin_table(routes: Iterable[BaseRoute]) -> _TwinTable:
         pattern = compile_path(twin)[0]
         (slashed if twin.endswith("/") else unslashed).append(pattern)
     registered = tuple(compile_path(path)[0] for path in sorted(paths))
-    return _TwinTable(fixed, tuple(slashed), tuple(unslashed), registered)
+    exact = frozenset(path for path in paths if "{" not in path)
+    return _TwinTable(fixed, exact, tuple(slashed), tuple(unslashed), registered)
 
 
 class SlashTwinMiddleware:

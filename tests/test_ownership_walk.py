@@ -22,6 +22,7 @@ from tests.helpers import Api, assert_error
 MINIMAL_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/account/{account_id}"): {"name": "taken over"},
     ("PUT", "/api/account/{account_id}/strategy"): {"enabled": False},
+    ("PUT", "/api/traders/{account_id}/llm"): {"model": "taken over"},
 }
 # Values for path parameters other than the account id (e.g. {order_id}).
 OTHER_PATH_VALUES: dict[str, str] = {}

@@ -27,6 +27,7 @@ from hyperoru.health.domain import DOMAIN as HEALTH
 from hyperoru.http.conditional import ConditionalGetMiddleware
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
+from hyperoru.http.slash_twins import SlashTwinMiddleware
 from hyperoru.market.domain import DOMAIN as MARKET
 from hyperoru.programs.domain import DOMAIN as PROGRAMS
 from hyperoru.prompt_backtests.domain import DOMAIN as PROMPT_BACKTESTS
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        redirect_slashes=False,  # SlashTwinMiddleware answers both spellings instead
     )
     app.state.settings = settings  # the input of start-up; afterwards Services.settings
     app.state.freeze_after_startup = freeze_after_startup
@@ -172,5 +174,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
     # Inside the request context, so that the access log records a 304 as a 304; the
     # context keeps the Cache-Control it sets on the answers it tags.
     app.add_middleware(ConditionalGetMiddleware)
+    # `/api/prompts` and `/api/prompts/` alike, answered directly (no 307).
+    app.add_middleware(SlashTwinMiddleware, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     return app

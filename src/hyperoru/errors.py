@@ -115,6 +115,31 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+_NOT_AN_INTEGER = frozenset({"int_parsing", "int_type", "int_from_float"})
+
+
+def _is_id_field(loc: tuple[Any, ...]) -> bool:
+    """``id``, ``program_id``, or an entry of a list such as ``signal_pool_ids``."""
+    names = [p for p in loc if isinstance(p, str)]
+    if not names:
+        return False
+    name = names[-1]
+    if isinstance(loc[-1], int):
+        return name.endswith("_ids")
+    return name == "id" or name.endswith("_id")
+
+
+def _problem_message(problem: Mapping[str, Any]) -> str:
+    """Pydantic's message, except for ids: guides show ids such as ``"program-uuid"``, so
+    the answer says plainly that this server's ids are integers."""
+    loc = tuple(problem.get("loc", ()))
+    if problem.get("type") in _NOT_AN_INTEGER and _is_id_field(loc):
+        sent = problem.get("input")
+        shown = f" (got {json.dumps(sent)[:60]})" if isinstance(sent, str | float) else ""
+        return f"must be an integer id such as 1{shown}; ids in this API are integers"
+    return str(problem.get("msg", "invalid"))
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = exc.errors()
@@ -123,7 +148,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             400, "INVALID_JSON", "Request body is not valid JSON", request_id=_request_id(request)
         )
     fields = [
-        {"field": _field_name(tuple(p.get("loc", ()))), "message": p.get("msg", "invalid")}
+        {"field": _field_name(tuple(p.get("loc", ()))), "message": _problem_message(p)}
         for p in problems
     ]
     if problems and all(

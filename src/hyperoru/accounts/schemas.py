@@ -63,11 +63,10 @@ SmallId = Annotated[int, Field(ge=1, le=MAX_ID)]
 FeeRate = Annotated[Decimal, Field(ge=Decimal("-0.001"), le=Decimal("0.01"), max_digits=12)]
 
 
-class AccountFields(RequestModel):
-    """Fields shared by create and update; every one optional here."""
+class LlmFields(RequestModel):
+    """A trader's model settings, under both spellings; every one optional here. Alone,
+    the body of ``PUT /api/traders/{id}/llm`` (the ai-traders page's variant)."""
 
-    description: Description | None = None
-    account_type: AccountType | None = None
     llm_provider: Provider | None = None
     model: Annotated[LineText, Field(max_length=128)] | None = None
     llm_model: Annotated[LineText, Field(max_length=128)] | None = None
@@ -79,24 +78,9 @@ class AccountFields(RequestModel):
     llm_api_key: Annotated[LineText, Field(max_length=512)] | None = Field(
         default=None, description="Write-only; never returned"
     )
-    auto_trading_enabled: bool | None = None
-    show_on_dashboard: bool | None = None
-    execution_mode: ExecutionMode | None = None
-    exchange: Exchange | None = None
-    hyperliquid_enabled: bool | None = None
-    hyperliquid_environment: HyperliquidEnvironment | None = None
-    # Upper bounds on leverage are business rules (422 LEVERAGE_TOO_HIGH), not shape.
-    default_leverage: Annotated[int, Field(ge=1)] | None = None
-    max_leverage: Annotated[int, Field(ge=1)] | None = None
-    max_position_notional: Money | None = None
-    # Per-trader fee override (fractions: 0.00045 is 0.045%); a maker rebate may be negative.
-    taker_fee_rate: FeeRate | None = None
-    maker_fee_rate: FeeRate | None = None
-    max_open_positions: Annotated[int, Field(ge=1, le=1000)] | None = None
-    avatar_preset_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
 
     @model_validator(mode="after")
-    def _spellings_agree(self) -> AccountFields:
+    def _spellings_agree(self) -> LlmFields:
         for short, long in (
             ("model", "llm_model"),
             ("base_url", "llm_base_url"),
@@ -132,6 +116,28 @@ class AccountFields(RequestModel):
 
     def sent(self, name: str) -> bool:
         return name in self.model_fields_set
+
+
+class AccountFields(LlmFields):
+    """Fields shared by create and update; every one optional here."""
+
+    description: Description | None = None
+    account_type: AccountType | None = None
+    auto_trading_enabled: bool | None = None
+    show_on_dashboard: bool | None = None
+    execution_mode: ExecutionMode | None = None
+    exchange: Exchange | None = None
+    hyperliquid_enabled: bool | None = None
+    hyperliquid_environment: HyperliquidEnvironment | None = None
+    # Upper bounds on leverage are business rules (422 LEVERAGE_TOO_HIGH), not shape.
+    default_leverage: Annotated[int, Field(ge=1)] | None = None
+    max_leverage: Annotated[int, Field(ge=1)] | None = None
+    max_position_notional: Money | None = None
+    # Per-trader fee override (fractions: 0.00045 is 0.045%); a maker rebate may be negative.
+    taker_fee_rate: FeeRate | None = None
+    maker_fee_rate: FeeRate | None = None
+    max_open_positions: Annotated[int, Field(ge=1, le=1000)] | None = None
+    avatar_preset_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
 
 
 class AccountCreate(AccountFields):

@@ -139,6 +139,8 @@ async def _program_of(session: AsyncSession, trader: TraderFacts, plan: Strategy
         raise LlmError(LlmErrorKind.MISCONFIGURED, f"program {plan.program_id} no longer exists")
     if program.user_id != trader.user_id:
         raise LlmError(LlmErrorKind.MISCONFIGURED, "This program belongs to another user")
+    if not program.enabled:
+        raise LlmError(LlmErrorKind.MISCONFIGURED, f"program {program.id} is disabled")
     return program
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from hyperoru.domain import Domain
 from hyperoru.flows.sessions import follow_session_changes
+from hyperoru.flows.trader_aliases import router as trader_aliases_router
 from hyperoru.flows.traders_router import router as traders_router
 from hyperoru.services import services_of
 
@@ -23,4 +24,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         unsubscribe()
 
 
-DOMAIN = Domain(name="flows", protected_routers=(traders_router,), lifespan=_lifespan)
+DOMAIN = Domain(
+    name="flows", protected_routers=(traders_router, trader_aliases_router), lifespan=_lifespan
+)

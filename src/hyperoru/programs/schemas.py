@@ -8,7 +8,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from hyperoru.api_types import MAX_ID, RequestModel, ResponseModel, StoredOut, UtcTime
+from hyperoru.api_types import (
+    MAX_ID,
+    JsonDecimal,
+    RequestModel,
+    ResponseModel,
+    StoredOut,
+    UtcTime,
+)
 from hyperoru.programs.sandbox.policy import MAX_SOURCE_BYTES
 from hyperoru.strategies.schemas import ParsedDecisionOut
 
@@ -58,6 +65,7 @@ class ProgramCreate(RequestModel):
     code: Code
     description: Description | None = None
     params: Params = Field(default_factory=dict)
+    enabled: bool = Field(default=True, description="Off: traders' cycles do not run it")
 
 
 class ProgramUpdate(RequestModel):
@@ -67,6 +75,7 @@ class ProgramUpdate(RequestModel):
     code: Code | None = None
     description: Description | None = None
     params: Params | None = None
+    enabled: bool | None = None
 
 
 class ProgramOut(ResponseModel):
@@ -76,6 +85,7 @@ class ProgramOut(ResponseModel):
     description: str | None
     code: str
     params: dict[str, Any]
+    enabled: bool
     created_at: UtcTime
     updated_at: UtcTime
 
@@ -101,13 +111,19 @@ class TestRunRequest(RequestModel):
 
 
 class TestRunResultOut(StoredOut):
+    action: str | None = Field(None, description="buy, sell, close or hold")
+    # Always null: a program sizes by a share of the balance, not a base quantity.
+    quantity: JsonDecimal | None = None
+    reason: str | None = None
     decisions: list[ParsedDecisionOut] = Field(default_factory=list)
 
 
 class TestRunOut(ResponseModel):
     status: Literal["ok", "error", "timeout"]
     result: TestRunResultOut | None = Field(
-        description="{'decisions': [...]} as the pipeline parses them"
+        description="{'action', 'quantity', 'reason', 'decisions': [...]}: the reference's "
+        "summary of the first decision that acts (quantity null) and every decision as the "
+        "pipeline parses it; null when the run failed"
     )
     logs: list[str]
     execution_time_ms: int

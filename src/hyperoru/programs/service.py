@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from importlib import resources
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,7 +28,12 @@ from hyperoru.programs.sandbox.launcher import Sandbox, SandboxResult
 from hyperoru.programs.sandbox.policy import PolicyError, parse_program
 from hyperoru.programs.schemas import ProgramCreate, ProgramUpdate, TestRunRequest
 from hyperoru.quotas import ensure_room
-from hyperoru.strategies.decision import DecisionParseError, parse_model_output
+from hyperoru.strategies.decision import (
+    Decision,
+    DecisionParseError,
+    Operation,
+    parse_model_output,
+)
 from hyperoru.strategies.models import primary_strategy
 from hyperoru.strategies.variables import DecisionInputs, TriggerInfo
 from hyperoru.timeutils import utcnow
@@ -114,6 +120,7 @@ async def create_program(session: AsyncSession, *, user: Principal, data: Progra
         description=data.description,
         code=data.code,
         params=data.params,
+        enabled=data.enabled,
         created_at=now,
         updated_at=now,
     )
@@ -133,6 +140,8 @@ async def update_program(
         program.code = data.code
     if data.params is not None:
         program.params = data.params
+    if data.enabled is not None:
+        program.enabled = data.enabled
     if "description" in sent:
         program.description = data.description
     program.updated_at = utcnow()
@@ -230,7 +239,21 @@ def _checked(outcome: SandboxResult) -> SandboxResult:
         )
     return SandboxResult(
         "ok",
-        result={"decisions": [d.as_dict() for d in decisions]},
+        result={**_reference_summary(decisions), "decisions": [d.as_dict() for d in decisions]},
         logs=outcome.logs,
         execution_time_ms=outcome.execution_time_ms,
     )
+
+
+# The programs reference's words for what a decision does (its test-run example answers
+# ``{"action": "buy", "quantity": 0.01, "reason": ...}``).
+_ACTIONS: dict[Operation, str] = {"long": "buy", "short": "sell", "close": "close", "hold": "hold"}
+
+
+def _reference_summary(decisions: list[Decision]) -> dict[str, Any]:
+    """The reference's ``action``/``quantity``/``reason`` for the first decision that does
+    something (else the first). ``quantity`` is null: a program sizes by a share of the
+    balance, and the base quantity only exists once an order meets a book."""
+    first = next((d for d in decisions if d.operation != "hold"), None)
+    first = first or (decisions[0] if decisions else Decision("hold"))
+    return {"action": _ACTIONS[first.operation], "quantity": None, "reason": first.reasoning}

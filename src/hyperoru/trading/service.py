@@ -3,7 +3,7 @@ ownership of orders, and the asset curve."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -20,12 +20,15 @@ from hyperoru.trading.clock import floor_minute
 from hyperoru.trading.market_feed import MarketFeed
 from hyperoru.trading.models import EquitySnapshot, TradingOrder
 
-Timeframe = Literal["5m", "1h", "1d"]
+# The asset curve's bucket sizes: the contract's three and the WebSocket page's "7d".
+Timeframe = Literal["5m", "1h", "1d", "7d"]
 TIMEFRAMES: dict[str, timedelta] = {
     "5m": timedelta(minutes=5),
     "1h": timedelta(hours=1),
     "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
 }
+_A_MONDAY = datetime(1970, 1, 5, tzinfo=UTC)  # week buckets start on Mondays, 00:00 UTC
 
 
 def _signature(order: TradingOrder | OrderIntent, leverage: int) -> tuple[object, ...]:
@@ -194,7 +197,8 @@ async def user_account_ids(session: AsyncSession, *, user: Principal) -> list[in
 
 def bucket_start(moment: datetime, step: timedelta) -> datetime:
     if step >= timedelta(days=1):
-        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        return day - timedelta(days=(day - _A_MONDAY).days % step.days)
     seconds = int(step.total_seconds())
     minute = floor_minute(moment)
     into = (minute.hour * 3600 + minute.minute * 60) % seconds

@@ -1,0 +1,1 @@
+"""Documented variants of requests (issue 16, compatibility sweep)."""

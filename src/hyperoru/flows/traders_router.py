@@ -3,9 +3,8 @@ strategy names templates, programs and pools: so the routes call flows)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
 
 from hyperoru.accounts.dependencies import OwnedAccount
 from hyperoru.accounts.presenters import account_out
@@ -21,8 +20,9 @@ from hyperoru.accounts.service import AccountView
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
-from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.http.pagination import ListWindowParams
 from hyperoru.http.prerendered import json_response
+from hyperoru.http.query_model import documented, parse_query
 from hyperoru.services import AppServices
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
@@ -61,20 +61,24 @@ def _strategy_out(strategy: AccountStrategy) -> StrategyOut:
 
 
 # Fixed paths come before "/{account_id}" so "list" and "overview" are never read as ids.
-@router.get("/list", response_model=list[AccountOut])
-async def list_accounts(
-    user: CurrentUser,
-    reads: Reads,
-    window: ListWindowQuery,
-    include_hidden: Annotated[
-        bool, Query(description="Include traders hidden from the dashboard")
-    ] = False,
-) -> Response:
-    return json_response(
-        await traders.trader_list_json(
-            reads, user=user, include_hidden=include_hidden, window=window
-        )
+class TraderListQuery(ListWindowParams):
+    include_hidden: bool = Field(False, description="Include traders hidden from the dashboard")
+
+
+_LIST_DEFAULTS = TraderListQuery()
+
+
+@router.get("/list", response_model=list[AccountOut], openapi_extra=documented(TraderListQuery))
+async def list_accounts(user: CurrentUser, request: Request) -> Response:
+    # What dashboards poll first: the query is read here (``http.query_model``), not
+    # declared, and the body comes remembered from the caller's copy; the token, the
+    # rate limit and the owner are still checked on every request (``CurrentUser``).
+    query = parse_query(request, TraderListQuery, _LIST_DEFAULTS)
+    reads = request.app.state.services.trader_reads
+    body = await traders.trader_list_json(
+        reads, user=user, include_hidden=query.include_hidden, window=query.window()
     )
+    return json_response(body)
 
 
 @router.post("/", status_code=201, response_model=AccountOut)

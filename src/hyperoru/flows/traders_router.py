@@ -27,6 +27,7 @@ from hyperoru.services import AppServices
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
 from hyperoru.trading.read_dependencies import OwnedTrader, Reads
+from hyperoru.trading.read_model import remembered
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
 
@@ -121,7 +122,13 @@ async def delete_account(account: OwnedAccount, db: DbSession, services: AppServ
 
 @router.get("/{account_id}/overview", response_model=AccountOverview)
 async def account_overview(trader: OwnedTrader, reads: Reads) -> Response:
-    return json_response(_overview_out(traders.trader_view(reads, trader)))
+    # Encoded once per copy and marks (the only input besides the copy), as the list.
+    body = remembered(
+        trader.memo,
+        ("overview", reads.marks([trader])),
+        lambda: _overview_out(traders.trader_view(reads, trader)).model_dump_json().encode(),
+    )
+    return json_response(body)
 
 
 @router.get("/{account_id}/strategy", response_model=StrategyOut)

@@ -10,9 +10,10 @@ For each database, on each server stack (asyncio + h11, the issue's reference; a
 httptools, what ``hyperoru serve`` runs; uvloop + httptools where uvloop imports): the bare
 endpoint, then a hyperoru server with ``GET /api/users/profile`` and the trader list (10
 traders). On the stack ``hyperoru serve`` uses, also a trader overview, its positions, its
-asset curve, a finished backtest's status and order create + execute (pairs a second,
-over the 10 traders). Prints req/s, p50/p99 and the ratio to bare, and refuses
-to print a run in which any request failed.
+asset curve, a finished backtest's status (``?include=none``, as a poller asks) and order
+create + execute (pairs a second, over the 10 traders). Prints req/s, p50/p99 and the
+ratio to bare, and refuses to print a run in which any request failed. Every row names
+its database, so a table copied without the line above it still says which it is.
 
     .venv/bin/python bench/api_read_paths.py --smoke            # a quick check, SQLite
     .venv/bin/python bench/api_read_paths.py                     # both databases, ~7 min
@@ -89,7 +90,8 @@ ON_SERVE_STACK = (
     Route("trader overview", "/api/account/{trader}/overview", 0.3),
     Route("positions", "/api/account/{trader}/positions", 0.3),
     Route("asset curve", "/api/account/{trader}/asset-curve", 0.3),
-    Route("backtest status poll", "/api/backtests/{backtest}", 0.3),
+    # As a poller asks: the summary and progress, not the finished curve and trades.
+    Route("backtest status poll", "/api/backtests/{backtest}?include=none", 0.3),
 )
 ORDERS = Route("order create + execute (orders/s)", "", 500.0, kind="order")
 
@@ -311,22 +313,24 @@ def report(section: Section) -> None:
         f"{section.load_after:.2f} after\n"
     )
     print(
-        "| route | server stack | req/s | p50 ms | p99 ms | ÷ bare, same stack "
+        "| database | route | server stack | req/s | p50 ms | p99 ms | ÷ bare, same stack "
         f"| ÷ bare {reference_stack.name} | goal |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---|")
     for stack, load in section.bare.items():
         ratio = load.rate / reference.rate
-        print(_line("bare FastAPI endpoint", stack, load, "1.00", f"{ratio:.2f}", ""))
+        print(_line(section, "bare FastAPI endpoint", stack, load, "1.00", f"{ratio:.2f}", ""))
     for row in section.rows:
         print(_row(row, section, reference))
     print(flush=True)
 
 
-def _line(name: str, stack: ServerStack, load: Load, same: str, plain: str, goal: str) -> str:
+def _line(
+    section: Section, name: str, stack: ServerStack, load: Load, same: str, plain: str, goal: str
+) -> str:
     return (
-        f"| {name} | {stack.name} | {load.rate:,.0f} | {load.percentile(0.5):.2f} "
-        f"| {load.percentile(0.99):.2f} | {same} | {plain} | {goal} |"
+        f"| {section.database} | {name} | {stack.name} | {load.rate:,.0f} "
+        f"| {load.percentile(0.5):.2f} | {load.percentile(0.99):.2f} | {same} | {plain} | {goal} |"
     )
 
 
@@ -335,12 +339,12 @@ def _row(row: Row, section: Section, reference: Load) -> str:
         goal = f"≥ {row.route.target:.0f}/s on SQLite"
         if section.database == "SQLite":
             goal += ": " + ("met" if row.load.rate >= row.route.target else "missed")
-        return _line(row.route.name, row.stack, row.load, "-", "-", goal)
+        return _line(section, row.route.name, row.stack, row.load, "-", "-", goal)
     same = row.load.rate / section.bare[row.stack].rate
     plain = row.load.rate / reference.rate
     verdict = "met" if plain >= row.route.target else "missed"
     goal = f"≥ {row.route.target}: {verdict}"
-    return _line(row.route.name, row.stack, row.load, f"{same:.2f}", f"{plain:.2f}", goal)
+    return _line(section, row.route.name, row.stack, row.load, f"{same:.2f}", f"{plain:.2f}", goal)
 
 
 # -- main --------------------------------------------------------------------------------

@@ -14,7 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from hyperoru.http.conditional import ConditionalGetMiddleware, entity_tag, matches
+from hyperoru.http.conditional import (
+    ConditionalGetMiddleware,
+    entity_tag,
+    matches,
+    remembered_tag,
+)
 from hyperoru.realtime.limits import WsLimits
 from hyperoru.settings import Settings
 from tests.accounts.helpers import create_trader
@@ -83,6 +88,15 @@ async def test_two_users_never_share_a_tag(api: Api) -> None:
         LIST, headers={**api.bearer(second_session), "If-None-Match": his.headers["etag"]}
     )
     assert revalidated.status_code == 304
+
+
+async def test_a_remembered_tag_is_the_tag_of_that_body_and_user() -> None:
+    bodies = [b'[{"id": 1}]', b'[{"id": 2}]', b"x" * (128 * 1024)]  # the last: too big to keep
+    for _ in range(2):
+        for body in bodies:
+            for user_id in (7, 8):
+                assert remembered_tag(body, user_id) == entity_tag(body, user_id)
+    assert remembered_tag(bodies[0], 7) != remembered_tag(bodies[0], 8)
 
 
 async def test_the_tag_holds_nothing_but_a_hash_of_the_body_and_user() -> None:

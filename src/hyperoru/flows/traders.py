@@ -24,18 +24,33 @@ from hyperoru.signals import service as signals
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
 from hyperoru.trading import valuation
-from hyperoru.trading.read_model import TraderReads, TraderSnapshot
+from hyperoru.trading.read_model import TraderReads, TraderSnapshot, UserTraders, remembered
 from hyperoru.vault.cipher import SecretBox
 
 
 async def trader_list_json(
     reads: TraderReads, *, user: Principal, include_hidden: bool, window: ListWindow
 ) -> bytes:
-    """The caller's live traders, oldest first, as the JSON list of account objects."""
+    """The caller's live traders, oldest first, as the JSON list of account objects:
+    encoded once per copy and set of marks (a poll between two changes costs no
+    encoding)."""
     copy = await reads.traders(user.id)
+    shape = (include_hidden, window.offset, window.limit)
+    page: tuple[TraderSnapshot, ...] = remembered(
+        copy.memo, ("page", *shape), lambda: _page(copy, include_hidden, window)
+    )
+    return remembered(
+        copy.memo,
+        ("list", *shape, reads.marks(page)),
+        lambda: json_list([t.json.with_equity(reads.equity(t)) for t in page]),
+    )
+
+
+def _page(
+    copy: UserTraders, include_hidden: bool, window: ListWindow
+) -> tuple[TraderSnapshot, ...]:
     shown = [t for t in copy.by_id.values() if include_hidden or t.account.show_on_dashboard]
-    page = shown[window.offset : window.offset + window.limit]
-    return json_list([t.json.with_equity(reads.equity(t)) for t in page])
+    return tuple(shown[window.offset : window.offset + window.limit])
 
 
 def trader_json(reads: TraderReads, trader: TraderSnapshot) -> bytes:

@@ -3,9 +3,8 @@ strategy names templates, programs and pools: so the routes call flows)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
 
 from hyperoru.accounts.dependencies import OwnedAccount
 from hyperoru.accounts.presenters import account_out
@@ -21,12 +20,14 @@ from hyperoru.accounts.service import AccountView
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
-from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.http.pagination import ListWindowParams
 from hyperoru.http.prerendered import json_response
+from hyperoru.http.query_model import documented, parse_query
 from hyperoru.services import AppServices
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
 from hyperoru.trading.read_dependencies import OwnedTrader, Reads
+from hyperoru.trading.read_model import remembered
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
 
@@ -61,20 +62,24 @@ def _strategy_out(strategy: AccountStrategy) -> StrategyOut:
 
 
 # Fixed paths come before "/{account_id}" so "list" and "overview" are never read as ids.
-@router.get("/list", response_model=list[AccountOut])
-async def list_accounts(
-    user: CurrentUser,
-    reads: Reads,
-    window: ListWindowQuery,
-    include_hidden: Annotated[
-        bool, Query(description="Include traders hidden from the dashboard")
-    ] = False,
-) -> Response:
-    return json_response(
-        await traders.trader_list_json(
-            reads, user=user, include_hidden=include_hidden, window=window
-        )
+class TraderListQuery(ListWindowParams):
+    include_hidden: bool = Field(False, description="Include traders hidden from the dashboard")
+
+
+_LIST_DEFAULTS = TraderListQuery()
+
+
+@router.get("/list", response_model=list[AccountOut], openapi_extra=documented(TraderListQuery))
+async def list_accounts(user: CurrentUser, request: Request) -> Response:
+    # What dashboards poll first: the query is read here (``http.query_model``), not
+    # declared, and the body comes remembered from the caller's copy; the token, the
+    # rate limit and the owner are still checked on every request (``CurrentUser``).
+    query = parse_query(request, TraderListQuery, _LIST_DEFAULTS)
+    reads = request.app.state.services.trader_reads
+    body = await traders.trader_list_json(
+        reads, user=user, include_hidden=query.include_hidden, window=query.window()
     )
+    return json_response(body)
 
 
 @router.post("/", status_code=201, response_model=AccountOut)
@@ -117,7 +122,13 @@ async def delete_account(account: OwnedAccount, db: DbSession, services: AppServ
 
 @router.get("/{account_id}/overview", response_model=AccountOverview)
 async def account_overview(trader: OwnedTrader, reads: Reads) -> Response:
-    return json_response(_overview_out(traders.trader_view(reads, trader)))
+    # Encoded once per copy and marks (the only input besides the copy), as the list.
+    body = remembered(
+        trader.memo,
+        ("overview", reads.marks([trader])),
+        lambda: _overview_out(traders.trader_view(reads, trader)).model_dump_json().encode(),
+    )
+    return json_response(body)
 
 
 @router.get("/{account_id}/strategy", response_model=StrategyOut)

@@ -46,6 +46,28 @@ def entity_tag(body: bytes, user_id: int) -> bytes:
     return b'"' + digest.encode() + b'"'
 
 
+# Polled routes send the same remembered body object again and again (the trader list:
+# several kilobytes); a bytes object keeps its hash, so finding its tag here costs less
+# than hashing the body again. Bounded in entries and in the size of what it keeps.
+_REMEMBERED_TAGS = 1024
+_REMEMBERED_BODY_BYTES = 64 * 1024
+_tags: dict[tuple[int, bytes], bytes] = {}
+
+
+def remembered_tag(body: bytes, user_id: int) -> bytes:
+    """``entity_tag``, computed once per (user, body) while the body is small and seen
+    often."""
+    if len(body) > _REMEMBERED_BODY_BYTES:
+        return entity_tag(body, user_id)
+    key = (user_id, body)
+    tag = _tags.get(key)
+    if tag is None:
+        if len(_tags) >= _REMEMBERED_TAGS:
+            _tags.clear()
+        tag = _tags[key] = entity_tag(body, user_id)
+    return tag
+
+
 def matches(if_none_match: bytes, tag: bytes) -> bool:
     """RFC 9110 13.1.2: ``*`` or any listed tag equal under weak comparison."""
     for candidate in if_none_match.split(b","):
@@ -134,7 +156,7 @@ class ConditionalGetMiddleware:
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        tag = entity_tag(body, int(user_id))
+        tag = remembered_tag(body, int(user_id))
         headers = _tagged_headers(headers, tag)
         if if_none_match is not None and matches(if_none_match, tag):
             unchanged = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]

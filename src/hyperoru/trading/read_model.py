@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select
+from pydantic import TypeAdapter
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts import service as accounts
@@ -36,15 +38,20 @@ from hyperoru.auth.principal import Principal
 from hyperoru.db.versions import DataVersions
 from hyperoru.errors import not_found
 from hyperoru.exchanges.base import BalanceReport, PositionReport
+from hyperoru.paging import ListWindow
 from hyperoru.trading.engine import AccountState, measure
 from hyperoru.trading.fees import trader_fees
 from hyperoru.trading.ledger_store import current_state
 from hyperoru.trading.market_feed import MarketFeed
-from hyperoru.trading.models import PaperLedger, TradingFill
+from hyperoru.trading.models import PaperLedger
 from hyperoru.trading.position_reports import at_marks, position_reports
+from hyperoru.trading.schemas import CurvePoint
+from hyperoru.trading.service import Timeframe, asset_curve, curve_span
+from hyperoru.trading.valuation import ledger_rows
 
 DEFAULT_TTL_SECONDS = 5.0
 MAX_USERS = 10_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,8 @@ class TraderSnapshot:
     state: AccountState  # at the ledger's marks
     trades: int
     json: AccountJson  # the account object, encoded once per change
+    # Answers computed from this copy (``remembered``); they go with it.
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,7 @@ class UserTraders:
     version: Hashable
     fresh_until: float
     by_id: dict[int, TraderSnapshot]  # live traders, ascending id
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
     def default(self) -> TraderSnapshot | None:
         """The first running trader, else the first (``accounts.default_account``'s rule)."""
@@ -70,6 +80,33 @@ class UserTraders:
             if trader.account.status == "active":
                 return trader
         return next(iter(self.by_id.values()), None)
+
+
+# Remembered answers per copy: a few windows of a few price ticks; older ones are dropped.
+MAX_REMEMBERED = 32
+
+
+def remembered(memo: dict[Hashable, Any], key: Hashable, build: Callable[[], T]) -> T:
+    """``build()``'s answer, computed once per ``key`` for as long as ``memo``'s copy
+    lives. The key must name everything the answer depends on besides the copy."""
+    try:
+        return cast(T, memo[key])
+    except KeyError:
+        pass
+    if len(memo) >= MAX_REMEMBERED:
+        memo.clear()
+    answer = memo[key] = build()
+    return answer
+
+
+def _forget_failed(memo: dict[Hashable, Any], key: Hashable, done: asyncio.Future[Any]) -> None:
+    # A failed or cancelled load is not an answer: the next reader tries again.
+    failed = done.cancelled() or done.exception() is not None
+    if failed and memo.get(key) is done:
+        del memo[key]
+
+
+_CURVE = TypeAdapter(list[CurvePoint])
 
 
 def _initial_state(account: Account, ledger: PaperLedger | None) -> AccountState:
@@ -86,25 +123,13 @@ async def _load(session: AsyncSession, user_id: int) -> dict[int, TraderSnapshot
             .order_by(Account.id)
         )
     ).all()
-    if not rows:
-        return {}
-    ids = [a.id for a in rows]
-    ledgers = {
-        row.account_id: row
-        for row in await session.scalars(select(PaperLedger).where(PaperLedger.account_id.in_(ids)))
-    }
-    counts = dict(
-        (
-            await session.execute(
-                select(TradingFill.account_id, func.count())
-                .where(TradingFill.account_id.in_(ids))
-                .group_by(TradingFill.account_id)
-            )
-        ).all()
-    )
+    ledgers = await ledger_rows(session, [a.id for a in rows])
     return {
         a.id: TraderSnapshot(
-            a, _initial_state(a, ledgers.get(a.id)), counts.get(a.id, 0), AccountJson.of(a)
+            a,
+            _initial_state(a, ledgers.ledger(a.id)),
+            ledgers.trade_count(a.id),
+            AccountJson.of(a),
         )
         for a in rows
     }
@@ -182,6 +207,46 @@ class TraderReads:
         return found
 
     # -- what a read shows ----------------------------------------------------------------
+
+    async def asset_curve_json(
+        self, trader: TraderSnapshot, *, timeframe: Timeframe, window: ListWindow
+    ) -> bytes:
+        """The trader's asset curve page (``trading.service.asset_curve``) as JSON, read
+        once per copy: every write of a snapshot bumps the owner's version, so a copy's
+        answer is as new as the snapshots it shows. Concurrent first readers share one
+        query."""
+        now = self._clock()
+        span = curve_span(timeframe, window, now)
+        if span is None:
+            return b"[]"  # further back than any date: an empty page
+        key = ("asset-curve", timeframe, span)
+        loading: asyncio.Future[bytes] | None = trader.memo.get(key)
+        if loading is None:
+            query = self._curve_json(trader, timeframe, window, now)
+            loading = remembered(trader.memo, key, lambda: asyncio.ensure_future(query))
+            loading.add_done_callback(lambda done: _forget_failed(trader.memo, key, done))
+        return await asyncio.shield(loading)
+
+    async def _curve_json(
+        self, trader: TraderSnapshot, timeframe: Timeframe, window: ListWindow, now: datetime
+    ) -> bytes:
+        async with self._sessionmaker() as session:
+            rows = await asset_curve(
+                session, account=trader.account, timeframe=timeframe, window=window, now=now
+            )
+        points = [
+            CurvePoint(
+                timestamp=start, equity=r.equity, cash=r.cash, positions_value=r.positions_value
+            )
+            for start, r in rows
+        ]
+        return _CURVE.dump_json(points)
+
+    def marks(self, traders: Iterable[TraderSnapshot]) -> tuple[Decimal | None, ...]:
+        """Every price the traders' valuations read: equal marks, equal valuations (so
+        this, with the copy, keys a remembered answer that shows equity)."""
+        mark = self._feed.cached_mark
+        return tuple(mark(p.symbol) for t in traders for p in t.state.positions)
 
     def marked(self, trader: TraderSnapshot) -> AccountState:
         return at_marks(trader.state, self._feed.cached_mark)

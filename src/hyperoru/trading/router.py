@@ -4,10 +4,9 @@ position and account-state views (contract §8)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from pydantic import TypeAdapter
+from fastapi import APIRouter, Request, Response
+from pydantic import Field, TypeAdapter
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.dependencies import OwnedAccount
@@ -16,8 +15,9 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.errors import forbidden
 from hyperoru.exchanges.base import PositionReport
 from hyperoru.http.dependencies import DbSession
-from hyperoru.http.pagination import ListWindowQuery
+from hyperoru.http.pagination import ListWindowParams, ListWindowQuery
 from hyperoru.http.prerendered import json_response
+from hyperoru.http.query_model import documented, parse_query
 from hyperoru.trading import service
 from hyperoru.trading.dependencies import OwnedOrder, Paper
 from hyperoru.trading.models import TradingOrder
@@ -139,21 +139,25 @@ async def trades(trader: OwnedTrader, paper: Paper, window: ListWindowQuery) -> 
     return [fill_out(f) for f in fills]
 
 
-@account_router.get("/{account_id}/asset-curve", response_model=list[CurvePoint])
-async def asset_curve(
-    trader: OwnedTrader,
-    db: DbSession,
-    paper: Paper,
-    window: ListWindowQuery,
-    timeframe: Annotated[service.Timeframe, Query(description="Bucket size")] = "5m",
-) -> list[CurvePoint]:
-    rows = await service.asset_curve(
-        db, account=trader.account, timeframe=timeframe, window=window, now=paper.now()
-    )
-    return [
-        CurvePoint(timestamp=start, equity=r.equity, cash=r.cash, positions_value=r.positions_value)
-        for start, r in rows
-    ]
+class CurveQuery(ListWindowParams):
+    timeframe: service.Timeframe = Field("5m", description="Bucket size")
+
+
+_CURVE_DEFAULTS = CurveQuery()
+
+
+@account_router.get(
+    "/{account_id}/asset-curve",
+    response_model=list[CurvePoint],
+    openapi_extra=documented(CurveQuery),
+)
+async def asset_curve(trader: OwnedTrader, request: Request) -> Response:
+    # Polled by dashboards: the query is read here (``http.query_model``) and the page
+    # comes remembered from the caller's copy (``TraderReads.asset_curve_json``).
+    query = parse_query(request, CurveQuery, _CURVE_DEFAULTS)
+    reads = request.app.state.services.trader_reads
+    body = await reads.asset_curve_json(trader, timeframe=query.timeframe, window=query.window())
+    return json_response(body)
 
 
 @hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)

@@ -205,6 +205,19 @@ def bucket_start(moment: datetime, step: timedelta) -> datetime:
     return minute - timedelta(seconds=into)
 
 
+def curve_span(
+    timeframe: Timeframe, window: ListWindow, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first and last bucket a curve page shows (``asset_curve``), or None for a page
+    further back than any date. Equal spans read the same snapshots."""
+    step = TIMEFRAMES[timeframe]
+    try:
+        newest = bucket_start(now, step) - step * window.offset
+        return newest - step * (window.limit - 1), newest
+    except OverflowError:
+        return None
+
+
 async def asset_curve(
     session: AsyncSession,
     *,
@@ -219,12 +232,11 @@ async def asset_curve(
     The window counts buckets back from now (``offset`` 0 ends at the current bucket), so
     the query only reads the snapshots the page can show.
     """
-    step = TIMEFRAMES[timeframe]
-    try:
-        newest = bucket_start(now, step) - step * window.offset
-        oldest = newest - step * (window.limit - 1)
-    except OverflowError:
+    span = curve_span(timeframe, window, now)
+    if span is None:
         return []  # further back than any date: an empty page
+    oldest, newest = span
+    step = TIMEFRAMES[timeframe]
     rows = await session.scalars(
         select(EquitySnapshot)
         .where(

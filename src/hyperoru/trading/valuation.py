@@ -5,6 +5,7 @@ The arithmetic is ``accounts.valuation``'s; reading the ledger is trading's."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,28 +28,48 @@ def _snapshot(account: Account, ledger: PaperLedger | None, trades: int) -> Ledg
     )
 
 
-async def value_accounts(
-    session: AsyncSession, *, accounts: Sequence[Account]
-) -> dict[int, Valuation]:
-    """Valuations for several traders at once (one query per source, never one per row)."""
-    ids = [a.id for a in accounts]
-    if not ids:
-        return {}
+@dataclass(frozen=True, slots=True)
+class LedgerRows:
+    """What the ledger tables hold for some traders: a missing ledger is a trader that
+    never traded, a missing count none filled."""
+
+    ledgers: dict[int, PaperLedger]
+    trades: dict[int, int]
+
+    def ledger(self, account_id: int) -> PaperLedger | None:
+        return self.ledgers.get(account_id)
+
+    def trade_count(self, account_id: int) -> int:
+        return self.trades.get(account_id, 0)
+
+
+async def ledger_rows(session: AsyncSession, account_ids: Sequence[int]) -> LedgerRows:
+    """The ledgers and fill counts of several traders (one query each, never one per row)."""
+    if not account_ids:
+        return LedgerRows({}, {})
+    ids = list(account_ids)
     ledgers = {
         row.account_id: row
         for row in await session.scalars(select(PaperLedger).where(PaperLedger.account_id.in_(ids)))
     }
-    counts = dict(
-        (
-            await session.execute(
-                select(TradingFill.account_id, func.count())
-                .where(TradingFill.account_id.in_(ids))
-                .group_by(TradingFill.account_id)
-            )
-        ).all()
-    )
+    counts = (
+        await session.execute(
+            select(TradingFill.account_id, func.count())
+            .where(TradingFill.account_id.in_(ids))
+            .group_by(TradingFill.account_id)
+        )
+    ).all()
+    return LedgerRows(ledgers, {account_id: count for account_id, count in counts})
+
+
+async def value_accounts(
+    session: AsyncSession, *, accounts: Sequence[Account]
+) -> dict[int, Valuation]:
+    """Valuations for several traders at once."""
+    rows = await ledger_rows(session, [a.id for a in accounts])
     return {
-        a.id: value_ledger(_snapshot(a, ledgers.get(a.id), counts.get(a.id, 0))) for a in accounts
+        a.id: value_ledger(_snapshot(a, rows.ledger(a.id), rows.trade_count(a.id)))
+        for a in accounts
     }
 
 

@@ -26,9 +26,7 @@ async def _order(trader: Trader, n: int) -> None:
     await trader.trade(side="buy" if n % 2 == 0 else "sell", quantity=float(QUANTITY))
 
 
-async def test_parallel_orders_on_and_across_traders_add_up_exactly(
-    app: FastAPI, api: Api
-) -> None:
+async def test_parallel_orders_on_and_across_traders_add_up_exactly(app: FastAPI, api: Api) -> None:
     traders = [await new_trader(api) for _ in range(TRADERS)]
     await asyncio.gather(*(_order(t, n) for t in traders for n in range(ORDERS_EACH)))
 

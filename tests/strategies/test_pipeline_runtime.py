@@ -58,6 +58,7 @@ def scheduler_for(app: FastAPI) -> TraderScheduler:
         app.state.pipeline.run_cycle,
         cycle_timeout_seconds=60,
         gate=app.state.cycle_gate,
+        changed=app.state.services.versions.bump,
     )
 
 
@@ -142,6 +143,33 @@ async def test_three_failed_cycles_pause_the_trader_with_a_reason(
     records = await _decisions(api, token, trader["id"])
     assert [r["status"] for r in records] == ["failed"] * 3  # paused: no more cycles
     assert len(llm.requests) == 3
+
+
+async def test_a_pause_shows_in_the_owners_next_trader_list(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    """The list is served from a per-user cache (issue 14): the runtime's pause is a
+    change of the owner's data like any write of theirs, visible on the next read."""
+    app, api = world
+    _, token = await api.user()
+    llm.default_reply = NOT_JSON
+    trader = await _scheduled(api, token, llm, name="confused")
+    scheduler = scheduler_for(app)
+    start = utcnow()
+
+    async def listed_status() -> str:
+        response = await api.client.get("/api/account/list", headers=api.bearer(token))
+        assert response.status_code == 200
+        return next(t["status"] for t in response.json() if t["id"] == trader["id"])
+
+    for tick in range(2):
+        await scheduler.tick(_at(start, tick))
+        await scheduler.drain()
+        assert await listed_status() == "active"  # read (and cached) before the pause
+    await scheduler.tick(_at(start, 2))
+    await scheduler.drain()
+    assert (await _state(app, trader["id"]))[0].status == "error"
+    assert await listed_status() == "error"
 
 
 async def test_a_trader_paused_between_a_ticks_read_and_its_claim_does_not_run(

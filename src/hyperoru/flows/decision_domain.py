@@ -37,6 +37,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             lease_seconds=settings.runtime_lease_seconds,
             cycle_timeout_seconds=settings.cycle_timeout_seconds,
             gate=app.state.cycle_gate,
+            changed=services.versions.bump,
         )
         app.state.scheduler = scheduler
         runners.append(asyncio.create_task(scheduler.run(), name="trader-runtime"))

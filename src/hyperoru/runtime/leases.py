@@ -173,11 +173,12 @@ async def restart_clock(session: AsyncSession, *, strategy_id: int) -> None:
 
 async def record_outcome(
     session: AsyncSession, *, account_id: int, ok: bool, error: str | None
-) -> bool:
+) -> int | None:
     """Count a finished cycle (whatever triggered it); after PAUSE_AFTER_FAILURES failures
-    in a row the trader is put in ``error`` with a readable reason. Returns True when this
-    call paused it. The count only goes back to 0 on a success or when the owner resumes
-    the trader (``reset_failures``), never by guessing from its value."""
+    in a row the trader is put in ``error`` with a readable reason. Returns the owner's
+    user id when this call paused it (their reads changed), else None. The count only
+    goes back to 0 on a success or when the owner resumes the trader
+    (``reset_failures``), never by guessing from its value."""
     await TRADERS.ensure(session, [account_id])  # signal-only traders count as well
     if ok:
         await session.execute(
@@ -186,7 +187,7 @@ async def record_outcome(
             .values(consecutive_failures=0)
         )
         await session.commit()
-        return False
+        return None
     # One statement: cycles of one trader (schedule, bindings, signals) may end together.
     failures = await session.scalar(
         update(TraderRuntime)
@@ -194,10 +195,9 @@ async def record_outcome(
         .values(consecutive_failures=TraderRuntime.consecutive_failures + 1)
         .returning(TraderRuntime.consecutive_failures)
     )
-    paused = False
+    owner: int | None = None
     if failures is not None and failures >= PAUSE_AFTER_FAILURES:
-        paused_rows = await rows_changed(
-            session,
+        owner = await session.scalar(
             update(Account)
             .where(and_(Account.id == account_id, Account.status == "active"))
             .values(
@@ -206,11 +206,11 @@ async def record_outcome(
                     f"paused after {failures} failed cycles in a row; "
                     f"last error: {error or 'unknown'}"
                 )[:500],
-            ),
+            )
+            .returning(Account.user_id)
         )
-        paused = paused_rows == 1
     await session.commit()
-    return paused
+    return owner
 
 
 async def reset_failures(session: AsyncSession, *, account_id: int) -> None:

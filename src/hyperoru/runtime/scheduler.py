@@ -32,6 +32,8 @@ log = logging.getLogger("hyperoru.runtime")
 
 CycleRunner = Callable[[int, Trigger], Awaitable[CycleOutcome]]
 CycleGate = AbstractAsyncContextManager[Any]
+# Told a user's data changed (``db.versions``), so cached reads show a paused trader.
+UserChanged = Callable[[int], Awaitable[None]]
 
 
 async def run_counted(
@@ -42,15 +44,19 @@ async def run_counted(
     *,
     limit_seconds: float,
     gate: CycleGate | None = None,
+    changed: UserChanged | None = None,
 ) -> bool:
     """Run one cycle under ``limit_seconds`` (counted from when it passes ``gate``, and
     stopped while it waits for a sandbox slot) and count its outcome towards the trader's
     failure streak, whatever triggered it. Returns True when this cycle paused the
-    trader."""
+    trader (and then tells ``changed`` about its owner)."""
     async with gate or nullcontext():
-        return await _run_and_count(
+        owner = await _run_and_count(
             sessions, run_cycle, account_id, trigger, limit_seconds=limit_seconds
         )
+    if owner is not None and changed is not None:
+        await changed(owner)
+    return owner is not None
 
 
 async def _run_and_count(
@@ -60,7 +66,7 @@ async def _run_and_count(
     trigger: Trigger,
     *,
     limit_seconds: float,
-) -> bool:
+) -> int | None:
     try:
         async with cycle_clock.deadline(limit_seconds):
             outcome = await run_cycle(account_id, trigger)
@@ -70,17 +76,17 @@ async def _run_and_count(
         log.exception("trader cycle crashed", extra={"account_id": account_id})
         outcome = CycleOutcome(ok=False, error=f"internal error: {type(exc).__name__}")
     if not outcome.ran:
-        return False
+        return None
     async with sessions() as session:
-        paused = await leases.record_outcome(
+        paused_owner = await leases.record_outcome(
             session, account_id=account_id, ok=outcome.ok, error=outcome.error
         )
-    if paused:
+    if paused_owner is not None:
         log.warning(
             "trader paused after repeated failures",
             extra={"event": "trader_paused", "account_id": account_id},
         )
-    return paused
+    return paused_owner
 
 
 class TraderScheduler:
@@ -94,9 +100,11 @@ class TraderScheduler:
         cycle_timeout_seconds: float = 120.0,
         owner: str | None = None,
         gate: CycleGate | None = None,
+        changed: UserChanged | None = None,
     ) -> None:
         self._sessions = sessions
         self._gate = gate
+        self._changed = changed
         self._run_cycle = run_cycle
         self._tick = tick_seconds
         self._lease = timedelta(seconds=lease_seconds)
@@ -179,6 +187,7 @@ class TraderScheduler:
                 trigger,
                 limit_seconds=self._timeout,
                 gate=self._gate,
+                changed=self._changed,
             ):
                 return  # paused: the rest of its due strategies wait for the owner
 

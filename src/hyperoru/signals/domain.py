@@ -23,6 +23,7 @@ def signal_runtime_for(app: FastAPI) -> SignalRuntime:
         lease_seconds=settings.runtime_lease_seconds,
         cycle_timeout_seconds=settings.cycle_timeout_seconds,
         gate=app.state.cycle_gate,
+        changed=services.versions.bump,
     )
 
 

@@ -31,7 +31,7 @@ from hyperoru.market.runtime import MarketRuntime
 from hyperoru.process_identity import worker_identity
 from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.loop import tick_forever
-from hyperoru.runtime.scheduler import CycleGate, CycleRunner, run_counted
+from hyperoru.runtime.scheduler import CycleGate, CycleRunner, UserChanged, run_counted
 from hyperoru.signals import leases
 from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, parse_config
 from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
@@ -86,9 +86,11 @@ class SignalRuntime:
         cycle_timeout_seconds: float = 120.0,
         owner: str | None = None,
         gate: CycleGate | None = None,
+        changed: UserChanged | None = None,
     ) -> None:
         self._sessions = sessions
         self._gate = gate
+        self._changed = changed
         self._frames = FrameSource(sessions, market)
         self._run_cycle = run_cycle
         self._tick = tick_seconds
@@ -285,6 +287,7 @@ class SignalRuntime:
                     trigger,
                     limit_seconds=self._timeout,
                     gate=self._gate,
+                    changed=self._changed,
                 ),
                 name=f"signal-{firing.pool_id}-{run.account_id}",
             )

@@ -186,8 +186,20 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
-    async with LifespanManager(application, startup_timeout=60):
+    async with running(application):
         yield application
+
+
+# Start-up runs the migrations and shutdown stops every runtime: on a loaded machine both
+# can take several seconds. A hang still fails the test, just not a slow machine.
+LIFESPAN_SECONDS = 60
+
+
+def running(application: FastAPI) -> LifespanManager:
+    """The app's lifespan for a test: ``async with running(app):``."""
+    return LifespanManager(
+        application, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
+    )
 
 
 def asgi_client(application: FastAPI, client_ip: str = "203.0.113.10") -> httpx.AsyncClient:

@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from asgi_lifespan import LifespanManager
 
 from hyperoru.app import create_app
 from hyperoru.data_dir import prepare_sqlite
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import STRONG_PASSWORD, Api
 
 NOBODY = 65534
@@ -89,7 +88,7 @@ async def test_serving_creates_a_private_folder(open_parent: Path) -> None:
     previous = os.umask(0)
     try:
         app = create_app(settings)
-        async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+        async with running(app), asgi_client(app) as client:
             await Api(client).user()  # a write, so the WAL and shared-memory files exist
             files = assert_private(data_dir)
             names = {p.name for p in files}

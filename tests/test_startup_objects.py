@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import gc
 
-from asgi_lifespan import LifespanManager
-
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
+from tests.conftest import running
 
 
 async def test_a_serving_process_freezes_its_startup_objects(settings: Settings) -> None:
     before = gc.get_freeze_count()
     app = create_app(settings, freeze_after_startup=True)
-    async with LifespanManager(app, startup_timeout=60):
+    async with running(app):
         assert gc.get_freeze_count() > before
     assert gc.get_freeze_count() == 0
 
@@ -24,5 +23,5 @@ async def test_a_serving_process_freezes_its_startup_objects(settings: Settings)
 async def test_an_app_built_by_default_leaves_the_collector_alone(settings: Settings) -> None:
     gc.unfreeze()
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60):
+    async with running(app):
         assert gc.get_freeze_count() == 0

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from asgi_lifespan import LifespanManager
-
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.accounts.helpers import create_trader
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 
 BAD_SHAPES: list[dict[str, Any]] = [
@@ -140,7 +138,7 @@ async def test_operator_allowlist_admits_a_local_llm(
 ) -> None:
     settings = make_settings(llm_allowed_hosts="localhost:11434, 10.0.0.7")
     application = create_app(settings)
-    async with LifespanManager(application), asgi_client(application) as client:
+    async with running(application), asgi_client(application) as client:
         api = Api(client)
         _, token = await api.user()
         for url in ("http://localhost:11434/v1", "https://10.0.0.7:8443/v1"):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from hyperoru.app import create_app
 from hyperoru.auth.models import User
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import STRONG_PASSWORD, Api, assert_error
 
 
@@ -131,10 +131,9 @@ async def test_wrong_types_are_validation_errors(api: Api) -> None:
 
 
 async def test_registration_can_be_closed(make_settings: Callable[..., Settings]) -> None:
-    from asgi_lifespan import LifespanManager
 
     app = create_app(make_settings(registration="closed"))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         response = await client.post(
             "/api/users/register", json={"username": "late", "password": STRONG_PASSWORD}
         )

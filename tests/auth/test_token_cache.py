@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from asgi_lifespan import LifespanManager
 from sqlalchemy import event, update
 
 from hyperoru.app import create_app
@@ -15,7 +14,7 @@ from hyperoru.auth.principal import Principal, SessionInfo
 from hyperoru.auth.token_cache import TokenCache
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -67,7 +66,7 @@ async def test_revocation_elsewhere_applies_within_the_ttl(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(token_cache_seconds=0.3))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user("elsewhere")
         assert (
@@ -89,8 +88,8 @@ async def test_revocation_reaches_another_process_over_the_bus_at_once(
     settings = make_settings(redis_url=redis_url, token_cache_seconds=60)
     first, second = create_app(settings), create_app(settings)
     async with (
-        LifespanManager(first),
-        LifespanManager(second),
+        running(first),
+        running(second),
         asgi_client(first) as one,
         asgi_client(second) as two,
     ):
@@ -147,7 +146,7 @@ async def test_a_burst_on_an_expired_entry_reads_and_writes_the_session_once(
     """Many requests with one token when its entry ran out (and its last_used_at is over a
     minute old): one session read and one last_used_at write, not one per request."""
     app = create_app(make_settings(token_cache_seconds=60))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user("burst")
         async with app.state.services.sessionmaker() as session:

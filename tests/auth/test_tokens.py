@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import select, update
 
 from hyperoru.app import create_app
@@ -15,7 +14,7 @@ from hyperoru.auth.models import UserSession
 from hyperoru.auth.tokens import new_token
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error, stored_bytes
 
 
@@ -86,7 +85,7 @@ async def test_header_wins_over_query_token(api: Api) -> None:
 
 async def test_query_token_can_be_turned_off(make_settings: Callable[..., Settings]) -> None:
     app = create_app(make_settings(allow_query_token=False))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user("headeronly")
         assert_error(await _profile(api, params={"session_token": token}), 401, "AUTH_REQUIRED")
@@ -105,7 +104,7 @@ async def test_expired_token_is_refused(app, api: Api) -> None:
 
 async def test_idle_expiry_when_configured(make_settings: Callable[..., Settings]) -> None:
     app = create_app(make_settings(session_idle_days=7))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user("idler")
         assert (await _profile(api, headers=api.bearer(token))).status_code == 200
@@ -155,7 +154,7 @@ async def test_sessions_past_the_cap_revoke_the_least_recently_used(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(max_sessions_per_user=3))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         await api.register("capped")
         tokens = [await api.login("capped") for _ in range(3)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from hyperoru.app import create_app
@@ -25,7 +24,7 @@ from tests.backtests.support import (
     request_body,
     submit,
 )
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 from tests.market.waiting import eventually
 
@@ -45,17 +44,17 @@ async def test_a_cancel_reaches_the_worker_in_another_process(
     async with AsyncExitStack() as stack:
         apps = [create_app(settings), create_app(settings)]
         for app in apps:
-            await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
+            await stack.enter_async_context(running(app))
         clients = [await stack.enter_async_context(asgi_client(app)) for app in apps]
         api = Api(clients[0])
         _, token = await api.user()
         program_id = await create_program(api, token, code=SLOW)
         body = request_body(program_id, start_date="2026-01-01", end_date="2026-01-15")
         job = await submit(api, token, body)
-        running = await eventually(
+        started = await eventually(
             lambda: read(api, token, job["id"]), caught_running, attempts=1200
         )
-        assert running["status"] == "running", running
+        assert started["status"] == "running", started
 
         owner = await _lease_owner(apps[0], job["id"])
         worker = next(i for i, app in enumerate(apps) if app.state.services.jobs.worker_id == owner)

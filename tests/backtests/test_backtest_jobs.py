@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import update
 
@@ -29,7 +28,7 @@ from tests.backtests.support import (
     settled,
     submit,
 )
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 from tests.market.waiting import eventually
 
@@ -139,7 +138,7 @@ async def test_a_failing_program_fails_the_backtest_with_its_error(api: Api) -> 
 
 async def test_active_backtests_per_user_are_capped(make_settings: Callable[..., Settings]) -> None:
     app = create_app(make_settings(backtest_max_active_per_user=1))
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user()
         slow = await create_program(api, token, code=SLOW)
@@ -163,7 +162,7 @@ async def test_simultaneous_submissions_never_pass_the_cap(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(backtest_max_active_per_user=2))
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user()
         slow = await create_program(api, token, code=SLOW)

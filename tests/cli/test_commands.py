@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import typer.main
-from asgi_lifespan import LifespanManager
 from typer.testing import CliRunner
 
 from hyperoru import __version__
@@ -25,7 +24,7 @@ from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.settings import Settings
 from tests.backtests.support import FAILING, TAKING_TURNS
 from tests.cli.run import run_cli
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import STRONG_PASSWORD
 
 NEW_PASSWORD = "purple elephant umbrella sunrise"
@@ -97,7 +96,7 @@ def test_migrations_are_quiet_unless_verbose(tmp_path: Path) -> None:
 async def _login(data_dir: Path, username: str, password: str) -> int:
     settings = Settings(_env_file=None, data_dir=data_dir, runtime="off")  # type: ignore[call-arg]
     application = create_app(settings)
-    async with LifespanManager(application, startup_timeout=60), asgi_client(application) as c:
+    async with running(application), asgi_client(application) as c:
         response = await c.post(
             "/api/users/login", json={"username": username, "password": password}
         )

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from hyperoru.app import create_app
@@ -16,6 +15,7 @@ from hyperoru.settings import Settings
 from hyperoru.timeutils import isoformat_z, utcnow
 from hyperoru.trading.models import EquitySnapshot
 from tests.accounts.helpers import create_trader
+from tests.conftest import running
 from tests.helpers import Api, assert_error
 from tests.realtime.conftest import LiveServer, ask, live, open_socket, ws_settings
 
@@ -29,7 +29,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     application.state.trading_clock = lambda: NOW
     application.state.trading_monitor_seconds = None
-    async with LifespanManager(application, startup_timeout=60):
+    async with running(application):
         yield application
 
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -26,6 +25,7 @@ from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.settings import Settings
 from hyperoru.strategies.llm.builtin import DEMO_MODEL_NAME
 from hyperoru.strategies.records import DecisionRecord
+from tests.conftest import running
 
 STEP_SECONDS = 10  # the paper monitor (stops, targets, liquidation) runs every step
 MINUTES = 20
@@ -64,7 +64,7 @@ async def demo_app(
     application = create_app(make_settings(demo=True))
     application.state.trading_clock = time
     application.state.trading_monitor_seconds = None
-    async with LifespanManager(application, startup_timeout=60):
+    async with running(application):
         provider = SimProvider(seed=42, clock=time)
         symbols = [s for _, group in DEMO_TRADERS for s in group]
         cache = PriceCache(provider, symbols=symbols, refresh_seconds=5, clock=time.seconds)

@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import STRONG_PASSWORD, Api, assert_error
 
 
@@ -100,7 +99,7 @@ async def test_unhandled_errors_are_generic_500s(make_settings: Callable[..., Se
         raise RuntimeError("secret internals: /etc/passwd and a stack")
 
     app.add_api_route("/boom", explode)
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         response = await client.get("/boom")
     body = assert_error(response, 500, "INTERNAL_ERROR")
     assert "secret" not in response.text and "Traceback" not in response.text
@@ -147,7 +146,7 @@ async def test_sql_and_script_strings_are_stored_verbatim(api: Api) -> None:
 
 async def test_cors_answers_only_allowed_origins(make_settings: Callable[..., Settings]) -> None:
     app = create_app(make_settings(allowed_origins="https://dash.example"))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         for origin, allowed in (
             ("https://dash.example", True),
             ("https://evil.example", False),

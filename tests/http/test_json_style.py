@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter
@@ -39,7 +38,7 @@ from hyperoru.app import create_app
 from hyperoru.auth.service import register_user
 from hyperoru.settings import Settings
 from tests.backtests.support import request_body, settled
-from tests.conftest import TEST_SECRET_KEY, asgi_client
+from tests.conftest import TEST_SECRET_KEY, asgi_client, running
 from tests.helpers import STRONG_PASSWORD, Api
 from tests.prompt_backtests.helpers import API_KEY, RANGE, TEMPLATE, wait_finished
 from tests.strategies.fake_llm import FakeLlm, Reply, completion
@@ -409,7 +408,7 @@ async def world(
         llm_allowed_hosts=f"127.0.0.1:{llm.port}", llm_max_attempts=1, jobs_poll_seconds=0.1
     )
     application = create_app(settings)
-    async with LifespanManager(application, startup_timeout=60), asgi_client(application) as http:
+    async with running(application), asgi_client(application) as http:
         assert await application.state.services.market.cache.refresh()
         yield application, Api(http)
 

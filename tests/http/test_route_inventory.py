@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, WebSocket
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from sqlalchemy import update
@@ -20,7 +19,7 @@ from hyperoru.auth.models import UserSession
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 
 
@@ -28,7 +27,7 @@ from tests.helpers import Api, assert_error
 async def walk_api(make_settings) -> AsyncIterator[tuple[FastAPI, Api]]:
     """The app with an anonymous budget large enough to walk every route several times."""
     application = create_app(make_settings(rate_limit_ip_per_minute=100_000))
-    async with LifespanManager(application), asgi_client(application) as client:
+    async with running(application), asgi_client(application) as client:
         yield application, Api(client)
 
 

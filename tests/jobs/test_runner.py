@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +16,7 @@ from hyperoru.jobs import service
 from hyperoru.jobs.models import Job
 from hyperoru.jobs.runner import JobContext, JobFailed, JobHandler, JobRunner
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 from tests.market.waiting import eventually
 
@@ -162,7 +161,7 @@ async def test_clean_shutdown_hands_the_job_back(
     app = create_app(make_settings())
     started, forever = _blocking_handler()
 
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         user, _ = await Api(client).user()
         job_id = await _new_job(app, user["id"], "test.forever")
         _runner(app).register("test.forever", forever)
@@ -184,7 +183,7 @@ async def test_a_second_cancel_during_the_hand_back_still_finishes_it(
     app = create_app(make_settings())
     started, forever = _blocking_handler()
 
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         user, _ = await Api(client).user()
         job_id = await _new_job(app, user["id"], "test.twice")
         runner = _runner(app)

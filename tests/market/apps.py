@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 
 # Enough queued faults to cover every request a test can make.
@@ -20,7 +19,7 @@ ALWAYS = 100_000
 @asynccontextmanager
 async def venue_app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user()
         yield client, token

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 
 from hyperoru.app import create_app
 from hyperoru.market.intervals import count_between, floor_time
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 from tests.market.waiting import eventually
 
@@ -163,7 +162,7 @@ async def test_job_creation_spends_the_jobs_budget(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(rate_limit_jobs_per_minute=2))
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user()
         body = {"symbol": "BTC", "interval": "1d", "start_date": "2026-01-01"}

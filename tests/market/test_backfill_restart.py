@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from asgi_lifespan import LifespanManager
-
 from hyperoru.app import create_app
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.jobs import service as jobs
@@ -16,7 +14,7 @@ from hyperoru.market.price_cache import PriceCache
 from hyperoru.market.providers.sim.provider import SimProvider
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 from tests.market.waiting import eventually
 
@@ -26,7 +24,7 @@ async def test_interrupted_backfill_resumes_after_restart(
 ) -> None:
     settings = make_settings()
     first = create_app(settings)
-    async with LifespanManager(first, startup_timeout=60), asgi_client(first) as client:
+    async with running(first), asgi_client(first) as client:
         user, token = await Api(client).user()
 
     # While no server runs: the state a killed process leaves, half way through a job.
@@ -60,7 +58,7 @@ async def test_interrupted_backfill_resumes_after_restart(
         await engine.dispose()
 
     second = create_app(settings)
-    async with LifespanManager(second, startup_timeout=60), asgi_client(second) as client:
+    async with running(second), asgi_client(second) as client:
         api = Api(client)
 
         async def status() -> dict:

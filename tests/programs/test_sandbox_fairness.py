@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
 from hyperoru.accounts.models import Account
@@ -26,7 +25,7 @@ from hyperoru.strategies.trigger import Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
 from tests.backtests.support import create_program, read, request_body, submit
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 from tests.market.waiting import eventually
 from tests.programs.programs import strategy
@@ -57,7 +56,7 @@ async def test_a_flood_of_spinning_programs_never_stalls_another_user(
         sandbox_user_test_runs=2,
     )
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         fair = app.state.services.sandbox.fair
         flooder, flooder_token = await api.user()
@@ -142,7 +141,7 @@ async def test_a_spent_budget_answers_429_with_retry_after_for_that_user_only(
         sandbox_run_cpu_seconds=1,
     )
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, spender = await api.user()
         _, other = await api.user()

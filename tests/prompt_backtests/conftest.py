@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 from tests.strategies.fake_llm import FakeLlm
 
@@ -27,5 +26,5 @@ async def world(
             jobs_poll_seconds=0.1,
         )
     )
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         yield app, Api(client)

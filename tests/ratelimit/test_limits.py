@@ -6,17 +6,16 @@ import uuid
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
-from asgi_lifespan import LifespanManager
 
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error, away_from_minute_edge
 
 
 async def test_user_budget_headers_and_429(make_settings: Callable[..., Settings]) -> None:
     app = create_app(make_settings(rate_limit_user_per_minute=5))
-    async with LifespanManager(app), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         api = Api(client)
         _, token = await api.user("budgeted")
         await away_from_minute_edge()
@@ -43,7 +42,7 @@ async def test_anonymous_budget_is_per_ip_and_health_is_exempt(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(rate_limit_ip_per_minute=3))
-    async with LifespanManager(app), asgi_client(app, client_ip="198.51.100.9") as client:
+    async with running(app), asgi_client(app, client_ip="198.51.100.9") as client:
         await away_from_minute_edge()
         statuses = [(await client.get("/api/users/profile")).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
@@ -64,8 +63,8 @@ async def test_two_app_instances_share_one_redis_budget(
     first, second = create_app(settings), create_app(settings)
     username = f"shared-{uuid.uuid4().hex[:8]}"
     async with (
-        LifespanManager(first),
-        LifespanManager(second),
+        running(first),
+        running(second),
         asgi_client(first) as one,
         asgi_client(second) as two,
     ):

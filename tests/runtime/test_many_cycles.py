@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -20,7 +19,7 @@ from hyperoru.settings import Settings
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 from tests.strategies.fake_llm import FakeLlm
 
@@ -42,7 +41,7 @@ async def world(
         rate_limit_ip_per_minute=100_000,
     )
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         assert await app.state.services.market.cache.refresh()
         yield app, Api(client)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from hyperoru.app import create_app, replace_services
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 from tests.signals.market import CandleMarket
 from tests.signals.paths import OVERSOLD_PATH
@@ -25,7 +24,7 @@ async def world(
     market = CandleMarket()
     market.set_closes("BTC", OVERSOLD_PATH)
     market.set_closes("ETH", [3000.0] * 120)
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         replace_services(app, market=market.runtime())
         await market.set("BTC", str(OVERSOLD_PATH[-1]))
         yield app, Api(client), market

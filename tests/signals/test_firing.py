@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import event, update
 
@@ -20,6 +19,7 @@ from hyperoru.signals.domain import signal_runtime_for
 from hyperoru.signals.runtime import SignalRuntime
 from hyperoru.strategies.models import AccountStrategy
 from hyperoru.timeutils import utcnow
+from tests.conftest import running
 from tests.helpers import Api
 from tests.signals.market import CandleMarket
 from tests.signals.paths import OVERSOLD_PATH, UPTICK
@@ -174,7 +174,7 @@ async def test_the_embedded_runtime_runs_the_signal_task(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(runtime="embedded", runtime_tick_seconds=0.1))
-    async with LifespanManager(app, startup_timeout=60):
+    async with running(app):
         assert isinstance(app.state.signal_runtime, SignalRuntime)
 
 

@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from hyperoru.app import create_app
 from hyperoru.realtime.events import ModelChatEvent
 from hyperoru.settings import Settings
 from tests.accounts.helpers import create_trader
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 from tests.strategies.fake_llm import FakeLlm, Reply, completion
 
@@ -58,7 +57,7 @@ async def world(
     make_settings: Callable[..., Settings], llm: FakeLlm
 ) -> AsyncIterator[tuple[FastAPI, Api]]:
     app = create_app(make_settings(llm_allowed_hosts=f"127.0.0.1:{llm.port}"))
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         assert await app.state.services.market.cache.refresh()
         yield app, Api(client)
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import event, select, update
 
@@ -28,7 +27,7 @@ from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.trigger import Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, running
 from tests.helpers import Api
 from tests.strategies.fake_llm import FakeLlm, RecordedRequest, Reply, completion
 
@@ -45,7 +44,7 @@ async def world(
         llm_max_attempts=1,
     )
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60), asgi_client(app) as client:
+    async with running(app), asgi_client(app) as client:
         assert await app.state.services.market.cache.refresh()
         yield app, Api(client)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from hyperoru.app import create_app, replace_services
 from hyperoru.settings import Settings
+from tests.conftest import running
 from tests.trading.market import ScriptedMarket, TestClock
 
 
@@ -31,7 +31,7 @@ async def app(
     application = create_app(settings)
     application.state.trading_clock = clock
     application.state.trading_monitor_seconds = None
-    async with LifespanManager(application, startup_timeout=60):
+    async with running(application):
         replace_services(application, market=market.runtime())
         assert await market.cache.refresh()
         yield application

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from asgi_lifespan import LifespanManager
 
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
@@ -20,6 +19,7 @@ from hyperoru.vault.keys import (
     VaultConfigError,
     load_keyring,
 )
+from tests.conftest import running
 
 OLD_KEY = "old-key-0123456789-0123456789-0123456789"
 
@@ -59,7 +59,7 @@ async def test_production_server_does_not_start_without_a_key(
 ) -> None:
     application = create_app(make_settings(env="production", secret_key=None))
     with pytest.raises(VaultConfigError):
-        async with LifespanManager(application):
+        async with running(application):
             pass
 
 

@@ -9,6 +9,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import backtesting
+
 from hyperoru.market.candle_files import checked_candles, read_rows
 from hyperoru.settings import Settings
 from tests.backtests.support import create_program, settled, submit
@@ -181,3 +183,40 @@ async def test_delete_removes_the_shared_import(settings: Settings, tmp_path: Pa
     again = await run_cli_for(settings, "candles", "delete", "MYCOIN")
     assert again.returncode == 1
     assert "no imported candles of MYCOIN" in again.stderr
+
+
+# Real hourly candles (EUR/USD, April 2017 to February 2018, with the market's weekend
+# gaps) as shipped with backtesting.py, a test dependency: a pandas CSV whose time index
+# column has no name and whose times have no zone (UTC).
+EURUSD = Path(backtesting.__file__).parent / "test" / "EURUSD.csv"
+
+
+async def test_real_hourly_candles_backtest_alike_from_the_cli_and_the_api(
+    api: Api, settings: Settings
+) -> None:
+    alice, alice_token = await api.user()
+    _, bob_token = await api.user()
+    imported = await run_cli_for(
+        settings, "candles", "import", str(EURUSD), "--symbol", "EURUSD", "--interval", "1h",
+        "--user", alice["username"],
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 5000 1h candles of EURUSD" in imported.stdout
+    uploaded = await upload(api, bob_token, EURUSD.read_bytes(), symbol="EURUSD")
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["candles"] == 5000
+
+    body = backtest_body(0, "EURUSD")
+    body["config"].update(start_date="2017-05-01T00:00:00Z", end_date="2017-06-01T00:00:00Z")
+    results = []
+    for token in (alice_token, bob_token):
+        body["program_id"] = await create_program(api, token, TURNS)
+        job = await submit(api, token, body)
+        done = await settled(api, token, job["id"])
+        assert done["status"] == "completed", done
+        results.append(done)
+    through_cli, through_api = results
+    assert len(through_cli["trades"]) > 50  # a trade every fifth bar of a month
+    assert through_cli["trades"] == through_api["trades"]
+    assert through_cli["fingerprint"] == through_api["fingerprint"]
+    assert through_cli["metrics"] == through_api["metrics"]

@@ -51,6 +51,25 @@ def test_columns_in_any_order_other_columns_ignored_volume_optional() -> None:
     assert second.open_time == datetime(2026, 1, 1, 1, tzinfo=UTC)
 
 
+def test_a_pandas_csv_takes_its_unnamed_first_column_as_the_time() -> None:
+    # DataFrame.to_csv() with a DatetimeIndex: the index comes first, its header empty.
+    text = (
+        ",Open,High,Low,Close,Volume\n"
+        "2026-01-01 00:00:00,1.0716,1.0722,1.07083,1.07219,1413\n"
+        "2026-01-01 01:00:00,1.07214,1.07296,1.07214,1.0726,1241\n"
+    )
+    first, second = read(text)
+    assert first.open_time == datetime(2026, 1, 1, tzinfo=UTC)
+    assert (second.open, second.close, second.volume) == (
+        Decimal("1.07214"),
+        Decimal("1.0726"),
+        Decimal("1241"),
+    )
+    # A named time column still wins over an unnamed first column (a row number).
+    named = read(",timestamp,open,high,low,close\n7,2026-01-01T00:00:00Z,2.5,2.7,2.4,2.6\n")
+    assert named[0].open_time == datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def test_headerless_binance_layout_with_epoch_milliseconds() -> None:
     # Binance's kline CSV: open time (ms), OHLCV, close time and more, no header.
     text = (

@@ -120,6 +120,9 @@ def _column_index(header: Sequence[str]) -> dict[str, int]:
             if alias in names:
                 found[column] = names.index(alias)
                 break
+    if "time" not in found and names and names[0] == "":
+        # pandas' DataFrame.to_csv() writes the (time) index first, with no name.
+        found["time"] = 0
     missing = [c for c in _REQUIRED if c not in found]
     if missing:
         raise CandleFileError(

@@ -134,5 +134,5 @@ async def test_the_read_query_parameters_are_documented(api: Api) -> None:
     curve = schema["paths"]["/api/account/{account_id}/asset-curve"]["get"]["parameters"]
     by_name = {p["name"]: p for p in curve}
     assert by_name["account_id"]["in"] == "path"
-    assert by_name["timeframe"]["schema"]["enum"] == ["5m", "1h", "1d"]
+    assert by_name["timeframe"]["schema"]["enum"] == ["5m", "1h", "1d", "7d"]
     assert by_name["limit"]["schema"]["maximum"] == 1000

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -195,9 +196,34 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 LIFESPAN_SECONDS = 60
 
 
+class _Lifespan(LifespanManager):
+    """A start-up or shutdown past its limit fails with every task's stack in the report:
+    a hang there is a bug of ours, to be found from what was still waiting."""
+
+    async def startup(self) -> None:
+        try:
+            await super().startup()
+        except TimeoutError:
+            _print_tasks("start-up")
+            raise
+
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        except TimeoutError:
+            _print_tasks("shutdown")
+            raise
+
+
+def _print_tasks(phase: str) -> None:
+    print(f"the app's {phase} took over {LIFESPAN_SECONDS} s; the tasks still pending:")
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=30, file=sys.stdout)
+
+
 def running(application: FastAPI) -> LifespanManager:
     """The app's lifespan for a test: ``async with running(app):``."""
-    return LifespanManager(
+    return _Lifespan(
         application, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
     )
 

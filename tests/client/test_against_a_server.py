@@ -68,6 +68,7 @@ async def test_a_backtest_is_submitted_and_polled_to_its_end(server: LiveServer)
         await api.register("bob", STRONG_PASSWORD)
         await api.login("bob", STRONG_PASSWORD)
         program = await api.create_program("turns", TAKING_TURNS)
+        assert program.enabled is True
         assert (await api.validate_program(TAKING_TURNS))["valid"] is True
         job = await api.create_backtest(
             program_id=program.id,

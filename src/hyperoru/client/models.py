@@ -189,6 +189,8 @@ class Program(Resource):
     description: str | None
     code: str
     params: dict[str, Any] | None
+    # Its traders run it only while enabled; test-runs and backtests run it anyway.
+    enabled: bool | None
     created_at: datetime | None
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
-from hyperoru.db.migrate import alembic_config
 from hyperoru.jobs import service as jobs
+from tests.db.migrations import migrate
 from tests.helpers import Api, assert_error
 
 REVISION = "0016_kline_backfills"
@@ -101,20 +100,6 @@ async def test_another_source_than_this_servers_is_refused(
     assert ok["exchange"] == "sim"
 
 
-async def _migrate(app: FastAPI, step: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config(connection)
-        if step == "down":
-            command.downgrade(config, f"{REVISION}-1")
-        else:
-            command.upgrade(config, "heads")
-
-    async with app.state.services.engine.begin() as connection:
-        await connection.run_sync(run)
-    # Pooled PostgreSQL connections cache statements of the old schema.
-    await app.state.services.engine.dispose()
-
-
 async def test_backfills_made_before_the_migration_keep_their_number(
     app: FastAPI, api: Api
 ) -> None:
@@ -123,11 +108,11 @@ async def test_backfills_made_before_the_migration_keep_their_number(
     await _backfill(api, token)  # job 2
 
     # Before this revision a backfill was numbered by its job: 2.
-    await _migrate(app, "down")
+    await migrate(app, REVISION, "down")
     async with app.state.services.engine.connect() as connection:
         kinds = await connection.execute(text("SELECT id, kind FROM jobs ORDER BY id"))
         assert [tuple(row) for row in kinds] == [(1, "unrelated_job"), (2, "klines_backfill")]
-    await _migrate(app, "up")
+    await migrate(app, REVISION, "up")
 
     kept = await _status(api, token, "2")
     assert kept["id"] == 2 and kept["symbol"] == "BTC"

@@ -8,32 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
-from hyperoru.db.migrate import alembic_config
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
 from tests.accounts.helpers import create_trader
+from tests.db.migrations import migrate
 from tests.helpers import Api
 
 REVISION = "0015_trader_strategies"
-
-
-async def _migrate(app: FastAPI, step: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config(connection)
-        if step == "down":
-            command.downgrade(config, f"{REVISION}-1")
-        else:
-            command.upgrade(config, "heads")
-
-    async with app.state.services.engine.begin() as connection:
-        await connection.run_sync(run)
-    # Pooled PostgreSQL connections cache statements of the old schema.
-    await app.state.services.engine.dispose()
 
 
 async def _rows(app: FastAPI, sql: str) -> list[tuple[Any, ...]]:
@@ -96,7 +81,7 @@ async def test_strategies_and_clocks_survive_the_migration_both_ways(
     )
     assert len(clocks) == 4 and all(row[2] is not None for row in clocks)
 
-    await _migrate(app, "down")
+    await migrate(app, REVISION, "down")
     assert await _rows(
         app, "SELECT account_id, symbols FROM account_strategies ORDER BY account_id"
     ) in (
@@ -113,7 +98,7 @@ async def test_strategies_and_clocks_survive_the_migration_both_ways(
     binding_clocks = await _rows(app, "SELECT next_run_at FROM binding_runtime")
     assert (len(old_clocks), len(binding_clocks)) == (2, 2)
 
-    await _migrate(app, "up")
+    await migrate(app, REVISION, "up")
     assert await _views(api, token, ids) == before
     assert (
         await _rows(

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     hyperliquid_base_url: str | None = None
     binance_base_url: str | None = None
 
+    # Live trading (docs/LIVE_TRADING.md). Off on a server until the operator enables it;
+    # then a trader still needs its owner's credentials and a fresh two-factor code.
+    live_trading: Literal["enabled", "disabled"] = "disabled"
+    # Where live orders go. Unset: the venue's official host for the trader's environment
+    # (the URL never decides the network a request is signed for). Tests point these at
+    # loopback fakes.
+    binance_futures_base_url: str | None = None
+
     # Long-running jobs (docs/JOBS.md).
     jobs_lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)
     jobs_poll_seconds: float = Field(default=2.0, ge=0.05, le=600)

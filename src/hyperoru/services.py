@@ -28,6 +28,8 @@ from hyperoru.auth.token_cache import TokenCache
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
 from hyperoru.db.versions import DataVersions, open_data_versions
+from hyperoru.exchanges.connect import venue_connector
+from hyperoru.exchanges.venue import VenueConnector
 from hyperoru.health.router import HealthProbe
 from hyperoru.jobs.runner import JobRunner
 from hyperoru.market.price_cache import PriceCache
@@ -75,6 +77,9 @@ class Services:
     versions: DataVersions
     trader_reads: TraderReads
     profile_reads: ProfileReads
+    # Opens live venue adapters (exchanges/connect.py); tests swap in one that reaches
+    # loopback fakes.
+    venues: VenueConnector
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     versions=versions,
                     trader_reads=TraderReads(sessionmaker, versions, feed, clock=options.clock),
                     profile_reads=ProfileReads(sessionmaker, versions),
+                    venues=venue_connector(settings),
                 )
                 await jobs.start()
                 try:

@@ -1,0 +1,28 @@
+"""Opens a live venue adapter for a trader's credentials, where the settings say the venue is.
+
+The one place that knows every venue package: the live client and the credential checks
+take a ``VenueConnector`` and never import a venue.
+"""
+
+from __future__ import annotations
+
+from hyperoru.exchanges.venue import (
+    BinanceCredentials,
+    HyperliquidCredentials,
+    VenueAdapter,
+    VenueConnector,
+    VenueCredentials,
+    VenueError,
+)
+from hyperoru.settings import Settings
+
+
+def venue_connector(settings: Settings) -> VenueConnector:
+    def connect(credentials: VenueCredentials) -> VenueAdapter:
+        if isinstance(credentials, HyperliquidCredentials):
+            raise VenueError("VENUE_UNAVAILABLE", "Hyperliquid live trading is not available yet")
+        if isinstance(credentials, BinanceCredentials):
+            raise VenueError("VENUE_UNAVAILABLE", "Binance live trading is not available yet")
+        raise TypeError(f"unknown credentials {type(credentials).__name__}")
+
+    return connect

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hyperoru.auth.profile_reads import ProfileReads
 from hyperoru.auth.session_changes import Announcer, SessionChanges
 from hyperoru.auth.token_cache import TokenCache
+from hyperoru.backtests.finished_answers import FinishedAnswers
 from hyperoru.db.engine import create_engine, create_sessionmaker
 from hyperoru.db.migrate import upgrade_database
 from hyperoru.db.versions import DataVersions, open_data_versions
@@ -77,6 +78,7 @@ class Services:
     versions: DataVersions
     trader_reads: TraderReads
     profile_reads: ProfileReads
+    backtest_answers: FinishedAnswers
     # Opens live venue adapters (exchanges/connect.py); tests swap in one that reaches
     # loopback fakes.
     venues: VenueConnector
@@ -150,6 +152,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     versions=versions,
                     trader_reads=TraderReads(sessionmaker, versions, feed, clock=options.clock),
                     profile_reads=ProfileReads(sessionmaker, versions),
+                    backtest_answers=FinishedAnswers(versions),
                     venues=venue_connector(settings),
                 )
                 await jobs.start()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.backtests import service
-from hyperoru.backtests.dependencies import OwnedBacktest
+from hyperoru.backtests.dependencies import Answers, OwnedBacktest
 from hyperoru.backtests.parts import Part, include_query, page_of
 from hyperoru.backtests.presenters import (
     ALL_PARTS,
@@ -94,15 +94,32 @@ async def list_backtests(
 
 @router.get("/{backtest_id}", response_model=BacktestOut)
 async def get_backtest(
-    backtest_id: ResourceId, user: CurrentUser, db: DbSession, include: Included
+    backtest_id: ResourceId,
+    user: CurrentUser,
+    db: DbSession,
+    include: Included,
+    answers: Answers,
 ) -> Response:
     """Status and progress; once completed the metrics and fingerprint, and the parts
     ``include`` names (by default all: ``equity_curve``, ``trades``, ``logs``). Parts
     not included are absent from the answer."""
+    kept = await answers.get(user_id=user.id, backtest_id=backtest_id, parts=include)
+    if kept is not None:
+        return Response(kept, media_type="application/json")
+    version = await answers.version(user.id)
     record = await service.load_owned_backtest(
         db, user=user, backtest_id=backtest_id, parts=include
     )
-    return backtest_answer(record, include)
+    response = backtest_answer(record, include)
+    answers.keep(
+        owner_id=user.id,
+        version=version,
+        backtest_id=backtest_id,
+        parts=include,
+        status=record.job.status,
+        body=bytes(response.body),
+    )
+    return response
 
 
 @router.get("/{backtest_id}/trades", response_model=list[TradeOut])
@@ -149,9 +166,15 @@ async def list_equity(
     },
 )
 async def cancel_or_delete_backtest(
-    record: OwnedBacktest, db: DbSession, runner: Runner, sandbox: ProgramSandbox
+    record: OwnedBacktest,
+    db: DbSession,
+    runner: Runner,
+    sandbox: ProgramSandbox,
+    answers: Answers,
 ) -> BacktestOut | Response:
+    owner_id = record.backtest.owner_id
     cancelled = await service.cancel_or_delete(db, runner, record=record, sandbox=sandbox)
     if cancelled is None:
+        await answers.deleted(owner_id)
         return Response(status_code=204)
     return backtest_out(cancelled)

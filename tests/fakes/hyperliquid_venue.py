@@ -68,6 +68,9 @@ class Faults:
     rate_limit_retry_after: int | None = None
     # The next /exchange fails as a whole: {"status": "err", "response": text}.
     request_error: str | None = None
+    # The next order's status comes back as this bare string ("waitingForFill"), as the
+    # venue answers for the children of a normalTpsl group.
+    bare_status: str | None = None
 
 
 @dataclass
@@ -449,6 +452,8 @@ class FakeHyperliquid:
         kind = action.get("type")
         if kind == "order":
             statuses = [self._place(account, wire_order) for wire_order in action["orders"]]
+            if self.faults.bare_status is not None:
+                statuses[0], self.faults.bare_status = self.faults.bare_status, None
             return _ok("order", statuses)
         if kind == "cancel":
             return _ok(

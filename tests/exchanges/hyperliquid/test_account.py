@@ -174,3 +174,16 @@ async def test_a_disarmed_dead_man_switch_never_fires(
 
 async def test_the_agent_address_is_what_the_venue_sees(adapter: HyperliquidAdapter) -> None:
     assert adapter.agent_address == AGENT
+
+
+async def test_validate_reports_a_refused_signed_check_and_raises_when_unsure(
+    venue: FakeHyperliquid, adapter: HyperliquidAdapter
+) -> None:
+    venue.faults.request_error = "L1 error: account is frozen"
+    (problem,) = (await adapter.validate()).problems
+    assert problem == "the venue refused a signed check: L1 error: account is frozen"
+    # A refused nonce says nothing about the credentials: no verdict, an error.
+    venue.skew_ms = 3 * 24 * 3600 * 1000
+    with pytest.raises(VenueError) as unsure:
+        await adapter.validate()
+    assert unsure.value.code == "VENUE_TIMESTAMP"

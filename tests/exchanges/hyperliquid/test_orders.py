@@ -210,3 +210,13 @@ async def test_whole_request_failures_and_rate_limits(
         await adapter.submit(market())
     assert limited.value.code == "VENUE_RATE_LIMITED" and limited.value.retry_after == 7
     assert venue.orders_of(MASTER) == []
+
+
+async def test_a_bare_string_status_is_looked_up_by_our_id(
+    venue: FakeHyperliquid, adapter: HyperliquidAdapter
+) -> None:
+    venue.faults.bare_status = "waitingForFill"
+    order = limit("1900")
+    state = await adapter.submit(order)
+    (held,) = venue.orders_of(MASTER)
+    assert (state.status, state.venue_order_id) == ("open", str(held.oid))

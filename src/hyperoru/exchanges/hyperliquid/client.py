@@ -47,6 +47,7 @@ from hyperoru.exchanges.hyperliquid.rules import (
 from hyperoru.exchanges.hyperliquid.signing import (
     JsonDict,
     L1Signer,
+    Tif,
     cancel_action,
     cancel_by_cloid_action,
     cloid_for,
@@ -69,6 +70,7 @@ from hyperoru.exchanges.venue import (
     VenueFunding,
     VenueOrder,
     VenueOrderState,
+    VenueOrderStatus,
 )
 from hyperoru.offload import off_loop
 from hyperoru.timeutils import utcnow
@@ -82,7 +84,7 @@ READ_BACKOFF_SECONDS = 0.25
 MIN_DEAD_MAN_SECONDS = 5  # the venue refuses a scheduleCancel sooner than 5 s ahead
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_TIF = {"gtc": "Gtc", "ioc": "Ioc", "alo": "Alo"}
+_TIF: dict[str, Tif] = {"gtc": "Gtc", "ioc": "Ioc", "alo": "Alo"}
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -267,13 +269,14 @@ class HyperliquidAdapter:
             body = await self._exchange(cancel_by_cloid_action(asset, "0x" + secrets.token_hex(16)))
             cancel_outcomes(body)
         except VenueError as error:
+            if error.code in ("VENUE_TIMESTAMP", "VENUE_UNAVAILABLE", "VENUE_RATE_LIMITED"):
+                raise  # says nothing about the credentials: the caller may try again
             if error.code == "VENUE_AUTH":
                 return [
                     f"the venue does not accept this API wallet's signature for {self._master}: "
                     f"is the wallet approved on {self.environment}?"
                 ]
-            if error.code in ("VENUE_TIMESTAMP", "VENUE_UNAVAILABLE", "VENUE_RATE_LIMITED"):
-                raise
+            return [f"the venue refused a signed check: {error.message}"]
         except (UnknownOutcome, MalformedReply) as error:
             raise VenueError(
                 "VENUE_UNAVAILABLE", "the venue did not answer a signed check"
@@ -293,6 +296,8 @@ class HyperliquidAdapter:
                 raise VenueError(
                     "VENUE_PRECISION", f"trigger price {order.trigger.trigger_price} is not valid"
                 )
+            if order.order_type == "limit" and order.price is None:
+                raise ValueError("a limit trigger order needs the price of the limit it places")
             # The limit of the order a trigger fires; for a market trigger, its slippage cap.
             price = order.price or worst_price(order.trigger.trigger_price, order.side, rules)
             check_order(
@@ -311,7 +316,7 @@ class HyperliquidAdapter:
             )
         else:
             if order.order_type == "market":
-                tif = "Ioc"
+                tif: Tif = "Ioc"
                 price = order.price or worst_price(
                     await self.mid_price(order.symbol), order.side, rules
                 )
@@ -328,7 +333,7 @@ class HyperliquidAdapter:
                 price=price,
                 size=order.quantity,
                 reduce_only=order.reduce_only,
-                tif=tif,  # type: ignore[arg-type]
+                tif=tif,
                 cloid=cloid,
             )
         body = await self._exchange(order_action([wire]))
@@ -361,7 +366,8 @@ class HyperliquidAdapter:
         if isinstance(outcome, Filled):
             oid, filled, average = str(outcome.oid), outcome.total_size, outcome.average_price
         immediate = order.order_type == "market" or order.time_in_force == "ioc"
-        reason = None
+        reason: str | None = None
+        status: VenueOrderStatus
         if filled >= order.quantity:
             status = "filled"
         elif filled > 0 and immediate and order.trigger is None:
@@ -375,7 +381,7 @@ class HyperliquidAdapter:
             venue_order_id=oid,
             symbol=order.symbol,
             side=order.side,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             quantity=order.quantity,
             filled_quantity=filled,
             average_price=average,

@@ -415,11 +415,14 @@ class HyperliquidAdapter:
     async def cancel_all(self, *, symbols: Sequence[str] | None = None) -> int:
         markets = await self._all_markets()
         orders = await self._info({"type": "frontendOpenOrders", "user": self._master})
-        targets = [
-            (markets[entry["coin"]].asset, int(entry["oid"]))
-            for entry in orders
-            if entry["coin"] in markets and (symbols is None or entry["coin"] in symbols)
-        ]
+        try:
+            targets = [
+                (markets[entry["coin"]].asset, int(entry["oid"]))
+                for entry in orders
+                if entry["coin"] in markets and (symbols is None or entry["coin"] in symbols)
+            ]
+        except (KeyError, TypeError, ValueError) as error:
+            raise VenueError("VENUE_UNAVAILABLE", f"open orders unreadable: {error!r}") from error
         if not targets:
             return 0
         body = await self._exchange(cancel_action(targets))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -39,7 +40,6 @@ MAKER_FEE = Decimal("0.00015")
 NONCES_KEPT = 20
 NONCE_WINDOW_BEFORE_MS = 2 * 24 * 3600 * 1000
 NONCE_WINDOW_AFTER_MS = 24 * 3600 * 1000
-START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 NEVER_PLACED = "Order was never placed, already canceled, or filled."
 DESERIALIZE = "Failed to deserialize the JSON body into the target type"
 
@@ -68,6 +68,8 @@ class Faults:
     rate_limit_retry_after: int | None = None
     # The next /exchange fails as a whole: {"status": "err", "response": text}.
     request_error: str | None = None
+    # The next /exchange is refused as if its nonce had been used before.
+    duplicate_nonce: bool = False
     # The next order's status comes back as this bare string ("waitingForFill"), as the
     # venue answers for the children of a normalTpsl group.
     bare_status: str | None = None
@@ -156,7 +158,10 @@ class _Reply(Exception):
 class FakeHyperliquid:
     is_mainnet: bool = False
     port: int = 0
-    now_ms: int = START_MS
+    # Read from the wall clock once, then moved only by the test: an adapter on the real
+    # clock (the app's connector) stays inside the nonce window, and time stands still
+    # unless the test advances it.
+    now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     skew_ms: int = 0  # the venue's block time minus the clock tests hand to the adapter
     fills_page_size: int = 2000
     funding_page_size: int = 500
@@ -494,6 +499,9 @@ class FakeHyperliquid:
 
     def _take_nonce(self, signer: str, nonce: int) -> str | None:
         kept = self.nonces.setdefault(signer, [])
+        if self.faults.duplicate_nonce:
+            self.faults.duplicate_nonce = False
+            return f"Invalid nonce: duplicate nonce {nonce}"
         if nonce in kept:
             return f"Invalid nonce: duplicate nonce {nonce}"
         if len(kept) >= NONCES_KEPT and nonce < kept[0]:

@@ -4,7 +4,6 @@ and the opt-in testnet smoke script refuses to run unless asked."""
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ def _settings(tmp_path: Path, base_url: str | None) -> Settings:
 async def test_the_base_url_setting_replaces_the_host_but_not_the_network(
     venue: FakeHyperliquid, tmp_path: Path
 ) -> None:
-    venue.now_ms = int(time.time() * 1000)  # the connector's adapter runs on the real clock
     connect = venue_connector(_settings(tmp_path, venue.base_url))
     testnet = connect(credentials())
     mainnet = connect(credentials(environment="mainnet"))

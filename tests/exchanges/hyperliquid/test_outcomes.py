@@ -113,6 +113,18 @@ async def test_a_replayed_request_is_refused_as_a_duplicate_nonce(
     assert len(venue.orders_of(MASTER)) == 1
 
 
+async def test_a_refused_nonce_takes_nothing(
+    venue: FakeHyperliquid, adapter: HyperliquidAdapter
+) -> None:
+    await adapter.rules()
+    venue.faults.duplicate_nonce = True
+    with pytest.raises(VenueError) as refused:
+        await adapter.submit(market())
+    assert refused.value.code == "VENUE_TIMESTAMP" and "duplicate nonce" in refused.value.message
+    assert venue.orders_of(MASTER) == []
+    assert (await adapter.submit(market())).status == "filled"  # the next nonce is fresh
+
+
 async def test_a_venue_clock_far_from_ours_refuses_the_nonce(
     venue: FakeHyperliquid, adapter: HyperliquidAdapter
 ) -> None:

@@ -460,7 +460,12 @@ class HyperliquidAdapter:
             if not isinstance(page, list):
                 raise VenueError("VENUE_UNAVAILABLE", f"{kind} is not a list")
             entries.extend(page)
-            latest = max((int(entry["time"]) for entry in page), default=start)
+            try:
+                latest = max((int(entry["time"]) for entry in page), default=start)
+            except (KeyError, TypeError, ValueError) as error:
+                raise VenueError("VENUE_UNAVAILABLE", f"{kind} entry without a time") from error
+            # A full page within one millisecond cannot be paged past by time (the venue
+            # offers no cursor); at 2,000 fills per page that is not a trader's volume.
             if len(page) < page_size or latest <= start:
                 return entries
             start = latest

@@ -277,6 +277,10 @@ class FakeHyperliquid:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:
+            # The server is closing under a waiting connection; ending quietly keeps
+            # asyncio's stream callback from logging the cancellation as an error.
+            pass
         finally:
             writer.close()
 

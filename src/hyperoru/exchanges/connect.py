@@ -6,6 +6,7 @@ take a ``VenueConnector`` and never import a venue.
 
 from __future__ import annotations
 
+from hyperoru.exchanges import hyperliquid
 from hyperoru.exchanges.venue import (
     BinanceCredentials,
     HyperliquidCredentials,
@@ -20,7 +21,7 @@ from hyperoru.settings import Settings
 def venue_connector(settings: Settings) -> VenueConnector:
     def connect(credentials: VenueCredentials) -> VenueAdapter:
         if isinstance(credentials, HyperliquidCredentials):
-            raise VenueError("VENUE_UNAVAILABLE", "Hyperliquid live trading is not available yet")
+            return hyperliquid.connect(credentials, base_url=settings.hyperliquid_base_url)
         if isinstance(credentials, BinanceCredentials):
             raise VenueError("VENUE_UNAVAILABLE", "Binance live trading is not available yet")
         raise TypeError(f"unknown credentials {type(credentials).__name__}")

@@ -6,6 +6,7 @@ take a ``VenueConnector`` and never import a venue.
 
 from __future__ import annotations
 
+from hyperoru.exchanges.binance import connect as connect_binance
 from hyperoru.exchanges.venue import (
     BinanceCredentials,
     HyperliquidCredentials,
@@ -22,7 +23,7 @@ def venue_connector(settings: Settings) -> VenueConnector:
         if isinstance(credentials, HyperliquidCredentials):
             raise VenueError("VENUE_UNAVAILABLE", "Hyperliquid live trading is not available yet")
         if isinstance(credentials, BinanceCredentials):
-            raise VenueError("VENUE_UNAVAILABLE", "Binance live trading is not available yet")
+            return connect_binance(credentials, base_url=settings.binance_futures_base_url)
         raise TypeError(f"unknown credentials {type(credentials).__name__}")
 
     return connect

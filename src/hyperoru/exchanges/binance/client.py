@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
@@ -36,7 +36,9 @@ from hyperoru.exchanges.venue import (
     BinanceCredentials,
     CredentialCheck,
     SymbolRules,
+    Venue,
     VenueAccount,
+    VenueEnvironment,
     VenueError,
     VenueFill,
     VenueFunding,
@@ -69,7 +71,8 @@ def _side(side: str) -> str:
 
 
 class BinanceFuturesAdapter:
-    venue: Literal["binance"] = "binance"
+    venue: Venue = "binance"
+    environment: VenueEnvironment
 
     def __init__(
         self,

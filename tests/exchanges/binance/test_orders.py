@@ -306,8 +306,6 @@ async def test_the_fake_checks_a_mixed_query_and_body(venue: FakeBinanceFutures)
     assert bad.json()["code"] == -1022
 
 
-
-
 @asynccontextmanager
 async def fake_port_closed() -> AsyncIterator[str]:
     """A loopback address where nothing listens (the port is held but never accepts)."""

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from hyperoru.exchanges.binance import parsing
+from hyperoru.exchanges.binance.history import income_since, trades_since
 from hyperoru.exchanges.binance.parsing import BinanceError, is_unknown_order
 from hyperoru.exchanges.binance.rest import DEFAULT_BACKOFF, BinanceRest
 from hyperoru.exchanges.binance.rules import (
@@ -44,7 +45,6 @@ from hyperoru.exchanges.venue import (
     VenueFunding,
     VenueOrder,
     VenueOrderState,
-    VenuePosition,
 )
 from hyperoru.timeutils import utcnow
 
@@ -54,11 +54,7 @@ HOSTS: dict[str, str] = {
     "demo": "https://demo-fapi.binance.com",
 }
 PAGE_SIZE = 1000
-# userTrades answers at most 7 days between startTime and endTime.
-_TRADE_WINDOW_MS = 7 * 24 * 3600 * 1000
 _ALGO_PREFIX = "algo:"
-# A funding income entry is stamped a moment after the funding time it settles.
-_FUNDING_MATCH_MS = 60_000
 _TIME_IN_FORCE = {"gtc": "GTC", "ioc": "IOC", "alo": "GTX"}
 
 
@@ -295,7 +291,7 @@ class BinanceFuturesAdapter:
         pairs = await self._pairs_in_play() | await self._pairs_with_commission(since_ms)
         found: dict[str, VenueFill] = {}
         for pair in sorted(pairs):
-            for trade in await self._trades_of(pair, since_ms):
+            for trade in await trades_since(self._rest, pair, since_ms, page_size=self._page_size):
                 client_id = self._client_ids.get(str(trade["orderId"]))
                 fill = parsing.fill(trade, client_id)
                 found.setdefault(fill.venue_fill_id, fill)
@@ -303,78 +299,22 @@ class BinanceFuturesAdapter:
             found.values(), key=lambda f: (f.time, f.symbol, int(f.venue_fill_id.split("-")[-1]))
         )
 
-    async def _trades_of(self, pair: str, since_ms: int) -> list[dict[str, Any]]:
-        """Every trade of ``pair`` from ``since_ms`` on: 7-day windows by time until a page
-        comes back full, then by ``fromId`` to the end (the venue refuses both at once)."""
-        trades: dict[int, dict[str, Any]] = {}
-        now_ms = self._rest.clock.now_ms()
-        start = since_ms
-        while start <= now_ms:
-            end = min(start + _TRADE_WINDOW_MS - 1, now_ms)
-            page = await self._rest.call(
-                "GET",
-                "/fapi/v1/userTrades",
-                [
-                    ("symbol", pair),
-                    ("startTime", str(start)),
-                    ("endTime", str(end)),
-                    ("limit", str(self._page_size)),
-                ],
-            )
-            trades.update((int(t["id"]), t) for t in page)
-            if len(page) >= self._page_size:
-                next_id = max(int(t["id"]) for t in page) + 1
-                while True:
-                    page = await self._rest.call(
-                        "GET",
-                        "/fapi/v1/userTrades",
-                        [
-                            ("symbol", pair),
-                            ("fromId", str(next_id)),
-                            ("limit", str(self._page_size)),
-                        ],
-                    )
-                    trades.update((int(t["id"]), t) for t in page)
-                    if len(page) < self._page_size:
-                        break
-                    next_id = max(int(t["id"]) for t in page) + 1
-                break
-            start = end + 1
-        return [trades[key] for key in sorted(trades) if int(trades[key]["time"]) >= since_ms]
-
-    async def _income(self, income_type: str, since_ms: int) -> list[dict[str, Any]]:
-        """Income entries of one type from ``since_ms``, all pages, deduplicated by tranId."""
-        entries: dict[str, dict[str, Any]] = {}
-        start = since_ms
-        while True:
-            page = await self._rest.call(
-                "GET",
-                "/fapi/v1/income",
-                [
-                    ("incomeType", income_type),
-                    ("startTime", str(start)),
-                    ("limit", str(self._page_size)),
-                ],
-            )
-            before = len(entries)
-            for entry in page:
-                entries.setdefault(f"{entry.get('tranId')}-{entry.get('symbol')}", entry)
-            if len(page) < self._page_size or len(entries) == before:
-                break
-            # Entries sharing the last page's final millisecond come again; dedupe drops them.
-            start = max(int(e["time"]) for e in page)
-        return sorted(entries.values(), key=lambda e: int(e["time"]))
-
     async def _pairs_with_commission(self, since_ms: int) -> set[str]:
         return {
-            str(e["symbol"]) for e in await self._income("COMMISSION", since_ms) if e.get("symbol")
+            str(e["symbol"])
+            for e in await income_since(
+                self._rest, "COMMISSION", since_ms, page_size=self._page_size
+            )
+            if e.get("symbol")
         }
 
     async def funding(self, *, since: datetime) -> list[VenueFunding]:
         """Funding payments from the income history. The venue's entry has the amount only;
         the rate and the mark price come from the public funding history, and the
         position size is what the payment implies (payment = -size × mark × rate)."""
-        entries = await self._income("FUNDING_FEE", _ms(since))
+        entries = await income_since(
+            self._rest, "FUNDING_FEE", _ms(since), page_size=self._page_size
+        )
         rates: dict[str, list[dict[str, Any]]] = {}
         for pair in sorted({str(e["symbol"]) for e in entries}):
             rates[pair] = await self._rest.call(
@@ -382,57 +322,33 @@ class BinanceFuturesAdapter:
                 "/fapi/v1/fundingRate",
                 [
                     ("symbol", pair),
-                    ("startTime", str(_ms(since) - _FUNDING_MATCH_MS)),
+                    ("startTime", str(_ms(since) - parsing.FUNDING_MATCH_MS)),
                     ("limit", str(PAGE_SIZE)),
                 ],
                 auth="none",
             )
         rules = await self.rules() if entries else {}
-        result: list[VenueFunding] = []
-        for entry in entries:
-            pair = str(entry["symbol"])
-            payment = Decimal(str(entry["income"]))
-            at = int(entry["time"])
-            match = min(
-                (
-                    r
-                    for r in rates.get(pair, [])
-                    if abs(int(r["fundingTime"]) - at) <= _FUNDING_MATCH_MS
-                ),
-                key=lambda r: abs(int(r["fundingTime"]) - at),
-                default=None,
+        return [
+            parsing.funding_payment(
+                entry,
+                rates.get(str(entry["symbol"]), []),
+                rules.get(symbol_of(str(entry["symbol"]))),
             )
-            rate = Decimal(str(match["fundingRate"])) if match else Decimal(0)
-            mark = Decimal(str(match.get("markPrice") or 0)) if match else Decimal(0)
-            size = Decimal(0)
-            if rate and mark:
-                size = -payment / (mark * rate)
-                symbol_rules = rules.get(symbol_of(pair))
-                if symbol_rules is not None:
-                    size = size.quantize(symbol_rules.step_size)
-            result.append(
-                VenueFunding(
-                    symbol=symbol_of(pair),
-                    time=parsing.ms_time(at) or since,
-                    position_size=size,
-                    rate=rate,
-                    payment=payment,
-                )
-            )
-        return result
+            for entry in entries
+        ]
 
     # -- account ----------------------------------------------------------------------
 
     async def account(self) -> VenueAccount:
         account = await self._rest.call("GET", "/fapi/v3/account")
         risks = await self._rest.call("GET", "/fapi/v3/positionRisk")
-        held = [r for r in risks if Decimal(str(r.get("positionAmt", "0"))) != 0]
+        held = parsing.held(risks)
         configs: dict[str, dict[str, Any]] = {}
         if held:
             # v3 positionRisk no longer carries leverage or margin type; symbolConfig does.
             for entry in await self._rest.call("GET", "/fapi/v1/symbolConfig"):
                 configs[str(entry["symbol"])] = entry
-        positions = tuple(self._position(r, configs.get(str(r["symbol"]), {})) for r in held)
+        positions = tuple(parsing.position(r, configs.get(str(r["symbol"]), {})) for r in held)
         return VenueAccount(
             equity=Decimal(str(account["totalMarginBalance"])),
             available=Decimal(str(account["availableBalance"])),
@@ -440,24 +356,6 @@ class BinanceFuturesAdapter:
             unrealized_pnl=Decimal(str(account["totalUnrealizedProfit"])),
             positions=positions,
             taken_at=self._clock(),
-        )
-
-    @staticmethod
-    def _position(risk: dict[str, Any], config: dict[str, Any]) -> VenuePosition:
-        liquidation = Decimal(str(risk.get("liquidationPrice") or "0"))
-        mark = Decimal(str(risk.get("markPrice") or "0"))
-        return VenuePosition(
-            symbol=symbol_of(str(risk["symbol"])),
-            size=Decimal(str(risk["positionAmt"])),
-            entry_price=Decimal(str(risk["entryPrice"])),
-            mark_price=mark or None,
-            leverage=int(config.get("leverage", 1)),
-            isolated=config.get("marginType") == "ISOLATED",
-            liquidation_price=liquidation or None,
-            unrealized_pnl=Decimal(str(risk.get("unRealizedProfit", "0"))),
-            margin_used=Decimal(
-                str(risk.get("positionInitialMargin") or risk.get("initialMargin") or "0")
-            ),
         )
 
     async def set_leverage(self, *, symbol: str, leverage: int, isolated: bool) -> None:
@@ -485,7 +383,7 @@ class BinanceFuturesAdapter:
         pairs = set(self._traded)
         pairs |= {pair_of(o.symbol) for o in await self.open_orders()}
         risks = await self._rest.call("GET", "/fapi/v3/positionRisk")
-        pairs |= {str(r["symbol"]) for r in risks if Decimal(str(r.get("positionAmt", "0"))) != 0}
+        pairs |= {str(r["symbol"]) for r in parsing.held(risks)}
         return pairs
 
     async def _countdown(self, pair: str, milliseconds: int) -> None:

@@ -6,7 +6,7 @@ Pure functions over decoded JSON; the client decides what to ask and when.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,12 +14,15 @@ from typing import Any
 from hyperoru.exchanges.binance.rules import symbol_of
 from hyperoru.exchanges.venue import (
     Side,
+    SymbolRules,
     Trigger,
     VenueError,
     VenueErrorCode,
     VenueFill,
+    VenueFunding,
     VenueOrderState,
     VenueOrderStatus,
+    VenuePosition,
 )
 
 # The venue's codes that mean "no such order": -2011 when cancelling, -2013 when asking.
@@ -27,6 +30,8 @@ UNKNOWN_ORDER_CODES = frozenset({-2011, -2013})
 # "No need to change margin type.": the account already has the margin type asked for.
 MARGIN_TYPE_UNCHANGED = -4046
 TIMESTAMP_OUTSIDE_WINDOW = -1021
+# A funding income entry is stamped a moment after the funding time it settles.
+FUNDING_MATCH_MS = 60_000
 
 _CODES: dict[int, VenueErrorCode] = {
     -1021: "VENUE_TIMESTAMP",
@@ -252,4 +257,60 @@ def fill(data: Mapping[str, Any], client_order_id: str | None) -> VenueFill:
         # userTrades does not mark liquidations; forced closes show in forceOrders.
         is_liquidation=False,
         time=datetime.fromtimestamp(int(data["time"]) / 1000, tz=UTC),
+    )
+
+
+def held(risks: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The rows of ``positionRisk`` with a position (it also lists symbols with orders only)."""
+    return [r for r in risks if Decimal(str(r.get("positionAmt") or "0")) != 0]
+
+
+def position(risk: Mapping[str, Any], config: Mapping[str, Any]) -> VenuePosition:
+    """One row of ``/fapi/v3/positionRisk`` with its ``symbolConfig`` (v3 rows carry
+    neither leverage nor margin type)."""
+    liquidation = _positive(risk.get("liquidationPrice"))
+    return VenuePosition(
+        symbol=symbol_of(str(risk["symbol"])),
+        size=Decimal(str(risk["positionAmt"])),
+        entry_price=Decimal(str(risk["entryPrice"])),
+        mark_price=_positive(risk.get("markPrice")),
+        leverage=int(config.get("leverage", 1)),
+        isolated=config.get("marginType") == "ISOLATED",
+        liquidation_price=liquidation,
+        unrealized_pnl=Decimal(str(risk.get("unRealizedProfit", "0"))),
+        margin_used=Decimal(
+            str(risk.get("positionInitialMargin") or risk.get("initialMargin") or "0")
+        ),
+    )
+
+
+def funding_payment(
+    entry: Mapping[str, Any], rates: Sequence[Mapping[str, Any]], rules: SymbolRules | None
+) -> VenueFunding:
+    """A ``FUNDING_FEE`` income entry with the funding-history row it settles.
+
+    The income entry has the amount only; the rate and mark come from the public funding
+    history, and the position size is what the payment implies
+    (payment = -size × mark × rate), rounded to the symbol's step.
+    """
+    payment = Decimal(str(entry["income"]))
+    at = int(entry["time"])
+    match = min(
+        (r for r in rates if abs(int(r["fundingTime"]) - at) <= FUNDING_MATCH_MS),
+        key=lambda r: abs(int(r["fundingTime"]) - at),
+        default=None,
+    )
+    rate = Decimal(str(match["fundingRate"])) if match else Decimal(0)
+    mark = _decimal(match.get("markPrice")) if match else None
+    size = Decimal(0)
+    if rate and mark:
+        size = -payment / (mark * rate)
+        if rules is not None:
+            size = size.quantize(rules.step_size)
+    return VenueFunding(
+        symbol=symbol_of(str(entry["symbol"])),
+        time=datetime.fromtimestamp(at / 1000, tz=UTC),
+        position_size=size,
+        rate=rate,
+        payment=payment,
     )

@@ -8,7 +8,8 @@ mark across them, GTX refuses to match (-5022), reduce-only (-2022), minimum not
 (-4164), tick and step (-4014/-1111), margin (-2019), conditional orders only on the algo
 service (-4120 on the old path, -2021 if they would trigger at once), one-way positions,
 userTrades with commission, income (commission, realized PnL, funding), leverage, margin
-type, position mode, countdownCancelAll and listen keys.
+type, position mode, countdownCancelAll, listen keys, and the spot host's read of a key's
+permissions (``/sapi/v1/account/apiRestrictions``), which the fake stands in for too.
 
 The test drives time (``advance``), prices (``set_mark``), funding (``pay_funding``) and
 faults (``fail_next``): 503 unknown outcome (order taken or not), accept-then-hang,
@@ -210,6 +211,18 @@ class Account:
     margin_type: dict[str, str] = field(default_factory=dict)
     countdowns: dict[str, int] = field(default_factory=dict)  # pair → deadline (venue ms)
     countdowns_fired: list[str] = field(default_factory=list)
+    # What /sapi/v1/account/apiRestrictions (the spot host's key permissions) says.
+    permissions: dict[str, Any] = field(
+        default_factory=lambda: {
+            "ipRestrict": False,
+            "enableReading": True,
+            "enableFutures": True,
+            "enableWithdrawals": False,
+            "enableInternalTransfer": False,
+            "permitsUniversalTransfer": False,
+            "enableSpotAndMarginTrading": False,
+        }
+    )
     listen_key: str | None = None
     listen_key_expires: int = 0
 
@@ -249,6 +262,9 @@ class FakeBinanceFutures:
         self.funding_history: dict[str, list[dict[str, Any]]] = {}
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
+        # Testnet and demo have no spot host that knows their keys: switch this off to
+        # answer the permission read with a 404 as they would.
+        self.serves_key_permissions = True
         self.port = 0
         self._ids = 1000
         self._trade_ids: dict[str, int] = {}
@@ -816,6 +832,8 @@ class FakeBinanceFutures:
             ]
         if route == ("GET", "/fapi/v1/positionSide/dual"):
             return {"dualSidePosition": account.hedge_mode}
+        if route == ("GET", "/sapi/v1/account/apiRestrictions") and self.serves_key_permissions:
+            return {**account.permissions, "createTime": START_MS}
         if route == ("GET", "/fapi/v1/feeBurn"):
             return {"feeBurn": account.fee_burn}
         if route == ("GET", "/fapi/v1/leverageBracket"):

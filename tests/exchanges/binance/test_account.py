@@ -147,6 +147,25 @@ async def test_validate_reports_hedge_mode_and_bnb_fees(
     assert "BNB" in problems[1]
 
 
+async def test_validate_reads_the_key_permissions_where_served(
+    make_adapter: AdapterFactory, venue: FakeBinanceFutures
+) -> None:
+    adapter = make_adapter(permissions_url=venue.base_url)
+    check = await adapter.validate()
+    assert (check.problems, check.can_withdraw) == ((), False)
+    venue.account(KEY).permissions["enableWithdrawals"] = True
+    venue.account(KEY).permissions["enableFutures"] = False
+    check = await adapter.validate()
+    assert check.can_withdraw is True
+    assert [p.split(";")[0] for p in check.problems] == [
+        "this API key may withdraw funds",
+        "this API key is not enabled for futures trading",
+    ]
+    venue.serves_key_permissions = False  # as on testnet and demo: unknown, not a problem
+    check = await adapter.validate()
+    assert (check.problems, check.can_withdraw) == ((), None)
+
+
 @pytest.mark.parametrize(("key", "secret"), [("unknown-key", SECRET), (KEY, "wrong-secret")])
 async def test_validate_reports_a_refused_key(
     make_adapter: AdapterFactory, key: str, secret: str
@@ -264,7 +283,8 @@ async def test_the_connector_opens_binance_at_the_configured_url(
     adapter = venue_connector(settings)(BinanceCredentials("demo", KEY, SECRET))
     try:
         assert (adapter.venue, adapter.environment) == ("binance", "demo")
-        assert (await adapter.validate()).problems == ()
+        check = await adapter.validate()
+        assert (check.problems, check.can_withdraw) == ((), False)
     finally:
         await adapter.aclose()
     assert venue.requests_to("/fapi/v1/positionSide/dual")

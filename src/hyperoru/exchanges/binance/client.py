@@ -53,6 +53,9 @@ HOSTS: dict[str, str] = {
     "testnet": "https://testnet.binancefuture.com",
     "demo": "https://demo-fapi.binance.com",
 }
+# Where a key's permissions can be read (``/sapi/v1/account/apiRestrictions``): the spot
+# host. Only mainnet keys exist there; testnet and demo keys cannot be asked.
+PERMISSION_HOSTS: dict[str, str] = {"mainnet": "https://api.binance.com"}
 PAGE_SIZE = 1000
 _ALGO_PREFIX = "algo:"
 _TIME_IN_FORCE = {"gtc": "GTC", "ioc": "IOC", "alo": "GTX"}
@@ -75,6 +78,7 @@ class BinanceFuturesAdapter:
         credentials: BinanceCredentials,
         *,
         base_url: str,
+        permissions_url: str | None = None,
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], datetime] = utcnow,
         timeout: float = 10.0,
@@ -98,6 +102,7 @@ class BinanceFuturesAdapter:
             sleep=sleep or asyncio.sleep,
         )
         self._page_size = page_size
+        self._permissions_url = permissions_url
         self._rules: dict[str, SymbolRules] | None = None
         self._traded: set[str] = set()  # pairs we sent orders for in this process
         self._client_ids: dict[str, str] = {}  # venue order id → our client order id
@@ -119,12 +124,13 @@ class BinanceFuturesAdapter:
         return self._rules
 
     async def validate(self) -> CredentialCheck:
-        """The key works, the futures account is readable, the account is in one-way mode.
+        """The key works, the futures account is readable, the account is in one-way mode,
+        fees are paid in USDT, and (where the venue lets us see it) the key cannot withdraw.
 
-        Whether the key may withdraw is not visible from the futures host: the key
-        permission endpoint (``/sapi/v1/account/apiRestrictions``) lives on the spot host
-        only, and testnet/demo keys do not exist there, so ``can_withdraw`` stays None and
-        the owner is told to create the key without withdrawals (docs/LIVE_TRADING.md).
+        A key's permissions are readable only on the spot host
+        (``/sapi/v1/account/apiRestrictions``), which knows mainnet keys only: for testnet
+        and demo keys ``can_withdraw`` stays None. A key that may withdraw is reported as a
+        problem: the server must never hold one.
         """
         try:
             account = await self._rest.call("GET", "/fapi/v3/account")
@@ -150,7 +156,28 @@ class BinanceFuturesAdapter:
                 "the BNB fee discount is on, so fees would be paid in BNB; turn it off so"
                 " fees are paid in USDT"
             )
-        return CredentialCheck(problems=tuple(problems), can_withdraw=None)
+        restrictions = await self._key_permissions()
+        can_withdraw = None
+        if restrictions is not None:
+            can_withdraw = bool(restrictions.get("enableWithdrawals"))
+            if can_withdraw:
+                problems.append(
+                    "this API key may withdraw funds; create a key with withdrawals disabled"
+                )
+            if restrictions.get("enableFutures") is False:
+                problems.append("this API key is not enabled for futures trading")
+        return CredentialCheck(problems=tuple(problems), can_withdraw=can_withdraw)
+
+    async def _key_permissions(self) -> dict[str, Any] | None:
+        if self._permissions_url is None:
+            return None
+        try:
+            data = await self._rest.call(
+                "GET", "/sapi/v1/account/apiRestrictions", host=self._permissions_url
+            )
+        except VenueError:
+            return None  # not served there, or not for this key: unknown, not a refusal
+        return data if isinstance(data, dict) and "enableWithdrawals" in data else None
 
     # -- orders ----------------------------------------------------------------------
 
@@ -436,11 +463,13 @@ def connect(
     http: httpx.AsyncClient | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> BinanceFuturesAdapter:
-    """An adapter for ``credentials``: at ``base_url`` when given (a fake, a proxy), else
-    the venue's host for the credentials' environment."""
+    """An adapter for ``credentials``: at ``base_url`` when given (a fake, a proxy: it then
+    stands in for the spot host's permission read too), else the venue's hosts for the
+    credentials' environment."""
     return BinanceFuturesAdapter(
         credentials,
         base_url=base_url or HOSTS[credentials.environment],
+        permissions_url=base_url or PERMISSION_HOSTS.get(credentials.environment),
         http=http,
         clock=clock or utcnow,
     )

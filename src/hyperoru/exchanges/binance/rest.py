@@ -84,7 +84,10 @@ class BinanceRest:
         *,
         auth: Auth = "signed",
         kind: CallKind = "read",
+        host: str | None = None,
     ) -> Any:
+        """``host`` replaces the base URL for this call (the key-permission read lives on
+        the spot host)."""
         attempts = 1 if kind == "order" else self._attempts
         resynced = False
         attempt = 0
@@ -93,7 +96,7 @@ class BinanceRest:
             if auth == "signed" and not self.clock.synced:
                 await self.sync_clock()
             try:
-                return await self._send(method, path, params, auth=auth, kind=kind)
+                return await self._send(method, path, params, auth=auth, kind=kind, host=host)
             except _Retryable as exc:
                 if attempt >= attempts:
                     raise VenueError("VENUE_UNAVAILABLE", str(exc)) from exc
@@ -139,10 +142,18 @@ class BinanceRest:
         return query, body, headers
 
     async def _send(
-        self, method: str, path: str, params: Params, *, auth: Auth, kind: CallKind
+        self,
+        method: str,
+        path: str,
+        params: Params,
+        *,
+        auth: Auth,
+        kind: CallKind,
+        host: str | None,
     ) -> Any:
         query, body, headers = self._prepare(method, params, auth)
-        url = f"{self._base_url}{path}" + (f"?{query}" if query else "")
+        base = host.rstrip("/") if host else self._base_url
+        url = f"{base}{path}" + (f"?{query}" if query else "")
         try:
             response = await self._http.request(
                 method, url, content=body.encode() if body else None, headers=headers

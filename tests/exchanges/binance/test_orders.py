@@ -82,7 +82,7 @@ async def test_post_only_that_would_match_is_refused(
 async def test_take_profit_and_stop_loss_go_to_the_algo_service(
     adapter: BinanceFuturesAdapter, venue: FakeBinanceFutures
 ) -> None:
-    await adapter.submit(market("buy", "0.01"))
+    entry = await adapter.submit(market("buy", "0.01"))
     tp = market("sell", "0.01", reduce_only=True, trigger=Trigger("tp", D("62000")))
     sl = market("sell", "0.01", reduce_only=True, trigger=Trigger("sl", D("58000")))
     tp_state = await adapter.submit(tp)
@@ -112,6 +112,12 @@ async def test_take_profit_and_stop_loss_go_to_the_algo_service(
         D("62000"),
     )
     assert venue.account(KEY).positions["BTCUSDT"].amt == 0
+    # The triggered order's fill is attributed to the take-profit's id.
+    fills = await adapter.fills(since=venue.client_clock())
+    assert [(f.side, f.client_order_id) for f in fills] == [
+        ("buy", entry.client_order_id),
+        ("sell", tp.client_order_id),
+    ]
     # The stop is still armed until cancelled by our id.
     cancelled = await adapter.cancel(symbol="BTC", client_order_id=sl.client_order_id)
     assert cancelled is not None and cancelled.status == "canceled"

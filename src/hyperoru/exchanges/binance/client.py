@@ -235,11 +235,21 @@ class BinanceFuturesAdapter:
             params.append(("reduceOnly", "true"))
         params.append(("clientAlgoId", order.client_order_id))
         data = await self._rest.call("POST", "/fapi/v1/algoOrder", params, kind="order")
-        return parsing.algo_order_state(data)
+        return self._remember_algo(data)
 
     def _remember(self, state: VenueOrderState) -> VenueOrderState:
+        # userTrades rows carry the venue's order id only.
         if state.client_order_id:
             self._client_ids[state.venue_order_id] = state.client_order_id
+        return state
+
+    def _remember_algo(self, data: dict[str, Any]) -> VenueOrderState:
+        # A triggered conditional order executes as a plain order with an id of its own
+        # (``actualOrderId``); its fills carry that id, so it maps to our client id too.
+        state = parsing.algo_order_state(data)
+        actual = data.get("actualOrderId")
+        if actual and state.client_order_id:
+            self._client_ids[str(actual)] = state.client_order_id
         return state
 
     async def cancel(self, *, symbol: str, client_order_id: str) -> VenueOrderState | None:
@@ -302,13 +312,13 @@ class BinanceFuturesAdapter:
             if not is_unknown_order(exc):
                 raise
             return None
-        return parsing.algo_order_state(data)
+        return self._remember_algo(data)
 
     async def open_orders(self) -> list[VenueOrderState]:
         plain = await self._rest.call("GET", "/fapi/v1/openOrders")
         algo = await self._rest.call("GET", "/fapi/v1/openAlgoOrders")
         states = [self._remember(parsing.order_state(o)) for o in plain]
-        states += [parsing.algo_order_state(o) for o in algo]
+        states += [self._remember_algo(o) for o in algo]
         return states
 
     # -- fills and funding ------------------------------------------------------------

@@ -254,6 +254,15 @@ async def test_a_rate_limit_is_not_retried(
         await adapter.account()
     assert (limited.value.code, limited.value.retry_after) == ("VENUE_RATE_LIMITED", 7.0)
     assert len(venue.requests_to("/fapi/v3/account")) == 1
+    # Until the pause has passed nothing reaches the venue, orders included.
+    venue.advance(5)
+    before = len(venue.requests)
+    with pytest.raises(VenueError) as still:
+        await adapter.open_orders()
+    assert (still.value.code, still.value.retry_after) == ("VENUE_RATE_LIMITED", 2.0)
+    assert len(venue.requests) == before
+    venue.advance(2)
+    assert (await adapter.account()).equity == D("10000")
 
 
 async def test_listen_key_keepalive_and_expiry(

@@ -57,7 +57,6 @@ HOSTS: dict[str, str] = {
 # host. Only mainnet keys exist there; testnet and demo keys cannot be asked.
 PERMISSION_HOSTS: dict[str, str] = {"mainnet": "https://api.binance.com"}
 PAGE_SIZE = 1000
-_ALGO_PREFIX = "algo:"
 _TIME_IN_FORCE = {"gtc": "GTC", "ioc": "IOC", "alo": "GTX"}
 
 

@@ -30,6 +30,8 @@ UNKNOWN_ORDER_CODES = frozenset({-2011, -2013})
 # "No need to change margin type.": the account already has the margin type asked for.
 MARGIN_TYPE_UNCHANGED = -4046
 TIMESTAMP_OUTSIDE_WINDOW = -1021
+# A conditional order's venue id: algo ids and order ids are separate number spaces.
+ALGO_ID_PREFIX = "algo:"
 # A funding income entry is stamped a moment after the funding time it settles.
 FUNDING_MATCH_MS = 60_000
 
@@ -223,7 +225,7 @@ def algo_order_state(data: Mapping[str, Any]) -> VenueOrderState:
     trigger_price = _decimal(data.get("triggerPrice")) or Decimal(0)
     return VenueOrderState(
         client_order_id=data.get("clientAlgoId") or None,
-        venue_order_id=f"algo:{data['algoId']}",
+        venue_order_id=f"{ALGO_ID_PREFIX}{data['algoId']}",
         symbol=symbol_of(str(data["symbol"])),
         side=side_of(str(data["side"])),
         status=status,

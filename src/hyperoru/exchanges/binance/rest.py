@@ -11,7 +11,9 @@ Three kinds of call, because a failure means something different for each:
   ``UnknownOutcome``: the venue may hold the order, so the caller asks for it by client
   id and nothing here ever sends it again.
 
-Rate limits (429, 418, -1003) are never retried here: calling again deepens the penalty.
+Rate limits (429, 418, -1003) are never retried here: calling again deepens the penalty
+(Binance bans an IP that keeps calling after a 429). Until the ``Retry-After`` has passed,
+every call fails at once without reaching the venue.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ CallKind = Literal["read", "write", "order"]
 Auth = Literal["none", "key", "signed"]
 
 DEFAULT_BACKOFF = (0.25, 1.0)
+# When a rate-limit answer names no Retry-After: a minute for a 429, Binance's shortest
+# ban for a 418.
+_DEFAULT_PAUSE_MS = {429: 60_000, 418: 120_000}
 # Codes that mean the backend may or may not have acted: "Unknown error" and "timeout
 # waiting for the backend; send status unknown".
 _OUTCOME_UNKNOWN_CODES = frozenset({-1000, -1006, -1007})
@@ -75,6 +80,7 @@ class BinanceRest:
         self._backoff = tuple(backoff) or (0.0,)
         self._sleep = sleep
         self._sync_lock = asyncio.Lock()
+        self._paused_until_ms = 0  # local clock
 
     async def call(
         self,
@@ -88,6 +94,13 @@ class BinanceRest:
     ) -> Any:
         """``host`` replaces the base URL for this call (the key-permission read lives on
         the spot host)."""
+        paused_ms = self._paused_until_ms - self.clock.local_ms()
+        if paused_ms > 0:
+            raise VenueError(
+                "VENUE_RATE_LIMITED",
+                "binance rate limit: not calling until the venue's pause has passed",
+                retry_after=paused_ms / 1000,
+            )
         attempts = 1 if kind == "order" else self._attempts
         resynced = False
         attempt = 0
@@ -169,6 +182,14 @@ class BinanceRest:
             raise _Retryable(f"binance {path}: {exc!r}") from exc
         return self._read(response, path, kind)
 
+    def _pause(self, status: int, retry_after: float | None) -> None:
+        pause_ms = (
+            int(retry_after * 1000)
+            if retry_after is not None
+            else _DEFAULT_PAUSE_MS.get(status, _DEFAULT_PAUSE_MS[429])
+        )
+        self._paused_until_ms = max(self._paused_until_ms, self.clock.local_ms() + pause_ms)
+
     def _read(self, response: httpx.Response, path: str, kind: CallKind) -> Any:
         status = response.status_code
         try:
@@ -187,6 +208,8 @@ class BinanceRest:
             )
             if kind == "order" and error.venue_code in _OUTCOME_UNKNOWN_CODES:
                 raise UnknownOutcome(error.message)
+            if error.code == "VENUE_RATE_LIMITED":
+                self._pause(status, error.retry_after)
             raise error
         if data is None:
             text = f"binance {path}: HTTP {status} with a body that is not JSON"

@@ -321,3 +321,30 @@ async def fake_port_closed() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         sock.close()
+
+
+async def test_an_unknown_outcome_of_a_conditional_order_is_found_by_its_id(
+    adapter: BinanceFuturesAdapter, venue: FakeBinanceFutures
+) -> None:
+    await adapter.submit(market("buy", "0.01"))
+    stop = market("sell", "0.01", reduce_only=True, trigger=Trigger("sl", D("58000")))
+    venue.fail_next(Fault("503", path="/fapi/v1/algoOrder", taken=True))
+    with pytest.raises(UnknownOutcome):
+        await adapter.submit(stop)
+    state = await adapter.order_status(symbol="BTC", client_order_id=stop.client_order_id)
+    assert state is not None and (state.status, state.trigger) == ("open", stop.trigger)
+    assert len(venue.account(KEY).orders_with_client_id(stop.client_order_id)) == 1
+    assert len(venue.requests_to("/fapi/v1/algoOrder", "POST")) == 1
+
+
+async def test_a_cancel_whose_answer_was_lost_is_retried_and_reports_the_order(
+    adapter: BinanceFuturesAdapter, venue: FakeBinanceFutures
+) -> None:
+    order = limit("buy", "0.01", "59000")
+    await adapter.submit(order)
+    # The venue cancels, then answers 503: cancelling again is harmless (-2011), and the
+    # adapter reports the order's state from asking for it.
+    venue.fail_next(Fault("503", path="/fapi/v1/order", method="DELETE", taken=True))
+    state = await adapter.cancel(symbol="BTC", client_order_id=order.client_order_id)
+    assert state is not None and state.status == "canceled"
+    assert len(venue.requests_to("/fapi/v1/order", "DELETE")) == 2

@@ -216,13 +216,14 @@ async def test_dead_man_covers_a_symbol_traded_after_arming(
     assert await adapter.open_orders() == []
 
 
+@pytest.mark.parametrize("jump_ms", [-30_000, 5_000])  # past recvWindow; > 1 s ahead
 async def test_reads_resync_the_clock_after_1021(
-    adapter: BinanceFuturesAdapter, venue: FakeBinanceFutures
+    adapter: BinanceFuturesAdapter, venue: FakeBinanceFutures, jump_ms: int
 ) -> None:
     venue.client_skew_ms = 3_000  # ahead by 3 s: measured at the first call
     await adapter.account()
     assert len(venue.requests_to("/fapi/v1/time")) == 1
-    venue.client_skew_ms = -30_000  # then our clock jumps 30 s behind
+    venue.client_skew_ms = 3_000 + jump_ms  # then our clock jumps
     await adapter.account()
     assert len(venue.requests_to("/fapi/v1/time")) == 2
     assert len(venue.requests_to("/fapi/v3/account")) == 3  # ok, -1021, ok

@@ -15,6 +15,10 @@ The test drives time (``advance``), prices (``set_mark``), funding (``pay_fundin
 faults (``fail_next``): 503 unknown outcome (order taken or not), accept-then-hang,
 accept-then-drop, partial fill, 429 with Retry-After. ``client_clock`` is the clock to
 hand to the adapter; ``client_skew_ms`` puts it off the venue's clock.
+
+Any test can stand the fake in for Binance: ``async with fake_binance_futures(wall_clock=
+True) as venue``, ``venue.add_key(key, secret)``, ``venue.set_mark("BTC", 60000)``, and
+settings with ``binance_futures_base_url=venue.base_url``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -253,9 +258,16 @@ class Recorded:
 
 
 class FakeBinanceFutures:
-    def __init__(self, pairs: dict[str, PairRules] | None = None) -> None:
+    def __init__(
+        self, pairs: dict[str, PairRules] | None = None, *, wall_clock: bool = False
+    ) -> None:
         self.pairs = dict(pairs or DEFAULT_PAIRS)
-        self.now_ms = START_MS
+        # A test that drives time itself starts at START_MS and moves only by ``advance``.
+        # ``wall_clock`` follows real time instead (plus whatever ``advance`` adds), for
+        # tests whose client uses the real clock (an app opening adapters through its
+        # settings).
+        self._wall_clock = wall_clock
+        self._clock_ms = 0 if wall_clock else START_MS
         self.client_skew_ms = 0
         self.marks: dict[str, Decimal] = {}
         self.accounts: dict[str, Account] = {}
@@ -304,10 +316,18 @@ class FakeBinanceFutures:
             self._match_resting(account, pair)
             self._trigger_algos(account, pair)
 
+    @property
+    def now_ms(self) -> int:
+        """The venue's clock."""
+        return self._clock_ms + (int(time.time() * 1000) if self._wall_clock else 0)
+
     def advance(self, seconds: float) -> None:
         """Move the venue's clock (and the client's with it); countdowns that run out
         cancel their symbol's open orders."""
-        self.now_ms += int(seconds * 1000)
+        self._clock_ms += int(seconds * 1000)
+        self._fire_countdowns()
+
+    def _fire_countdowns(self) -> None:
         for account in self.accounts.values():
             for pair, deadline in sorted(account.countdowns.items()):
                 if deadline <= self.now_ms:
@@ -997,6 +1017,7 @@ class FakeBinanceFutures:
         if body and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             params.update(parse_qsl(body, keep_blank_values=True))
         self.requests.append(Recorded(method, split.path, params))
+        self._fire_countdowns()  # on the wall clock, time passes between requests
         fault = self._take_fault(method, split.path)
         if fault is not None and fault.kind == "429":
             return (
@@ -1080,9 +1101,9 @@ KEY_ONLY = {"/fapi/v1/listenKey"}
 
 @asynccontextmanager
 async def fake_binance_futures(
-    pairs: dict[str, PairRules] | None = None,
+    pairs: dict[str, PairRules] | None = None, *, wall_clock: bool = False
 ) -> AsyncIterator[FakeBinanceFutures]:
-    venue = FakeBinanceFutures(pairs)
+    venue = FakeBinanceFutures(pairs, wall_clock=wall_clock)
     server = await asyncio.start_server(venue._handle, "127.0.0.1", 0)
     venue.port = server.sockets[0].getsockname()[1]
     try:

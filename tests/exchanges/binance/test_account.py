@@ -15,7 +15,7 @@ from hyperoru.exchanges.connect import venue_connector
 from hyperoru.exchanges.venue import BinanceCredentials, VenueError, VenueOrder
 from hyperoru.settings import Settings
 from tests.exchanges.binance.conftest import KEY, SECRET, AdapterFactory
-from tests.fakes.binance_venue import FakeBinanceFutures, Fault
+from tests.fakes.binance_venue import FakeBinanceFutures, Fault, fake_binance_futures
 
 
 def order(side: str, qty: str, symbol: str = "BTC", price: str | None = None) -> VenueOrder:
@@ -306,3 +306,20 @@ def test_hosts_by_environment() -> None:
         "testnet": "https://testnet.binancefuture.com",
         "demo": "https://demo-fapi.binance.com",
     }
+
+
+async def test_the_fake_can_follow_the_wall_clock_for_a_real_time_client() -> None:
+    async with fake_binance_futures(wall_clock=True) as wall:
+        wall.add_key(KEY, SECRET)
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            binance_futures_base_url=wall.base_url,
+            secret_key="x" * 40,
+        )
+        adapter = venue_connector(settings)(BinanceCredentials("testnet", KEY, SECRET))
+        try:
+            assert (await adapter.account()).equity == D("10000")
+        finally:
+            await adapter.aclose()
+        # The adapter's real clock needed no correction: one time read, no -1021.
+        assert len(wall.requests_to("/fapi/v3/account")) == 1

@@ -348,3 +348,18 @@ async def test_a_cancel_whose_answer_was_lost_is_retried_and_reports_the_order(
     state = await adapter.cancel(symbol="BTC", client_order_id=order.client_order_id)
     assert state is not None and state.status == "canceled"
     assert len(venue.requests_to("/fapi/v1/order", "DELETE")) == 2
+
+
+@pytest.mark.parametrize(("code", "unknown"), [(-1007, True), (-1001, True), (-1008, False)])
+async def test_backend_codes_on_an_order(
+    adapter: BinanceFuturesAdapter, venue: FakeBinanceFutures, code: int, unknown: bool
+) -> None:
+    venue.fail_next(Fault("status", status=408, body={"code": code, "msg": "backend"}))
+    if unknown:
+        with pytest.raises(UnknownOutcome):
+            await adapter.submit(market("buy", "0.01"))
+    else:
+        with pytest.raises(VenueError) as refused:
+            await adapter.submit(market("buy", "0.01"))
+        assert refused.value.code == "VENUE_UNAVAILABLE"
+    assert len(venue.requests_to("/fapi/v1/order", "POST")) == 1

@@ -47,9 +47,10 @@ DEFAULT_BACKOFF = (0.25, 1.0)
 # When a rate-limit answer names no Retry-After: a minute for a 429, Binance's shortest
 # ban for a 418.
 _DEFAULT_PAUSE_MS = {429: 60_000, 418: 120_000}
-# Codes that mean the backend may or may not have acted: "Unknown error" and "timeout
-# waiting for the backend; send status unknown".
-_OUTCOME_UNKNOWN_CODES = frozenset({-1000, -1006, -1007})
+# Codes that mean the backend may or may not have acted: "Unknown error", "Internal error;
+# unable to process", an unexpected backend answer, and "timeout waiting for the backend;
+# send status unknown". (-1008 "overloaded" is a refusal before anything was done.)
+_OUTCOME_UNKNOWN_CODES = frozenset({-1000, -1001, -1006, -1007})
 
 
 class _Retryable(Exception):

@@ -7,13 +7,13 @@ take a ``VenueConnector`` and never import a venue.
 from __future__ import annotations
 
 from hyperoru.exchanges import hyperliquid
+from hyperoru.exchanges.binance import connect as connect_binance
 from hyperoru.exchanges.venue import (
     BinanceCredentials,
     HyperliquidCredentials,
     VenueAdapter,
     VenueConnector,
     VenueCredentials,
-    VenueError,
 )
 from hyperoru.settings import Settings
 
@@ -23,7 +23,7 @@ def venue_connector(settings: Settings) -> VenueConnector:
         if isinstance(credentials, HyperliquidCredentials):
             return hyperliquid.connect(credentials, base_url=settings.hyperliquid_base_url)
         if isinstance(credentials, BinanceCredentials):
-            raise VenueError("VENUE_UNAVAILABLE", "Binance live trading is not available yet")
+            return connect_binance(credentials, base_url=settings.binance_futures_base_url)
         raise TypeError(f"unknown credentials {type(credentials).__name__}")
 
     return connect

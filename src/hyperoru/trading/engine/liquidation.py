@@ -24,8 +24,9 @@ LIQUIDATION = "liquidation"
 
 
 def liquidate_if_needed(ledger: Ledger) -> None:
-    """Liquidate the cross account, then each isolated position (symbols sorted), that is
-    strictly below its maintenance margin.
+    """Liquidate each isolated position (symbols sorted), then the cross account, that is
+    strictly below its maintenance margin (isolated first: a gap loss beyond an isolated
+    margin comes out of cash, which the cross check must then see).
 
     Cross: when cash + cross PnL < cross maintenance margin, every cross resting order is
     cancelled, then every trigger of a cross position or of a cancelled order, and every
@@ -38,7 +39,6 @@ def liquidate_if_needed(ledger: Ledger) -> None:
     """
     if not ledger.positions:
         return
-    _liquidate_cross(ledger)
     for symbol in sorted(ledger.positions):
         position = ledger.positions[symbol]
         asset = ledger.config.assets[symbol]
@@ -50,6 +50,7 @@ def liquidate_if_needed(ledger: Ledger) -> None:
                 maintenance_margin(position, asset),
                 cancels_order=_of_symbol(symbol),
             )
+    _liquidate_cross(ledger)
 
 
 def _of_symbol(symbol: str) -> Callable[[RestingOrder], bool]:

@@ -98,7 +98,11 @@ def any_liquidatable(
 
 @dataclass(frozen=True, slots=True)
 class AccountMetrics:
-    """The numbers an account overview shows, all at the positions' stored marks."""
+    """The numbers an account overview shows, all at the positions' stored marks.
+
+    ``cash`` is the realised balance (``AccountState.balance``: isolated margin included),
+    so ``equity = cash + unrealized_pnl`` whatever the margin modes.
+    """
 
     cash: Decimal
     equity: Decimal
@@ -128,12 +132,11 @@ def measure(state: AccountState, config: EngineConfig) -> AccountMetrics:
     equity leaves free.
     """
     unrealized = money(sum((p.unrealized_pnl for p in state.positions), ZERO))
-    isolated = sum((p.isolated_margin for p in state.positions), ZERO)
     used = money(sum((position_margin(p) for p in state.positions), ZERO))
     reserved = money(sum((order_reservation(o) for o in state.open_orders), ZERO))
-    equity = state.cash + isolated + unrealized
+    equity = state.balance + unrealized
     return AccountMetrics(
-        cash=state.cash,
+        cash=state.balance,
         equity=equity,
         unrealized_pnl=unrealized,
         margin_used=used,

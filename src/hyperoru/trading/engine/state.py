@@ -132,6 +132,11 @@ class AccountState:
     last_fill_id: int = 0
     funding_settled_at: datetime | None = None
 
+    @property
+    def balance(self) -> Decimal:
+        """The realised balance: cash plus the margin parked in isolated positions."""
+        return self.cash + sum((p.isolated_margin for p in self.positions), ZERO)
+
     def position(self, symbol: str) -> Position | None:
         for position in self.positions:
             if position.symbol == symbol:

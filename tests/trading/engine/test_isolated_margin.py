@@ -59,6 +59,7 @@ def test_the_account_figures_count_isolated_margin_once() -> None:
     metrics = measure(_isolated_long(), CONFIG)
     # At the mark 50000: uPnL 0.1 * (50000 - 50010) = -1; isolated equity 999.2.
     assert metrics.unrealized_pnl == D(-1)
+    assert metrics.cash == D("9997.74955")  # the realised balance: 10000 - 2.25045
     assert metrics.equity == D("9996.74955")  # 8997.54955 + 1000.2 - 1
     assert metrics.margin_used == D("999.2")  # the isolated equity, none of it available
     assert metrics.available == D("8997.54955")  # cash: nothing else backs cross trades

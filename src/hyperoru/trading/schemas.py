@@ -82,7 +82,7 @@ class OrderOut(ResponseModel):
     quantity: JsonDecimal
     price: JsonDecimal | None
     leverage: int
-    margin_mode: str
+    margin_mode: MarginModeName
     reduce_only: bool
     time_in_force: str
     take_profit_price: JsonDecimal | None

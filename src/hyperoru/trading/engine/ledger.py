@@ -22,7 +22,7 @@ from hyperoru.trading.engine.events import (
     PositionChanged,
     TriggerPlaced,
 )
-from hyperoru.trading.engine.margin import cross_equity, equity_of, margin_requirement
+from hyperoru.trading.engine.margin import cross_equity, margin_requirement
 from hyperoru.trading.engine.market import MarketSnapshot
 from hyperoru.trading.engine.matching import Execution
 from hyperoru.trading.engine.money import ZERO
@@ -66,9 +66,6 @@ class Ledger:
         return position.mark_price if position is not None else fallback
 
     # -- money -------------------------------------------------------------------------
-
-    def equity(self) -> Decimal:
-        return equity_of(self.cash, self.positions.values())
 
     def cross_equity(self) -> Decimal:
         return cross_equity(self.cash, self.positions.values())

@@ -14,7 +14,7 @@ ACCOUNT_FIELDS = {
     "status_reason", "auto_trading_enabled", "show_on_dashboard", "execution_mode",
     "exchange", "hyperliquid_enabled", "hyperliquid_environment", "default_leverage",
     "max_leverage", "max_position_notional", "max_open_positions", "avatar_preset_id",
-    "taker_fee_rate", "maker_fee_rate",
+    "taker_fee_rate", "maker_fee_rate", "margin_mode",
     "created_at", "updated_at",
 }  # fmt: skip
 

@@ -12,7 +12,7 @@ from tests.trading.market import ScriptedMarket, TestClock
 
 ORDER_FIELDS = {
     "id", "order_id", "account_id", "user_id", "client_order_id", "name", "symbol", "side",
-    "order_type", "quantity", "price", "leverage", "reduce_only", "time_in_force",
+    "order_type", "quantity", "price", "leverage", "margin_mode", "reduce_only", "time_in_force",
     "take_profit_price", "stop_loss_price", "status", "filled_quantity", "average_price",
     "reject_code", "status_reason", "created_at", "updated_at",
 }  # fmt: skip

@@ -23,8 +23,10 @@ async def test_positions_in_both_shapes_and_the_account_state(
     btc, eth = positions
     assert set(btc) == {
         "symbol", "side", "size", "entry_price", "mark_price", "leverage",
-        "liquidation_price", "unrealized_pnl", "margin_used", "opened_at",
+        "liquidation_price", "unrealized_pnl", "margin_used", "opened_at", "margin_mode",
+        "isolated_margin",
     }  # fmt: skip
+    assert (btc["margin_mode"], btc["isolated_margin"]) == ("cross", None)
     assert (btc["side"], btc["size"], btc["entry_price"], btc["mark_price"]) == (
         "long", 0.2, 50010, 51000
     )  # fmt: skip

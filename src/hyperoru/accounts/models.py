@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hyperoru.db.base import Base
 from hyperoru.db.types import ExactDecimal, UtcDateTime
+from hyperoru.exchanges.base import MarginModeName
 
 AccountType = Literal["prompt", "program"]
 AccountStatus = Literal["active", "paused", "error"]
@@ -52,6 +53,10 @@ class Account(Base):
     hyperliquid_environment: Mapped[HyperliquidEnvironment | None] = mapped_column(String(16))
 
     default_leverage: Mapped[int] = mapped_column(Integer)
+    # The margin mode of this trader's orders unless an order names its own.
+    margin_mode: Mapped[MarginModeName] = mapped_column(
+        String(8), default="cross", server_default="cross"
+    )
     max_leverage: Mapped[int] = mapped_column(Integer)
     max_position_notional: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     # Fee rates as fractions of notional; None means the venue's base-tier rates.

@@ -81,6 +81,7 @@ def account_out(view: AccountView) -> AccountOut:
         hyperliquid_environment=account.hyperliquid_environment,
         default_leverage=account.default_leverage,
         max_leverage=account.max_leverage,
+        margin_mode=account.margin_mode,
         max_position_notional=account.max_position_notional,
         taker_fee_rate=account.taker_fee_rate,
         maker_fee_rate=account.maker_fee_rate,

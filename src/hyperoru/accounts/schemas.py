@@ -21,6 +21,7 @@ from hyperoru.accounts.models import (
     HyperliquidEnvironment,
 )
 from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
+from hyperoru.exchanges.base import MarginModeName
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -132,6 +133,7 @@ class AccountFields(LlmFields):
     # Upper bounds on leverage are business rules (422 LEVERAGE_TOO_HIGH), not shape.
     default_leverage: Annotated[int, Field(ge=1)] | None = None
     max_leverage: Annotated[int, Field(ge=1)] | None = None
+    margin_mode: MarginModeName | None = None
     max_position_notional: Money | None = None
     # Per-trader fee override (fractions: 0.00045 is 0.045%); a maker rebate may be negative.
     taker_fee_rate: FeeRate | None = None
@@ -184,6 +186,7 @@ class AccountOut(ResponseModel):
     hyperliquid_environment: HyperliquidEnvironment | None
     default_leverage: int
     max_leverage: int
+    margin_mode: MarginModeName
     max_position_notional: JsonDecimal | None
     taker_fee_rate: JsonDecimal | None
     maker_fee_rate: JsonDecimal | None

@@ -182,6 +182,7 @@ _VALUED_FIELDS = (
     "hyperliquid_enabled",
     "default_leverage",
     "max_leverage",
+    "margin_mode",
 )
 
 
@@ -271,6 +272,7 @@ async def create_account(
         hyperliquid_enabled=False,
         default_leverage=default_leverage,
         max_leverage=max_leverage,
+        margin_mode="cross",
         created_at=now,
         updated_at=now,
     )

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Literal, Protocol, runtime_checkable
 
 ExecutionStatus = Literal["filled", "partially_filled", "open", "rejected"]
+# Cross shares the account's balance; isolated gives a position its own margin.
+MarginModeName = Literal["cross", "isolated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,8 @@ class OrderIntent:
     stop_loss_price: Decimal | None = None
     client_order_id: str | None = None
     name: str | None = None
+    # None: the trader's default margin mode.
+    margin_mode: MarginModeName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,9 @@ class PositionReport:
     unrealized_pnl: Decimal
     margin_used: Decimal
     opened_at: datetime
+    margin_mode: MarginModeName = "cross"
+    # The margin an isolated position holds (None for cross).
+    isolated_margin: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

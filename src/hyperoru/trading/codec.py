@@ -1,6 +1,7 @@
 """The engine's ``AccountState`` as JSON for the ledger row: Decimals as strings (exact on
 every database), times as ISO 8601. ``FORMAT`` is stored with it so a later change to the
-state's shape can be read back."""
+state's shape can be read back. Fields added later are optional when read: a state
+written before isolated margin existed loads with every position and order cross."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from hyperoru.trading.engine import (
     AccountState,
+    MarginMode,
     Position,
     RestingOrder,
     Side,
@@ -44,6 +46,8 @@ def encode_state(state: AccountState) -> dict[str, Any]:
                 "leverage": p.leverage,
                 "mark_price": str(p.mark_price),
                 "opened_at": _time(p.opened_at),
+                "margin_mode": p.margin_mode.value,
+                "isolated_margin": str(p.isolated_margin),
             }
             for p in state.positions
         ],
@@ -60,6 +64,7 @@ def encode_state(state: AccountState) -> dict[str, Any]:
                 "reduce_only": o.reduce_only,
                 "time_in_force": o.time_in_force.value,
                 "client_order_id": o.client_order_id,
+                "margin_mode": o.margin_mode.value,
             }
             for o in state.open_orders
         ],
@@ -95,6 +100,8 @@ def decode_state(data: dict[str, Any]) -> AccountState:
                 leverage=int(p["leverage"]),
                 mark_price=Decimal(p["mark_price"]),
                 opened_at=datetime.fromisoformat(p["opened_at"]),
+                margin_mode=MarginMode(p.get("margin_mode", MarginMode.CROSS)),
+                isolated_margin=Decimal(p.get("isolated_margin", "0")),
             )
             for p in data["positions"]
         ),
@@ -111,6 +118,7 @@ def decode_state(data: dict[str, Any]) -> AccountState:
                 reduce_only=bool(o["reduce_only"]),
                 time_in_force=TimeInForce(o["time_in_force"]),
                 client_order_id=o["client_order_id"],
+                margin_mode=MarginMode(o.get("margin_mode", MarginMode.CROSS)),
             )
             for o in data["open_orders"]
         ),

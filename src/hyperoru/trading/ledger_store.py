@@ -225,7 +225,7 @@ async def record(
                 session.add(payment)
                 recorded.funding.append(payment)
             elif isinstance(event, Liquidated):
-                if event.time in seen_liquidations:
+                if (event.time, event.symbols) in seen_liquidations:
                     continue
                 session.add(
                     Liquidation(
@@ -245,7 +245,7 @@ async def _already_recorded(
     account_id: int,
     results: Sequence[EngineResult],
     fills_stored_upto: int | None,
-) -> tuple[set[int], set[tuple[str, datetime]], set[datetime]]:
+) -> tuple[set[int], set[tuple[str, datetime]], set[tuple[datetime, tuple[str, ...]]]]:
     """What of ``results`` is already stored, so that replaying an engine result is a
     no-op instead of a second trade (the unique keys are the last line of defence)."""
     events = [e for r in results for e in r.events]
@@ -258,7 +258,8 @@ async def _already_recorded(
     liquidations = [e.time for e in events if isinstance(e, Liquidated)]
     seen_fills: set[int] = set()
     seen_funding: set[tuple[str, datetime]] = set()
-    seen_liquidations: set[datetime] = set()
+    # An isolated and a cross liquidation may share a time: their symbols tell them apart.
+    seen_liquidations: set[tuple[datetime, tuple[str, ...]]] = set()
     if fill_ids:
         seen_fills = set(
             await session.scalars(
@@ -275,13 +276,12 @@ async def _already_recorded(
         )
         seen_funding = {(symbol, time) for symbol, time in rows}
     if liquidations:
-        seen_liquidations = set(
-            await session.scalars(
-                select(Liquidation.time).where(
-                    Liquidation.account_id == account_id, Liquidation.time.in_(liquidations)
-                )
+        stored = await session.execute(
+            select(Liquidation.time, Liquidation.symbols).where(
+                Liquidation.account_id == account_id, Liquidation.time.in_(liquidations)
             )
         )
+        seen_liquidations = {(time, tuple(symbols)) for time, symbols in stored}
     return seen_fills, seen_funding, seen_liquidations
 
 
@@ -337,13 +337,14 @@ def save_state(
     market_time: datetime,
 ) -> None:
     """The new state on the ledger row, and the trader's cash columns kept in step:
-    ``current_cash`` is the realised balance, ``frozen_cash`` what resting orders reserve."""
+    ``current_cash`` is the realised balance (isolated margin included), ``frozen_cash``
+    what resting orders reserve."""
     ledger.state = encode_state(state)
     ledger.has_exposure = has_exposure(state)
     if ledger.market_time is None or market_time > ledger.market_time:
         ledger.market_time = market_time
     ledger.updated_at = market_time
-    account.current_cash = state.cash
+    account.current_cash = state.balance
     account.frozen_cash = measure(state, config).order_margin
 
 

@@ -22,6 +22,7 @@ from hyperoru.trading.engine import (
     FeeSchedule,
     MarketSnapshot,
     OrderBook,
+    TriggerFill,
     Venue,
 )
 
@@ -87,6 +88,7 @@ class MarketFeed:
                 for a in assets.values()
             },
             fees=fees,
+            trigger_fill=TriggerFill.for_venue(venue),
         )
         self._configs = {key: (assets, config)}
         return config

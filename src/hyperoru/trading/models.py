@@ -43,6 +43,8 @@ class TradingOrder(Base):
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal)
     price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     leverage: Mapped[int] = mapped_column(Integer)
+    # Resolved when the order is recorded: the order's own, else the trader's default.
+    margin_mode: Mapped[str] = mapped_column(String(8), default="cross", server_default="cross")
     reduce_only: Mapped[bool] = mapped_column(Boolean)
     time_in_force: Mapped[str] = mapped_column(String(4))
     take_profit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)

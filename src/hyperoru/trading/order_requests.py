@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from hyperoru.trading.engine import OrderRequest, OrderType, Side, TimeInForce
+from hyperoru.trading.engine import MarginMode, OrderRequest, OrderType, Side, TimeInForce
 
 
 class OrderFields(Protocol):
@@ -35,6 +35,8 @@ class OrderFields(Protocol):
     def stop_loss_price(self) -> Decimal | None: ...
     @property
     def client_order_id(self) -> str | None: ...
+    @property
+    def margin_mode(self) -> str | None: ...
 
 
 def engine_request(order: OrderFields, *, order_id: str, leverage: int) -> OrderRequest:
@@ -51,4 +53,6 @@ def engine_request(order: OrderFields, *, order_id: str, leverage: int) -> Order
         take_profit_price=order.take_profit_price,
         stop_loss_price=order.stop_loss_price,
         client_order_id=order.client_order_id,
+        # A stored order carries its resolved mode; an intent without one is cross.
+        margin_mode=MarginMode(order.margin_mode or MarginMode.CROSS),
     )

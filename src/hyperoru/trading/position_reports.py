@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from hyperoru.exchanges.base import PositionReport
 from hyperoru.trading.engine import AccountState, EngineConfig, liquidation_price
+from hyperoru.trading.engine.margin import position_margin
 
 MarkOf = Callable[[str], Decimal | None]
 
@@ -38,8 +39,10 @@ def position_reports(state: AccountState, config: EngineConfig) -> list[Position
             leverage=p.leverage,
             liquidation_price=liquidation_price(state, p.symbol, config),
             unrealized_pnl=p.unrealized_pnl,
-            margin_used=p.notional / p.leverage,
+            margin_used=position_margin(p),
             opened_at=p.opened_at,
+            margin_mode="isolated" if p.is_isolated else "cross",
+            isolated_margin=p.isolated_margin if p.is_isolated else None,
         )
         for p in sorted(state.positions, key=lambda p: p.symbol)
     ]

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, JsonValue, field_validator, model_validator
 
 from hyperoru.api_types import MAX_ID, JsonDecimal, RequestModel, ResponseModel, UtcTime
-from hyperoru.exchanges.base import ExecutionReport, FillReport, OrderIntent
+from hyperoru.exchanges.base import ExecutionReport, FillReport, MarginModeName, OrderIntent
 from hyperoru.trading.engine import PositionChanged
 from hyperoru.trading.models import TradingOrder
 
@@ -32,13 +32,15 @@ class OrderCreate(RequestModel):
     )
     take_profit_price: Decimal | None = _PRICE
     stop_loss_price: Decimal | None = _PRICE
+    # None: the trader's default (its ``margin_mode``).
+    margin_mode: MarginModeName | None = None
 
     @field_validator("symbol")
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.strip().upper()
 
-    @field_validator("side", "order_type", "time_in_force", mode="before")
+    @field_validator("side", "order_type", "time_in_force", "margin_mode", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -63,6 +65,7 @@ class OrderCreate(RequestModel):
             stop_loss_price=self.stop_loss_price,
             client_order_id=self.client_order_id,
             name=self.name,
+            margin_mode=self.margin_mode,
         )
 
 
@@ -79,6 +82,7 @@ class OrderOut(ResponseModel):
     quantity: JsonDecimal
     price: JsonDecimal | None
     leverage: int
+    margin_mode: MarginModeName
     reduce_only: bool
     time_in_force: str
     take_profit_price: JsonDecimal | None
@@ -147,6 +151,8 @@ class PositionOut(ResponseModel):
     unrealized_pnl: JsonDecimal
     margin_used: JsonDecimal
     opened_at: UtcTime
+    margin_mode: MarginModeName
+    isolated_margin: JsonDecimal | None
 
 
 class PositionsPage(ResponseModel):

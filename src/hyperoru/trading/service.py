@@ -31,7 +31,9 @@ TIMEFRAMES: dict[str, timedelta] = {
 _A_MONDAY = datetime(1970, 1, 5, tzinfo=UTC)  # week buckets start on Mondays, 00:00 UTC
 
 
-def _signature(order: TradingOrder | OrderIntent, leverage: int) -> tuple[object, ...]:
+def _signature(
+    order: TradingOrder | OrderIntent, leverage: int, margin_mode: str
+) -> tuple[object, ...]:
     """What makes two requests with one ``client_order_id`` "the same order"; the
     ``name`` label is not part of it. Decimals compare by value (1.0 == 1)."""
     price = order.price if order.order_type == "limit" else None
@@ -42,6 +44,7 @@ def _signature(order: TradingOrder | OrderIntent, leverage: int) -> tuple[object
         Decimal(order.quantity),
         price,
         leverage,
+        margin_mode,
         bool(order.reduce_only),
         order.time_in_force,
         order.take_profit_price,
@@ -69,8 +72,11 @@ async def _by_client_id(
     )
 
 
-def _same_or_conflict(existing: TradingOrder, intent: OrderIntent, leverage: int) -> TradingOrder:
-    if _signature(existing, existing.leverage) != _signature(intent, leverage):
+def _same_or_conflict(
+    existing: TradingOrder, intent: OrderIntent, leverage: int, margin_mode: str
+) -> TradingOrder:
+    mine = _signature(intent, leverage, margin_mode)
+    if _signature(existing, existing.leverage, existing.margin_mode) != mine:
         raise ApiError(
             409,
             "IDEMPOTENCY_CONFLICT",
@@ -97,12 +103,13 @@ async def create_order(
     if the parameters differ.
     """
     leverage = intent.leverage or account.default_leverage
+    margin_mode = intent.margin_mode or account.margin_mode
     # Read now: a rollback below expires the row, and async sessions cannot lazy-load.
     account_id = account.id
     if intent.client_order_id is not None:
         existing = await _by_client_id(session, account_id, intent.client_order_id)
         if existing is not None:
-            return _same_or_conflict(existing, intent, leverage), False
+            return _same_or_conflict(existing, intent, leverage, margin_mode), False
     asset = await feed.asset(intent.symbol)
     allowed = min(account.max_leverage, asset.max_leverage)
     if not intent.reduce_only and leverage > allowed:
@@ -118,6 +125,7 @@ async def create_order(
         quantity=intent.quantity,
         price=intent.price,
         leverage=leverage,
+        margin_mode=margin_mode,
         reduce_only=intent.reduce_only,
         time_in_force=intent.time_in_force,
         take_profit_price=intent.take_profit_price,
@@ -140,7 +148,7 @@ async def create_order(
         existing = await _by_client_id(session, account_id, intent.client_order_id)
         if existing is None:
             raise
-        return _same_or_conflict(existing, intent, leverage), False
+        return _same_or_conflict(existing, intent, leverage, margin_mode), False
     return order, True
 
 

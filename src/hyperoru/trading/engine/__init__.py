@@ -5,9 +5,10 @@ Give it an ``AccountState``, an ``EngineConfig`` (assets and fees), market snaps
 both drive it; only the driver and the clock differ. Assumptions: docs/PAPER_ENGINE.md.
 """
 
-from hyperoru.trading.engine.config import AssetSpec, EngineConfig, FeeSchedule
+from hyperoru.trading.engine.config import AssetSpec, EngineConfig, FeeSchedule, TriggerFill
 from hyperoru.trading.engine.enums import (
     Liquidity,
+    MarginMode,
     OrderStatus,
     OrderType,
     RejectCode,
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidTransition",
     "Liquidated",
     "Liquidity",
+    "MarginMode",
     "MarketSnapshot",
     "OrderBook",
     "OrderRequest",
@@ -67,6 +69,7 @@ __all__ = [
     "RestingOrder",
     "Side",
     "TimeInForce",
+    "TriggerFill",
     "TriggerKind",
     "TriggerOrder",
     "TriggerPlaced",

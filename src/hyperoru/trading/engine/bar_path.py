@@ -29,12 +29,7 @@ from hyperoru.trading.engine.config import EngineConfig
 from hyperoru.trading.engine.enums import Side, TriggerKind
 from hyperoru.trading.engine.events import EngineResult, OrderResult
 from hyperoru.trading.engine.funding import HOUR, floor_hour
-from hyperoru.trading.engine.margin import (
-    equity_of,
-    is_liquidatable,
-    liquidation_price,
-    total_maintenance,
-)
+from hyperoru.trading.engine.margin import any_liquidatable, liquidation_price
 from hyperoru.trading.engine.market import BookLevel, MarketSnapshot, OrderBook
 from hyperoru.trading.engine.money import PRICE_QUANTUM, in_engine_context
 from hyperoru.trading.engine.orders import place_order
@@ -257,8 +252,9 @@ class BarWalk:
         return settled is None or floor_hour(self.now) > floor_hour(settled)
 
     def _clearly_safe(self, marks: Mapping[str, Decimal]) -> bool:
-        """Equity comfortably above maintenance at ``marks`` (a float pre-check; when it
-        says no, the exact check decides)."""
+        """Cross equity, and each isolated position's equity, comfortably above their
+        maintenance margin at ``marks`` (a float pre-check; when it says no, the exact
+        check decides)."""
         excess = float(self.state.cash)
         scale = 1.0
         assets = self._config.assets
@@ -266,7 +262,13 @@ class BarWalk:
             price = float(marks.get(p.symbol, p.mark_price))
             size = float(p.size)
             maintenance_rate = 1.0 / (2 * assets[p.symbol].max_leverage)
-            excess += size * (price - float(p.entry_price)) - abs(size) * price * maintenance_rate
+            own = size * (price - float(p.entry_price)) - abs(size) * price * maintenance_rate
+            if p.is_isolated:
+                own += float(p.isolated_margin)
+                if own <= (1.0 + abs(size) * price) * _LOOSE:
+                    return False
+                continue
+            excess += own
             scale += abs(size) * price
         return excess > scale * _LOOSE
 
@@ -275,8 +277,7 @@ class BarWalk:
         positions = [
             replace(p, mark_price=marks.get(p.symbol, p.mark_price)) for p in self.state.positions
         ]
-        equity = equity_of(self.state.cash, positions)
-        return is_liquidatable(equity, total_maintenance(positions, self._config.assets))
+        return any_liquidatable(self.state.cash, positions, self._config.assets)
 
     # -- engine calls -----------------------------------------------------------------
 

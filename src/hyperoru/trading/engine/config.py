@@ -12,6 +12,8 @@ from hyperoru.trading.engine.money import money
 
 DEFAULT_MIN_NOTIONAL = Decimal(10)
 DEFAULT_SLIPPAGE_CAP = Decimal("0.05")
+# Hyperliquid's market TP/SL orders carry a 10% slippage tolerance from the trigger price.
+HYPERLIQUID_TRIGGER_SLIPPAGE = Decimal("0.10")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,32 @@ _VENUE_FEES: Mapping[Venue, FeeSchedule] = MappingProxyType(
 
 
 @dataclass(frozen=True, slots=True)
+class TriggerFill:
+    """How a fired take-profit or stop-loss fills: a market order (taker fee) whose worst
+    price is ``trigger price × (1 ± cap)`` when ``cap`` is set (Hyperliquid's market
+    trigger: a limit at the trigger ± 10%), or the engine's ordinary market-order cap
+    (mid ± ``slippage_cap``) when it is ``None`` (Binance's ``*_MARKET`` conditional
+    orders with ``workingType=MARK_PRICE``: a plain market order once triggered)."""
+
+    cap: Decimal | None
+
+    @classmethod
+    def for_venue(cls, venue: Venue) -> TriggerFill:
+        return _VENUE_TRIGGER_FILLS[venue]
+
+
+_VENUE_TRIGGER_FILLS: Mapping[Venue, TriggerFill] = MappingProxyType(
+    {
+        Venue.HYPERLIQUID: TriggerFill(cap=HYPERLIQUID_TRIGGER_SLIPPAGE),
+        Venue.BINANCE: TriggerFill(cap=None),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Everything fixed for one trader's run: tradable assets, its fees, the slippage cap.
+    """Everything fixed for one trader's run: tradable assets, its fees, the slippage cap
+    and its venue's rule for filling fired triggers.
 
     A per-trader fee override is simply another ``EngineConfig`` with other ``fees``.
     """
@@ -65,12 +91,24 @@ class EngineConfig:
     assets: Mapping[str, AssetSpec]
     fees: FeeSchedule = field(default_factory=lambda: FeeSchedule.for_venue(Venue.HYPERLIQUID))
     slippage_cap: Decimal = DEFAULT_SLIPPAGE_CAP
+    trigger_fill: TriggerFill = field(
+        default_factory=lambda: TriggerFill.for_venue(Venue.HYPERLIQUID)
+    )
 
     def __post_init__(self) -> None:
         # A read-only view, so a config shared by many traders cannot be changed under them.
         object.__setattr__(self, "assets", MappingProxyType(dict(self.assets)))
 
     @classmethod
-    def of(cls, *assets: AssetSpec, fees: FeeSchedule | None = None) -> EngineConfig:
-        fee_schedule = fees if fees is not None else FeeSchedule.for_venue(Venue.HYPERLIQUID)
-        return cls(assets={a.symbol: a for a in assets}, fees=fee_schedule)
+    def of(
+        cls, *assets: AssetSpec, fees: FeeSchedule | None = None, venue: Venue | None = None
+    ) -> EngineConfig:
+        """A config for ``assets``: ``venue``'s fees and trigger rule (Hyperliquid's by
+        default), ``fees`` overriding its fees."""
+        venue = venue if venue is not None else Venue.HYPERLIQUID
+        fee_schedule = fees if fees is not None else FeeSchedule.for_venue(venue)
+        return cls(
+            assets={a.symbol: a for a in assets},
+            fees=fee_schedule,
+            trigger_fill=TriggerFill.for_venue(venue),
+        )

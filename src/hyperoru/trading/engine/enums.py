@@ -66,6 +66,14 @@ class RejectCode(StrEnum):
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
 
 
+class MarginMode(StrEnum):
+    """Cross shares the account's balance between positions; isolated gives one position
+    its own margin and its own liquidation."""
+
+    CROSS = "cross"
+    ISOLATED = "isolated"
+
+
 class Venue(StrEnum):
     HYPERLIQUID = "hyperliquid"
     BINANCE = "binance"

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from hyperoru.trading.engine.config import EngineConfig
-from hyperoru.trading.engine.enums import Liquidity, OrderStatus, Side
+from hyperoru.trading.engine.enums import Liquidity, MarginMode, OrderStatus, Side
 from hyperoru.trading.engine.events import (
     Event,
     Fill,
@@ -22,7 +22,7 @@ from hyperoru.trading.engine.events import (
     PositionChanged,
     TriggerPlaced,
 )
-from hyperoru.trading.engine.margin import equity_of, margin_requirement, total_maintenance
+from hyperoru.trading.engine.margin import cross_equity, margin_requirement
 from hyperoru.trading.engine.market import MarketSnapshot
 from hyperoru.trading.engine.matching import Execution
 from hyperoru.trading.engine.money import ZERO
@@ -67,11 +67,8 @@ class Ledger:
 
     # -- money -------------------------------------------------------------------------
 
-    def equity(self) -> Decimal:
-        return equity_of(self.cash, self.positions.values())
-
-    def maintenance(self) -> Decimal:
-        return total_maintenance(self.positions.values(), self.config.assets)
+    def cross_equity(self) -> Decimal:
+        return cross_equity(self.cash, self.positions.values())
 
     def requirement(self) -> Decimal:
         return margin_requirement(self.positions.values(), self.orders)
@@ -87,7 +84,9 @@ class Ledger:
         leverage: int,
         client_order_id: str | None = None,
         is_liquidation: bool = False,
+        margin_mode: MarginMode = MarginMode.CROSS,
     ) -> Fill:
+        """Apply one execution; ``margin_mode`` is the mode of a position it opens."""
         previous = self.positions.get(symbol)
         netted = net_fill(
             previous,
@@ -98,9 +97,11 @@ class Ledger:
             leverage=leverage,
             mark_price=self.mark_of(symbol, execution.price),
             now=self.now,
+            margin_mode=margin_mode,
         )
         fee = self.config.fees.fee(execution.price * execution.quantity, liquidity)
-        self.cash += netted.realized_pnl - fee
+        # Fees and realised PnL settle in cash; isolated margin moves between the two.
+        self.cash += netted.realized_pnl - fee - netted.margin_moved
         self.last_fill_id += 1
         fill = Fill(
             fill_id=self.last_fill_id,
@@ -137,7 +138,14 @@ class Ledger:
     def pay_funding(
         self, position: Position, rate: Decimal, payment: Decimal, at: datetime
     ) -> None:
-        self.cash -= payment
+        """Funding of an isolated position settles in its isolated margin (it is paid out
+        of, or adds to, what that position stands on); a cross position's in cash."""
+        if position.is_isolated:
+            self.positions[position.symbol] = replace(
+                position, isolated_margin=position.isolated_margin - payment
+            )
+        else:
+            self.cash -= payment
         self.events.append(
             FundingPaid(
                 symbol=position.symbol,

@@ -34,6 +34,13 @@ def walk_book(
     worst = price_cap(market, side, slippage_cap)
     if limit_price is not None:
         worst = min(worst, limit_price) if side is Side.BUY else max(worst, limit_price)
+    return walk_book_to(market, side, quantity, worst)
+
+
+def walk_book_to(
+    market: MarketSnapshot, side: Side, quantity: Decimal, worst: Decimal
+) -> tuple[Execution, ...]:
+    """Take liquidity level by level, best first, never past ``worst``."""
     executions: list[Execution] = []
     left = quantity
     for level in market.book.levels_to_take(side):

@@ -116,6 +116,7 @@ def _place(
             liquidity=Liquidity.TAKER,
             leverage=request.leverage,
             client_order_id=request.client_order_id,
+            margin_mode=request.margin_mode,
         )
     if rests:
         assert request.price is not None  # only limit orders rest
@@ -132,6 +133,7 @@ def _place(
                 reduce_only=request.reduce_only,
                 time_in_force=request.time_in_force,
                 client_order_id=request.client_order_id,
+                margin_mode=request.margin_mode,
             )
         )
 
@@ -140,7 +142,9 @@ def _place(
         and position.side is not request.side
         and quantity <= abs(position.size)
     )
-    if not only_reduces and ledger.equity() < ledger.requirement():
+    # Isolated margin has already left cash, so cross equity must still cover the cross
+    # positions' margin and the resting orders' reservations.
+    if not only_reduces and ledger.cross_equity() < ledger.requirement():
         raise _Rejected(RejectCode.INSUFFICIENT_MARGIN, "equity does not cover the initial margin")
 
     status = _execution_status(filled, quantity, rests)

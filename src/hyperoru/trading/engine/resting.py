@@ -35,6 +35,7 @@ def fill_resting_orders(ledger: Ledger) -> None:
             liquidity=Liquidity.MAKER,
             leverage=order.leverage,
             client_order_id=order.client_order_id,
+            margin_mode=order.margin_mode,
         )
         filled = order.filled_quantity + quantity
         if filled == order.quantity:

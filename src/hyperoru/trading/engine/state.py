@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from hyperoru.trading.engine.enums import (
+    MarginMode,
     OrderStatus,
     OrderType,
     Side,
@@ -21,7 +22,11 @@ from hyperoru.trading.engine.money import ZERO
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """One net position; ``size`` is signed (positive long, negative short), never zero."""
+    """One net position; ``size`` is signed (positive long, negative short), never zero.
+
+    An isolated position holds ``isolated_margin`` (moved out of the account's cash when
+    it was opened or grown); a cross position holds none and is margined from cash.
+    """
 
     symbol: str
     size: Decimal
@@ -29,6 +34,17 @@ class Position:
     leverage: int
     mark_price: Decimal
     opened_at: datetime
+    margin_mode: MarginMode = MarginMode.CROSS
+    isolated_margin: Decimal = ZERO
+
+    @property
+    def is_isolated(self) -> bool:
+        return self.margin_mode is MarginMode.ISOLATED
+
+    @property
+    def isolated_equity(self) -> Decimal:
+        """What an isolated position is worth to its owner: its margin plus its PnL."""
+        return self.isolated_margin + self.unrealized_pnl
 
     @property
     def side(self) -> Side:
@@ -58,6 +74,7 @@ class RestingOrder:
     reduce_only: bool = False
     time_in_force: TimeInForce = TimeInForce.GTC
     client_order_id: str | None = None
+    margin_mode: MarginMode = MarginMode.CROSS
 
     @property
     def remaining(self) -> Decimal:
@@ -100,8 +117,9 @@ class TriggerOrder:
 class AccountState:
     """A trader's paper account.
 
-    ``cash`` is the realised balance: deposits + realised PnL - fees - funding paid.
-    Margin is reserved out of equity, never moved out of cash. ``last_fill_id`` numbers
+    ``cash`` is the cross balance: deposits + realised PnL - fees - funding paid, less
+    the isolated margin moved into isolated positions. Cross margin is reserved out of
+    equity, never moved out of cash. ``last_fill_id`` numbers
     fills per account (1, 2, 3, ...) so a replay produces the same ids.
     ``funding_settled_at`` is the last hour boundary whose funding was settled.
     """
@@ -113,6 +131,11 @@ class AccountState:
     triggers: tuple[TriggerOrder, ...] = ()
     last_fill_id: int = 0
     funding_settled_at: datetime | None = None
+
+    @property
+    def balance(self) -> Decimal:
+        """The realised balance: cash plus the margin parked in isolated positions."""
+        return self.cash + sum((p.isolated_margin for p in self.positions), ZERO)
 
     def position(self, symbol: str) -> Position | None:
         for position in self.positions:
@@ -148,6 +171,9 @@ class OrderRequest:
     take_profit_price: Decimal | None = None
     stop_loss_price: Decimal | None = None
     client_order_id: str | None = None
+    # Applies to the position the order opens (or the new side of a flip); a fill on an
+    # existing position keeps that position's mode, as a venue keeps it while it is open.
+    margin_mode: MarginMode = MarginMode.CROSS
 
     def __post_init__(self) -> None:
         if not (self.quantity.is_finite() and self.quantity > 0):

@@ -80,6 +80,8 @@ class Services:
     # Opens live venue adapters (exchanges/connect.py); tests swap in one that reaches
     # loopback fakes.
     venues: VenueConnector
+    # The app's clock (StartupOptions.clock): two-factor time steps; tests drive it.
+    clock: Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     trader_reads=TraderReads(sessionmaker, versions, feed, clock=options.clock),
                     profile_reads=ProfileReads(sessionmaker, versions),
                     venues=venue_connector(settings),
+                    clock=options.clock,
                 )
                 await jobs.start()
                 try:

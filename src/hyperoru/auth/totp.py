@@ -18,7 +18,7 @@ STEP_SECONDS = 30
 DIGITS = 6
 # Steps either side of the current one that are still accepted (clock drift).
 DRIFT_STEPS = 1
-_CODE = re.compile(rf"^\d{{{DIGITS}}}$")
+_CODE = re.compile(rf"^[0-9]{{{DIGITS}}}$")
 
 
 def new_secret() -> str:

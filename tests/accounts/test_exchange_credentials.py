@@ -256,6 +256,36 @@ async def test_the_master_key_itself_is_refused_before_a_code_is_spent(
 
 
 @pytest.mark.parametrize(
+    "key",
+    [
+        "0x" + "00" * 32,
+        "0x" + "ff" * 32,
+        # The curve's order itself.
+        "0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
+    ],
+)
+async def test_a_number_that_is_no_private_key_is_refused_without_echo(
+    api: Api,
+    clock: Clock,
+    venue: ScriptedVenue,
+    owner: Enrolled,
+    key: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    trader = await _trader(api, owner)
+    with caplog.at_level(logging.DEBUG):
+        refused = await api.client.put(
+            f"/api/account/{trader}/exchange",
+            json=hyperliquid_body(clock.code(owner.secret), agent_private_key=key),
+            headers=api.bearer(owner.token),
+        )
+    body = assert_error(refused, 422, "EXCHANGE_CREDENTIALS_INVALID")
+    assert "not a valid private key" in body["message"]
+    assert key[2:].lower() not in refused.text.lower()
+    assert key[2:].lower() not in caplog.text.lower() and venue.seen == []
+
+
+@pytest.mark.parametrize(
     "changes",
     [
         {"master_address": "0x1234"},

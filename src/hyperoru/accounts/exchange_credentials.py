@@ -68,10 +68,24 @@ def _address(account: Account, field: str) -> SecretAddress:
 
 
 def agent_address_of(private_key: str) -> str:
-    """The address a Hyperliquid agent key signs as (lower case)."""
+    """The address a Hyperliquid agent key signs as (lower case).
+
+    422 EXCHANGE_CREDENTIALS_INVALID for 64 hex digits that are no secp256k1 key (zero,
+    or not below the curve's order); the library's own error may quote the key, so it is
+    dropped rather than chained or logged."""
     from eth_account import Account as EthAccount  # heavy; only when credentials change
 
-    return str(EthAccount.from_key(private_key).address).lower()
+    try:
+        address: object = EthAccount.from_key(private_key).address
+    except Exception:  # its kinds vary by backend; none may carry on
+        address = None
+    if address is None:
+        raise _invalid(
+            ["agent_private_key is not a valid private key"],
+            "agent_private_key is not a valid private key (it must be a number between 1 "
+            "and the secp256k1 order, as 0x and 64 hex digits)",
+        )
+    return str(address).lower()
 
 
 def _invalid(problems: Iterable[str], message: str | None = None) -> ApiError:

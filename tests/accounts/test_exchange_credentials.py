@@ -4,6 +4,7 @@ answer, a log line or the database in plain text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -458,3 +459,26 @@ async def test_secrets_never_reach_an_answer_a_log_line_or_the_database(
         assert not [text for text in texts if needle in text], needle
         assert needle.encode() not in raw, needle
     assert BINANCE_KEY[-4:] in second.text
+
+
+async def test_two_saves_at_once_leave_one_connection(
+    app: FastAPI, api: Api, clock: Clock, venue: ScriptedVenue, owner: Enrolled
+) -> None:
+    # Codes of this step and the next are both good (drift), so both may pass.
+    trader = await _trader(api, owner)
+    url, headers = f"/api/account/{trader}/exchange", api.bearer(owner.token)
+    answers = await asyncio.gather(
+        api.client.put(url, json=hyperliquid_body(clock.code(owner.secret)), headers=headers),
+        api.client.put(url, json=binance_body(clock.code(owner.secret, 1)), headers=headers),
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses in ([200, 200], [200, 403]), [a.text for a in answers]
+    shown = (await api.client.get(url, headers=headers)).json()
+    assert shown["connected"] is True
+    expected = {
+        "hyperliquid": {"exchange_agent_private_key"},
+        "binance": {"exchange_api_key", "exchange_api_secret"},
+    }
+    assert await _secret_fields(app, trader) == expected[shown["exchange"]]
+    account = (await api.client.get(f"/api/account/{trader}", headers=headers)).json()
+    assert account["exchange"] == shown["exchange"]

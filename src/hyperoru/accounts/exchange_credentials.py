@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.exchange_credentials_model import ExchangeCredential
@@ -210,33 +211,13 @@ async def save_credentials(
     await confirm(data.totp_code)
     credentials = venue_credentials(data)
     await check_with_venue(connect, credentials)
-
-    now = utcnow()
-    row = await credential_of(session, account.id)
-    if row is None:
-        row = ExchangeCredential(account_id=account.id, user_id=account.user_id, created_at=now)
-        session.add(row)
-    row.exchange = data.exchange
-    row.environment = data.environment
-    if isinstance(data, HyperliquidCredentialsIn):
-        row.master_address, row.agent_address, row.api_key_hint = (
-            data.master_address.lower(),
-            agent,
-            None,
-        )
-    else:
-        row.master_address, row.agent_address, row.api_key_hint = None, None, data.api_key[-4:]
-    row.validated_at = now
-    row.problems = []
-    row.updated_at = now
-    kept = _secrets_of(credentials)
-    for field in _SECRET_FIELDS:
-        if field in kept:
-            await store.put_secret(session, box, _address(account, field), kept[field])
-        else:
-            await store.delete_secret(session, _address(account, field))
-    _follow(account, row)
-    await session.commit()
+    try:
+        row = await _store(session, box, account=account, data=data, agent=agent)
+    except IntegrityError:
+        # Another save for this trader inserted first: the last one wins, as when the two
+        # had come one after the other.
+        await session.rollback()
+        row = await _store(session, box, account=account, data=data, agent=agent)
     log.info(
         "exchange credentials saved",
         extra={
@@ -268,6 +249,47 @@ async def delete_credentials(
         "exchange credentials deleted",
         extra={"event": "exchange_credentials_deleted", "account_id": account.id},
     )
+
+
+async def _store(
+    session: AsyncSession,
+    box: SecretBox,
+    *,
+    account: Account,
+    data: CredentialsIn,
+    agent: str | None,
+) -> ExchangeCredential:
+    # Read again: the trader may have changed while the venue was asked.
+    await session.refresh(account)
+    if account.execution_mode == "live" and data.exchange != account.exchange:
+        raise trader_is_live("connecting it to another exchange")
+    now = utcnow()
+    row = await credential_of(session, account.id)
+    if row is None:
+        row = ExchangeCredential(account_id=account.id, user_id=account.user_id, created_at=now)
+        session.add(row)
+    row.exchange = data.exchange
+    row.environment = data.environment
+    if isinstance(data, HyperliquidCredentialsIn):
+        row.master_address, row.agent_address, row.api_key_hint = (
+            data.master_address.lower(),
+            agent,
+            None,
+        )
+    else:
+        row.master_address, row.agent_address, row.api_key_hint = None, None, data.api_key[-4:]
+    row.validated_at = now
+    row.problems = []
+    row.updated_at = now
+    kept = _secrets_of(venue_credentials(data))
+    for field in _SECRET_FIELDS:
+        if field in kept:
+            await store.put_secret(session, box, _address(account, field), kept[field])
+        else:
+            await store.delete_secret(session, _address(account, field))
+    _follow(account, row)
+    await session.commit()
+    return row
 
 
 def _follow(account: Account, row: ExchangeCredential | None) -> None:

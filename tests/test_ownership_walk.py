@@ -23,6 +23,13 @@ MINIMAL_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/account/{account_id}"): {"name": "taken over"},
     ("PUT", "/api/account/{account_id}/strategy"): {"enabled": False},
     ("PUT", "/api/traders/{account_id}/llm"): {"model": "taken over"},
+    ("PUT", "/api/account/{account_id}/exchange"): {
+        "exchange": "binance",
+        "api_key": "A" * 64,
+        "api_secret": "B" * 64,
+        "totp_code": "123456",
+    },
+    ("DELETE", "/api/account/{account_id}/exchange"): {"totp_code": "123456"},
 }
 # Values for path parameters other than the account id (e.g. {order_id}).
 OTHER_PATH_VALUES: dict[str, str] = {}

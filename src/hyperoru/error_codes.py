@@ -95,12 +95,35 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (403,),
         "`current_password` is wrong (counted as a failed login); resend with the right one.",
     ),
+    E(
+        "MFA_REQUIRED",
+        (403,),
+        "This change needs two-factor authentication and you have none enrolled: enrol with "
+        "POST /api/users/mfa/totp/setup and /enable, then send `totp_code`.",
+    ),
+    E(
+        "INVALID_TOTP",
+        (403,),
+        "The two-factor code is missing, wrong or already used (a code is good once); send "
+        "the current code from your authenticator. Wrong codes are counted per account.",
+    ),
+    E(
+        "LIVE_TRADING_DISABLED",
+        (403,),
+        "Live trading is off on this server; the operator enables it with "
+        "`HYPERORU_LIVE_TRADING=enabled`. Use `execution_mode` `paper`.",
+    ),
     # 404: nothing there (or soft-deleted, or another user's session).
     E("NOT_FOUND", (404,), "No such route; check the method and path against /docs."),
     E("ACCOUNT_NOT_FOUND", (404,), "No such AI trader (or it was deleted)."),
     E("BACKTEST_NOT_FOUND", (404,), "No such program backtest (or it was deleted)."),
     E("BINDING_NOT_FOUND", (404,), "No such strategy binding (or it was deleted)."),
     E("CANDLES_NOT_FOUND", (404,), "You imported no candles of that symbol (and interval)."),
+    E(
+        "EXCHANGE_CREDENTIALS_NOT_FOUND",
+        (404,),
+        "The trader has no exchange credentials; connect them with PUT /api/account/{id}/exchange.",
+    ),
     E("JOB_NOT_FOUND", (404,), "No such job."),
     E("ORDER_NOT_FOUND", (404,), "No such order, or it belongs to a deleted trader."),
     E("POOL_NOT_FOUND", (404,), "No such signal pool (or it was deleted)."),
@@ -159,6 +182,29 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "SIGNAL_IN_USE",
         (409,),
         "The signal is part of pools (`details.pool_ids`); remove it from them first.",
+    ),
+    E(
+        "MFA_ALREADY_ENABLED",
+        (409,),
+        "Two-factor is already enabled; disable it (password and code) before enrolling again.",
+    ),
+    E(
+        "MFA_NOT_SET_UP",
+        (409,),
+        "No two-factor setup is pending; call POST /api/users/mfa/totp/setup first.",
+    ),
+    E("MFA_NOT_ENABLED", (409,), "Two-factor is not enabled, so there is nothing to disable."),
+    E(
+        "EXCHANGE_CREDENTIALS_MISSING",
+        (409,),
+        "Live trading (or `hyperliquid_enabled`) needs the trader's credentials for its "
+        "exchange (`details.exchange`); connect them with PUT /api/account/{id}/exchange.",
+    ),
+    E(
+        "TRADER_IS_LIVE",
+        (409,),
+        "The trader trades live: switch it to paper before deleting it, removing its "
+        "credentials or connecting it to another exchange.",
     ),
     # 422: well-formed, but against a business rule.
     E(
@@ -237,9 +283,10 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "those, or leave both out.",
     ),
     E(
-        "LIVE_TRADING_UNAVAILABLE",
+        "EXCHANGE_CREDENTIALS_INVALID",
         (422,),
-        "This server only trades on paper; set `execution_mode` to `paper`.",
+        "The exchange refused the credentials, or they are not what this server accepts "
+        "(a master key, a key that can withdraw); `details.problems` says what to fix.",
     ),
     E(
         "INVALID_TRIGGER_INTERVAL",
@@ -341,6 +388,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (503,),
         "No fresh market data right now (nothing was "
         "executed); retry after `Retry-After` seconds or later.",
+    ),
+    E(
+        "VENUE_UNAVAILABLE",
+        (503,),
+        "The exchange could not be reached or asked us to slow down; nothing was saved or "
+        "sent. Retry later (after `Retry-After` seconds when given).",
     ),
     # The framework's fallback.
     E(

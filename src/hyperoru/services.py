@@ -82,6 +82,8 @@ class Services:
     # Opens live venue adapters (exchanges/connect.py); tests swap in one that reaches
     # loopback fakes.
     venues: VenueConnector
+    # The app's clock (StartupOptions.clock): two-factor time steps; tests drive it.
+    clock: Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     profile_reads=ProfileReads(sessionmaker, versions),
                     backtest_answers=FinishedAnswers(versions),
                     venues=venue_connector(settings),
+                    clock=options.clock,
                 )
                 await jobs.start()
                 try:

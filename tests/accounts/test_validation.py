@@ -60,12 +60,14 @@ async def test_leverage_update_is_checked_against_stored_values(api: Api) -> Non
     assert fine.status_code == 200 and fine.json()["default_leverage"] == 50
 
 
-async def test_live_execution_is_not_available_yet(api: Api) -> None:
+async def test_a_trader_is_never_created_live(api: Api) -> None:
+    # Live needs credentials, which only an existing trader can have (tests/accounts/
+    # test_live_gate.py covers the switch); without the operator's flag: 403.
     _, token = await api.user()
     response = await api.client.post(
         "/api/account/", json={"name": "x", "execution_mode": "live"}, headers=api.bearer(token)
     )
-    assert_error(response, 422, "LIVE_TRADING_UNAVAILABLE")
+    assert_error(response, 403, "LIVE_TRADING_DISABLED")
 
 
 REFUSED_URLS = [

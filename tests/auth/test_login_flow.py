@@ -15,7 +15,7 @@ async def test_register_login_profile_logout(api: Api) -> None:
     )
     assert created.status_code == 201
     user = created.json()
-    assert set(user) == {"id", "username", "email", "is_active", "created_at"}
+    assert set(user) == {"id", "username", "email", "is_active", "created_at", "mfa_enabled"}
     assert user["username"] == "your-handle" and user["is_active"] is True
     assert user["created_at"].endswith("Z")
 

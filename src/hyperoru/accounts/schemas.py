@@ -155,6 +155,10 @@ class AccountUpdate(AccountFields):
     initial_capital: Money | None = None
     # Resuming a trader the runtime paused (status "error") is setting this to true.
     is_active: bool | None = None
+    totp_code: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None,
+        description="A current two-factor code: needed to switch execution_mode to live",
+    )
 
 
 class AccountOut(ResponseModel):

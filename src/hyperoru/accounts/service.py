@@ -7,9 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hyperoru.accounts import live_gate
+from hyperoru.accounts.exchange_credentials_model import ExchangeCredential
+from hyperoru.accounts.live_gate import PAPER_ONLY, LiveSwitch
 from hyperoru.accounts.models import Account
 from hyperoru.accounts.providers import default_base_url
 from hyperoru.accounts.schemas import (
@@ -93,15 +96,6 @@ def _check_leverage(default_leverage: int, max_leverage: int) -> None:
         )
 
 
-def _check_execution_mode(mode: str | None) -> None:
-    if mode == "live":
-        raise ApiError(
-            422,
-            "LIVE_TRADING_UNAVAILABLE",
-            "Live execution is not available on this server yet; use execution_mode 'paper'",
-        )
-
-
 async def _check_sent_base_url(guard: OutboundGuard, data: AccountFields) -> None:
     # Runs before anything is written: resolving a name can take seconds, and no
     # database write lock may be held meanwhile.
@@ -168,7 +162,6 @@ async def _apply_llm_settings(
 # Columns a client may clear with null, and columns where null means "leave as is".
 _NULLABLE_FIELDS = (
     "description",
-    "hyperliquid_environment",
     "max_position_notional",
     "max_open_positions",
     "taker_fee_rate",
@@ -179,7 +172,9 @@ _VALUED_FIELDS = (
     "account_type",
     "show_on_dashboard",
     "exchange",
-    "hyperliquid_enabled",
+    # Checked by live_gate before anything is applied. hyperliquid_enabled and
+    # hyperliquid_environment are not here: they follow the stored credentials.
+    "execution_mode",
     "default_leverage",
     "max_leverage",
     "margin_mode",
@@ -233,16 +228,18 @@ async def create_account(
     *,
     user: Principal,
     data: AccountCreate,
+    live: LiveSwitch = PAPER_ONLY,
 ) -> Account:
     """Create a paper trader whose cash starts at its initial capital. Commits.
 
-    Raises 422 LEVERAGE_TOO_HIGH, URL_NOT_ALLOWED, LIVE_TRADING_UNAVAILABLE or
-    ACCOUNT_LIMIT_REACHED.
+    Raises 422 LEVERAGE_TOO_HIGH, URL_NOT_ALLOWED or ACCOUNT_LIMIT_REACHED; asking for
+    live (or Hyperliquid settings) at creation, 403 LIVE_TRADING_DISABLED or 409
+    EXCHANGE_CREDENTIALS_MISSING: credentials are connected to an existing trader.
     """
     default_leverage = data.default_leverage or 1
     max_leverage = data.max_leverage or 10
     _check_leverage(default_leverage, max_leverage)
-    _check_execution_mode(data.execution_mode)
+    live_gate.check_new_trader(data, live)
     await _check_sent_base_url(guard, data)
     await ensure_room(
         session,
@@ -303,17 +300,20 @@ async def change_account(
     account: Account,
     data: AccountUpdate,
     trades_so_far: TradeCount,
+    live: LiveSwitch = PAPER_ONLY,
 ) -> AccountChange:
     """Change the fields that were sent. The caller commits.
 
-    Raises 422 as ``create_account`` does, and 409 ACCOUNT_HAS_ACTIVITY when the initial
-    capital changes after the trader has traded.
+    Raises 422 as ``create_account`` does, 409 ACCOUNT_HAS_ACTIVITY when the initial
+    capital changes after the trader has traded, and what ``live_gate.check_change``
+    raises (entering live: 403 LIVE_TRADING_DISABLED, 409 EXCHANGE_CREDENTIALS_MISSING,
+    the second factor's 403/429).
     """
     default_leverage = data.default_leverage or account.default_leverage
     max_leverage = data.max_leverage or account.max_leverage
     _check_leverage(default_leverage, max_leverage)
-    _check_execution_mode(data.execution_mode)
     await _check_sent_base_url(guard, data)
+    await live_gate.check_change(session, account=account, data=data, switch=live)
     if data.name is not None:
         account.name = data.name
     if data.initial_capital is not None and data.initial_capital != account.initial_capital:
@@ -343,7 +343,16 @@ async def change_account(
 
 
 async def delete_account(session: AsyncSession, *, account: Account) -> None:
-    """Soft delete: the trader stops, its secrets are wiped, the API forgets it. Commits."""
+    """Soft delete: the trader stops, its secrets and exchange credentials are wiped, the
+    API forgets it. Commits. 409 TRADER_IS_LIVE: a live trader is switched to paper
+    first, so nothing it holds at the venue is left without an owner here."""
+    if account.execution_mode == live_gate.LIVE:
+        raise ApiError(
+            409,
+            "TRADER_IS_LIVE",
+            "The trader trades live: switch it to paper (execution_mode 'paper') before "
+            "deleting it",
+        )
     now = utcnow()
     account.deleted_at = now
     account.updated_at = now
@@ -352,6 +361,9 @@ async def delete_account(session: AsyncSession, *, account: Account) -> None:
     account.status = "paused"
     account.has_api_key, account.api_key_hint = False, None
     await store.delete_record_secrets(session, scope=SECRET_SCOPE, scope_id=account.id)
+    await session.execute(
+        delete(ExchangeCredential).where(ExchangeCredential.account_id == account.id)
+    )
     await session.commit()
     log.info("trader deleted", extra={"event": "account_deleted", "account_id": account.id})
 

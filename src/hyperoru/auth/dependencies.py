@@ -10,10 +10,11 @@ from starlette.requests import HTTPConnection
 
 from hyperoru.auth import service
 from hyperoru.auth.principal import Principal, SessionInfo
+from hyperoru.auth.second_factor import SecondFactor
 from hyperoru.auth.session_changes import SessionChanges
-from hyperoru.auth.throttle import LoginThrottle
+from hyperoru.auth.throttle import SECOND_FACTOR_FAILURES, LoginThrottle
 from hyperoru.errors import forbidden, unauthorized
-from hyperoru.http.dependencies import client_ip
+from hyperoru.http.dependencies import DbSession, client_ip
 from hyperoru.ratelimit.dependencies import MINUTE, spend
 from hyperoru.ratelimit.limiter import Budget
 
@@ -91,3 +92,20 @@ async def get_session_changes(request: Request) -> SessionChanges:
 
 
 Changes = Annotated[SessionChanges, Depends(get_session_changes)]
+
+
+async def get_second_factor(request: Request, db: DbSession) -> SecondFactor:
+    services = request.app.state.services
+    return SecondFactor(
+        session=db,
+        box=services.secret_box,
+        logins=LoginThrottle(services.limiter, services.settings),
+        codes=LoginThrottle(services.limiter, services.settings, SECOND_FACTOR_FAILURES),
+        clock=services.clock,
+        changes=services.session_changes,
+    )
+
+
+# Two-factor over the request's session: routes that need a fresh code call
+# ``await second_factor.require_fresh_totp(user, body.totp_code)``.
+TwoFactor = Annotated[SecondFactor, Depends(get_second_factor)]

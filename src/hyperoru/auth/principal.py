@@ -17,6 +17,7 @@ class Principal:
     is_admin: bool
     selected_exchange: SelectedExchange
     created_at: datetime
+    mfa_enabled: bool = False
 
     @classmethod
     def of(cls, user: User) -> Principal:
@@ -28,6 +29,7 @@ class Principal:
             is_admin=user.is_admin,
             selected_exchange=user.selected_exchange,
             created_at=user.created_at,
+            mfa_enabled=user.mfa_enabled,
         )
 
 

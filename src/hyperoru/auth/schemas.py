@@ -52,6 +52,7 @@ class UserOut(ResponseModel):
     email: str | None
     is_active: bool
     created_at: UtcTime
+    mfa_enabled: bool = Field(description="Two-factor (TOTP) is enabled for this user")
 
 
 class LoginResponse(ResponseModel):
@@ -70,3 +71,31 @@ class SessionOut(ResponseModel):
     ip: str | None
     user_agent: str | None
     current: bool
+
+
+# Two-factor (TOTP). Codes are shape-checked by the service (a wrong shape is a wrong code).
+_CODE = Field(min_length=1, max_length=64)
+
+
+class TotpSetupRequest(RequestModel):
+    password: str = Field(max_length=10_000)
+
+
+class TotpSetupResponse(ResponseModel):
+    secret: str = Field(description="Base32; shown once, until the setup is enabled or replaced")
+    otpauth_uri: str = Field(description="The same secret as an otpauth:// URI for QR codes")
+
+
+class TotpEnableRequest(RequestModel):
+    code: str = _CODE
+
+
+class TotpEnableResponse(ResponseModel):
+    recovery_codes: list[str] = Field(description="Ten single-use codes; shown this once")
+
+
+class TotpDisableRequest(RequestModel):
+    password: str = Field(max_length=10_000)
+    code: str = Field(
+        min_length=1, max_length=64, description="A current TOTP code or an unused recovery code"
+    )

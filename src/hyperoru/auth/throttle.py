@@ -2,6 +2,10 @@
 
 Keyed by the user id when the account exists and by the normalised identifier when it
 does not, so the answer never tells whether an account exists.
+
+Wrong two-factor codes count in a bucket of their own (``SECOND_FACTOR_FAILURES``): a
+successful login clears the login bucket, and whoever holds the password must not be
+able to clear the count of their code guesses that way.
 """
 
 from __future__ import annotations
@@ -10,12 +14,17 @@ from hyperoru.errors import ApiError
 from hyperoru.ratelimit.limiter import Budget, RateLimiter
 from hyperoru.settings import Settings
 
+LOGIN_FAILURES = "login-failures"
+SECOND_FACTOR_FAILURES = "second-factor-failures"
+
 
 class LoginThrottle:
-    def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
+    def __init__(
+        self, limiter: RateLimiter, settings: Settings, bucket: str = LOGIN_FAILURES
+    ) -> None:
         self._limiter = limiter
         self._budget = Budget(
-            "login-failures",
+            bucket,
             settings.login_failure_limit,
             settings.login_failure_window_seconds,
             exact=True,

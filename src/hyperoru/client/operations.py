@@ -80,6 +80,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_profile", "GET", "/api/users/profile", m.User),
     Op("update_profile", "PUT", "/api/users/profile", m.User, body=True),
     Op("list_users", "GET", "/api/users/", m.User, many=True),
+    Op("setup_totp", "POST", "/api/users/mfa/totp/setup", body=True, body_args=("password",)),
+    Op("enable_totp", "POST", "/api/users/mfa/totp/enable", body=True, body_args=("code",)),
+    Op(
+        "disable_totp",
+        "POST",
+        "/api/users/mfa/totp/disable",
+        body=True,
+        body_args=("password", "code"),
+    ),
     Op("get_exchange_config", "GET", "/api/users/exchange-config"),
     Op(
         "set_exchange_config",
@@ -107,6 +116,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_trader_overview", "GET", "/api/account/{account_id}/overview"),
     Op("get_strategy", "GET", "/api/account/{account_id}/strategy"),
     Op("update_strategy", "PUT", "/api/account/{account_id}/strategy", body=True),
+    Op("get_exchange_credentials", "GET", "/api/account/{account_id}/exchange"),
+    Op("set_exchange_credentials", "PUT", "/api/account/{account_id}/exchange", body=True),
+    Op("delete_exchange_credentials", "DELETE", "/api/account/{account_id}/exchange", body=True),
     # Market data (§7)
     Op("get_price", "GET", "/api/crypto/price/{symbol}"),
     Op("get_price_query", "GET", "/api/crypto/price"),

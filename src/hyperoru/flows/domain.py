@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hyperoru.domain import Domain
+from hyperoru.flows.exchange_credentials_router import router as exchange_credentials_router
 from hyperoru.flows.sessions import follow_session_changes
 from hyperoru.flows.trader_aliases import router as trader_aliases_router
 from hyperoru.flows.traders_router import router as traders_router
@@ -25,5 +26,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 DOMAIN = Domain(
-    name="flows", protected_routers=(traders_router, trader_aliases_router), lifespan=_lifespan
+    name="flows",
+    protected_routers=(traders_router, trader_aliases_router, exchange_credentials_router),
+    lifespan=_lifespan,
 )

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from hyperoru.accounts.dependencies import OwnedAccount
 from hyperoru.accounts.schemas import AccountOut, AccountUpdate, LlmFields
+from hyperoru.auth.dependencies import CurrentUser, TwoFactor
 from hyperoru.flows.traders_router import create_account, update_account
 from hyperoru.http.dependencies import DbSession
 from hyperoru.services import AppServices
@@ -33,9 +34,14 @@ router.add_api_route(
     summary="Change a trader's model settings (PUT /api/account/{id} for these fields)",
 )
 async def update_trader_llm(
-    body: LlmFields, account: OwnedAccount, db: DbSession, services: AppServices
+    body: LlmFields,
+    account: OwnedAccount,
+    user: CurrentUser,
+    db: DbSession,
+    services: AppServices,
+    second_factor: TwoFactor,
 ) -> AccountOut:
     # Only the fields sent, so an absent key stays and a null one clears, as on the
-    # account route.
+    # account route (and never an execution mode: the live gate is the account route's).
     update = AccountUpdate.model_validate(body.model_dump(exclude_unset=True))
-    return await update_account(update, account, db, services)
+    return await update_account(update, account, user, db, services, second_factor)

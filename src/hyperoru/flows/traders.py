@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts
+from hyperoru.accounts.live_gate import PAPER_ONLY, LiveSwitch
 from hyperoru.accounts.models import Account
 from hyperoru.accounts.presenters import json_list
 from hyperoru.accounts.schemas import AccountCreate, AccountUpdate, StrategyUpdate
@@ -77,8 +78,9 @@ async def create_trader(
     user: Principal,
     data: AccountCreate,
     versions: DataVersions,
+    live: LiveSwitch = PAPER_ONLY,
 ) -> accounts.AccountView:
-    account = await accounts.create_account(session, box, guard, user=user, data=data)
+    account = await accounts.create_account(session, box, guard, user=user, data=data, live=live)
     await versions.bump(user.id)
     return await valuation.account_view(session, account)
 
@@ -91,6 +93,7 @@ async def update_trader(
     account: Account,
     data: AccountUpdate,
     versions: DataVersions,
+    live: LiveSwitch = PAPER_ONLY,
 ) -> accounts.AccountView:
     """Change the sent fields; the primary strategy follows a new account_type and a
     resumed trader starts a fresh failure streak, all in one transaction. Commits."""
@@ -101,6 +104,7 @@ async def update_trader(
         account=account,
         data=data,
         trades_so_far=lambda: valuation.trades_so_far(session, account),
+        live=live,
     )
     if change.type_changed:
         await primary.follow_account_type(session, account=change.account)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from hyperoru.accounts.dependencies import OwnedAccount
+from hyperoru.accounts.live_gate import LiveSwitch
 from hyperoru.accounts.presenters import account_out
 from hyperoru.accounts.schemas import (
     AccountCreate,
@@ -17,19 +18,30 @@ from hyperoru.accounts.schemas import (
     StrategyUpdate,
 )
 from hyperoru.accounts.service import AccountView
-from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.auth.dependencies import CurrentUser, TwoFactor
+from hyperoru.auth.principal import Principal
+from hyperoru.auth.second_factor import SecondFactor
 from hyperoru.flows import traders
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowParams
 from hyperoru.http.prerendered import json_response
 from hyperoru.http.query_model import documented, parse_query
-from hyperoru.services import AppServices
+from hyperoru.services import AppServices, Services
 from hyperoru.strategies import primary
 from hyperoru.strategies.models import AccountStrategy
 from hyperoru.trading.read_dependencies import OwnedTrader, Reads
 from hyperoru.trading.read_model import remembered
 
 router = APIRouter(prefix="/api/account", tags=["accounts"])
+
+
+def live_switch(services: Services, user: Principal, second_factor: SecondFactor) -> LiveSwitch:
+    """The operator's switch, and a fresh code from the caller, for entering live."""
+
+    async def confirm(code: str | None) -> None:
+        await second_factor.require_fresh_totp(user, code)
+
+    return LiveSwitch(enabled=services.settings.live_trading == "enabled", confirm=confirm)
 
 
 def _overview_out(view: AccountView) -> AccountOverview:
@@ -87,8 +99,9 @@ async def create_account(
     body: AccountCreate, user: CurrentUser, db: DbSession, services: AppServices
 ) -> AccountOut:
     box, guard = services.secret_box, services.outbound_guard
+    live = LiveSwitch(enabled=services.settings.live_trading == "enabled")
     view = await traders.create_trader(
-        db, box, guard, user=user, data=body, versions=services.versions
+        db, box, guard, user=user, data=body, versions=services.versions, live=live
     )
     return account_out(view)
 
@@ -105,11 +118,22 @@ async def get_account(trader: OwnedTrader, reads: Reads) -> Response:
 
 @router.put("/{account_id}", response_model=AccountOut)
 async def update_account(
-    body: AccountUpdate, account: OwnedAccount, db: DbSession, services: AppServices
+    body: AccountUpdate,
+    account: OwnedAccount,
+    user: CurrentUser,
+    db: DbSession,
+    services: AppServices,
+    second_factor: TwoFactor,
 ) -> AccountOut:
     box, guard = services.secret_box, services.outbound_guard
     view = await traders.update_trader(
-        db, box, guard, account=account, data=body, versions=services.versions
+        db,
+        box,
+        guard,
+        account=account,
+        data=body,
+        versions=services.versions,
+        live=live_switch(services, user, second_factor),
     )
     return account_out(view)
 

@@ -80,3 +80,18 @@ def test_an_order_with_a_client_order_id_is_safe_to_send_again() -> None:
         )
     assert order.raw == {"id": 5, "status": "pending"}
     assert fake.seen == ["POST /api/orders/create"] * 2 and waits == [2.0]
+
+
+def test_a_request_carrying_a_two_factor_code_is_never_sent_twice() -> None:
+    # The server spends the code on the first attempt: a repeat could only fail.
+    unavailable = limited("1", status=503)
+    with scripted([unavailable]) as (api, fake, waits), pytest.raises(HyperoruError) as raised:
+        api.set_exchange_credentials(
+            account_id=1, exchange="binance", api_key="k", api_secret="s", totp_code="123456"
+        )
+    assert raised.value.status == 503
+    assert fake.seen == ["PUT /api/account/1/exchange"] and waits == []
+    # The same PUT without a code (nothing spent) is retried as before.
+    with scripted([unavailable, (200, {}, {"id": 1})]) as (api, fake, waits):
+        api.update_trader(1, name="again")
+    assert fake.seen == ["PUT /api/account/1"] * 2 and waits == [1.0]

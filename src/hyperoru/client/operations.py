@@ -36,7 +36,11 @@ class Operation:
 
     def idempotent(self, body: object) -> bool:
         """Safe to send again after a 429/503: the methods HTTP defines as idempotent, and
-        a request carrying its idempotency key."""
+        a request carrying its idempotency key. Never a request carrying a two-factor
+        code: the server spends the code on the first attempt, so a repeat would only
+        come back INVALID_TOTP and hide the first answer."""
+        if isinstance(body, dict) and body.get("totp_code") is not None:
+            return False
         if self.method in ("GET", "HEAD", "PUT", "DELETE"):
             return True
         key = self.idempotency_key

@@ -160,6 +160,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (409,),
         "The signal is part of pools (`details.pool_ids`); remove it from them first.",
     ),
+    E(
+        "LIVE_CREDENTIALS_MISSING",
+        (409,),
+        "The trader executes live but has no exchange credentials; add them with "
+        "PUT /api/account/{id}/exchange (nothing was sent).",
+    ),
     # 422: well-formed, but against a business rule.
     E(
         "WEAK_PASSWORD",
@@ -254,6 +260,30 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ),
     E("NO_SYMBOLS", (422,), "The trader's strategy lists no symbols; add some to its strategy."),
     E(
+        "SYMBOL_NOT_ALLOWED",
+        (422,),
+        "A live order for a symbol outside the trader's `allowed_symbols`; add the symbol "
+        "there or trade another (the order is rejected, nothing was sent).",
+    ),
+    E(
+        "ORDER_NOTIONAL_TOO_HIGH",
+        (422,),
+        "A live order worth more than the trader's `max_order_notional`; make it smaller "
+        "(the order is rejected, nothing was sent).",
+    ),
+    E(
+        "POSITION_NOTIONAL_TOO_HIGH",
+        (422,),
+        "A live order that would grow the position beyond the trader's "
+        "`max_position_notional`; make it smaller (the order is rejected, nothing was sent).",
+    ),
+    E(
+        "DAILY_LOSS_LIMIT",
+        (422,),
+        "The live trader's loss since 00:00 UTC reached its `max_daily_loss`: only "
+        "reduce-only orders go out until tomorrow or until the limit is raised.",
+    ),
+    E(
         "NOT_A_PROMPT_TRADER",
         (422,),
         "The trader runs a program; backtest it with POST /api/backtests instead.",
@@ -341,6 +371,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (503,),
         "No fresh market data right now (nothing was "
         "executed); retry after `Retry-After` seconds or later.",
+    ),
+    E(
+        "VENUE_UNAVAILABLE",
+        (503,),
+        "The live trader's exchange could not be reached or refused the connection "
+        "(`details.venue_code` says how; nothing new was sent); retry later.",
     ),
     # The framework's fallback.
     E(

@@ -44,6 +44,10 @@ from hyperoru.realtime.bus import EventBus, open_event_bus
 from hyperoru.realtime.handlers import HandlerRegistry
 from hyperoru.realtime.hub import Hub
 from hyperoru.settings import Settings
+from hyperoru.trading.execution import TraderExchanges
+from hyperoru.trading.live.client import LiveExchange
+from hyperoru.trading.live.credentials import NoCredentials
+from hyperoru.trading.live.monitor import LiveMonitor
 from hyperoru.trading.market_feed import MarketFeed
 from hyperoru.trading.monitor import Monitor
 from hyperoru.trading.paper_client import PaperExchange
@@ -120,6 +124,17 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     bus=lambda: bus,
                     changed=versions.bump,
                 )
+                # Credentials come from the credentials store once it exists; until then
+                # no trader has any (LIVE_CREDENTIALS_MISSING).
+                live = LiveExchange(
+                    sessionmaker=sessionmaker,
+                    feed=feed,
+                    connector=lambda: options.current().venues,
+                    credentials=NoCredentials(),
+                    clock=options.clock,
+                    bus=lambda: bus,
+                    changed=versions.bump,
+                )
                 services = Services(
                     settings=settings,
                     engine=engine,
@@ -146,7 +161,13 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     ),
                     jobs=jobs,
                     sandbox=sandbox_for(settings),
-                    trading=TradingRuntime(paper=paper, monitor=Monitor(paper)),
+                    trading=TradingRuntime(
+                        paper=paper,
+                        monitor=Monitor(paper),
+                        live=live,
+                        live_monitor=LiveMonitor(live),
+                        exchanges=TraderExchanges(sessionmaker, paper=paper, live=live),
+                    ),
                     versions=versions,
                     trader_reads=TraderReads(sessionmaker, versions, feed, clock=options.clock),
                     profile_reads=ProfileReads(sessionmaker, versions),

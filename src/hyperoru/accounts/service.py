@@ -170,6 +170,9 @@ _NULLABLE_FIELDS = (
     "description",
     "hyperliquid_environment",
     "max_position_notional",
+    "max_order_notional",
+    "max_daily_loss",
+    "allowed_symbols",
     "max_open_positions",
     "taker_fee_rate",
     "maker_fee_rate",
@@ -180,6 +183,7 @@ _VALUED_FIELDS = (
     "show_on_dashboard",
     "exchange",
     "hyperliquid_enabled",
+    "flatten_on_daily_loss",
     "default_leverage",
     "max_leverage",
 )

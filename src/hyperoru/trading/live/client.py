@@ -275,7 +275,7 @@ class LiveExchange:
             order.status, order.reject_code = "rejected", refusal.code[:32]
             order.status_reason, order.updated_at = refusal.message[:500], now
             await session.commit()
-        await self._tell_changed(user_id)
+        await self.tell_changed(user_id)
 
     async def _journal(
         self, account_id: int, order_id: int, rounded: Rounded, venue: str
@@ -379,7 +379,7 @@ class LiveExchange:
                 if order.status == "pending" and entry is None:
                     order.status, order.updated_at = "cancelled", self._clock()
                     await session.commit()
-                    await self._tell_changed(user_id)
+                    await self.tell_changed(user_id)
                     return
                 if entry is None or order.status not in journal.RESTING:
                     raise order_not_pending(order)
@@ -502,7 +502,7 @@ class LiveExchange:
         return min(first, now) if first is not None else now
 
     async def _publish(self, user_id: int, account_id: int, synced: Synced) -> None:
-        await self._tell_changed(user_id)
+        await self.tell_changed(user_id)
         bus = self._bus()
         if bus is None:
             return
@@ -519,7 +519,7 @@ class LiveExchange:
             )
         )
 
-    async def _tell_changed(self, user_id: int) -> None:
+    async def tell_changed(self, user_id: int) -> None:
         if self._changed is not None:
             await self._changed(user_id)
 
@@ -554,7 +554,7 @@ class LiveExchange:
             )
             await session.commit()
         log.warning("live trader paused at its daily loss limit", extra={"account_id": account_id})
-        await self._tell_changed(user_id)
+        await self.tell_changed(user_id)
         if flatten:
             await self.flatten(account_id)
         return True

@@ -10,7 +10,7 @@ stands in for them where a test needs a fault at an exact point.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,7 +38,18 @@ TAKER = D("0.00045")
 SubmitFault = Literal[
     "unknown_after_accept",  # the venue takes the order, the answer is lost
     "unknown_before_accept",  # the request is lost before the venue sees it
+    "crash_before_send",  # the process dies before the request leaves
+    "crash_after_accept",  # the venue takes the order, then the process dies
 ]
+
+
+class SimulatedCrash(BaseException):
+    """The process died here: nothing after this point of the flow runs (a BaseException,
+    so no ``except Exception`` in the code under test can swallow it)."""
+
+
+def _start() -> datetime:
+    return datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -51,9 +62,12 @@ class _Position:
 class VenueDouble:
     venue: Venue = "hyperliquid"
     environment: VenueEnvironment = "testnet"
-    prices: dict[str, Decimal] = field(default_factory=lambda: {"BTC": D(60000), "ETH": D(3000)})
+    prices: dict[str, Decimal] = field(default_factory=lambda: {"BTC": D(50000), "ETH": D(3000)})
     cash: Decimal = Decimal(10000)
-    now: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 12, tzinfo=UTC))
+    clock: Callable[[], datetime] = _start
+    # Called at the start of every venue call: a test asserts there what must hold while
+    # the venue is being asked (no database connection checked out).
+    probe: Callable[[], None] | None = None
     # Fault switches, each consumed by the next call it applies to.
     submit_fault: SubmitFault | None = None
     reject_next: VenueError | None = None
@@ -70,7 +84,13 @@ class VenueDouble:
     positions: dict[str, _Position] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
+    @property
+    def now(self) -> datetime:
+        return self.clock()
+
     def _check_up(self) -> None:
+        if self.probe is not None:
+            self.probe()
         if self.down:
             raise VenueError("VENUE_UNAVAILABLE", "the venue did not answer")
 
@@ -106,6 +126,9 @@ class VenueDouble:
 
     async def submit(self, order: VenueOrder) -> VenueOrderState:
         self._check_up()
+        if self.submit_fault == "crash_before_send":
+            self.submit_fault = None
+            raise SimulatedCrash
         self.submitted.append(order)
         if self.reject_next is not None:
             error, self.reject_next = self.reject_next, None
@@ -139,6 +162,8 @@ class VenueDouble:
                 self.orders[order.client_order_id] = state
         if fault == "unknown_after_accept":
             raise UnknownOutcome("timed out after sending")
+        if fault == "crash_after_accept":
+            raise SimulatedCrash
         return self.orders[order.client_order_id]
 
     def _execute(

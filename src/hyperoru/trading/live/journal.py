@@ -74,7 +74,7 @@ async def unresolved(
         .where(LiveOrder.account_id == account_id, LiveOrder.submit_state.in_(UNRESOLVED))
         .order_by(LiveOrder.order_id)
     )
-    return [(entry, order) for entry, order in rows.tuples()]
+    return [(entry, order) for entry, order in rows]
 
 
 async def resting(session: AsyncSession, account_id: int) -> list[tuple[LiveOrder, TradingOrder]]:
@@ -89,7 +89,7 @@ async def resting(session: AsyncSession, account_id: int) -> list[tuple[LiveOrde
         )
         .order_by(LiveOrder.order_id)
     )
-    return [(entry, order) for entry, order in rows.tuples()]
+    return [(entry, order) for entry, order in rows]
 
 
 async def order_ids_by_client_id(
@@ -102,7 +102,7 @@ async def order_ids_by_client_id(
             LiveOrder.account_id == account_id, LiveOrder.venue_client_id.in_(client_ids)
         )
     )
-    return {client_id: order_id for client_id, order_id in rows.tuples()}
+    return {client_id: order_id for client_id, order_id in rows}
 
 
 def _set_state(entry: LiveOrder, state: SubmitState, now: datetime, reason: str | None) -> None:

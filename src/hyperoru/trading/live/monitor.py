@@ -61,7 +61,7 @@ class LiveMonitor:
                     Account.execution_mode == "live", Account.deleted_at.is_(None)
                 )
             )
-            return {account_id: bool(runs) for account_id, runs in rows.tuples()}
+            return {account_id: bool(runs) for account_id, runs in rows}
 
     async def tick(self) -> None:
         traders = await self._live_traders()

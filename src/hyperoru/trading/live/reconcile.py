@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
@@ -243,16 +243,16 @@ async def _missing(
 async def _compare_positions(
     session: AsyncSession, found: Reconciled, account_id: int, user_id: int, now: datetime
 ) -> None:
-    signed = func.sum(TradingFill.quantity)
+    # Summed here, not in SQL: SQLite keeps exact decimals as text.
     rows = await session.execute(
-        select(TradingFill.symbol, TradingFill.side, signed)
-        .where(TradingFill.account_id == account_id, TradingFill.venue_fill_id.is_not(None))
-        .group_by(TradingFill.symbol, TradingFill.side)
+        select(TradingFill.symbol, TradingFill.side, TradingFill.quantity).where(
+            TradingFill.account_id == account_id, TradingFill.venue_fill_id.is_not(None)
+        )
     )
     ledger: dict[str, Decimal] = {}
-    for symbol, side, quantity in rows.tuples():
-        amount = Decimal(quantity)
-        ledger[symbol] = ledger.get(symbol, Decimal(0)) + (amount if side == "buy" else -amount)
+    for symbol, side, quantity in rows:
+        signed = quantity if side == "buy" else -quantity
+        ledger[symbol] = ledger.get(symbol, Decimal(0)) + signed
     venue = sizes(await session.get(LiveAccountSnapshot, account_id))
     for symbol in sorted(set(ledger) | set(venue)):
         ours, theirs = ledger.get(symbol, Decimal(0)), venue.get(symbol, Decimal(0))

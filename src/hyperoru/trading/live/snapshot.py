@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.exchanges.base import BalanceReport, PositionReport
@@ -15,6 +16,7 @@ from hyperoru.exchanges.venue import VenueAccount, VenuePosition
 from hyperoru.trading.clock import floor_minute
 from hyperoru.trading.ledger_store import save_equity
 from hyperoru.trading.live.models import LiveAccountSnapshot
+from hyperoru.trading.models import EquitySnapshot
 
 ZERO = Decimal(0)
 
@@ -110,8 +112,22 @@ async def store_reading(
         for symbol in sorted(set(before) | set(after))
         if before.get(symbol, ZERO) != (after[symbol].size if symbol in after else ZERO)
     ]
-    await save_equity(session, [equity_row(account_id, reading, now)])
+    await _save_point(session, equity_row(account_id, reading, now))
     return snapshot, changes
+
+
+async def _save_point(session: AsyncSession, row: dict[str, Any]) -> None:
+    """This minute's asset-curve point is the minute's latest reading (paper writes its
+    point once, at the minute's close; a live reading may come several times a minute)."""
+    await session.execute(
+        update(EquitySnapshot)
+        .where(
+            EquitySnapshot.account_id == row["account_id"],
+            EquitySnapshot.taken_at == row["taken_at"],
+        )
+        .values(equity=row["equity"], cash=row["cash"], positions_value=row["positions_value"])
+    )
+    await save_equity(session, [row])
 
 
 def equity_row(account_id: int, reading: VenueAccount, now: datetime) -> dict[str, Any]:

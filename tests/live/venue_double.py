@@ -101,6 +101,11 @@ class VenueDouble:
         state = self.orders[client_order_id]
         return self._execute(state, quantity, price, liquidity="maker")
 
+    def trigger(self, client_order_id: str) -> VenueFill:
+        """A resting TP/SL trigger fires: it fills at the current price."""
+        state = self.orders[client_order_id]
+        return self._execute(state, state.quantity, self.prices[state.symbol], liquidity="taker")
+
     def external_order(self, symbol: str, quantity: Decimal, price: Decimal) -> VenueOrderState:
         """An order someone placed on the account by hand (no client id of ours)."""
         state = VenueOrderState(
@@ -143,7 +148,7 @@ class VenueDouble:
             reduce_only=order.reduce_only, updated_at=self.now,
         )  # fmt: skip
         self.orders[order.client_order_id] = state
-        if order.order_type == "market":
+        if order.order_type == "market" and order.trigger is None:
             quantity = order.quantity
             if self.partial_fill is not None:
                 quantity, self.partial_fill = order.quantity * self.partial_fill, None

@@ -37,6 +37,8 @@ from hyperoru.exchanges.base import (
     ProcessSummary,
 )
 from hyperoru.exchanges.venue import (
+    SymbolRules,
+    Trigger,
     UnknownOutcome,
     VenueAdapter,
     VenueConnector,
@@ -59,6 +61,8 @@ from hyperoru.trading.live.limits import (
     check_order,
     daily_loss,
     daily_loss_breached,
+    round_order,
+    round_price,
 )
 from hyperoru.trading.live.models import LiveAccountSnapshot, LiveOrder
 from hyperoru.trading.live.snapshot import (
@@ -110,6 +114,36 @@ class Synced:
     fills: list[TradingFill]
     changes: list[SizeChange]
     equity: dict[str, object]
+
+
+def _trigger_order(
+    parent: TradingOrder, kind: str, price: Decimal, rules: SymbolRules, *, now: datetime
+) -> TradingOrder:
+    """A parent's take-profit or stop-loss as a reduce-only order of the opposite side
+    (its trigger price is in ``take_profit_price`` or ``stop_loss_price``)."""
+    return TradingOrder(
+        account_id=parent.account_id,
+        user_id=parent.user_id,
+        client_order_id=f"{kind}-of-{parent.id}",
+        name=f"{kind}:{parent.id}",
+        symbol=parent.symbol,
+        side="sell" if parent.side == "buy" else "buy",
+        order_type="market",
+        quantity=parent.filled_quantity,
+        price=None,
+        leverage=parent.leverage,
+        reduce_only=True,
+        time_in_force="gtc",
+        take_profit_price=price if kind == "tp" else None,
+        stop_loss_price=price if kind == "sl" else None,
+        status="pending",
+        filled_quantity=Decimal(0),
+        average_price=None,
+        reject_code=None,
+        status_reason=None,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 class LiveExchange:
@@ -253,7 +287,77 @@ class LiveExchange:
         state = await self._send(adapter, sent)
         await self._learn(account_id, order_id, state)
         synced = await self.sync(account_id, user_id=user_id)
+        if rules is not None:
+            await self._attach_triggers(account_id, order_id, adapter, rules)
         return await self._report(order_id, synced)
+
+    async def _attach_triggers(
+        self, account_id: int, order_id: int, adapter: VenueAdapter, rules: SymbolRules
+    ) -> None:
+        """The order's take-profit and stop-loss as the venue's own reduce-only trigger
+        orders for what was filled, each an order of ours (``tp-of-<id>``/``sl-of-<id>``),
+        journalled and sent like any other."""
+        async with self._sessionmaker() as session:
+            parent = await self._order(session, account_id, order_id)
+            if parent.reduce_only or parent.filled_quantity <= 0:
+                return
+            wanted = [
+                (kind, price)
+                for kind, price in (
+                    ("tp", parent.take_profit_price),
+                    ("sl", parent.stop_loss_price),
+                )
+                if price is not None
+            ]
+            children = []
+            for kind, price in wanted:
+                client_id = f"{kind}-of-{parent.id}"
+                if await session.scalar(
+                    select(TradingOrder.id).where(
+                        TradingOrder.account_id == account_id,
+                        TradingOrder.client_order_id == client_id,
+                    )
+                ):
+                    continue
+                child = _trigger_order(parent, kind, price, rules, now=self._clock())
+                session.add(child)
+                await session.flush()
+                entry = journal.open_entry(child, venue=adapter.venue, now=self._clock())
+                session.add(entry)
+                worst = round_order(
+                    OrderToCheck(
+                        symbol=child.symbol,
+                        side="buy" if child.side == "buy" else "sell",
+                        order_type="market",
+                        quantity=child.quantity,
+                        price=None,
+                        leverage=child.leverage,
+                        reduce_only=True,
+                    ),
+                    rules,
+                    price,
+                ).price
+                children.append(
+                    (
+                        child.id,
+                        VenueOrder(
+                            client_order_id=entry.venue_client_id,
+                            symbol=child.symbol,
+                            side="buy" if child.side == "buy" else "sell",
+                            order_type="market",
+                            quantity=child.quantity,
+                            price=worst,
+                            reduce_only=True,
+                            trigger=Trigger(
+                                kind="tp" if kind == "tp" else "sl",
+                                trigger_price=round_price(price, rules, up=False),
+                            ),
+                        ),
+                    )
+                )
+            await session.commit()
+        for child_id, sent in children:
+            await self._learn(account_id, child_id, await self._send(adapter, sent))
 
     async def _reference(self, symbol: str, snapshot: LiveAccountSnapshot) -> Decimal:
         """The price a market order is measured and capped at: the venue's mark of a held

@@ -23,6 +23,7 @@ MINIMAL_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/account/{account_id}"): {"name": "taken over"},
     ("PUT", "/api/account/{account_id}/strategy"): {"enabled": False},
     ("PUT", "/api/traders/{account_id}/llm"): {"model": "taken over"},
+    ("POST", "/api/account/{account_id}/kill"): {"flatten": True},
 }
 # Values for path parameters other than the account id (e.g. {order_id}).
 OTHER_PATH_VALUES: dict[str, str] = {}

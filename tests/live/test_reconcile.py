@@ -97,7 +97,7 @@ async def test_a_position_our_fills_do_not_explain_is_reported_once(
     again = await reconcile(live_client(app), trader.id)
     assert first.events == {"position_mismatch": 1} and again.events == {}
     (event,) = await _events(trader)
-    assert event["details"]["venue"] == "2" and event["details"]["ledger"] == "0"  # type: ignore[index]
+    assert (event["details"]["venue"], event["details"]["ledger"]) == (2, 0)  # type: ignore[index]
 
 
 @pytest.mark.usefixtures("connected")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import field_validator
 
 from hyperoru.accounts.dependencies import OwnedAccount
 from hyperoru.api_types import RequestModel, ResponseModel, UtcTime
@@ -39,6 +40,10 @@ class UserKillOut(ResponseModel):
     traders: list[KillOut]
 
 
+# Amounts in an event's details, stored as exact text, sent as numbers like every amount.
+_AMOUNTS = frozenset({"quantity", "price", "filled_quantity", "loss", "venue", "ledger"})
+
+
 class ReconciliationEventOut(ResponseModel):
     id: int
     account_id: int
@@ -47,6 +52,14 @@ class ReconciliationEventOut(ResponseModel):
     message: str
     details: dict[str, Any]
     created_at: UtcTime
+
+    @field_validator("details")
+    @classmethod
+    def _amounts_as_numbers(cls, details: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: float(value) if key in _AMOUNTS and isinstance(value, str) else value
+            for key, value in details.items()
+        }
 
 
 def _exchanges(request: Request) -> TraderExchanges:

@@ -74,3 +74,22 @@ async def test_without_flatten_the_trader_is_only_paused(
     assert len(venue.submitted) == 1
     assert venue.positions["BTC"].size == D("0.1")
     assert not await live.enforce_daily_loss(trader.id)  # paused once, not again
+
+
+@pytest.mark.usefixtures("connected")
+async def test_the_monitor_refreshes_between_reconciliations_and_catches_a_breach(
+    app: FastAPI, api: Api, venue: VenueDouble, clock: TestClock
+) -> None:
+    trader = await live_trader(app, api, max_daily_loss=D(100))
+    monitor = app.state.services.trading.live_monitor
+    await live_client(app).place(account_id=trader.id, intent=BUY)
+    await monitor.tick()  # the start-up reconciliation
+    venue.prices["BTC"] = D(48000)
+    clock.now += timedelta(seconds=10)
+    await monitor.tick()  # too soon for a refresh: the stored reading is unchanged
+    assert (await _account(app, trader.id)).status == "active"
+    clock.now += timedelta(seconds=25)
+    await monitor.tick()
+    assert (await _account(app, trader.id)).status == "error"
+    (position,) = await live_client(app).positions(account_id=trader.id)
+    assert position.mark_price == D(48000)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
@@ -393,7 +394,12 @@ class LiveExchange:
                 order.price = rounded.price
             entry = journal.open_entry(order, venue=venue, now=self._clock())
             session.add(entry)
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:
+                # Another process journalled this order first: it sends it, not us.
+                await session.rollback()
+                raise order_not_pending(await self._order(session, account_id, order_id)) from None
             return VenueOrder(
                 client_order_id=entry.venue_client_id,
                 symbol=order.symbol,
@@ -622,6 +628,10 @@ class LiveExchange:
                 user_id=user_id, account_id=account_id, data=schemas.equity_json(synced.equity)
             )
         )
+
+    async def owner_of(self, account_id: int) -> int:
+        async with self._sessionmaker() as session:
+            return (await self._account(session, account_id)).user_id
 
     async def tell_changed(self, user_id: int) -> None:
         if self._changed is not None:

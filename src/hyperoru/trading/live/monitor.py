@@ -25,6 +25,9 @@ log = logging.getLogger("hyperoru.trading.live.monitor")
 DEAD_MAN_SECONDS = 120
 REARM_AFTER = timedelta(seconds=40)
 RECONCILE_EVERY = timedelta(minutes=5)
+# Between reconciliations, the venue's fills and account reading (positions, balance,
+# the asset curve, the daily-loss check) are refreshed this often.
+REFRESH_EVERY = timedelta(seconds=30)
 
 
 def _runs() -> tuple[ColumnElement[bool], ...]:
@@ -45,7 +48,10 @@ class LiveMonitor:
         dead_man_seconds: int = DEAD_MAN_SECONDS,
         rearm_after: timedelta = REARM_AFTER,
         reconcile_every: timedelta = RECONCILE_EVERY,
+        refresh_every: timedelta = REFRESH_EVERY,
     ) -> None:
+        self._refresh_every = refresh_every
+        self._refreshed: dict[int, datetime] = {}
         self._live = live
         self._dead_man_seconds = dead_man_seconds
         self._rearm_after = rearm_after
@@ -82,11 +88,16 @@ class LiveMonitor:
     async def _visit(self, account_id: int, runs: bool) -> None:
         now = self._live.now()
         last = self._reconciled.get(account_id)
+        refreshed = self._refreshed.get(account_id)
         if last is None or now - last >= self._reconcile_every:
             await reconcile(self._live, account_id)
-            self._reconciled[account_id] = now
-            if await self._live.enforce_daily_loss(account_id):
-                runs = False
+            self._reconciled[account_id] = self._refreshed[account_id] = now
+        elif refreshed is None or now - refreshed >= self._refresh_every:
+            user_id = await self._live.owner_of(account_id)
+            await self._live.sync(account_id, user_id=user_id)
+            self._refreshed[account_id] = now
+        if await self._live.enforce_daily_loss(account_id):
+            runs = False
         if runs:
             armed = self.armed.get(account_id)
             if armed is None or now - armed >= self._rearm_after:

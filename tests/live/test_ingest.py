@@ -115,7 +115,7 @@ async def test_fills_positions_and_the_curve_are_published_after_commit(
     assert [(p.data["symbol"], p.data["size"], p.data["previous_size"]) for p in positions] == [
         ("BTC", 0.01, 0.0)
     ]
-    assert all(e.user_id == trader.user["id"] for e in events)
+    assert all(e.user_id == trader.user["id"] for e in trades + positions)
     # The asset curve has this minute's point from the venue's equity.
     (point,) = await _all(app, EquitySnapshot, trader.id)
     assert point.equity == venue.cash  # no unrealised PnL at the fill price

@@ -44,15 +44,9 @@ from hyperoru.realtime.bus import EventBus, open_event_bus
 from hyperoru.realtime.handlers import HandlerRegistry
 from hyperoru.realtime.hub import Hub
 from hyperoru.settings import Settings
-from hyperoru.trading.execution import TraderExchanges
-from hyperoru.trading.live.client import LiveExchange
-from hyperoru.trading.live.credentials import NoCredentials
-from hyperoru.trading.live.monitor import LiveMonitor
 from hyperoru.trading.market_feed import MarketFeed
-from hyperoru.trading.monitor import Monitor
-from hyperoru.trading.paper_client import PaperExchange
 from hyperoru.trading.read_model import TraderReads
-from hyperoru.trading.runtime import TradingRuntime
+from hyperoru.trading.runtime import TradingRuntime, build_trading
 from hyperoru.vault.cipher import SecretBox
 from hyperoru.vault.keys import load_keyring
 from hyperoru.warmup import warming_up
@@ -117,23 +111,13 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     concurrency=settings.jobs_concurrency,
                 )
                 feed = MarketFeed(lambda: options.current().market)
-                paper = PaperExchange(
+                trading = build_trading(
                     sessionmaker=sessionmaker,
                     feed=feed,
                     clock=options.clock,
                     bus=lambda: bus,
                     changed=versions.bump,
-                )
-                # Credentials come from the credentials store once it exists; until then
-                # no trader has any (LIVE_CREDENTIALS_MISSING).
-                live = LiveExchange(
-                    sessionmaker=sessionmaker,
-                    feed=feed,
-                    connector=lambda: options.current().venues,
-                    credentials=NoCredentials(),
-                    clock=options.clock,
-                    bus=lambda: bus,
-                    changed=versions.bump,
+                    venues=lambda: options.current().venues,
                 )
                 services = Services(
                     settings=settings,
@@ -161,13 +145,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     ),
                     jobs=jobs,
                     sandbox=sandbox_for(settings),
-                    trading=TradingRuntime(
-                        paper=paper,
-                        monitor=Monitor(paper),
-                        live=live,
-                        live_monitor=LiveMonitor(live),
-                        exchanges=TraderExchanges(sessionmaker, paper=paper, live=live),
-                    ),
+                    trading=trading,
                     versions=versions,
                     trader_reads=TraderReads(sessionmaker, versions, feed, clock=options.clock),
                     profile_reads=ProfileReads(sessionmaker, versions),

@@ -8,13 +8,16 @@ from typing import Annotated
 
 import typer
 
-from hyperoru.cli.common import fail, load_settings, out, owner_id_of
+from hyperoru.cli.common import database, fail, load_settings, market, out, owner_id_of
+from hyperoru.db.versions import open_data_versions
 from hyperoru.errors import ApiError
-from hyperoru.flows.sessions import announcer_for
-from hyperoru.services import Services, StartupOptions, open_services
+from hyperoru.exchanges.connect import venue_connector
+from hyperoru.realtime.bus import open_event_bus
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
 from hyperoru.trading.live.kill import KillReport, kill_trader, kill_user
+from hyperoru.trading.market_feed import MarketFeed
+from hyperoru.trading.runtime import build_trading
 
 traders_app = typer.Typer(help="Running traders", no_args_is_help=True)
 
@@ -22,22 +25,33 @@ traders_app = typer.Typer(help="Running traders", no_args_is_help=True)
 async def kill(
     settings: Settings, *, account_id: int | None, username: str | None, flatten: bool
 ) -> list[KillReport]:
-    """The kill switch through the same services the server uses (paper and live)."""
-    opened: list[Services] = []
-    options = StartupOptions(announcer_for=announcer_for, current=lambda: opened[0], clock=utcnow)
-    async with open_services(settings, options) as services:
-        opened.append(services)
-        exchanges = services.trading.exchanges
+    """The kill switch through the trading objects the server builds (paper and live),
+    without the rest of a server (no job runner, no background tasks)."""
+    async with (
+        database(settings) as sessionmaker,
+        market(settings) as runtime,
+        open_event_bus(settings) as bus,
+        open_data_versions(settings) as versions,
+    ):
+        connector = venue_connector(settings)
+        trading = build_trading(
+            sessionmaker=sessionmaker,
+            feed=MarketFeed(lambda: runtime),
+            clock=utcnow,
+            bus=lambda: bus,
+            changed=versions.bump,
+            venues=lambda: connector,
+        )
         try:
             if username is not None:
-                async with services.sessionmaker() as session:
+                async with sessionmaker() as session:
                     user_id = await owner_id_of(session, username)
                 assert user_id is not None
-                return await kill_user(exchanges, user_id, flatten=flatten)
+                return await kill_user(trading.exchanges, user_id, flatten=flatten)
             assert account_id is not None
-            return [await kill_trader(exchanges, account_id, flatten=flatten)]
+            return [await kill_trader(trading.exchanges, account_id, flatten=flatten)]
         finally:
-            await services.trading.live.aclose()
+            await trading.live.aclose()
 
 
 @traders_app.command("kill")

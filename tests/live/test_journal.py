@@ -195,3 +195,18 @@ async def test_a_partial_fill_leaves_the_order_partially_filled(
     ((_, order),) = await _rows(app, trader.id)
     assert (order.status, order.filled_quantity) == ("partially_filled", D("0.005"))
     assert [f.quantity for f in report.fills] == [D("0.005")]
+
+
+@pytest.mark.usefixtures("connected")
+async def test_a_failed_fills_read_after_sending_still_answers_the_order(
+    app: FastAPI, api: Api, venue: VenueDouble
+) -> None:
+    trader = await live_trader(app, api)
+    await live_client(app).sync(trader.id, user_id=trader.user["id"])  # the first reading
+    venue.fail_next_fills = True
+    report = await live_client(app).place(account_id=trader.id, intent=BUY)
+    # The venue's answer made the order filled; its fills come with the next read.
+    assert (report.execution_status, report.fills) == ("filled", ())
+    await live_client(app).sync(trader.id, user_id=trader.user["id"])
+    assert len(await _fills(app, trader.id)) == 1
+    assert len(venue.submitted) == 1

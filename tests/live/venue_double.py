@@ -73,6 +73,7 @@ class VenueDouble:
     reject_next: VenueError | None = None
     partial_fill: Decimal | None = None  # the fraction of the next market order that fills
     down: bool = False  # every call fails as if the venue could not be reached
+    fail_next_fills: bool = False  # the next ``fills`` read fails
     # What the tests assert on.
     submitted: list[VenueOrder] = field(default_factory=list)
     cancel_all_calls: int = 0
@@ -244,6 +245,9 @@ class VenueDouble:
 
     async def fills(self, *, since: datetime) -> list[VenueFill]:
         self._check_up()
+        if self.fail_next_fills:
+            self.fail_next_fills = False
+            raise VenueError("VENUE_UNAVAILABLE", "the venue did not answer")
         return [f for f in self.fill_log if f.time >= since]
 
     async def funding(self, *, since: datetime) -> list[VenueFunding]:

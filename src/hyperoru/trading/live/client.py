@@ -245,7 +245,13 @@ class LiveExchange:
         before anything was sent."""
         async with self._locks.hold(account_id):
             report = await self._execute(account_id, order_id)
-        await self.enforce_daily_loss(account_id)
+        try:
+            await self.enforce_daily_loss(account_id)
+        except ApiError as exc:  # the order's answer stands; the monitor checks again
+            log.warning(
+                "daily-loss check after an order failed",
+                extra={"account_id": account_id, "code": exc.code},
+            )
         return report
 
     async def _execute(self, account_id: int, order_id: int) -> ExecutionReport:
@@ -287,10 +293,22 @@ class LiveExchange:
         sent = await self._journal(account_id, order_id, verdict, adapter.venue)
         state = await self._send(adapter, sent)
         await self._learn(account_id, order_id, state)
-        synced = await self.sync(account_id, user_id=user_id)
+        await self._sync_after_sending(account_id, user_id)
         if rules is not None:
             await self._attach_triggers(account_id, order_id, adapter, rules)
-        return await self._report(order_id, synced)
+        return await self._report(order_id)
+
+    async def _sync_after_sending(self, account_id: int, user_id: int) -> None:
+        """The fills of what was just sent. The order is out and recorded: a venue that
+        fails this read leaves the fills to the live monitor's next refresh, and the
+        caller still gets the order's answer."""
+        try:
+            await self.sync(account_id, user_id=user_id)
+        except ApiError as exc:
+            log.warning(
+                "fills not read after sending",
+                extra={"account_id": account_id, "code": exc.code},
+            )
 
     async def _attach_triggers(
         self, account_id: int, order_id: int, adapter: VenueAdapter, rules: SymbolRules
@@ -452,7 +470,7 @@ class LiveExchange:
                 journal.apply_state(entry, order, answer, now=now)
             await session.commit()
 
-    async def _report(self, order_id: int, synced: Synced) -> ExecutionReport:
+    async def _report(self, order_id: int) -> ExecutionReport:
         async with self._sessionmaker() as session:
             order = await session.get(TradingOrder, order_id)
             entry = await session.get(LiveOrder, order_id)

@@ -30,6 +30,7 @@ MINIMAL_BODIES: dict[tuple[str, str], Any] = {
         "totp_code": "123456",
     },
     ("DELETE", "/api/account/{account_id}/exchange"): {"totp_code": "123456"},
+    ("POST", "/api/account/{account_id}/kill"): {"flatten": True},
 }
 # Values for path parameters other than the account id (e.g. {order_id}).
 OTHER_PATH_VALUES: dict[str, str] = {}

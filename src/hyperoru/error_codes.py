@@ -198,7 +198,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "EXCHANGE_CREDENTIALS_MISSING",
         (409,),
         "Live trading (or `hyperliquid_enabled`) needs the trader's credentials for its "
-        "exchange (`details.exchange`); connect them with PUT /api/account/{id}/exchange.",
+        "exchange (`details.exchange`; nothing was sent); connect them with "
+        "PUT /api/account/{id}/exchange.",
     ),
     E(
         "TRADER_IS_LIVE",
@@ -301,6 +302,30 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ),
     E("NO_SYMBOLS", (422,), "The trader's strategy lists no symbols; add some to its strategy."),
     E(
+        "SYMBOL_NOT_ALLOWED",
+        (422,),
+        "A live order for a symbol outside the trader's `allowed_symbols`; add the symbol "
+        "there or trade another (the order is rejected, nothing was sent).",
+    ),
+    E(
+        "ORDER_NOTIONAL_TOO_HIGH",
+        (422,),
+        "A live order worth more than the trader's `max_order_notional`; make it smaller "
+        "(the order is rejected, nothing was sent).",
+    ),
+    E(
+        "POSITION_NOTIONAL_TOO_HIGH",
+        (422,),
+        "A live order that would grow the position beyond the trader's "
+        "`max_position_notional`; make it smaller (the order is rejected, nothing was sent).",
+    ),
+    E(
+        "DAILY_LOSS_LIMIT",
+        (422,),
+        "The live trader's loss since 00:00 UTC reached its `max_daily_loss`: only "
+        "reduce-only orders go out until tomorrow or until the limit is raised.",
+    ),
+    E(
         "NOT_A_PROMPT_TRADER",
         (422,),
         "The trader runs a program; backtest it with POST /api/backtests instead.",
@@ -392,8 +417,9 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     E(
         "VENUE_UNAVAILABLE",
         (503,),
-        "The exchange could not be reached or asked us to slow down; nothing was saved or "
-        "sent. Retry later (after `Retry-After` seconds when given).",
+        "The exchange could not be reached, refused the connection or asked us to slow down "
+        "(`details.venue_code` says how when known); nothing new was saved or sent. Retry "
+        "later (after `Retry-After` seconds when given).",
     ),
     # The framework's fallback.
     E(

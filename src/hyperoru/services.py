@@ -45,11 +45,10 @@ from hyperoru.realtime.bus import EventBus, open_event_bus
 from hyperoru.realtime.handlers import HandlerRegistry
 from hyperoru.realtime.hub import Hub
 from hyperoru.settings import Settings
+from hyperoru.trading.live.credentials import StoredCredentials
 from hyperoru.trading.market_feed import MarketFeed
-from hyperoru.trading.monitor import Monitor
-from hyperoru.trading.paper_client import PaperExchange
 from hyperoru.trading.read_model import TraderReads
-from hyperoru.trading.runtime import TradingRuntime
+from hyperoru.trading.runtime import TradingRuntime, build_trading
 from hyperoru.vault.cipher import SecretBox
 from hyperoru.vault.keys import load_keyring
 from hyperoru.warmup import warming_up
@@ -117,12 +116,15 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     concurrency=settings.jobs_concurrency,
                 )
                 feed = MarketFeed(lambda: options.current().market)
-                paper = PaperExchange(
+                secret_box = SecretBox(load_keyring(settings))
+                trading = build_trading(
                     sessionmaker=sessionmaker,
                     feed=feed,
                     clock=options.clock,
                     bus=lambda: bus,
                     changed=versions.bump,
+                    venues=lambda: options.current().venues,
+                    credentials=StoredCredentials(sessionmaker, secret_box),
                 )
                 services = Services(
                     settings=settings,
@@ -134,7 +136,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                         token_cache, options.announcer_for(bus), versions
                     ),
                     health_probes={},
-                    secret_box=SecretBox(load_keyring(settings)),
+                    secret_box=secret_box,
                     outbound_guard=build_outbound_guard(settings),
                     bus=bus,
                     ws_hub=Hub(),
@@ -150,7 +152,7 @@ async def open_services(settings: Settings, options: StartupOptions) -> AsyncIte
                     ),
                     jobs=jobs,
                     sandbox=sandbox_for(settings),
-                    trading=TradingRuntime(paper=paper, monitor=Monitor(paper)),
+                    trading=trading,
                     versions=versions,
                     trader_reads=TraderReads(sessionmaker, versions, feed, clock=options.clock),
                     profile_reads=ProfileReads(sessionmaker, versions),

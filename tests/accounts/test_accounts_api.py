@@ -15,6 +15,7 @@ ACCOUNT_FIELDS = {
     "exchange", "hyperliquid_enabled", "hyperliquid_environment", "default_leverage",
     "max_leverage", "max_position_notional", "max_open_positions", "avatar_preset_id",
     "taker_fee_rate", "maker_fee_rate", "margin_mode",
+    "max_order_notional", "max_daily_loss", "allowed_symbols", "flatten_on_daily_loss",
     "created_at", "updated_at",
 }  # fmt: skip
 

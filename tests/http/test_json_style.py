@@ -58,6 +58,8 @@ OPAQUE_FIELDS: dict[str, str] = {
     "DecisionTriggerOut.values": "the readings of the pool's signals, as on the pool's triggers",
     "ProgramBacktestConfigOut.signal_pools": "pools as frozen at submit time, signals' configs"
     " as their authors wrote them",
+    "ReconciliationEventOut.details": "what reconciliation found; keys depend on its kind"
+    " (amounts as numbers)",
 }
 
 _NUMERIC_NAME = re.compile(

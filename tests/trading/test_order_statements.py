@@ -44,10 +44,12 @@ async def test_a_market_order_executes_in_one_short_transaction(app: FastAPI, ap
     assert executed.status_code == 200 and executed.json()["execution_status"] == "filled"
     reads = [s for s in seen if s.startswith("SELECT")]
     writes = [s.split()[0] + " " + s.split()[2 if s.startswith("INSERT") else 1] for s in seen]
-    # The route's ownership check, then the ledger, order and trader (one statement on
-    # SQLite; on PostgreSQL the ledger's lock first); no look-up of fills that the ledger's
-    # numbering says cannot be stored yet.
-    assert len(reads) == (2 if sqlite else 3), seen
+    # The route's ownership check, the trader's execution mode (paper or live:
+    # trading.execution), then the ledger, order and trader (one statement on SQLite; on
+    # PostgreSQL the ledger's lock first); no look-up of fills that the ledger's numbering
+    # says cannot be stored yet.
+    assert len(reads) == (3 if sqlite else 4), seen
+    assert reads[1].startswith("SELECT accounts.execution_mode"), seen
     assert not any("trading_fills" in s for s in reads), seen
     assert [w for w in writes if not w.startswith("SELECT")] == [
         "INSERT trading_fills",

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hyperoru.db.base import Base
@@ -59,6 +59,11 @@ class Account(Base):
     )
     max_leverage: Mapped[int] = mapped_column(Integer)
     max_position_notional: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # Live risk limits (trading/live/limits.py), checked before an order is sent.
+    max_order_notional: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    max_daily_loss: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    allowed_symbols: Mapped[list[str] | None] = mapped_column(JSON)
+    flatten_on_daily_loss: Mapped[bool] = mapped_column(Boolean, default=False)
     # Fee rates as fractions of notional; None means the venue's base-tier rates.
     taker_fee_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     maker_fee_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)

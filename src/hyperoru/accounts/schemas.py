@@ -135,6 +135,14 @@ class AccountFields(LlmFields):
     max_leverage: Annotated[int, Field(ge=1)] | None = None
     margin_mode: MarginModeName | None = None
     max_position_notional: Money | None = None
+    # Live risk limits (docs/LIVE_TRADING.md "Safety rules"); paper traders keep them too.
+    max_order_notional: Money | None = None
+    max_daily_loss: Money | None = None
+    allowed_symbols: (
+        Annotated[list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,20}$")]], Field(max_length=50)]
+        | None
+    ) = None
+    flatten_on_daily_loss: bool | None = None
     # Per-trader fee override (fractions: 0.00045 is 0.045%); a maker rebate may be negative.
     taker_fee_rate: FeeRate | None = None
     maker_fee_rate: FeeRate | None = None
@@ -192,6 +200,10 @@ class AccountOut(ResponseModel):
     max_leverage: int
     margin_mode: MarginModeName
     max_position_notional: JsonDecimal | None
+    max_order_notional: JsonDecimal | None = None
+    max_daily_loss: JsonDecimal | None = None
+    allowed_symbols: list[str] | None = None
+    flatten_on_daily_loss: bool = False
     taker_fee_rate: JsonDecimal | None
     maker_fee_rate: JsonDecimal | None
     max_open_positions: int | None

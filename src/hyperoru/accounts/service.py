@@ -163,6 +163,9 @@ async def _apply_llm_settings(
 _NULLABLE_FIELDS = (
     "description",
     "max_position_notional",
+    "max_order_notional",
+    "max_daily_loss",
+    "allowed_symbols",
     "max_open_positions",
     "taker_fee_rate",
     "maker_fee_rate",
@@ -175,6 +178,7 @@ _VALUED_FIELDS = (
     # Checked by live_gate before anything is applied. hyperliquid_enabled and
     # hyperliquid_environment are not here: they follow the stored credentials.
     "execution_mode",
+    "flatten_on_daily_loss",
     "default_leverage",
     "max_leverage",
     "margin_mode",

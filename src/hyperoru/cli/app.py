@@ -17,6 +17,7 @@ from hyperoru.cli.candles import candles_app
 from hyperoru.cli.common import options
 from hyperoru.cli.db import db_app
 from hyperoru.cli.serve import serve, worker
+from hyperoru.cli.traders import traders_app
 from hyperoru.cli.users import users_app
 from hyperoru.vault.cli import secrets_app
 
@@ -56,6 +57,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(candles_app, name="candles")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(traders_app, name="traders")
 
 
 def main() -> None:

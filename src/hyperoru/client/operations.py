@@ -157,6 +157,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_asset_curve", "GET", "/api/account/{account_id}/asset-curve"),
     Op("get_hyperliquid_positions", "GET", "/api/hyperliquid/accounts/{account_id}/positions"),
     Op("get_hyperliquid_state", "GET", "/api/hyperliquid/account/{account_id}/state"),
+    # Live trading: the kill switch and reconciliation (docs/LIVE_TRADING.md)
+    Op("kill_trader", "POST", "/api/account/{account_id}/kill", body=True),
+    Op("kill_all_traders", "POST", "/api/users/kill", body=True),
+    Op("list_reconciliation", "GET", "/api/account/{account_id}/reconciliation"),
     # Prompts and decisions (§10)
     Op("list_prompts", "GET", "/api/prompts/", m.Prompt, many=True),
     Op(

@@ -1,6 +1,7 @@
 """The pipeline's collaborators as this server provides them: prompts from the trader's
 template and the variable catalogue, models from the trader's LLM settings, execution
-through the paper exchange, and decisions pushed on ``model_chat``.
+through the trader's exchange (paper or live: ``trading.execution``), and decisions pushed
+on ``model_chat``.
 
 Each part opens its own short session for the rows it reads (the template, the program,
 the API key) and closes it before anything slow happens: the prompt's market data, the
@@ -53,7 +54,7 @@ def _inputs(
         symbols=list(plan.symbols),
         market=app.state.services.market,
         sessionmaker=app.state.services.sessionmaker,
-        exchange=app.state.services.trading.paper,
+        exchange=app.state.services.trading.exchanges,
         trigger=TriggerInfo(
             kind=trigger.kind, signal_pool_id=trigger.pool_id, values=dict(trigger.values)
         ),
@@ -160,7 +161,7 @@ def model_chat_publisher(app: FastAPI) -> Publisher:
 def pipeline_parts(app: FastAPI, http: httpx.AsyncClient) -> PipelineParts:
     return PipelineParts(
         sessions=app.state.services.sessionmaker,
-        exchange=app.state.services.trading.paper,
+        exchange=app.state.services.trading.exchanges,
         prepare_prompt=prompt_preparer(app),
         model_for=model_factory(app, http),
         publish=model_chat_publisher(app),

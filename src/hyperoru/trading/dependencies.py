@@ -11,6 +11,7 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.exchanges.base import ExchangeClient
 from hyperoru.http.dependencies import DbSession
 from hyperoru.trading import service
+from hyperoru.trading.execution import TraderExchanges
 from hyperoru.trading.models import TradingOrder
 from hyperoru.trading.paper_client import PaperExchange
 
@@ -20,9 +21,13 @@ async def get_paper(request: Request) -> PaperExchange:
 
 
 async def get_trader_exchange(request: Request) -> ExchangeClient | None:
-    """Where previews read positions, fills and balance: the paper venue, the only one
-    traders run on today (live venues will be chosen by ``execution_mode`` here)."""
-    return request.app.state.services.trading.paper
+    """Where previews read positions, fills and balance: the trader's venue, paper or
+    live by its ``execution_mode`` (``trading.execution``)."""
+    return request.app.state.services.trading.exchanges
+
+
+async def get_exchanges(request: Request) -> TraderExchanges:
+    return request.app.state.services.trading.exchanges
 
 
 async def owned_order(order_id: ResourceId, user: CurrentUser, db: DbSession) -> TradingOrder:
@@ -30,5 +35,6 @@ async def owned_order(order_id: ResourceId, user: CurrentUser, db: DbSession) ->
 
 
 Paper = Annotated[PaperExchange, Depends(get_paper)]
+Exchanges = Annotated[TraderExchanges, Depends(get_exchanges)]
 OwnedOrder = Annotated[TradingOrder, Depends(owned_order)]
 TraderExchange = Annotated[ExchangeClient | None, Depends(get_trader_exchange)]

@@ -15,11 +15,13 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from hyperoru.domain import Domain
+from hyperoru.trading.live.router import kill_router
 from hyperoru.trading.router import account_router, hyperliquid_router, orders_router
 from hyperoru.trading.runtime import TradingRuntime
 from hyperoru.trading.ws_messages import register_trading_messages
 
 MONITOR_SECONDS = 2.0
+LIVE_MONITOR_SECONDS = 5.0
 
 
 @asynccontextmanager
@@ -27,20 +29,25 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     trading: TradingRuntime = app.state.services.trading
     register_trading_messages(app)
     interval = getattr(app.state, "trading_monitor_seconds", MONITOR_SECONDS)
-    task = None
+    tasks = []
     if interval is not None:
-        task = asyncio.create_task(trading.monitor.run(interval), name="paper-monitor")
+        tasks.append(asyncio.create_task(trading.monitor.run(interval), name="paper-monitor"))
+        # Its first tick reconciles every live trader: the start-up reconciliation.
+        tasks.append(
+            asyncio.create_task(trading.live_monitor.run(LIVE_MONITOR_SECONDS), name="live-monitor")
+        )
     try:
         yield
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+        await trading.live.aclose()
 
 
 DOMAIN = Domain(
     name="trading",
-    protected_routers=(orders_router, account_router, hyperliquid_router),
+    protected_routers=(orders_router, account_router, hyperliquid_router, kill_router),
     lifespan=_lifespan,
 )

@@ -63,7 +63,10 @@ class TradingFill(Base):
     the same engine event twice is refused by the database instead of doubling a trade."""
 
     __tablename__ = "trading_fills"
-    __table_args__ = (UniqueConstraint("account_id", "fill_id", name="uq_trading_fills_fill"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "fill_id", name="uq_trading_fills_fill"),
+        UniqueConstraint("account_id", "venue_fill_id", name="uq_trading_fills_venue_fill"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(
@@ -83,6 +86,8 @@ class TradingFill(Base):
     liquidity: Mapped[str] = mapped_column(String(5))
     is_liquidation: Mapped[bool] = mapped_column(Boolean)
     time: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A live venue's own fill id (Hyperliquid ``tid``): ingesting it twice is refused.
+    venue_fill_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class FundingPayment(Base):

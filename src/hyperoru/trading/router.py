@@ -13,15 +13,16 @@ from hyperoru.accounts.dependencies import OwnedAccount
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.errors import forbidden
-from hyperoru.exchanges.base import PositionReport
+from hyperoru.exchanges.base import BalanceReport, PositionReport
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowParams, ListWindowQuery
 from hyperoru.http.prerendered import json_response
 from hyperoru.http.query_model import documented, parse_query
 from hyperoru.trading import service
-from hyperoru.trading.dependencies import OwnedOrder, Paper
+from hyperoru.trading.dependencies import Exchanges, OwnedOrder, Paper
 from hyperoru.trading.models import TradingOrder
 from hyperoru.trading.read_dependencies import OwnedTrader, Reads
+from hyperoru.trading.read_model import TraderReads, TraderSnapshot
 from hyperoru.trading.schemas import (
     AccountStateOut,
     CurvePoint,
@@ -73,7 +74,7 @@ async def create_order(
 
 
 @orders_router.post("/execute/{order_id}", response_model=ExecuteOut)
-async def execute_order(order: OwnedOrder, paper: Paper, db: DbSession) -> ExecuteOut:
+async def execute_order(order: OwnedOrder, paper: Exchanges, db: DbSession) -> ExecuteOut:
     # Give the request's connection back before queueing on the trader's lock: waiters
     # holding connections would starve the one that holds the lock.
     await db.close()
@@ -82,7 +83,7 @@ async def execute_order(order: OwnedOrder, paper: Paper, db: DbSession) -> Execu
 
 
 @orders_router.post("/cancel/{order_id}", response_model=OrderOut)
-async def cancel_order(order: OwnedOrder, paper: Paper, db: DbSession) -> OrderOut:
+async def cancel_order(order: OwnedOrder, paper: Exchanges, db: DbSession) -> OrderOut:
     await db.close()
     await paper.cancel(account_id=order.account_id, order_id=order.id)
     cancelled = await db.get(TradingOrder, order.id)
@@ -91,7 +92,7 @@ async def cancel_order(order: OwnedOrder, paper: Paper, db: DbSession) -> OrderO
 
 
 @orders_router.post("/process-all", response_model=ProcessOut)
-async def process_all(user: CurrentUser, db: DbSession, paper: Paper) -> ProcessOut:
+async def process_all(user: CurrentUser, db: DbSession, paper: Exchanges) -> ProcessOut:
     account_ids = await service.user_account_ids(db, user=user)
     await db.close()  # executions use their own transactions
     summary = await paper.process_pending(account_ids=account_ids)
@@ -126,9 +127,28 @@ async def user_orders(
     return [OrderOut.of(o) for o in orders]
 
 
+async def _trader_positions(
+    trader: TraderSnapshot, reads: TraderReads, request: Request
+) -> list[PositionReport]:
+    """A live trader's from its venue reading, a paper trader's from the read copy."""
+    if trader.account.execution_mode == "live":
+        live = request.app.state.services.trading.live
+        return list(await live.positions(account_id=trader.account.id))
+    return await reads.positions(trader)
+
+
+async def _trader_balance(
+    trader: TraderSnapshot, reads: TraderReads, request: Request
+) -> BalanceReport:
+    if trader.account.execution_mode == "live":
+        live = request.app.state.services.trading.live
+        return await live.balance(account_id=trader.account.id)
+    return await reads.balance(trader)
+
+
 @account_router.get("/{account_id}/positions", response_model=list[PositionOut])
-async def positions(trader: OwnedTrader, reads: Reads) -> Response:
-    shown = [_position_out(p) for p in await reads.positions(trader)]
+async def positions(trader: OwnedTrader, reads: Reads, request: Request) -> Response:
+    shown = [_position_out(p) for p in await _trader_positions(trader, reads, request)]
     return json_response(_POSITION_LIST.dump_json(shown))
 
 
@@ -161,8 +181,8 @@ async def asset_curve(trader: OwnedTrader, request: Request) -> Response:
 
 
 @hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
-async def hyperliquid_positions(trader: OwnedTrader, reads: Reads) -> Response:
-    found = await reads.positions(trader)
+async def hyperliquid_positions(trader: OwnedTrader, reads: Reads, request: Request) -> Response:
+    found = await _trader_positions(trader, reads, request)
     page = PositionsPage(
         positions=[_position_out(p) for p in found],
         total_count=len(found),
@@ -172,9 +192,9 @@ async def hyperliquid_positions(trader: OwnedTrader, reads: Reads) -> Response:
 
 
 @hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
-async def hyperliquid_state(trader: OwnedTrader, reads: Reads) -> Response:
+async def hyperliquid_state(trader: OwnedTrader, reads: Reads, request: Request) -> Response:
     account = trader.account
-    balance = await reads.balance(trader)
+    balance = await _trader_balance(trader, reads, request)
     environment = (
         "paper" if account.execution_mode == "paper" else account.hyperliquid_environment or ""
     )

@@ -16,7 +16,7 @@ from hyperoru.api_types import MAX_ID, RequestModel
 from hyperoru.paging import ListWindow
 from hyperoru.realtime.handlers import HandlerContext, Reply
 from hyperoru.trading import service, valuation
-from hyperoru.trading.paper_client import PaperExchange
+from hyperoru.trading.execution import TraderExchanges
 from hyperoru.trading.schemas import CurvePoint, ExecuteOut, OrderCreate, OrderOut, PositionOut
 
 CURVE_POINTS = 288
@@ -38,8 +38,9 @@ class CurveRequest(AccountChoice):
     timeframe: service.Timeframe = "5m"
 
 
-def _paper(ctx: HandlerContext) -> PaperExchange:
-    return ctx.state.services.trading.paper
+def _paper(ctx: HandlerContext) -> TraderExchanges:
+    # Paper or live per trader (the name predates live trading).
+    return ctx.state.services.trading.exchanges
 
 
 async def _chosen_account(ctx: HandlerContext, account_id: int | None) -> Account:

@@ -80,6 +80,8 @@ from hyperoru.trading.models import TradingFill, TradingOrder
 from hyperoru.trading.paper_client import fill_report, order_not_pending
 
 log = logging.getLogger("hyperoru.trading.live")
+# How far the venue's clock may be behind ours when a trader's first fills are read.
+CURSOR_SKEW = timedelta(minutes=2)
 
 # How long the venue may take to show an order we sent before "it has never seen it"
 # means it never arrived (venues index a new order within a second or two).
@@ -424,7 +426,10 @@ class LiveExchange:
                 side="buy" if order.side == "buy" else "sell",
                 order_type="limit" if order.order_type == "limit" else "market",
                 quantity=rounded.quantity,
-                price=rounded.price,
+                # A market order's worst price is set by the adapter from the venue's own
+                # mid: our feed may be another network's market (mainnet data while
+                # trading on testnet) and only prices the notional checks above.
+                price=rounded.price if order.order_type == "limit" else None,
                 reduce_only=order.reduce_only,
                 time_in_force=(
                     "ioc" if order.order_type == "market" else order.time_in_force  # type: ignore[arg-type]
@@ -620,14 +625,16 @@ class LiveExchange:
         self, session: AsyncSession, account_id: int, now: datetime
     ) -> datetime:
         """Where a trader's first ingest starts: its first journalled order, else now (a
-        venue account's older history is not ours)."""
+        venue account's older history is not ours), less ``CURSOR_SKEW``: the cursor is
+        compared with the venue's times, and a venue clock behind ours must not hide the
+        first fills (fill ids make the overlap harmless)."""
         first = await session.scalar(
             select(LiveOrder.created_at)
             .where(LiveOrder.account_id == account_id)
             .order_by(LiveOrder.created_at)
             .limit(1)
         )
-        return min(first, now) if first is not None else now
+        return (min(first, now) if first is not None else now) - CURSOR_SKEW
 
     async def _publish(self, user_id: int, account_id: int, synced: Synced) -> None:
         await self.tell_changed(user_id)

@@ -9,11 +9,29 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from hyperoru.app import create_app
+from hyperoru.app import create_app, replace_services
+from hyperoru.backtests.finished_answers import DEFAULT_TTL_SECONDS, FinishedAnswers
 from hyperoru.settings import Settings
 from tests.backtests.support import FAILING, create_program, request_body, settled, submit
 from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
+
+
+class Ticks:
+    """The answers' clock, moved by the test only."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def frozen_answers(app: FastAPI) -> Ticks:
+    ticks = Ticks()
+    versions = app.state.services.versions
+    replace_services(app, backtest_answers=FinishedAnswers(versions, clock=ticks))
+    return ticks
 
 
 @contextmanager
@@ -35,6 +53,7 @@ def backtest_reads(app: FastAPI) -> Iterator[list[str]]:
 
 
 async def test_a_finished_backtest_is_answered_without_the_database(app: FastAPI, api: Api) -> None:
+    ticks = frozen_answers(app)
     user, token = await api.user()
     program_id = await create_program(api, token)
     job = await submit(api, token, request_body(program_id))
@@ -51,6 +70,15 @@ async def test_a_finished_backtest_is_answered_without_the_database(app: FastAPI
     assert again.content == first.content and again.json() == done
     assert len(reads) == 1, reads  # the second answer came from memory
 
+    # Nothing is kept longer than the time to live, even when nothing was bumped.
+    with backtest_reads(app) as reads:
+        ticks.now += DEFAULT_TTL_SECONDS
+        await api.client.get(path, headers=api.bearer(token))  # still kept
+        ticks.now += 0.001
+        await api.client.get(path, headers=api.bearer(token))  # read again
+        await api.client.get(path, headers=api.bearer(token))  # and kept again
+    assert len(reads) == 1, reads
+
     # Each set of parts is its own answer: a light poll never gets the heavy one.
     light = await api.client.get(f"{path}?include=none", headers=api.bearer(token))
     assert "trades" not in light.json() and "equity_curve" not in light.json()
@@ -58,6 +86,7 @@ async def test_a_finished_backtest_is_answered_without_the_database(app: FastAPI
 
 
 async def test_a_failed_backtest_is_kept_and_a_running_one_is_not(app: FastAPI, api: Api) -> None:
+    frozen_answers(app)
     user, token = await api.user()
     failing = await create_program(api, token, code=FAILING)
     job = await submit(api, token, request_body(failing))

@@ -247,3 +247,22 @@ async def test_a_release_that_never_finishes_does_not_hold_a_cancelled_job_for_e
     waiting.cancel()  # the one cancel a shutdown sends: swallowed while the release runs
     await asyncio.wait_for(waiting, timeout=30)  # ends at the limit, not never
     assert waiting.done() and not waiting.cancelled()
+
+
+async def test_a_stop_that_lands_with_a_wake_still_stops_the_runner(app: FastAPI) -> None:
+    # A job finishing wakes the runner; a shutdown cancels it. When both land in the same
+    # loop turn, the wait must still end in the cancel: on Python 3.11, asyncio.wait_for
+    # returned normally instead and stop() waited on the runner for ever.
+    runner = app.state.services.jobs
+
+    async def idle() -> bool:
+        return bool(runner._wake._waiters)  # the loop is in its wait for work
+
+    await eventually(idle, bool, attempts=400)
+    loop_task = runner._loop_task
+    runner.wake()
+    # Broken, stop() hung until this deadline's own cancel reached the loop through it.
+    async with asyncio.timeout(30) as deadline:
+        await runner.stop()
+    assert not deadline.expired()
+    assert loop_task.done() and runner._loop_task is None

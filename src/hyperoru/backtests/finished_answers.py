@@ -8,13 +8,16 @@ the answer reloads and finds it gone; queued, running and cancelled backtests ar
 always read from the database (their progress moves).
 
 The owner is checked on every hit: another user's id goes to the database, which
-answers 403 or 404 as before.
+answers 403 or 404 as before. An answer is also kept at most ``ttl_seconds`` (as the
+trader copies of ``trading/read_model.py``): that bounds what a write that bumps nothing
+(a database restored or edited by hand) can leave behind.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from hyperoru.backtests.parts import Part
@@ -26,6 +29,7 @@ from hyperoru.jobs.models import JobStatus
 FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})
 # An answer with its curve and trades is tens of kilobytes; this bounds the memory.
 DEFAULT_MAX_ENTRIES = 1024
+DEFAULT_TTL_SECONDS = 5.0
 
 Key = tuple[int, frozenset[Part]]
 
@@ -35,12 +39,22 @@ class _Kept:
     owner_id: int
     version: Hashable
     body: bytes
+    kept_at: float
 
 
 class FinishedAnswers:
-    def __init__(self, versions: DataVersions, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        versions: DataVersions,
+        *,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._versions = versions
         self._max_entries = max_entries
+        self._ttl = ttl_seconds
+        self._clock = clock
         self._kept: OrderedDict[Key, _Kept] = OrderedDict()
 
     async def version(self, user_id: int) -> Hashable:
@@ -52,7 +66,8 @@ class FinishedAnswers:
         kept = self._kept.get(key)
         if kept is None or kept.owner_id != user_id:
             return None
-        if kept.version != await self._versions.current(user_id):
+        expired = self._clock() - kept.kept_at > self._ttl
+        if expired or kept.version != await self._versions.current(user_id):
             self._kept.pop(key, None)
             return None
         self._kept.move_to_end(key)
@@ -74,7 +89,7 @@ class FinishedAnswers:
     ) -> None:
         if status not in FINAL:
             return
-        self._kept[(backtest_id, parts)] = _Kept(owner_id, version, body)
+        self._kept[(backtest_id, parts)] = _Kept(owner_id, version, body, self._clock())
         self._kept.move_to_end((backtest_id, parts))
         while len(self._kept) > self._max_entries:
             self._kept.popitem(last=False)

@@ -102,7 +102,8 @@ class Stream:
         ws = await connect(
             self.url, additional_headers=self._auth.headers(), open_timeout=self._open_timeout
         )
-        greeting = json.loads(await asyncio.wait_for(ws.recv(), self._open_timeout))
+        async with asyncio.timeout(self._open_timeout):
+            greeting = json.loads(await ws.recv())
         if greeting.get("type") != "connected":
             await ws.close()
             raise ConnectionError(f"expected `connected` from {self.url}, got {greeting!r}")

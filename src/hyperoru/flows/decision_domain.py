@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -14,6 +14,7 @@ from hyperoru.domain import Domain
 from hyperoru.flows.decision_parts import pipeline_parts
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.signals.domain import signal_runtime_for
+from hyperoru.stopping import cancel_and_wait
 from hyperoru.strategies.llm.factory import llm_http_client
 from hyperoru.strategies.pipeline import DecisionPipeline
 from hyperoru.strategies.router import router
@@ -47,10 +48,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for runner in runners:
-            runner.cancel()
-            with suppress(asyncio.CancelledError):
-                await runner
+        await cancel_and_wait(*runners)
         await pipeline.close()
         await http.aclose()
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.jobs import service
 from hyperoru.jobs.models import Job
 from hyperoru.process_identity import worker_identity
+from hyperoru.stopping import cancel_and_wait
 
 log = logging.getLogger("hyperoru.jobs")
 
@@ -121,9 +122,7 @@ class JobRunner:
 
     async def stop(self) -> None:
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._loop_task
+            await cancel_and_wait(self._loop_task)
             self._loop_task = None
         for task in list(self._running):
             task.cancel()
@@ -144,8 +143,12 @@ class JobRunner:
             except Exception:
                 log.exception("job runner cycle failed")
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns normally when
+            # the wake and a cancel (stop) land together, so the cancel was lost and stop()
+            # waited on this loop for ever (found as a rare test shutdown hang).
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wake.wait()
 
     async def _claim_while_free(self) -> None:
         while self._handlers and not self._slots.locked():
@@ -199,6 +202,8 @@ class JobRunner:
                 await service.fail(session, lease, error=_describe(exc), retry=True)
         finally:
             heartbeat.cancel()
+            # Swallowing a second cancel of this job here is deliberate: the slot must be
+            # given back whatever happens (stop() waits for this task anyway).
             with suppress(asyncio.CancelledError):
                 await heartbeat
             self._slots.release()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -14,6 +14,7 @@ from hyperoru.domain import Domain
 from hyperoru.jobs.runner import job_runner
 from hyperoru.market.backfill import BACKFILL_KIND, backfill_handler
 from hyperoru.market.router import crypto_router, klines_router
+from hyperoru.stopping import cancel_and_wait
 
 
 @asynccontextmanager
@@ -32,9 +33,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             runner.register(BACKFILL_KIND, backfill_handler(market.provider, services.sessionmaker))
             yield
     finally:
-        refresher.cancel()
-        with suppress(asyncio.CancelledError):
-            await refresher
+        await cancel_and_wait(refresher)
         services.health_probes.pop("market_data", None)
 
 

@@ -27,6 +27,7 @@ from hyperoru.realtime.events import (
     encode_event,
 )
 from hyperoru.settings import Settings
+from hyperoru.stopping import cancel_and_wait
 
 log = logging.getLogger("hyperoru.realtime.bus")
 
@@ -104,16 +105,15 @@ class RedisEventBus:
         """Subscribe before returning, so nothing published after start-up is missed."""
         self._reader = asyncio.create_task(self._read_forever(), name="event-bus-redis")
         try:
-            await asyncio.wait_for(self._listening.wait(), _REDIS_STARTUP_SECONDS)
+            async with asyncio.timeout(_REDIS_STARTUP_SECONDS):
+                await self._listening.wait()
         except TimeoutError:
             await self.aclose()
             raise RuntimeError("the event bus could not subscribe to Redis") from None
 
     async def aclose(self) -> None:
         if self._reader is not None:
-            self._reader.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._reader
+            await cancel_and_wait(self._reader)
         await self._redis.aclose()
 
     async def publish(self, event: AnyEvent) -> None:

@@ -173,10 +173,8 @@ class Connection:
         if self._peer_gone:
             return
         with suppress(Exception):
-            await asyncio.wait_for(
-                self.websocket.close(self.close_code or 1000, self.close_reason[:120]),
-                self._limits.close_grace_seconds,
-            )
+            async with asyncio.timeout(self._limits.close_grace_seconds):
+                await self.websocket.close(self.close_code or 1000, self.close_reason[:120])
 
     async def _read(self, dispatch: Dispatch) -> None:
         while True:

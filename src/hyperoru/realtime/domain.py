@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -18,6 +18,7 @@ from hyperoru.realtime.price_feed import publish_prices
 from hyperoru.realtime.router import public_router
 from hyperoru.realtime.session_watch import watch_sessions
 from hyperoru.realtime.switch_user import register_switch_user
+from hyperoru.stopping import cancel_and_wait
 
 
 @asynccontextmanager
@@ -51,11 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for connection in hub.connections():
             connection.close(CLOSE_GOING_AWAY, "server shutting down")
         unsubscribe()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
 
 
 DOMAIN = Domain(name="realtime", public_routers=(public_router,), lifespan=_lifespan)

@@ -58,7 +58,9 @@ async def _token_from_first_message(
     websocket: WebSocket, limits: WsLimits
 ) -> tuple[str, RequestId | None]:
     try:
-        message = await asyncio.wait_for(websocket.receive(), limits.connect_timeout_seconds)
+        # asyncio.timeout keeps a cancel that lands with the message (wait_for loses it).
+        async with asyncio.timeout(limits.connect_timeout_seconds):
+            message = await websocket.receive()
     except TimeoutError:
         raise Refusal(CLOSE_UNAUTHENTICATED, "authentication timed out: send connect") from None
     if message["type"] == "websocket.disconnect":

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from hyperoru.domain import Domain
+from hyperoru.stopping import cancel_and_wait
 from hyperoru.trading.live.router import kill_router
 from hyperoru.trading.router import account_router, hyperliquid_router, orders_router
 from hyperoru.trading.runtime import TradingRuntime
@@ -39,10 +40,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
         await trading.live.aclose()
 
 

@@ -10,7 +10,9 @@ no compressed bodies (their decoded size could not be bounded), a capped body si
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from functools import cache
 
 import httpcore
 import httpx
@@ -107,17 +109,24 @@ class _CappedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every guarded client of the process: loading the CA bundle
+    took 25-140 ms per context, twice per client, at every app start-up."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(
         self, guard: OutboundGuard, *, max_response_bytes: int, limits: httpx.Limits | None = None
     ) -> None:
-        super().__init__(trust_env=False, retries=0)
+        super().__init__(verify=_tls_context(), trust_env=False, retries=0)
         limits = limits or httpx.Limits()
         # httpx offers no public way to choose the network backend, so the pool it built
         # is replaced by one that connects only through the guard (httpx is pinned; the
         # canary tests in tests/net fail if this stops taking effect).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_tls_context(),
             network_backend=GuardedNetworkBackend(guard),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,

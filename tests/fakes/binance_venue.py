@@ -36,6 +36,8 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.http_requests import read_request
+
 D = Decimal
 ZERO = D(0)
 HALF = D("0.5")
@@ -1063,15 +1065,13 @@ class FakeBinanceFutures:
         self._handlers.add(task)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, *lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = request_line.split(" ", 2)
-                headers = {}
-                for line in lines:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                raw = await reader.readexactly(int(headers.get("content-length", "0")))
+                request = await read_request(reader)
+                method, target, headers, raw = (
+                    request.method,
+                    request.target,
+                    request.headers,
+                    request.body,
+                )
                 outcome = await self._respond(method, target, headers, raw)
                 if outcome == "hang":
                     await asyncio.Event().wait()  # until the server shuts down

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 from hyperliquid.utils.signing import recover_agent_or_user_from_l1_action
 
+from tests.fakes.http_requests import read_request
+
 UNIVERSE: list[dict[str, Any]] = [
     {"name": "BTC", "szDecimals": 5, "maxLeverage": 40},
     {"name": "ETH", "szDecimals": 4, "maxLeverage": 25},
@@ -258,15 +260,8 @@ class FakeHyperliquid:
         self._handlers.add(task)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, *header_lines = head.decode("latin-1").split("\r\n")
-                _, path, _ = request_line.split(" ", 2)
-                headers = {}
-                for line in header_lines:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                raw = await reader.readexactly(int(headers.get("content-length", "0")))
+                request = await read_request(reader)
+                path, raw = request.target, request.body
                 status, body, extra, then = self._answer(path, raw)
                 if then == "drop":
                     writer.transport.abort()

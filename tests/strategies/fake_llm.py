@@ -15,6 +15,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes.http_requests import read_request
+
 
 def completion(
     content: str | list[dict[str, Any]] | None,
@@ -86,15 +88,13 @@ class FakeLlm:
         self.handlers.add(task)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, *header_lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = request_line.split(" ", 2)
-                headers = {}
-                for line in header_lines:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                raw = await reader.readexactly(int(headers.get("content-length", "0")))
+                request = await read_request(reader)
+                method, path, headers, raw = (
+                    request.method,
+                    request.target,
+                    request.headers,
+                    request.body,
+                )
                 recorded = RecordedRequest(method, path, headers, json.loads(raw) if raw else {})
                 self.requests.append(recorded)
                 self.in_flight += 1

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.accounts.helpers import create_trader
-from tests.auth.totp_helpers import Clock, Enrolled, drive_clock, enrolled_user
+from tests.auth.totp_helpers import Clock, drive_clock, enrolled_user
 from tests.conftest import asgi_client, running
 from tests.fakes.binance_venue import fake_binance_futures
 from tests.fakes.hyperliquid_venue import fake_hyperliquid
@@ -45,10 +45,10 @@ async def stack(settings: Settings) -> AsyncIterator[Stack]:
         yield Stack(app, Api(http), drive_clock(app))
 
 
-async def go_live(
-    s: Stack, user: Enrolled, credentials: dict[str, Any]
-) -> tuple[Trader, dict[str, Any]]:
-    """A new trader connected to the venue and switched to live, each with a fresh code."""
+async def go_live(s: Stack, credentials: dict[str, Any]) -> tuple[Trader, dict[str, Any]]:
+    """A new user's new trader connected to the venue and switched to live, each step
+    with a fresh code."""
+    user = await enrolled_user(s.api, s.clock)
     account = await create_trader(s.api, user.token)
     trader = Trader(s.api, user.token, account, {"username": user.username})
     headers = trader.headers
@@ -70,6 +70,13 @@ async def go_live(
     return trader, connected.json()
 
 
+async def kill_and_flatten(s: Stack, trader: Trader) -> None:
+    killed = await s.api.client.post(
+        f"/api/account/{trader.id}/kill", json={"flatten": True}, headers=trader.headers
+    )
+    assert killed.status_code == 200, killed.text
+
+
 async def test_a_trader_trades_live_on_hyperliquid(
     make_settings: Callable[..., Settings],
 ) -> None:
@@ -82,14 +89,13 @@ async def test_a_trader_trades_live_on_hyperliquid(
         venue.set_mid("BTC", "100000")
         settings = make_settings(live_trading="enabled", hyperliquid_base_url=venue.base_url)
         async with stack(settings) as s:
-            user = await enrolled_user(s.api, s.clock)
             credentials = {
                 "exchange": "hyperliquid",
                 "environment": "testnet",
                 "master_address": master,
                 "agent_private_key": agent_key,
             }
-            trader, shown = await go_live(s, user, credentials)
+            trader, shown = await go_live(s, credentials)
             assert agent_key.removeprefix("0x") not in str(shown)  # write-only
 
             sent = await trader.trade(side="buy", quantity="0.002")
@@ -104,10 +110,7 @@ async def test_a_trader_trades_live_on_hyperliquid(
             (trade,) = await trader.get(f"/api/account/{trader.id}/trades")
             assert trade["quantity"] == 0.002 and trade["price"] == 100000
 
-            killed = await s.api.client.post(
-                f"/api/account/{trader.id}/kill", json={"flatten": True}, headers=trader.headers
-            )
-            assert killed.status_code == 200, killed.text
+            await kill_and_flatten(s, trader)
             assert venue.position(master, "BTC") == 0  # flattened at the venue
 
 
@@ -118,14 +121,13 @@ async def test_a_trader_trades_live_on_binance(make_settings: Callable[..., Sett
         venue.set_mark("BTC", "100000")
         settings = make_settings(live_trading="enabled", binance_futures_base_url=venue.base_url)
         async with stack(settings) as s:
-            user = await enrolled_user(s.api, s.clock)
             credentials = {
                 "exchange": "binance",
                 "environment": "testnet",
                 "api_key": key,
                 "api_secret": secret,
             }
-            trader, shown = await go_live(s, user, credentials)
+            trader, shown = await go_live(s, credentials)
             assert secret not in str(shown) and key not in str(shown)
 
             sent = await trader.trade(side="sell", quantity="0.002")
@@ -133,11 +135,10 @@ async def test_a_trader_trades_live_on_binance(make_settings: Callable[..., Sett
             assert venue.account(key).positions["BTCUSDT"].amt == D("-0.002")
             (position,) = await trader.get(f"/api/account/{trader.id}/positions")
             assert (position["symbol"], position["side"]) == ("BTC", "short")
+            (trade,) = await trader.get(f"/api/account/{trader.id}/trades")
+            assert trade["quantity"] == 0.002 and trade["price"] == 100000
 
-            killed = await s.api.client.post(
-                f"/api/account/{trader.id}/kill", json={"flatten": True}, headers=trader.headers
-            )
-            assert killed.status_code == 200, killed.text
+            await kill_and_flatten(s, trader)
             assert venue.account(key).positions["BTCUSDT"].amt == 0
 
 

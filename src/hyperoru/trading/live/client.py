@@ -477,9 +477,7 @@ class LiveExchange:
 
     async def _report(self, order_id: int) -> ExecutionReport:
         async with self._sessionmaker() as session:
-            order = await session.get(TradingOrder, order_id)
-            entry = await session.get(LiveOrder, order_id)
-            assert order is not None and entry is not None
+            order, entry = await journal.journalled(session, order_id)
             fills = await session.scalars(
                 select(TradingFill).where(TradingFill.order_id == order_id).order_by(TradingFill.id)
             )

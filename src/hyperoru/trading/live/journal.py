@@ -65,6 +65,15 @@ async def entry_of(session: AsyncSession, order_id: int) -> LiveOrder | None:
     return await session.get(LiveOrder, order_id)
 
 
+async def journalled(session: AsyncSession, order_id: int) -> tuple[TradingOrder, LiveOrder]:
+    """A journalled order and its journal row (both exist once the order was journalled;
+    orders are never deleted while their trader is live)."""
+    order = await session.get(TradingOrder, order_id)
+    entry = await session.get(LiveOrder, order_id)
+    assert order is not None and entry is not None
+    return order, entry
+
+
 async def unresolved(
     session: AsyncSession, account_id: int
 ) -> list[tuple[LiveOrder, TradingOrder]]:

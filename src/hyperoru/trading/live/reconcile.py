@@ -29,7 +29,7 @@ from hyperoru.trading.live.client import LiveExchange
 from hyperoru.trading.live.event_log import record_event
 from hyperoru.trading.live.models import LiveAccountSnapshot, LiveOrder, ReconciliationKind
 from hyperoru.trading.live.snapshot import sizes
-from hyperoru.trading.models import TradingFill, TradingOrder
+from hyperoru.trading.models import TradingFill
 
 
 @dataclass(slots=True)
@@ -87,9 +87,7 @@ async def _settle(
 ) -> None:
     now = live.now()
     async with live.sessionmaker() as session:
-        order = await session.get(TradingOrder, order_id)
-        entry = await session.get(LiveOrder, order_id)
-        assert order is not None and entry is not None
+        order, entry = await journal.journalled(session, order_id)
         if state is not None:
             journal.apply_state(entry, order, state, now=now)
             kind: ReconciliationKind = "order_resolved"
@@ -184,9 +182,7 @@ async def _differs(
     order_id = (await journal.order_ids_by_client_id(session, account_id, {state.client_order_id}))[
         state.client_order_id
     ]
-    order = await session.get(TradingOrder, order_id)
-    entry = await session.get(LiveOrder, order_id)
-    assert order is not None and entry is not None
+    order, entry = await journal.journalled(session, order_id)
     before = order.status
     if journal.ORDER_STATUS[state.status] == before:
         return
@@ -215,9 +211,7 @@ async def _missing(
     """One of our working orders the venue no longer lists as open."""
     now = live.now()
     async with live.sessionmaker() as session:
-        order = await session.get(TradingOrder, order_id)
-        entry = await session.get(LiveOrder, order_id)
-        assert order is not None and entry is not None
+        order, entry = await journal.journalled(session, order_id)
         before = order.status
         if state is None:
             order.status, order.updated_at = "cancelled", now

@@ -70,6 +70,8 @@ def test_every_documented_command_exists() -> None:
         "hyperoru worker",
         "hyperoru backtest",
         "hyperoru db upgrade",
+        "hyperoru db backup",
+        "hyperoru db restore",
         "hyperoru users create",
         "hyperoru users list",
         "hyperoru users set-password",

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from hyperoru.cli.common import load_settings
+from hyperoru.settings import Settings
 
 log = logging.getLogger("hyperoru.cli")
 
@@ -22,6 +23,18 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _mark_database_in_use(settings: Settings) -> None:
+    """SQLite: tell `hyperoru db restore` that this process has the file open (until exit)."""
+    from hyperoru.data_dir import prepare_sqlite, sqlite_file
+    from hyperoru.db.in_use import hold_shared
+
+    url = settings.resolved_database_url
+    database = sqlite_file(url)
+    if database is not None:
+        prepare_sqlite(url, settings.data_dir)
+        hold_shared(database)
 
 
 def serve(
@@ -45,6 +58,7 @@ def serve(
             "listening on a non-loopback address: put a TLS-terminating proxy in front",
             extra={"host": host},
         )
+    _mark_database_in_use(settings)
     run_server(create_app(settings, freeze_after_startup=True), settings, host=host, port=port)
 
 
@@ -53,6 +67,7 @@ def worker() -> None:
     from hyperoru.app import create_app
 
     settings = load_settings(server=True).model_copy(update={"runtime": "embedded"})
+    _mark_database_in_use(settings)
     application = create_app(settings, freeze_after_startup=True)
 
     async def run() -> None:

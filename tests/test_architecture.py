@@ -34,7 +34,7 @@ LAYERS = (
     ("strategies", "replay"),
     ("runtime",),
     ("prompts", "programs", "signals"),
-    ("backtests", "prompt_backtests"),
+    ("backtests", "prompt_backtests", "metrics"),
     ("warmup", "services", "flows", "demo", "serving", "app", "cli", "__main__"),
     ("client",),  # the Python client imports no other package (tests/client checks)
 )

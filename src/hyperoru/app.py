@@ -31,6 +31,9 @@ from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddlewa
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.http.slash_twins import SlashTwinMiddleware
 from hyperoru.market.domain import DOMAIN as MARKET
+from hyperoru.metrics.asgi import RequestMetricsMiddleware
+from hyperoru.metrics.domain import DOMAIN as METRICS
+from hyperoru.metrics.instruments import AppMetrics
 from hyperoru.programs.domain import DOMAIN as PROGRAMS
 from hyperoru.prompt_backtests.domain import DOMAIN as PROMPT_BACKTESTS
 from hyperoru.prompts.domain import DOMAIN as PROMPTS
@@ -46,6 +49,7 @@ log = logging.getLogger("hyperoru.app")
 # Every domain of the server, in start-up order.
 DOMAINS: tuple[Domain, ...] = (
     HEALTH,
+    METRICS,
     AUTH,
     FLOWS,  # the /api/account routes, and the revocation fan-out from the start
     REALTIME,
@@ -161,6 +165,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
     )
     app.state.settings = settings  # the input of start-up; afterwards Services.settings
     app.state.freeze_after_startup = freeze_after_startup
+    app.state.metrics = AppMetrics()
 
     install_error_handlers(app)
     app.router.routes.extend(_domain_routes())
@@ -189,5 +194,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
     app.add_middleware(ConditionalGetMiddleware)
     # `/api/prompts` and `/api/prompts/` alike, answered directly (no 307).
     app.add_middleware(SlashTwinMiddleware, routes=app.router.routes)
+    # Inside the request context: an escaped exception is timed here as the 500 that the
+    # context answers for it.
+    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware)
     return app

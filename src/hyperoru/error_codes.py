@@ -86,6 +86,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "is read-only (built-in prompt templates): use your own resource.",
     ),
     E(
+        "METRICS_FORBIDDEN",
+        (403,),
+        "/metrics answers a loopback client with no proxy in between, or a caller sending "
+        "`Authorization: Bearer <HYPERORU_METRICS_TOKEN>`.",
+    ),
+    E(
         "REGISTRATION_CLOSED",
         (403,),
         "This server does not accept new users; ask its administrator for an account.",

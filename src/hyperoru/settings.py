@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     secret_key: SecretStr | None = None
+    # /metrics (docs/OPERATIONS.md): without a token only loopback clients may read it.
+    metrics_token: SecretStr | None = None
     market_data: Literal["sim", "hyperliquid", "binance"] = "sim"
     registration: Literal["open", "closed"] = "open"
     log_level: str = "INFO"

@@ -395,7 +395,9 @@ EXTRA_QUERIES: dict[str, dict[str, str]] = {
     "/api/prompt-backtest/tasks/{backtest_id}": {"include": "trades,equity,decisions"},
 }
 # GET routes this walk does not read, with the reason.
-NOT_READ: dict[str, str] = {}
+NOT_READ: dict[str, str] = {
+    "/metrics": "Prometheus text for the operator, not JSON (tests/metrics)",
+}
 
 
 def answer(**decision: Any) -> Reply:

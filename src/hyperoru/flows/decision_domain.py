@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from hyperoru.domain import Domain
 from hyperoru.flows.decision_parts import pipeline_parts
+from hyperoru.metrics.observers import timed_cycles
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.signals.domain import signal_runtime_for
 from hyperoru.stopping import cancel_and_wait
@@ -33,7 +34,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.runtime == "embedded":
         scheduler = TraderScheduler(
             services.sessionmaker,
-            pipeline.run_cycle,
+            timed_cycles(app.state.metrics, pipeline.run_cycle),
             tick_seconds=settings.runtime_tick_seconds,
             lease_seconds=settings.runtime_lease_seconds,
             cycle_timeout_seconds=settings.cycle_timeout_seconds,

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.errors import ApiError
 from hyperoru.market.providers.base import ProviderError
+from hyperoru.metrics.observers import counting_decisions
 from hyperoru.programs.models import Program
 from hyperoru.programs.program_inputs import program_payload
 from hyperoru.programs.program_model import ProgramModel
@@ -164,7 +165,7 @@ def pipeline_parts(app: FastAPI, http: httpx.AsyncClient) -> PipelineParts:
         exchange=app.state.services.trading.exchanges,
         prepare_prompt=prompt_preparer(app),
         model_for=model_factory(app, http),
-        publish=model_chat_publisher(app),
+        publish=counting_decisions(app.state.metrics, model_chat_publisher(app)),
         gate=app.state.cycle_gate,
         book_lock_connections=app.state.services.settings.book_lock_connections,
     )

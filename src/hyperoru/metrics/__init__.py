@@ -1,0 +1,1 @@
+"""Prometheus metrics of one process, served at ``/metrics`` (docs/OPERATIONS.md)."""

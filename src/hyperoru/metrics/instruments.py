@@ -1,0 +1,64 @@
+"""What one process measures. Each app owns its registry (tests build many apps in one
+process; a global registry would see them all), and every label takes values from a small
+fixed set: a route's template, never its path; a cycle's outcome, never its error text."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.process_collector import ProcessCollector
+
+# From a cached read (about a millisecond) to a slow model answer.
+_REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+
+class AppMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        # CPU seconds, resident memory, open descriptors: what a soak test watches grow.
+        ProcessCollector(registry=self.registry)
+        self.http_requests = Histogram(
+            "hyperoru_http_request_duration_seconds",
+            "HTTP requests by method, route template and status, with their duration",
+            ["method", "route", "status"],
+            buckets=_REQUEST_BUCKETS,
+            registry=self.registry,
+        )
+        self.cycles = Histogram(
+            "hyperoru_cycle_duration_seconds",
+            "Decision cycles this process ran, by outcome (ok, failed, timeout, crashed)",
+            ["outcome"],
+            buckets=_CYCLE_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_calls = Histogram(
+            "hyperoru_model_call_duration_seconds",
+            "Model (or program) answers behind recorded decisions, by strategy type and status",
+            ["strategy_type", "status"],
+            buckets=_CYCLE_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_tokens = Counter(
+            "hyperoru_model_tokens",
+            "Tokens the models reported, by kind (prompt, completion)",
+            ["kind"],
+            registry=self.registry,
+        )
+        # Sampled when /metrics is read (sources.py), not kept current by every change.
+        self.websocket_sockets = Gauge(
+            "hyperoru_websocket_sockets",
+            "WebSocket connections open on this process",
+            registry=self.registry,
+        )
+        self.jobs = Gauge(
+            "hyperoru_jobs",
+            "Background jobs waiting or running (all processes: read from the database)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.db_pool = Gauge(
+            "hyperoru_db_pool_connections",
+            "Database connections of this process's pool, by state (in_use, idle)",
+            ["state"],
+            registry=self.registry,
+        )

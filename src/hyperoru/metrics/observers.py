@@ -1,0 +1,48 @@
+"""Adapters that measure the runtime's own calls without the runtime knowing about
+metrics: a cycle runner that times itself, and a publisher of recorded decisions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from hyperoru.metrics.instruments import AppMetrics
+from hyperoru.strategies.records import DecisionRecord
+from hyperoru.strategies.trigger import CycleOutcome, Trigger
+
+CycleRunner = Callable[[int, Trigger], Awaitable[CycleOutcome]]
+Publisher = Callable[[DecisionRecord], Awaitable[None]]
+
+
+def timed_cycles(metrics: AppMetrics, run_cycle: CycleRunner) -> CycleRunner:
+    async def run(account_id: int, trigger: Trigger) -> CycleOutcome:
+        started = time.perf_counter()
+        outcome_label = "crashed"
+        try:
+            outcome = await run_cycle(account_id, trigger)
+        except asyncio.CancelledError:
+            outcome_label = "timeout"  # the cycle's deadline (or shutdown) cancelled it
+            raise
+        else:
+            outcome_label = "skipped" if not outcome.ran else "ok" if outcome.ok else "failed"
+            return outcome
+        finally:
+            metrics.cycles.labels(outcome_label).observe(time.perf_counter() - started)
+
+    return run
+
+
+def counting_decisions(metrics: AppMetrics, publish: Publisher) -> Publisher:
+    async def observe_then_publish(record: DecisionRecord) -> None:
+        if record.latency_ms is not None:
+            metrics.model_calls.labels(record.strategy_type, record.status).observe(
+                record.latency_ms / 1000
+            )
+        if record.prompt_tokens:
+            metrics.model_tokens.labels("prompt").inc(record.prompt_tokens)
+        if record.completion_tokens:
+            metrics.model_tokens.labels("completion").inc(record.completion_tokens)
+        await publish(record)
+
+    return observe_then_publish

@@ -1,0 +1,57 @@
+"""``GET /metrics``: Prometheus's text format, for the operator only.
+
+Outside ``/api`` and without a user session: a scraper is not a user. Without
+``HYPERORU_METRICS_TOKEN`` only a loopback client may read it, and only when no proxy
+stands in between (a reverse proxy on the same machine connects from loopback on behalf
+of anyone on the internet, and says so in its forwarding headers). With a token, any
+client that sends it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from hyperoru.errors import ApiError
+from hyperoru.metrics.sources import sample
+
+router = APIRouter(tags=["operations"])
+
+_FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _allowed(request: Request) -> bool:
+    token = request.app.state.services.settings.metrics_token
+    if token is not None:
+        sent = request.headers.get("authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        return hmac.compare_digest(sent.encode(), expected.encode())
+    forwarded = any(name in request.headers for name in _FORWARDING_HEADERS)
+    return not forwarded and _is_loopback(request.client.host if request.client else None)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    if not _allowed(request):
+        raise ApiError(
+            403,
+            "METRICS_FORBIDDEN",
+            "Metrics are for the operator: read them from this machine, or send "
+            "Authorization: Bearer <HYPERORU_METRICS_TOKEN>",
+        )
+    collected = request.app.state.metrics
+    services = request.app.state.services
+    await sample(
+        collected, hub=services.ws_hub, engine=services.engine, sessions=services.sessionmaker
+    )
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)

@@ -30,6 +30,7 @@ from hyperoru.http.conditional import ConditionalGetMiddleware
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.http.slash_twins import SlashTwinMiddleware
+from hyperoru.logging_setup import configure_logging
 from hyperoru.market.domain import DOMAIN as MARKET
 from hyperoru.metrics.asgi import RequestMetricsMiddleware
 from hyperoru.metrics.domain import DOMAIN as METRICS
@@ -199,3 +200,11 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """What each process of ``hyperoru serve --workers N`` serves: the app built from the
+    environment's settings (uvicorn starts the processes and calls this in each)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, freeze_after_startup=True)

@@ -72,6 +72,38 @@ def uvicorn_options(
     }
 
 
+def scale_out_problem(settings: Settings) -> str | None:
+    """Why this deployment cannot run several API processes (None when it can)."""
+    if not settings.resolved_database_url.startswith("postgresql"):
+        return (
+            "several API processes need PostgreSQL (set HYPERORU_DATABASE_URL): SQLite "
+            "serves one process, and each process keeps its own copies of the data"
+        )
+    if not settings.redis_url:
+        return (
+            "several API processes need Redis (set HYPERORU_REDIS_URL): it carries "
+            "events, revocations, data versions and rate limits between the processes"
+        )
+    if settings.demo:
+        return "--demo runs in one process: start it without --workers"
+    return None
+
+
+def run_server_processes(
+    settings: Settings, *, host: str, port: int, workers: int, stack: ServerStack | None = None
+) -> None:
+    """Serve on ``workers`` processes sharing one listening socket, until interrupted."""
+    import uvicorn
+
+    options = uvicorn_options(settings, host=host, port=port, stack=stack)
+    log.info(
+        "serving",
+        extra={"event": "serving", "loop": options["loop"], "http": options["http"],
+               "workers": workers},
+    )  # fmt: skip
+    uvicorn.run("hyperoru.app:app_from_environment", factory=True, workers=workers, **options)
+
+
 def run_server(
     app: Any, settings: Settings, *, host: str, port: int, stack: ServerStack | None = None
 ) -> None:

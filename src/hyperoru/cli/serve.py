@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from hyperoru.cli.common import load_settings
+from hyperoru.cli.common import fail, load_settings
 from hyperoru.settings import Settings
 
 log = logging.getLogger("hyperoru.cli")
@@ -43,21 +43,36 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Create a demo user with two builtin traders")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes sharing the port (more than 1 needs PostgreSQL and Redis)",
+        ),
+    ] = 1,
 ) -> None:
     """Start the API server (and, in the embedded default, everything else)."""
     # Imported here so that the other commands start fast.
     from hyperoru.app import create_app
     from hyperoru.demo import url_for
-    from hyperoru.serving import run_server
+    from hyperoru.serving import run_server, run_server_processes, scale_out_problem
 
     settings = load_settings(server=True)
     if demo:
         settings = settings.model_copy(update={"demo": True, "demo_url": url_for(host, port)})
+    if workers > 1:
+        problem = scale_out_problem(settings)
+        if problem is not None:
+            fail(problem)
     if not _is_loopback(host):
         log.warning(
             "listening on a non-loopback address: put a TLS-terminating proxy in front",
             extra={"host": host},
         )
+    if workers > 1:
+        run_server_processes(settings, host=host, port=port, workers=workers)
+        return
     _mark_database_in_use(settings)
     run_server(create_app(settings, freeze_after_startup=True), settings, host=host, port=port)
 

@@ -4,7 +4,9 @@ fixed set: a route's template, never its path; a cycle's outcome, never its erro
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.process_collector import ProcessCollector
 
 # From a cached read (about a millisecond) to a slow model answer.
@@ -17,6 +19,10 @@ class AppMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         # CPU seconds, resident memory, open descriptors: what a soak test watches grow.
         ProcessCollector(registry=self.registry)
+        # Which process answered a scrape: several serve one port (`serve --workers N`).
+        Info("hyperoru_process", "This process", registry=self.registry).info(
+            {"pid": str(os.getpid())}
+        )
         self.http_requests = Histogram(
             "hyperoru_http_request_duration_seconds",
             "HTTP requests by method, route template and status, with their duration",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -23,10 +23,30 @@ class HealthOut(ResponseModel):
     version: str
     database: Literal["ok", "error"]
     market_data: Literal["ok", "stale", "error"] | None = None
+    redis: Literal["ok", "error"] | None = None
+    probe: Literal["live", "ready"] = "ready"
+
+
+# Without these this process must not take traffic: it would fail requests (no database)
+# or serve other processes' stale copies and miss their revocations (no Redis). Stale
+# market data only degrades the answers, so it is reported but does not fail the check.
+_REQUIRED = ("redis",)
 
 
 @public_router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-async def health(request: Request) -> JSONResponse:
+async def health(
+    request: Request,
+    probe: Annotated[
+        Literal["live", "ready"],
+        Query(
+            description="`live`: the process answers (it touches nothing else; restart it "
+            "when this fails). `ready` (default): it can serve, its database and Redis "
+            "reachable; 503 when not, and it recovers without a restart."
+        ),
+    ] = "ready",
+) -> JSONResponse:
+    if probe == "live":
+        return JSONResponse({"status": "healthy", "version": __version__, "probe": "live"})
     try:
         async with request.app.state.services.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -39,9 +59,12 @@ async def health(request: Request) -> JSONResponse:
         "database": database,
     }
     probes: dict[str, HealthProbe] = request.app.state.services.health_probes
-    for name, probe in probes.items():
+    for name, check in probes.items():
         try:
-            body[name] = await probe()
+            body[name] = await check()
         except Exception:
             body[name] = "error"
-    return JSONResponse(body, status_code=200 if database == "ok" else 503)
+    ready = database == "ok" and all(body.get(name, "ok") == "ok" for name in _REQUIRED)
+    body["status"] = "healthy" if ready else "unhealthy"
+    body["probe"] = "ready"
+    return JSONResponse(body, status_code=200 if ready else 503)

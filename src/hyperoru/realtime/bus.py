@@ -37,6 +37,7 @@ Unsubscribe = Callable[[], None]
 
 _REDIS_STARTUP_SECONDS = 10.0
 _RETRY_MAX_SECONDS = 10.0
+_PING_SECONDS = 1.0
 
 
 class EventBus(Protocol):
@@ -127,6 +128,15 @@ class RedisEventBus:
 
     def subscribe(self, handler: EventHandler) -> Unsubscribe:
         return self._subscribers.add(handler)
+
+    async def reachable(self) -> bool:
+        """Whether Redis answers now (a health check: bounded, never raises)."""
+        try:
+            async with asyncio.timeout(_PING_SECONDS):
+                await self._redis.ping()
+        except (RedisError, OSError, TimeoutError):
+            return False
+        return True
 
     def _receive(self, raw: bytes) -> None:
         try:

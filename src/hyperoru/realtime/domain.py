@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hyperoru.domain import Domain
+from hyperoru.realtime.bus import RedisEventBus
 from hyperoru.realtime.limits import CLOSE_GOING_AWAY, WsLimits
 from hyperoru.realtime.messages import register_feed_messages
 from hyperoru.realtime.price_feed import publish_prices
@@ -32,6 +33,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     register_feed_messages(services.ws_handlers)
     register_switch_user(services.ws_handlers)
     unsubscribe = services.bus.subscribe(hub.route)
+    bus = services.bus
+    if isinstance(bus, RedisEventBus):
+
+        async def redis_probe() -> str:
+            return "ok" if await bus.reachable() else "error"
+
+        services.health_probes["redis"] = redis_probe
     tasks = [
         asyncio.create_task(
             watch_sessions(
@@ -52,6 +60,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for connection in hub.connections():
             connection.close(CLOSE_GOING_AWAY, "server shutting down")
         unsubscribe()
+        services.health_probes.pop("redis", None)
         await cancel_and_wait(*tasks)
 
 

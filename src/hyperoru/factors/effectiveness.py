@@ -58,9 +58,20 @@ def pearson(x: Matrix, y: Matrix) -> Matrix:
         dx = np.where(valid, x - mx[..., None], 0.0)
         dy = np.where(valid, y - my[..., None], 0.0)
         num = (dx * dy).sum(axis=-1)
-        den = np.sqrt((dx * dx).sum(axis=-1) * (dy * dy).sum(axis=-1))
-        out = np.where((count >= MIN_PAIRS) & (den > 0), num / den, np.nan)
+        sxx, syy = (dx * dx).sum(axis=-1), (dy * dy).sum(axis=-1)
+        den = np.sqrt(sxx * syy)
+        # A series without spread has no correlation, also when rounding leaves its
+        # deviations at 1e-17 instead of 0.
+        spread = (sxx > _flat(x, valid)) & (syy > _flat(y, valid))
+        out = np.where((count >= MIN_PAIRS) & spread & (den > 0), num / den, np.nan)
     return np.asarray(out, dtype=np.float64)
+
+
+def _flat(values: Matrix, valid: np.ndarray) -> Matrix:
+    """The sum of squared deviations below which a series counts as constant."""
+    scale = np.where(valid, np.abs(values), 0.0).max(axis=-1, initial=0.0)
+    result: Matrix = valid.sum(axis=-1) * (1e-12 * scale) ** 2
+    return result
 
 
 def spearman(x: Matrix, y: Matrix) -> Matrix:
@@ -99,16 +110,26 @@ def _number(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _mean_and_ir(values: np.ndarray) -> tuple[float, float]:
+    """Mean and mean / std (ddof 1); the ratio is NaN without spread (a std within
+    rounding of zero counts as none: identical ICs give 1e-17, not 0)."""
+    if not values.size:
+        return math.nan, math.nan
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, math.nan
+    std = float(values.std(ddof=1))
+    if std <= 1e-12 * max(abs(mean), 1e-300):
+        return mean, math.nan
+    return mean, mean / std
+
+
 def summarise(ics: np.ndarray, rank_ics: np.ndarray) -> Summary:
     ics = ics[np.isfinite(ics)]
     rank_ics = rank_ics[np.isfinite(rank_ics)]
     n = int(ics.size)
-    mean = float(ics.mean()) if n else math.nan
-    std = float(ics.std(ddof=1)) if n > 1 else math.nan
-    icir = mean / std if n > 1 and std > 0 else math.nan
-    rank_mean = float(rank_ics.mean()) if rank_ics.size else math.nan
-    rank_std = float(rank_ics.std(ddof=1)) if rank_ics.size > 1 else math.nan
-    rank_icir = rank_mean / rank_std if rank_ics.size > 1 and rank_std > 0 else math.nan
+    mean, icir = _mean_and_ir(ics)
+    rank_mean, rank_icir = _mean_and_ir(rank_ics)
     return Summary(
         ic=_number(mean),
         rank_ic=_number(rank_mean),

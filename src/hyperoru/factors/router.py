@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
@@ -195,11 +195,13 @@ async def effectiveness(
 
 
 @router.post("/effectiveness/compute", status_code=202, response_model=RunOut)
-async def compute(request: Request, user: CurrentUser, db: DbSession) -> RunOut:
+async def compute(request: Request, response: Response, user: CurrentUser, db: DbSession) -> RunOut:
     """Measure the built-ins and the caller's own factors now (one run at a time)."""
     job = await runs.enqueue(db, owner_id=user.id, user_id=user.id, everyone=False)
     request.app.state.services.jobs.wake()
-    return _run_out(job)
+    out = _run_out(job)
+    response.headers["Location"] = out.status_url
+    return out
 
 
 @router.get("/effectiveness/runs/{run_id}", response_model=RunOut)

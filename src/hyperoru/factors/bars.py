@@ -32,7 +32,8 @@ class Bars:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (len(self.symbols), len(self.times))
+        rows, columns = self.close.shape
+        return (rows, columns)
 
     @property
     def returns(self) -> Matrix:

@@ -18,7 +18,6 @@ over periods: ``ic`` = mean IC, ``icir`` = mean / std (ddof 1), ``t_stat`` = ici
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,33 +148,45 @@ def _periods(values: Matrix, period: int) -> Matrix:
     return values[:, start:].reshape(values.shape[0], count, period)
 
 
-def period_ends(times: Sequence[datetime], period: int) -> list[datetime]:
-    count = len(times) // period
-    start = len(times) - count * period
-    return [times[start + (p + 1) * period - 1] for p in range(count)]
+Times = Sequence[datetime] | np.ndarray
+
+
+def bar_seconds(times: Times) -> np.ndarray:
+    """Each bar's open time in Unix seconds (convert once, reuse for every factor)."""
+    if isinstance(times, np.ndarray):
+        return times
+    return np.fromiter((t.timestamp() for t in times), dtype=np.int64, count=len(times))
+
+
+def period_ends(seconds: np.ndarray, period: int) -> np.ndarray:
+    count = seconds.size // period
+    start = seconds.size - count * period
+    return seconds[start + period - 1 :: period][:count]
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
     """One kind's per-period ICs: shape (symbols, periods) for time series, (periods,) for
-    cross-sectional; ``ends`` dates each period by its last bar."""
+    cross-sectional; ``ends`` dates each period by its last bar (Unix seconds)."""
 
     name: str
     ic: np.ndarray
     rank_ic: np.ndarray
-    ends: list[datetime]
+    ends: np.ndarray
 
 
-def time_series_ics(
-    factor: Matrix, returns: Matrix, times: Sequence[datetime], period: int
-) -> Kind:
+def time_series_ics(factor: Matrix, returns: Matrix, times: Times, period: int) -> Kind:
     f, r = _periods(factor, period), _periods(returns, period)
-    return Kind("time_series", pearson(f, r), spearman(f, r), period_ends(times, period))
+    ends = period_ends(bar_seconds(times), period)
+    return Kind("time_series", pearson(f, r), spearman(f, r), ends)
 
 
-def cross_sectional_ics(factor: Matrix, returns: Matrix, times: Sequence[datetime]) -> Kind:
+def cross_sectional_ics(factor: Matrix, returns: Matrix, times: Times) -> Kind:
     f, r = factor.T, returns.T
-    return Kind("cross_sectional", pearson(f, r), spearman(f, r), list(times))
+    return Kind("cross_sectional", pearson(f, r), spearman(f, r), bar_seconds(times))
+
+
+_DAY = 86_400
 
 
 def history(kind: Kind) -> list[dict[str, object]]:
@@ -183,21 +194,24 @@ def history(kind: Kind) -> list[dict[str, object]]:
     cross-sectional); days without any IC are left out."""
     ic = kind.ic if kind.ic.ndim == 1 else _nanmean_rows(kind.ic)
     rank = kind.rank_ic if kind.rank_ic.ndim == 1 else _nanmean_rows(kind.rank_ic)
-    days: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    for end, a, b in zip(kind.ends, ic, rank, strict=True):
-        if math.isfinite(a):
-            bucket = days[end.date().isoformat()]
-            bucket[0].append(float(a))
-            if math.isfinite(b):
-                bucket[1].append(float(b))
+    keep = np.isfinite(ic)
+    if not keep.any():
+        return []
+    days, where = np.unique(kind.ends[keep] // _DAY, return_inverse=True)
+    count = np.bincount(where)
+    ic_mean = np.bincount(where, ic[keep]) / count
+    ranked = np.isfinite(rank[keep])
+    rank_count = np.bincount(where[ranked], minlength=days.size)
+    rank_sum = np.bincount(where[ranked], rank[keep][ranked], minlength=days.size)
+    dates = np.asarray(days * _DAY, dtype="datetime64[s]").astype("datetime64[D]").astype(str)
     return [
         {
-            "date": day,
-            "ic": sum(a) / len(a),
-            "rank_ic": sum(b) / len(b) if b else None,
-            "periods": len(a),
+            "date": str(dates[i]),
+            "ic": float(ic_mean[i]),
+            "rank_ic": float(rank_sum[i] / rank_count[i]) if rank_count[i] else None,
+            "periods": int(count[i]),
         }
-        for day, (a, b) in sorted(days.items())
+        for i in range(days.size)
     ]
 
 
@@ -219,16 +233,15 @@ def per_symbol(kind: Kind, symbols: Sequence[str]) -> dict[str, Summary]:
 
 def by_window(kind: Kind, windows_days: Sequence[int]) -> list[dict[str, object]]:
     """The summary over the periods ending in each trailing window of days."""
-    if not kind.ends:
+    if not kind.ends.size:
         return [
             {"window": f"{d}d", "days": d, **summarise(np.array([]), np.array([])).as_dict()}
             for d in windows_days
         ]
-    newest = kind.ends[-1]
-    ends = np.array([newest.timestamp() - e.timestamp() for e in kind.ends])
+    ends = kind.ends[-1] - kind.ends
     rows: list[dict[str, object]] = []
     for days in windows_days:
-        inside = ends < days * 86400.0
+        inside = ends < days * _DAY
         ic = kind.ic[..., inside]
         rank = kind.rank_ic[..., inside]
         rows.append(
@@ -284,7 +297,7 @@ def decay_of(mean_ic: Sequence[float]) -> Decay:
 
 
 def mean_ic_by_horizon(
-    factor: Matrix, close: Matrix, times: Sequence[datetime], period: int, kind: str, horizons: int
+    factor: Matrix, close: Matrix, times: Times, period: int, kind: str, horizons: int
 ) -> list[float]:
     """Mean Pearson IC of ``kind`` for each horizon 1..H."""
     means = []
@@ -317,11 +330,13 @@ KINDS = ("time_series", "cross_sectional")
 def report(
     factor: Matrix,
     close: Matrix,
-    times: Sequence[datetime],
+    times: Times,
     symbols: Sequence[str],
     settings: Settings,
 ) -> dict[str, object]:
-    """Everything the effectiveness routes answer for one factor, both kinds (JSON-ready)."""
+    """Everything the effectiveness routes answer for one factor, both kinds (JSON-ready).
+    ``times`` may be ``bar_seconds(times)``, converted once for many factors."""
+    times = bar_seconds(times)
     returns = forward_returns(close, settings.horizon)
     answer: dict[str, object] = {}
     for kind in (

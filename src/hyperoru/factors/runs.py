@@ -56,8 +56,9 @@ def measure(
 ) -> dict[tuple[str, str], dict[str, object]]:
     """(scope, name) → the effectiveness report, all evaluated on one shared memo."""
     run = Evaluator(bars)
+    seconds = effectiveness.bar_seconds(bars.times)
     return {
-        key: effectiveness.report(run(tree), bars.close, bars.times, bars.symbols, settings)
+        key: effectiveness.report(run(tree), bars.close, seconds, bars.symbols, settings)
         for key, tree in trees.items()
     }
 

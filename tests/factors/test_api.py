@@ -4,14 +4,20 @@ owner checks, hostile expressions through the API, evaluation and effectiveness 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from hyperoru.app import create_app
+from hyperoru.auth.models import User
+from hyperoru.factors import runs
+from hyperoru.jobs.models import Job
 from hyperoru.settings import Settings
+from hyperoru.timeutils import utcnow
 from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
 from tests.market.waiting import eventually
@@ -334,3 +340,46 @@ async def test_effectiveness_run_and_every_read(world: tuple[FastAPI, Api]) -> N
         404,
         "EFFECTIVENESS_NOT_READY",
     )
+
+
+async def test_the_schedule_queues_one_shared_run_under_the_first_admin(
+    world: tuple[FastAPI, Api],
+) -> None:
+    app, api = world
+    sessionmaker = app.state.services.sessionmaker
+    every = timedelta(minutes=60)
+    now = utcnow()
+    assert await runs.schedule_once(sessionmaker, every, now) is None  # no users yet
+    user, _ = await api.user()
+    admin, _ = await api.user()
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.id == admin["id"]).values(is_admin=True))
+        await session.commit()
+    job = await runs.schedule_once(sessionmaker, every, now)
+    assert job is not None and job.owner_id == admin["id"] and job.kind == runs.KIND
+    assert job.params == {"user_id": None, "everyone": True}
+    # Queued or recently made: not again within the interval, again after it.
+    assert await runs.schedule_once(sessionmaker, every, now) is None
+    async with sessionmaker() as session:
+        await session.execute(update(Job).where(Job.id == job.id).values(status="completed"))
+        await session.commit()
+    assert await runs.schedule_once(sessionmaker, every, now + every / 2) is None
+    later = await runs.schedule_once(sessionmaker, every, now + every * 2)
+    assert later is not None and later.id != job.id
+    assert user["id"] != admin["id"]
+
+
+def test_the_documented_switch_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value, expected in (
+        ("FACTOR_ENGINE_ENABLED", "true", "enabled"),
+        ("FACTOR_ENGINE_ENABLED", "false", "disabled"),
+        ("HYPERORU_FACTOR_ENGINE", "enabled", "enabled"),
+        ("HYPERORU_FACTOR_ENGINE", "disabled", "disabled"),
+    ):
+        monkeypatch.delenv("FACTOR_ENGINE_ENABLED", raising=False)
+        monkeypatch.delenv("HYPERORU_FACTOR_ENGINE", raising=False)
+        monkeypatch.setenv(name, value)
+        assert Settings(_env_file=None).factor_engine == expected  # type: ignore[call-arg]
+    monkeypatch.setenv("HYPERORU_FACTOR_ENGINE", "sometimes")
+    with pytest.raises(ValueError, match=r"enabled.*disabled"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -136,10 +136,12 @@ def _centred(windows: Matrix) -> Matrix:
 def _skew(windows: Matrix) -> Matrix:
     # Adjusted Fisher-Pearson G1, as pandas' rolling skew.
     n = windows.shape[-1]
+    # Products, not ``**``: numpy's power with exponent 3 or 1.5 is several times slower.
     d = _centred(windows)
-    m2 = (d**2).mean(axis=-1)
-    m3 = (d**3).mean(axis=-1)
-    g1 = np.where(m2 > 0, m3 / m2**1.5, np.nan)
+    d2 = d * d
+    m2 = d2.mean(axis=-1)
+    m3 = (d2 * d).mean(axis=-1)
+    g1 = np.where(m2 > 0, m3 / (m2 * np.sqrt(m2)), np.nan)
     result: Matrix = g1 * math.sqrt(n * (n - 1)) / (n - 2) if n > 2 else np.full(g1.shape, np.nan)
     return result
 
@@ -149,10 +151,11 @@ def _kurt(windows: Matrix) -> Matrix:
     n = windows.shape[-1]
     if n < 4:
         return np.full(windows.shape[:-1], np.nan)
-    d = _centred(windows)
-    m2 = (d**2).mean(axis=-1)
-    m4 = (d**4).mean(axis=-1)
-    g2 = np.where(m2 > 0, m4 / m2**2 - 3.0, np.nan)
+    d2 = _centred(windows)
+    d2 *= d2
+    m2 = d2.mean(axis=-1)
+    m4 = (d2 * d2).mean(axis=-1)
+    g2 = np.where(m2 > 0, m4 / (m2 * m2) - 3.0, np.nan)
     result: Matrix = ((n + 1) * g2 + 6.0) * (n - 1) / ((n - 2) * (n - 3))
     return result
 

@@ -210,6 +210,7 @@ HOSTILE = [
     "close \u0000",
     "close\N{FULLWIDTH FULL STOP}real",
     "clos\u0435",  # a Cyrillic e
+    "+".join(f"hurst(close, {2000 - i})" for i in range(100)),  # too much work
 ]
 
 

@@ -8,6 +8,7 @@ import pytest
 from hyperoru.factors.catalogue import BUILTINS, resolve_builtin
 from hyperoru.factors.evaluate import evaluate
 from hyperoru.factors.language import (
+    MAX_COST,
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_NODES,
@@ -17,6 +18,7 @@ from hyperoru.factors.language import (
     Negate,
     Number,
     Series,
+    cost,
     lookback,
     parse,
     to_text,
@@ -148,6 +150,16 @@ def test_bounds_on_size_depth_and_parts() -> None:
     # Built-in names count with their whole tree.
     with pytest.raises(FactorSyntaxError, match=f"more than {MAX_NODES} parts"):
         parse("+".join(["stoch_rsi"] * 40), resolve_builtin)
+
+
+def test_work_is_bounded_however_the_windows_are_chosen() -> None:
+    assert cost(parse("ema(close, 20) / ema(close, 20)")) == 20  # one distinct call
+    assert cost(parse("hurst(close, 100) + sma(close, 50)")) == 450
+    heavy = "+".join(f"hurst(close, {2000 - i})" for i in range(2))
+    with pytest.raises(FactorSyntaxError, match="too costly") as caught:
+        parse(heavy)
+    assert caught.value.position == 0
+    assert sum(cost(parse(f.expression)) for f in BUILTINS) < MAX_COST
 
 
 def test_a_deep_but_allowed_expression_evaluates() -> None:

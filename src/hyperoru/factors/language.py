@@ -30,6 +30,10 @@ MAX_DEPTH = 24
 MAX_NODES = 300
 MAX_CONSTANT = 1e9
 MAX_NUMBER_CHARS = 24
+# Work per bar, summed over the distinct calls: a window function costs its window (the
+# Hurst estimate four windows). Bounds what one expression can cost however its windows
+# are chosen (the 64 built-ins together cost about 3,600).
+MAX_COST = 10_000
 
 SERIES = ("open", "high", "low", "close", "volume", "returns")
 
@@ -137,7 +141,36 @@ def parse(text: str, resolve: Resolver | None = None) -> Node:
     parser.expect_end()
     if count_nodes(tree) > MAX_NODES:
         raise FactorSyntaxError(f"expression has more than {MAX_NODES} parts", 0)
+    if cost(tree) > MAX_COST:
+        raise FactorSyntaxError(
+            f"expression too costly: its windows add up to more than {MAX_COST} bars", 0
+        )
     return tree
+
+
+_HEAVY = {"hurst": 4}
+
+
+def cost(node: Node) -> int:
+    """Work per bar of a tree: each distinct call counts its largest window once."""
+    calls: set[Call] = set()
+
+    def collect(item: Node) -> None:
+        match item:
+            case Negate(operand):
+                collect(operand)
+            case Binary(_, left, right):
+                collect(left)
+                collect(right)
+            case Call(_, inputs, _):
+                calls.add(item)
+                for child in inputs:
+                    collect(child)
+
+    collect(node)
+    return sum(
+        _HEAVY.get(call.function, 1) * max(1, int(max(call.params, default=1))) for call in calls
+    )
 
 
 def count_nodes(node: Node) -> int:

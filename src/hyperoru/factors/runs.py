@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -219,6 +219,3 @@ async def scheduler(
         yield
     finally:
         await cancel_and_wait(task)
-
-
-__all__: Sequence[str] = ("KIND", "effectiveness_handler", "enqueue", "scheduler")

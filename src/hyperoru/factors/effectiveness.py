@@ -46,31 +46,32 @@ def _paired(x: Matrix, y: Matrix) -> tuple[Matrix, Matrix, np.ndarray]:
     return np.where(valid, x, np.nan), np.where(valid, y, np.nan), valid
 
 
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    result: np.ndarray = np.einsum("...i,...i->...", a, b)
+    return result
+
+
 def pearson(x: Matrix, y: Matrix) -> Matrix:
     """Correlation along the last axis over the pairs where both have a value; NaN with
     fewer than 3 pairs or no spread."""
-    x, y, valid = _paired(x, y)
+    valid = np.isfinite(x) & np.isfinite(y)
     count = valid.sum(axis=-1)
+    # Missing pairs become zeros that add nothing to any sum (einsum: no temporaries).
+    x0, y0 = np.where(valid, x, 0.0), np.where(valid, y, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mx = np.where(count > 0, np.where(valid, x, 0.0).sum(axis=-1) / count, np.nan)
-        my = np.where(count > 0, np.where(valid, y, 0.0).sum(axis=-1) / count, np.nan)
-        dx = np.where(valid, x - mx[..., None], 0.0)
-        dy = np.where(valid, y - my[..., None], 0.0)
-        num = (dx * dy).sum(axis=-1)
-        sxx, syy = (dx * dx).sum(axis=-1), (dy * dy).sum(axis=-1)
+        mx = x0.sum(axis=-1) / count
+        my = y0.sum(axis=-1) / count
+        dx = np.where(valid, x0 - mx[..., None], 0.0)
+        dy = np.where(valid, y0 - my[..., None], 0.0)
+        num, sxx, syy = _row_dot(dx, dy), _row_dot(dx, dx), _row_dot(dy, dy)
         den = np.sqrt(sxx * syy)
         # A series without spread has no correlation, also when rounding leaves its
-        # deviations at 1e-17 instead of 0.
-        spread = (sxx > _flat(x, valid)) & (syy > _flat(y, valid))
+        # deviations at 1e-17 instead of 0: below (1e-12 of its largest value)² a pair.
+        flat_x = count * (1e-12 * np.abs(x0).max(axis=-1, initial=0.0)) ** 2
+        flat_y = count * (1e-12 * np.abs(y0).max(axis=-1, initial=0.0)) ** 2
+        spread = (sxx > flat_x) & (syy > flat_y)
         out = np.where((count >= MIN_PAIRS) & spread & (den > 0), num / den, np.nan)
     return np.asarray(out, dtype=np.float64)
-
-
-def _flat(values: Matrix, valid: np.ndarray) -> Matrix:
-    """The sum of squared deviations below which a series counts as constant."""
-    scale = np.where(valid, np.abs(values), 0.0).max(axis=-1, initial=0.0)
-    result: Matrix = valid.sum(axis=-1) * (1e-12 * scale) ** 2
-    return result
 
 
 def spearman(x: Matrix, y: Matrix) -> Matrix:

@@ -66,10 +66,5 @@ def evaluate_many(trees: Mapping[str, Node], bars: Bars) -> dict[str, Matrix]:
     return {name: run(tree) for name, tree in trees.items()}
 
 
-def last_values(values: Matrix) -> list[float | None]:
-    """Each symbol's newest value, None where undefined."""
-    return [None if np.isnan(v) else float(v) for v in values[:, -1]] if values.shape[1] else []
-
-
 def as_json(values: Iterable[float]) -> list[float | None]:
     return [None if not np.isfinite(v) else float(v) for v in values]

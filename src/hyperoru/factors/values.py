@@ -1,5 +1,6 @@
-"""Recent values of factors for a few symbols: the evaluate route, signals, programs and
-prompts all read them here."""
+"""Recent values of any factor trees for a few symbols, over candles read through the
+market domain (the evaluate route). Signals, programs and prompts read built-ins from the
+candles they already hold (``lines.py``)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,6 @@ MAX_BARS = 5000
 class FactorValues:
     bars: Bars
     values: dict[str, Matrix]
-
-    def latest(self, name: str, symbol: str) -> float | None:
-        if name not in self.values or symbol not in self.bars.symbols or not self.bars.times:
-            return None
-        value = float(self.values[name][self.bars.symbol_row(symbol), -1])
-        return value if value == value else None
 
 
 def bars_needed(trees: Mapping[str, Node], shown: int) -> int:

@@ -28,6 +28,7 @@ LAYERS = (
     ("auth",),
     ("jobs", "quotas"),
     ("market",),
+    ("factors",),
     ("accounts",),
     ("realtime",),
     ("trading",),

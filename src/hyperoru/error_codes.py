@@ -119,6 +119,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Live trading is off on this server; the operator enables it with "
         "`HYPERORU_LIVE_TRADING=enabled`. Use `execution_mode` `paper`.",
     ),
+    E(
+        "FACTOR_ENGINE_DISABLED",
+        (403,),
+        "The factor engine is off on this server; the operator enables it with "
+        "`HYPERORU_FACTOR_ENGINE=enabled` (or `FACTOR_ENGINE_ENABLED=true`).",
+    ),
     # 404: nothing there (or soft-deleted, or another user's session).
     E("NOT_FOUND", (404,), "No such route; check the method and path against /docs."),
     E("ACCOUNT_NOT_FOUND", (404,), "No such AI trader (or it was deleted)."),
@@ -142,6 +148,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "No such session among your own; list them with GET /api/users/sessions.",
     ),
     E("SIGNAL_NOT_FOUND", (404,), "No such signal definition (or it was deleted)."),
+    E("FACTOR_NOT_FOUND", (404,), "No such factor: neither a built-in nor one of yours."),
+    E(
+        "EFFECTIVENESS_NOT_READY",
+        (404,),
+        "The factor exists but no effectiveness has been computed for it yet; "
+        "POST /api/factors/effectiveness/compute starts a run.",
+    ),
     E(
         "SYMBOL_NOT_FOUND",
         (404,),
@@ -166,6 +179,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ),
     # 409: conflicts with the current state.
     E("USERNAME_TAKEN", (409,), "Another user has this username (ignoring case); pick another."),
+    E(
+        "FACTOR_NAME_TAKEN",
+        (409,),
+        "You already have a factor of that name, or it is a built-in factor, function or "
+        "series name; pick another.",
+    ),
     E("EMAIL_TAKEN", (409,), "Another user has this email (ignoring case); use another or log in."),
     E(
         "IDEMPOTENCY_CONFLICT",
@@ -355,6 +374,17 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "PROGRAM_LIMIT_REACHED",
         (422,),
         "You have the most programs a user may have; delete one first.",
+    ),
+    E(
+        "INVALID_FACTOR_EXPRESSION",
+        (422,),
+        "The factor expression is not in the language (docs/FACTORS.md); `details.position` "
+        "is the 0-based character offset of the mistake and `details.reason` says what it is.",
+    ),
+    E(
+        "FACTOR_LIMIT_REACHED",
+        (422,),
+        "You have the most custom factors a user may have; delete one first.",
     ),
     E(
         "SIGNAL_LIMIT_REACHED",

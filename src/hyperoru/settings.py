@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -131,12 +131,44 @@ class Settings(BaseSettings):
     # only cycles placing orders right now hold one.
     book_lock_connections: int = Field(default=4, ge=1, le=1000)
 
+    # The factor engine (docs/FACTORS.md): off unless the operator enables it (it costs CPU
+    # and memory); the documented `FACTOR_ENGINE_ENABLED=true` is accepted too.
+    factor_engine: Literal["enabled", "disabled"] = Field(  # type: ignore[pydantic-alias]
+        default="disabled",
+        validation_alias=AliasChoices(
+            "HYPERORU_FACTOR_ENGINE", "FACTOR_ENGINE_ENABLED", "factor_engine"
+        ),
+    )
+    # The universe effectiveness is measured on (empty: the market symbols), its candle
+    # interval, how many days back, and the forward-return horizon in bars.
+    factor_symbols: str = ""
+    factor_interval: Literal["1h", "4h", "1d"] = "1h"
+    factor_lookback_days: int = Field(default=90, ge=7, le=730)
+    factor_horizon_bars: int = Field(default=1, ge=1, le=100)
+    # Minutes between scheduled effectiveness runs (0: only on demand).
+    factor_refresh_minutes: float = Field(default=60.0, ge=0, le=10_080)
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
         # A short key would make every stored secret as weak as the key itself.
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("HYPERORU_SECRET_KEY must be at least 32 characters")
+        return value
+
+    @field_validator("factor_engine", mode="before")
+    @classmethod
+    def _factor_engine_switch(cls, value: object) -> object:
+        # FACTOR_ENGINE_ENABLED is documented as a boolean, HYPERORU_FACTOR_ENGINE as a word.
+        if isinstance(value, bool):
+            return "enabled" if value else "disabled"
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in ("true", "1", "yes", "on"):
+                return "enabled"
+            if word in ("false", "0", "no", "off", ""):
+                return "disabled"
+            return word
         return value
 
     @cached_property
@@ -160,3 +192,7 @@ class Settings(BaseSettings):
     @cached_property
     def market_symbol_list(self) -> tuple[str, ...]:
         return tuple(s.upper() for s in _split_csv(self.market_symbols))
+
+    @cached_property
+    def factor_symbol_list(self) -> tuple[str, ...]:
+        return tuple(s.upper() for s in _split_csv(self.factor_symbols)) or self.market_symbol_list

@@ -97,7 +97,9 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
 
 async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt:
     try:
-        payload = await program_payload(inputs)
+        payload = await program_payload(
+            inputs, with_factors=app.state.services.settings.factor_engine == "enabled"
+        )
         context = await inputs.model_context()
         assets = await app.state.services.market.cache.assets()
     except ProviderError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperoru.factors.lines import latest_from_candles
 from hyperoru.market import indicator_catalog as catalog
 from hyperoru.market.providers.base import Candle
 from hyperoru.market.regime import DEFAULT_RULES as REGIME_RULES
@@ -105,13 +106,15 @@ class _MarketPart:
     klines: dict[str, dict[str, list[list[Any]]]]
     indicators: dict[str, dict[str, float | None]]
     regimes: dict[str, dict[str, Any] | None]
+    factors: dict[str, dict[str, float | None]]
 
 
 def _market_part(
-    windows: Sequence[tuple[str, Sequence[Candle], Sequence[Candle]]],
+    windows: Sequence[tuple[str, Sequence[Candle], Sequence[Candle]]], with_factors: bool
 ) -> _MarketPart:
-    """Candle rows, indicator table and regime of each (symbol, hourly, minute candles)."""
-    part = _MarketPart({}, {}, {})
+    """Candle rows, indicator table and regime of each (symbol, hourly, minute candles),
+    and the built-in factors' last values when the factor engine is on."""
+    part = _MarketPart({}, {}, {}, {})
     for symbol, hourly, minutes in windows:
         part.klines[symbol] = {
             INDICATOR_INTERVAL: _rows(hourly),
@@ -119,6 +122,8 @@ def _market_part(
         }
         part.indicators[symbol] = indicator_table(hourly)
         part.regimes[symbol] = _regime(hourly)
+        if with_factors:
+            part.factors[symbol] = latest_from_candles(hourly)
     return part
 
 
@@ -145,9 +150,10 @@ def with_indicators(payload: dict[str, Any], wanted: Iterable[Any]) -> dict[str,
     return {**payload, "indicators": tables}
 
 
-async def program_payload(inputs: DecisionInputs) -> dict[str, Any]:
-    """Everything ``data`` offers, for the cycle's symbols. Raises what DecisionInputs
-    raises (``ProviderError`` for market data)."""
+async def program_payload(inputs: DecisionInputs, *, with_factors: bool = False) -> dict[str, Any]:
+    """Everything ``data`` offers, for the cycle's symbols (``get_factor``'s values only
+    with the factor engine on). Raises what DecisionInputs raises (``ProviderError`` for
+    market data)."""
     prices: dict[str, float] = {}
     windows: list[tuple[str, Sequence[Candle], Sequence[Candle]]] = []
     for symbol in inputs.symbols:
@@ -155,7 +161,7 @@ async def program_payload(inputs: DecisionInputs) -> dict[str, Any]:
         hourly = await inputs.candles(symbol, INDICATOR_INTERVAL, HOURLY_BARS)
         minutes = await inputs.candles(symbol, SAMPLING_INTERVAL)
         windows.append((symbol, hourly, minutes))
-    market = await off_loop(_market_part, windows)
+    market = await off_loop(_market_part, windows, with_factors)
     balance = await inputs.balance()
     trigger = inputs.trigger
     return {
@@ -165,6 +171,7 @@ async def program_payload(inputs: DecisionInputs) -> dict[str, Any]:
         "klines": market.klines,
         "indicators": market.indicators,
         "regimes": market.regimes,
+        "factors": market.factors,
         "positions": [
             {
                 "symbol": p.symbol,

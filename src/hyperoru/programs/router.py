@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.http.dependencies import DbSession, Sessionmaker
+from hyperoru.http.dependencies import AppSettings, DbSession, Sessionmaker
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.market.dependencies import Market
 from hyperoru.market.errors import provider_errors
@@ -68,10 +68,18 @@ async def test_run(
     market: Market,
     exchange: TraderExchange,
     sandbox: ProgramSandbox,
+    settings: AppSettings,
 ) -> TestRunOut:
     with provider_errors():
         outcome = await service.test_run(
-            db, sessions, market, exchange, sandbox, user=user, data=body
+            db,
+            sessions,
+            market,
+            exchange,
+            sandbox,
+            user=user,
+            data=body,
+            with_factors=settings.factor_engine == "enabled",
         )
     return TestRunOut(
         status=outcome.status,

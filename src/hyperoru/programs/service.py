@@ -163,6 +163,7 @@ async def test_run(
     *,
     user: Principal,
     data: TestRunRequest,
+    with_factors: bool = False,
 ) -> SandboxResult:
     """Run the program once on live data, with the account's book when ``account_id`` is
     given (otherwise no positions and no balance). Nothing is executed or recorded.
@@ -189,7 +190,7 @@ async def test_run(
         exchange=exchange,
         trigger=TriggerInfo(kind="preview"),
     )
-    payload = await program_payload(inputs)
+    payload = await program_payload(inputs, with_factors=with_factors)
     try:
         outcome = await run_program(
             sandbox,

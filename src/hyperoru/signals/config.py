@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
+from hyperoru.factors.lines import PREFIX as FACTOR_PREFIX
+from hyperoru.factors.lines import is_builtin, warmup_bars
 from hyperoru.market.intervals import INTERVALS
 
 SignalType = Literal["threshold", "crossover", "pattern"]
@@ -132,6 +134,8 @@ class SignalSpec:
             periods.append(self.threshold.period + (self.indicator.period or 1))
         if "macd" in (self.indicator.name, getattr(self.threshold, "name", "")):
             periods.append(40)
+        if self.indicator.name.startswith(FACTOR_PREFIX):
+            periods.append(warmup_bars(self.indicator.name.removeprefix(FACTOR_PREFIX)))
         return min(1000, max(60, 4 * max(periods) + 2))
 
 
@@ -154,6 +158,11 @@ def _indicator(config: dict[str, Any]) -> IndicatorRef:
     name = _text(config, "indicator")
     if name is None:
         raise ConfigError("config.indicator", "indicator is required")
+    if name.startswith(FACTOR_PREFIX):
+        # A built-in factor of the factor engine (docs/FACTORS.md), read on closed candles.
+        if not is_builtin(name.removeprefix(FACTOR_PREFIX)):
+            raise ConfigError("config.indicator", "factor:<name> must name a built-in factor")
+        return IndicatorRef(name, None)
     if name not in INDICATORS:
         raise ConfigError("config.indicator", f"indicator must be one of {', '.join(INDICATORS)}")
     if name in DEFAULT_PERIODS:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from hyperoru.factors.lines import PREFIX as FACTOR_PREFIX
+from hyperoru.factors.lines import builtin_line
 from hyperoru.market import indicators
 from hyperoru.market.indicators import FloatArray
 from hyperoru.market.providers.base import Candle
@@ -82,6 +84,15 @@ class Frame:
         if name in ("funding_rate", "open_interest"):
             value = self.snapshots.get(name)
             return np.array([np.nan if value is None else value], dtype=np.float64)
+        if name.startswith(FACTOR_PREFIX):
+            return builtin_line(
+                name.removeprefix(FACTOR_PREFIX),
+                open=self.opens,
+                high=self.closed_high,
+                low=self.closed_low,
+                close=self.closed_close,
+                volume=self.volume,
+            )
         if name == "price":
             return close
         if name == "volume":

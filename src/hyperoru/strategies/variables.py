@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.accounts.models import Account
 from hyperoru.accounts.valuation import Valuation
 from hyperoru.exchanges.base import BalanceReport, ExchangeClient, FillReport, PositionReport
+from hyperoru.factors.lines import documented_names, latest_from_candles
 from hyperoru.market import indicators, klines
 from hyperoru.market.price_cache import CachedPrice
 from hyperoru.market.providers.base import Candle
@@ -77,6 +78,8 @@ VARIABLE_NAMES: tuple[str, ...] = (
     # The API reference's example prompt says "Analyze {{symbol}} momentum".
     "symbol",
     "current_time_utc",
+    # The factor engine's documented built-ins, latest value per symbol (docs/FACTORS.md).
+    "factor_values",
 )
 
 OUTPUT_FORMAT = """\
@@ -290,6 +293,12 @@ def _sampling_line(symbol: str, candles: Sequence[Candle]) -> str:
     return f"{symbol} ({SAMPLING_INTERVAL} closes, oldest first): {closes or 'none'}"
 
 
+def _factor_line(symbol: str, candles: Sequence[Candle]) -> str:
+    values = latest_from_candles(candles, documented_names())
+    shown = ", ".join(f"{name} {_num(np.nan if v is None else v)}" for name, v in values.items())
+    return f"{symbol} ({INDICATOR_INTERVAL}): {shown}"
+
+
 SymbolLine = Callable[[str, Sequence[Candle]], str]
 
 
@@ -486,6 +495,9 @@ class DecisionInputs:
     async def market_regime(self) -> str:
         return await self._hourly_lines(_regime_line)
 
+    async def factor_values(self) -> str:
+        return await self._hourly_lines(_factor_line)
+
     async def sampling_data(self) -> str:
         async def line(symbol: str) -> str:
             return _sampling_line(symbol, await self.candles(symbol, SAMPLING_INTERVAL))
@@ -531,6 +543,7 @@ class DecisionInputs:
             "symbols": constant(", ".join(self.symbols)),
             "symbol": constant(", ".join(self.symbols)),
             "current_time_utc": constant(_time(self.now)),
+            "factor_values": self.factor_values,
         }
         assert tuple(resolvers) == VARIABLE_NAMES
         return resolvers

@@ -183,9 +183,12 @@ class MarketData(ReadOnly):
         regime = self._payload.get("regimes", {}).get(str(symbol).upper())
         return dict(regime) if regime is not None else None
 
-    def get_factor(self, *args: Any, **kwargs: Any) -> None:
-        """Factors do not exist yet (contract §13): always None."""
-        return None
+    def get_factor(self, symbol: str, factor_name: str) -> float | None:
+        """A built-in factor's value at the last closed hourly candle (docs/FACTORS.md);
+        None for an unknown name or symbol, or while the factor engine is off."""
+        table = self._payload.get("factors", {}).get(str(symbol).upper(), {})
+        value = table.get(str(factor_name))
+        return None if value is None else float(value)
 
     def log(self, *parts: Any) -> None:
         self._log.write(*parts)

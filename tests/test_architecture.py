@@ -22,7 +22,7 @@ ASSEMBLY = {"app", "cli", "flows", "services"}
 # earlier in this order. A new package takes its place here.
 LAYERS = (
     ("__version__", "settings", "errors", "timeutils", "api_types", "paging", "strict_json"),
-    ("stopping",),
+    ("stopping", "production"),
     ("logging_setup", "domain", "process_identity", "offload", "data_dir", "db"),
     ("http", "ratelimit", "net", "vault", "exchanges", "health"),
     ("auth",),

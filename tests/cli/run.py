@@ -12,16 +12,21 @@ from hyperoru.settings import Settings
 
 
 def run_cli(
-    data_dir: Path, *args: str, stdin: str = "", database_url: str | None = None
+    data_dir: Path,
+    *args: str,
+    stdin: str = "",
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    env["HYPERORU_DATA_DIR"] = str(data_dir)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
+    environment["HYPERORU_DATA_DIR"] = str(data_dir)
+    environment.update(env or {})
     if database_url is not None:
-        env["HYPERORU_DATABASE_URL"] = database_url
+        environment["HYPERORU_DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "hyperoru", *args],
         input=stdin,
-        env=env,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=180,

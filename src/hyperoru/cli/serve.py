@@ -25,6 +25,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _refuse_unsafe_production(settings: Settings) -> None:
+    from hyperoru.production import production_problems
+
+    problems = production_problems(settings)
+    if problems:
+        fail(
+            "HYPERORU_ENV=production, but:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+            + "\n(docs/OPERATIONS.md, 'Production settings')"
+        )
+
+
 def _mark_database_in_use(settings: Settings) -> None:
     """SQLite: tell `hyperoru db restore` that this process has the file open (until exit)."""
     from hyperoru.data_dir import prepare_sqlite, sqlite_file
@@ -59,6 +71,7 @@ def serve(
     from hyperoru.serving import run_server, run_server_processes, scale_out_problem
 
     settings = load_settings(server=True)
+    _refuse_unsafe_production(settings)
     if demo:
         settings = settings.model_copy(update={"demo": True, "demo_url": url_for(host, port)})
     if workers > 1:
@@ -82,6 +95,7 @@ def worker() -> None:
     from hyperoru.app import create_app
 
     settings = load_settings(server=True).model_copy(update={"runtime": "embedded"})
+    _refuse_unsafe_production(settings)
     _mark_database_in_use(settings)
     application = create_app(settings, freeze_after_startup=True)
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 _QUERY_TOKEN = re.compile(r"(session_token=)[^&\s\"']*", re.IGNORECASE)
@@ -15,6 +19,27 @@ _PLAIN_TOKEN = re.compile(r"hyo_[A-Za-z0-9_-]{20,}")
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("x", logging.INFO, "x", 0, "", None, None)).keys()
 ) | {"message", "asctime", "taskName"}
+
+
+# The request (or job, or scheduled cycle) the running code works for. Tasks inherit it
+# when they are created, so every line logged on behalf of one request carries its id,
+# including the cycle or job that request started (docs/OPERATIONS.md, "Logs").
+request_id_var: ContextVar[str | None] = ContextVar("hyperoru_request_id", default=None)
+
+
+def new_work_id(prefix: str) -> str:
+    """An id for work no request started (a scheduled cycle, a job queued by the server)."""
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+@contextmanager
+def working_for(request_id: str | None) -> Iterator[None]:
+    """Log the block's lines under ``request_id``."""
+    token = request_id_var.set(request_id)
+    try:
+        yield
+    finally:
+        request_id_var.reset(token)
 
 
 def redact(text: str) -> str:
@@ -38,6 +63,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": redact(record.getMessage()),
         }
+        request_id = request_id_var.get()
+        if request_id is not None:
+            payload["request_id"] = request_id
         attributes = record.__dict__
         for key in attributes.keys() - _STANDARD_ATTRS:
             if not key.startswith("_"):

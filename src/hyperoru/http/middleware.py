@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hyperoru.errors import ApiError, error_body
-from hyperoru.logging_setup import redact
+from hyperoru.logging_setup import redact, working_for
 from hyperoru.strict_json import InvalidJson, parse_strict_json
 
 Scope = MutableMapping[str, Any]
@@ -98,6 +98,12 @@ class RequestContextMiddleware:
         request_id = request_id or _new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        with working_for(request_id):
+            await self._handle(scope, receive, send, request_id, state)
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str, state: dict[str, Any]
+    ) -> None:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return

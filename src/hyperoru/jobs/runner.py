@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.jobs import service
 from hyperoru.jobs.models import Job
+from hyperoru.logging_setup import new_work_id, working_for
 from hyperoru.process_identity import worker_identity
 from hyperoru.stopping import cancel_and_wait
 
@@ -162,7 +163,9 @@ class JobRunner:
             if job is None:
                 return
             await self._slots.acquire()
-            task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+            # The job's own task logs under the id of the request that queued it.
+            with working_for(job.request_id or new_work_id(f"job{job.id}")):
+                task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
             self._running.add(task)
             self._by_job[job.id] = task
             task.add_done_callback(self._running.discard)

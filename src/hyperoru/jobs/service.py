@@ -19,6 +19,7 @@ from sqlalchemy.orm import undefer
 from hyperoru.db.dml import rows_changed
 from hyperoru.errors import forbidden, not_found
 from hyperoru.jobs.models import ACTIVE, Job, JobStatus
+from hyperoru.logging_setup import request_id_var
 from hyperoru.paging import ListWindow
 from hyperoru.timeutils import utcnow
 
@@ -45,6 +46,7 @@ async def create_job(
         max_attempts=max_attempts,
         created_at=now,
         updated_at=now,
+        request_id=request_id_var.get(),
     )
     session.add(job)
     await session.flush()

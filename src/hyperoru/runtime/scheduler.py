@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hyperoru.logging_setup import new_work_id, request_id_var, working_for
 from hyperoru.process_identity import worker_identity
 from hyperoru.runtime import cycle_clock, leases
 from hyperoru.runtime.loop import tick_forever
@@ -50,10 +51,12 @@ async def run_counted(
     stopped while it waits for a sandbox slot) and count its outcome towards the trader's
     failure streak, whatever triggered it. Returns True when this cycle paused the
     trader (and then tells ``changed`` about its owner)."""
-    async with gate or nullcontext():
-        owner = await _run_and_count(
-            sessions, run_cycle, account_id, trigger, limit_seconds=limit_seconds
-        )
+    # A cycle no request started logs under an id of its own (logging_setup.py).
+    with working_for(request_id_var.get() or new_work_id("cycle")):
+        async with gate or nullcontext():
+            owner = await _run_and_count(
+                sessions, run_cycle, account_id, trigger, limit_seconds=limit_seconds
+            )
     if owner is not None and changed is not None:
         await changed(owner)
     return owner is not None

@@ -1,0 +1,101 @@
+"""The dashboard's public routes: the single page, our static files, and the installed
+third-party browser files (plotly, Swagger UI). None of them reads user data: every page
+loads its data from ``/api`` and ``/ws`` with the signed-in user's token."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import metadata
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from hyperoru.dashboard.assets import (
+    Asset,
+    own_assets,
+    plotly_script,
+    plotly_style_guards,
+    plotly_version,
+    swagger_assets,
+)
+from hyperoru.dashboard.headers import PAGE_HEADERS, VERSIONED_HEADERS
+from hyperoru.errors import ApiError
+
+router = APIRouter(include_in_schema=False)
+
+
+def _missing() -> ApiError:
+    # What any unknown path answers, so these routes reveal nothing more.
+    return ApiError(404, "NOT_FOUND", "Not found")
+
+
+@cache
+def _swagger_version() -> str:
+    return metadata.version("swagger-ui-bundle")
+
+
+def _plotly_url() -> str:
+    return f"/vendor/plotly-{plotly_version()}.min.js"
+
+
+def _swagger_base() -> str:
+    return f"/vendor/swagger-ui-{_swagger_version()}"
+
+
+def _style_guards() -> str:
+    return "".join(f'<template id="{guard}"></template>' for guard in plotly_style_guards())
+
+
+@cache
+def _page(name: str) -> bytes:
+    """An HTML page with the versioned addresses of the third-party files filled in."""
+    html = own_assets()[name].path.read_text(encoding="utf-8")
+    return (
+        html.replace("__PLOTLY_URL__", _plotly_url())
+        .replace("__SWAGGER_BASE__", _swagger_base())
+        .replace("__PLOTLY_STYLE_GUARDS__", _style_guards())
+        .encode()
+    )
+
+
+def _page_response(name: str) -> Response:
+    return Response(_page(name), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+
+def _file(asset: Asset, headers: dict[str, str]) -> FileResponse:
+    return FileResponse(asset.path, media_type=asset.media_type, headers=headers)
+
+
+@router.get("/")
+async def index() -> Response:
+    return _page_response("index.html")
+
+
+@router.get("/docs")
+async def api_docs(request: Request) -> Response:
+    if not request.app.state.services.settings.docs_enabled:
+        raise _missing()
+    return _page_response("docs.html")
+
+
+@router.get("/static/{name}")
+async def own_file(name: str) -> Response:
+    asset = own_assets().get(name)
+    if asset is None or asset.path.suffix == ".html":
+        raise _missing()
+    return _file(asset, PAGE_HEADERS)
+
+
+@router.get("/vendor/plotly-{version}.min.js")
+async def plotly(version: str) -> Response:
+    if version != plotly_version():
+        raise _missing()
+    return _file(plotly_script(), VERSIONED_HEADERS)
+
+
+@router.get("/vendor/swagger-ui-{version}/{name}")
+async def swagger(version: str, name: str) -> Response:
+    asset = swagger_assets().get(name)
+    if version != _swagger_version() or asset is None:
+        raise _missing()
+    return _file(asset, VERSIONED_HEADERS)

@@ -20,6 +20,7 @@ export async function traderPage(main, { params, toast }) {
   const figures = h("dl", { class: "figures", id: "trader-figures" });
   const equity = h("div", { id: "trader-equity-chart" });
   const candles = h("div", { id: "trader-candle-chart" });
+  const candleNote = h("p", { class: "muted" });
   const symbolPick = select("candle_symbol", []);
   const positions = h("div", { id: "positions-holder" });
   const orders = h("div", { id: "orders-holder" });
@@ -32,7 +33,7 @@ export async function traderPage(main, { params, toast }) {
     controls,
     figures,
     section("Equity curve", equity),
-    section("Candles", field("Symbol", symbolPick), candles),
+    section("Candles", field("Symbol", symbolPick), candleNote, candles),
     section("Positions", positions),
     section("Open orders", orders),
     section("Manual order", orderTicket()),
@@ -181,12 +182,10 @@ export async function traderPage(main, { params, toast }) {
 
   async function drawCandles() {
     const symbols = strategy.symbols.length ? strategy.symbols : [...new Set(fills.map((fill) => fill.symbol))];
-    if (symbols.length === 0) {
-      clear(candles, h("p", { text: "Give the trader symbols in its strategy to see candles." }));
-      symbolPick.disabled = true;
-      return;
-    }
-    symbolPick.disabled = false;
+    symbolPick.disabled = symbols.length === 0;
+    candles.hidden = symbols.length === 0;
+    candleNote.textContent = symbols.length ? "" : "Give the trader symbols in its strategy to see candles.";
+    if (symbols.length === 0) return;
     const chosen = symbols.includes(symbolPick.value) ? symbolPick.value : symbols[0];
     clear(symbolPick, ...symbols.map((symbol) => h("option", { value: symbol, text: symbol })));
     symbolPick.value = chosen;

@@ -123,7 +123,7 @@ class Browser:
             status = re.search(r"status of (\d{3})", text)
             if status and int(status.group(1)) in watch.allowed_statuses:
                 return
-            watch.errors.append(f"console error: {text}")
+            watch.errors.append(f"console error: {text} at {message.location.get('url')}")
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: watch.errors.append(f"page error: {error}"))

@@ -32,7 +32,6 @@ async def test_demo_traders_and_a_new_fill_appear_without_reload(
         assert Decimal(shown.replace(",", "")) == Decimal(str(overview["equity"])).quantize(
             Decimal("0.01")
         )
-    assert await page.locator("#equity-chart .main-svg").count() > 0
     await page.wait_for_selector('#live-state[data-state="live"]')
 
     # An external client trades; the open page shows the fill without a reload.
@@ -52,4 +51,9 @@ async def test_demo_traders_and_a_new_fill_appear_without_reload(
     assert "BTC" in await fill.inner_text()
     positions = page.locator(f'#traders-table tr[data-trader-id="{trader}"] [data-field="positions"]')
     await positions.filter(has_text="BTC").wait_for()
+    # The minute snapshots come from the trader runtime, off here: no curve to draw yet
+    # (the backtest test checks drawn curves).
+    curve = (await http.get(f"/api/account/{trader}/asset-curve", headers=headers)).json()
+    assert curve == []
+    assert "No equity history yet" in await page.locator("#equity-chart").inner_text()
     await screenshot(page, "traders-1280")

@@ -89,7 +89,8 @@ async def test_docs_are_served_from_the_installed_swagger_ui(client: httpx.Async
         "/static/..%2Fassets.py",
         "/static/../assets.py",
         "/vendor/plotly-0.0.1.min.js",
-        "/vendor/swagger-ui-1.1.0/swagger-initializer.js",
+        "/vendor/swagger-ui-1.7.7/redoc.standalone.js",
+        "/vendor/swagger-ui-1.7.7/core.py",
         "/vendor/swagger-ui-0.0.1/swagger-ui.css",
     ],
 )

@@ -75,8 +75,17 @@ def plotly_style_guards() -> tuple[str, ...]:
 SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 
 
+# The PyPI package whose wheel ships Swagger UI's built files (a 5.x build: FastAPI's
+# schema is OpenAPI 3.1, which Swagger UI 4 refuses to render).
+SWAGGER_PACKAGE = "fastapi-offline"
+
+
+@cache
+def swagger_version() -> str:
+    return metadata.version(SWAGGER_PACKAGE)
+
+
 @cache
 def swagger_assets() -> dict[str, Asset]:
-    # The bundle keeps its files under vendor/swagger-ui-<version>/.
-    (folder,) = sorted((_package_dir("swagger_ui_bundle") / "vendor").glob("swagger-ui-*"))
+    folder = _package_dir("fastapi_offline") / "static"
     return {name: _asset(folder / name) for name in SWAGGER_FILES}

@@ -5,7 +5,6 @@ loads its data from ``/api`` and ``/ws`` with the signed-in user's token."""
 from __future__ import annotations
 
 from functools import cache
-from importlib import metadata
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -17,6 +16,7 @@ from hyperoru.dashboard.assets import (
     plotly_style_guards,
     plotly_version,
     swagger_assets,
+    swagger_version,
 )
 from hyperoru.dashboard.headers import PAGE_HEADERS, VERSIONED_HEADERS
 from hyperoru.errors import ApiError
@@ -29,17 +29,12 @@ def _missing() -> ApiError:
     return ApiError(404, "NOT_FOUND", "Not found")
 
 
-@cache
-def _swagger_version() -> str:
-    return metadata.version("swagger-ui-bundle")
-
-
 def _plotly_url() -> str:
     return f"/vendor/plotly-{plotly_version()}.min.js"
 
 
 def _swagger_base() -> str:
-    return f"/vendor/swagger-ui-{_swagger_version()}"
+    return f"/vendor/swagger-ui-{swagger_version()}"
 
 
 def _style_guards() -> str:
@@ -96,6 +91,6 @@ async def plotly(version: str) -> Response:
 @router.get("/vendor/swagger-ui-{version}/{name}")
 async def swagger(version: str, name: str) -> Response:
     asset = swagger_assets().get(name)
-    if version != _swagger_version() or asset is None:
+    if version != swagger_version() or asset is None:
         raise _missing()
     return _file(asset, VERSIONED_HEADERS)

@@ -1,3 +1,5 @@
+import { h } from "./dom.js";
+
 // Charts drawn by plotly.js, served by our app from the installed plotly package.
 // Only SVG trace types are used (no WebGL), so nothing needs eval under the CSP.
 
@@ -26,6 +28,15 @@ export function equityChart(el, series, title = "Equity") {
       ? one
       : { ...one, points: [...one.points, { timestamp: new Date().toISOString(), equity: one.now }] },
   );
+  if (series.every((one) => one.points.length < 2)) {
+    window.Plotly.purge(el);
+    el.classList.remove("chart");
+    el.replaceChildren(
+      h("p", { class: "muted", text: "No equity history yet: it is recorded as the trader trades and every minute." }),
+    );
+    return;
+  }
+  el.replaceChildren();
   const traces = series.map((one) => ({
     type: "scatter",
     mode: "lines",

@@ -53,7 +53,14 @@ export function select(name, options, value) {
   return el;
 }
 
+// On a phone every table turns into stacked cards: each cell is labelled with its
+// column's heading (style.css shows data-label before the value).
 export function table(caption, headings, rows, props = {}) {
+  for (const row of rows) {
+    [...row.children].forEach((cell, index) => {
+      if (headings[index]) cell.dataset.label = headings[index];
+    });
+  }
   return h(
     "div",
     { class: "table-wrap" },

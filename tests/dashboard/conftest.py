@@ -7,6 +7,7 @@ Screenshots go to ``test-artifacts/dashboard/`` (git-ignored) as CI artefacts.""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -22,11 +23,14 @@ from hyperoru.settings import Settings
 from tests.conftest import REQUIRE_SERVICES
 from tests.realtime.conftest import FAST_LIMITS, LiveServer, run_server
 
-ARTIFACTS = Path(
-    os.environ.get(
-        "HYPERORU_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = (
+    Path(
+        os.environ.get(
+            "HYPERORU_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"
+        )
     )
-) / "dashboard"
+    / "dashboard"
+)
 # What Chromium needs on a closed network: no sandbox as root, and no calls home.
 CHROMIUM_ARGS = [
     "--headless",
@@ -77,17 +81,30 @@ class Demo:
         return await self.server.api.login("demo", self.password)
 
 
+def logged_text(record: logging.LogRecord) -> str:
+    """A log record as any handler could write it: the message and every extra field."""
+    return record.getMessage() + " " + " ".join(str(value) for value in vars(record).values())
+
+
 @pytest.fixture
 async def demo(
-    make_settings: Callable[..., Settings], capsys: pytest.CaptureFixture[str]
+    make_settings: Callable[..., Settings],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[Demo]:
     # The runtime stays off: the traders trade only when a test makes them.
     settings = make_settings(demo=True, rate_limit_auth_per_minute=1000)
+    caplog.set_level(logging.INFO)
     async with run_server(settings, FAST_LIMITS) as live:
         printed = capsys.readouterr().out
         match = re.search(r"password: (\S+)", printed)
         assert match, printed
         yield Demo(server=live, password=match.group(1))
+    # The pages' requests were logged, and no line carries a session token.
+    records = caplog.get_records("call")
+    assert any(record.name == "hyperoru.access" for record in records)
+    leaked = [logged_text(r) for r in records if TOKEN.search(logged_text(r))]
+    assert not leaked, leaked
 
 
 @dataclass
@@ -144,9 +161,7 @@ async def browser() -> AsyncIterator[Browser]:
 
     executable = chromium_path()
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS
-        )
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         holder = Browser(launched)
         try:
             yield holder

@@ -38,7 +38,9 @@ async def test_register_create_a_trader_and_give_it_a_strategy(
     token = await demo.server.api.login("alice")
     headers = demo.server.api.bearer(token)
     (trader,) = (await demo.server.http.get("/api/account/list", headers=headers)).json()
-    saved = (await demo.server.http.get(f"/api/account/{trader['id']}/strategy", headers=headers)).json()
+    saved = (
+        await demo.server.http.get(f"/api/account/{trader['id']}/strategy", headers=headers)
+    ).json()
     assert trader["name"] == "Momentum"
     assert saved["symbols"] == ["ETH", "SOL"]
     assert saved["trigger_interval"] == 120
@@ -86,9 +88,17 @@ async def test_revoking_sessions_and_signing_out(demo: Demo, browser: Browser) -
 
     # Sign in again and sign out with the button: the session ends on the server too.
     await sign_in(page, demo.url, "demo", demo.password)
-    listed = (await demo.server.http.get("/api/users/sessions", headers=demo.server.api.bearer(await demo.token()))).json()
+    listed = (
+        await demo.server.http.get(
+            "/api/users/sessions", headers=demo.server.api.bearer(await demo.token())
+        )
+    ).json()
     page_session = next(s for s in listed if s["client_name"] == "dashboard")
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_selector('#main[data-page="signin"]')
-    left = (await demo.server.http.get("/api/users/sessions", headers=demo.server.api.bearer(await demo.token()))).json()
+    left = (
+        await demo.server.http.get(
+            "/api/users/sessions", headers=demo.server.api.bearer(await demo.token())
+        )
+    ).json()
     assert page_session["id"] not in [s["id"] for s in left]

@@ -25,7 +25,9 @@ async def test_demo_traders_and_a_new_fill_appear_without_reload(
     rows = page.locator("#traders-table tbody tr")
     assert await rows.count() == 2
     for account in accounts:
-        overview = (await http.get(f"/api/account/{account['id']}/overview", headers=headers)).json()
+        overview = (
+            await http.get(f"/api/account/{account['id']}/overview", headers=headers)
+        ).json()
         row = page.locator(f'#traders-table tr[data-trader-id="{account["id"]}"]')
         assert account["name"] in await row.inner_text()
         shown = await row.locator('[data-field="equity"]').inner_text()
@@ -38,8 +40,13 @@ async def test_demo_traders_and_a_new_fill_appear_without_reload(
     trader = accounts[0]["id"]
     order = await http.post(
         "/api/orders/create",
-        json={"account_id": trader, "symbol": "BTC", "side": "buy", "order_type": "market",
-              "quantity": 0.01},
+        json={
+            "account_id": trader,
+            "symbol": "BTC",
+            "side": "buy",
+            "order_type": "market",
+            "quantity": 0.01,
+        },
         headers=headers,
     )
     assert order.status_code == 201, order.text
@@ -49,7 +56,9 @@ async def test_demo_traders_and_a_new_fill_appear_without_reload(
     fill = page.locator(f'#recent-fills li[data-fill-id="{fills[0]["id"]}"]')
     await fill.wait_for()
     assert "BTC" in await fill.inner_text()
-    positions = page.locator(f'#traders-table tr[data-trader-id="{trader}"] [data-field="positions"]')
+    positions = page.locator(
+        f'#traders-table tr[data-trader-id="{trader}"] [data-field="positions"]'
+    )
     await positions.filter(has_text="BTC").wait_for()
     # The minute snapshots come from the trader runtime, off here: no curve to draw yet
     # (the backtest test checks drawn curves).

@@ -36,7 +36,8 @@ export function equityChart(el, series, title = "Equity") {
     );
     return;
   }
-  el.replaceChildren();
+  // Only the note goes: the drawn chart's own elements stay for plotly to update.
+  el.querySelector(":scope > p.muted")?.remove();
   const traces = series.map((one) => ({
     type: "scatter",
     mode: "lines",

@@ -35,7 +35,7 @@ export function decisionCard(decision) {
         : null,
     ),
     decision.error ? h("p", { class: "error", text: decision.error }) : null,
-    decision.reasoning ? h("p", { text: decision.reasoning }) : null,
+    decision.reasoning ? h("p", { class: "reasoning", text: decision.reasoning }) : null,
     verdicts.length ? h("ul", { class: "verdicts", "aria-label": "Risk verdicts" }, verdicts) : null,
     block("Decisions (parsed)", JSON.stringify(decision.decisions, null, 2)),
     block("Prompt", decision.rendered_prompt),

@@ -184,3 +184,9 @@ async def sign_in(page: Any, url: str, login: str, password: str) -> None:
     await page.locator("#signin-form").get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in", exact=True).click()
     await page.wait_for_selector('#main[data-page="traders"][data-ready="true"]')
+
+
+async def open_page(page: Any, hash_: str, name: str) -> None:
+    """Go to a page by its address and wait until it has loaded its data."""
+    await page.evaluate(f"location.hash = {hash_!r}")
+    await page.wait_for_selector(f'#main[data-page="{name}"][data-ready="true"]')

@@ -3,12 +3,10 @@ scrolling, a label on every form control, and keyboard navigation; a screenshot 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.backtests.support import create_program, request_body, submit
-from tests.dashboard.conftest import PHONE, WIDE, Browser, Demo, screenshot, sign_in
+from tests.dashboard.conftest import PHONE, WIDE, Browser, Demo, open_page, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +18,6 @@ UNLABELLED = """
   .map((el) => el.outerHTML)
 """
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-
-async def open_page(page: Any, hash_: str, name: str) -> None:
-    await page.evaluate(f"location.hash = {hash_!r}")
-    await page.wait_for_selector(f'#main[data-page="{name}"][data-ready="true"]')
 
 
 @pytest.mark.parametrize("viewport", [PHONE, WIDE], ids=["390px", "1280px"])

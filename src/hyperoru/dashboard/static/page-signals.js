@@ -7,7 +7,13 @@ const EXAMPLE = '{"indicator": "rsi", "period": 14, "interval": "5m", "operator"
 
 export async function signalsPage(main, { navigate, toast }) {
   main.append(h("h1", { text: "Signals, pools and bindings" }));
-  const [overview, bindings, accounts] = await Promise.all([get("/api/signals/"), get("/api/bindings"), get("/api/account/list")]);
+  const [overview, bindings, accounts, prompts, programs] = await Promise.all([
+    get("/api/signals/"),
+    get("/api/bindings"),
+    get("/api/account/list"),
+    get("/api/prompts/"),
+    get("/api/programs/"),
+  ]);
   const reload = () => navigate("#/signals");
   const deleteButton = (label, path) => {
     const button = h("button", { type: "button", class: "small", text: "Delete", "aria-label": `Delete ${label}` });
@@ -64,6 +70,41 @@ export async function signalsPage(main, { navigate, toast }) {
     }
   });
 
+  const strategies = [
+    ...prompts.map((p) => [`prompt:${p.id}`, `prompt: ${p.name}`]),
+    ...programs.map((p) => [`program:${p.id}`, `program: ${p.name}`]),
+  ];
+  const poolChoice = h("select", { name: "signal_pool_ids", multiple: true, size: Math.min(6, Math.max(2, overview.pools.length)) });
+  for (const p of overview.pools) poolChoice.append(h("option", { value: String(p.id), text: p.name }));
+  const bindingForm = h(
+    "form",
+    { id: "binding-form" },
+    field("Trader", select("account_id", accounts.map((a) => [a.id, a.name]))),
+    field("Strategy", select("strategy", strategies)),
+    field("Signal pools", poolChoice, "Runs when one of them fires."),
+    field("Run every (seconds)", input("trigger_interval", { type: "number", min: "30", max: "86400", value: "300" })),
+    h("div", { class: "field check" }, h("input", { type: "checkbox", name: "scheduled_trigger_enabled", id: "binding-scheduled" }), h("label", { for: "binding-scheduled", text: "Also run on schedule" })),
+    h("button", { type: "submit", text: "Add binding", disabled: accounts.length === 0 || strategies.length === 0 }),
+  );
+  bindingForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = formValues(bindingForm);
+    const [kind, id] = values.strategy.split(":");
+    try {
+      await post("/api/bindings", {
+        account_id: Number(values.account_id),
+        strategy_type: kind,
+        [`${kind}_id`]: Number(id),
+        signal_pool_ids: [...poolChoice.selectedOptions].map((o) => Number(o.value)),
+        trigger_interval: Number(values.trigger_interval),
+        scheduled_trigger_enabled: values.scheduled_trigger_enabled,
+      });
+      reload();
+    } catch (error) {
+      toast(error.message);
+    }
+  });
+
   const names = new Map(accounts.map((a) => [a.id, a.name]));
   main.append(
     section(
@@ -74,6 +115,7 @@ export async function signalsPage(main, { navigate, toast }) {
         overview.definitions.map((d) =>
           h("tr", {}, h("td", { text: d.name }), h("td", { text: d.type }), h("td", { class: "wrap" }, h("code", { text: JSON.stringify(d.config) })), h("td", {}, deleteButton(`signal ${d.name}`, `/api/signals/definitions/${d.id}`))),
         ),
+        { id: "signals-table" },
       ),
       definitionForm,
     ),
@@ -85,6 +127,7 @@ export async function signalsPage(main, { navigate, toast }) {
         overview.pools.map((p) =>
           h("tr", {}, h("td", { text: p.name }), h("td", { text: String(p.signals_count) }), h("td", { text: p.symbols.join(", ") }), h("td", { text: p.logic }), h("td", { text: fmtTime(p.last_fired_at) }), h("td", {}, deleteButton(`pool ${p.name}`, `/api/signals/pools/${p.id}`))),
         ),
+        { id: "pools-table" },
       ),
       poolForm,
     ),
@@ -105,7 +148,9 @@ export async function signalsPage(main, { navigate, toast }) {
             h("td", {}, deleteButton(`binding ${b.id}`, `/api/bindings/${b.id}`)),
           ),
         ),
+        { id: "bindings-table" },
       ),
+      bindingForm,
     ),
   );
 }

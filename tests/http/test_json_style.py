@@ -36,6 +36,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from hyperoru.app import create_app
 from hyperoru.auth.service import register_user
+from hyperoru.dashboard.router import router as dashboard_router
 from hyperoru.settings import Settings
 from tests.backtests.support import request_body, settled
 from tests.conftest import TEST_SECRET_KEY, asgi_client, running
@@ -395,7 +396,10 @@ EXTRA_QUERIES: dict[str, dict[str, str]] = {
     "/api/prompt-backtest/tasks/{backtest_id}": {"include": "trades,equity,decisions"},
 }
 # GET routes this walk does not read, with the reason.
-NOT_READ: dict[str, str] = {}
+NOT_READ: dict[str, str] = {
+    route.path: "the dashboard's pages and files are not JSON (tests/dashboard reads them)"
+    for route in dashboard_router.routes
+}
 
 
 def answer(**decision: Any) -> Reply:

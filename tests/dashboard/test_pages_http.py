@@ -55,11 +55,15 @@ async def test_the_page_carries_the_policy_and_versioned_chart_script(
     (script,) = re.findall(r'src="(/vendor/plotly-[^"]+)"', page.text)
     assert script == f"/vendor/plotly-{metadata.version('plotly')}.min.js"
 
-    bundle = await client.get(script)
+    bundle = await client.get(script)  # httpx asks for gzip and unpacks it
     assert bundle.status_code == 200
     assert bundle.headers["content-type"].startswith("text/javascript")
+    assert bundle.headers["content-encoding"] == "gzip"
     assert "immutable" in bundle.headers["cache-control"]
     assert bundle.content.startswith(b"/**\n* plotly.js v")
+    plain = await client.get(script, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == bundle.content
 
     own = await client.get("/static/app.js")
     assert own.status_code == 200

@@ -4,6 +4,7 @@ loads its data from ``/api`` and ``/ws`` with the signed-in user's token."""
 
 from __future__ import annotations
 
+import gzip
 from functools import cache
 
 from fastapi import APIRouter, Request
@@ -20,6 +21,7 @@ from hyperoru.dashboard.assets import (
 )
 from hyperoru.dashboard.headers import PAGE_HEADERS, VERSIONED_HEADERS
 from hyperoru.errors import ApiError
+from hyperoru.offload import off_loop
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +63,23 @@ def _file(asset: Asset, headers: dict[str, str]) -> FileResponse:
     return FileResponse(asset.path, media_type=asset.media_type, headers=headers)
 
 
+@cache
+def _compressed(asset: Asset) -> bytes:
+    return gzip.compress(asset.path.read_bytes(), compresslevel=6, mtime=0)
+
+
+async def _third_party(request: Request, asset: Asset) -> Response:
+    """A large versioned file, gzipped once per process for the clients that accept it
+    (plotly.min.js: 4.8 MB, 1.4 MB gzipped; a phone on a slow link feels the difference)."""
+    headers = {**VERSIONED_HEADERS, "Vary": "Accept-Encoding"}
+    if "gzip" not in request.headers.get("accept-encoding", ""):
+        return _file(asset, headers)
+    body = await off_loop(_compressed, asset)
+    return Response(
+        body, media_type=asset.media_type, headers={**headers, "Content-Encoding": "gzip"}
+    )
+
+
 @router.get("/")
 async def index() -> Response:
     return _page_response("index.html")
@@ -82,15 +101,15 @@ async def own_file(name: str) -> Response:
 
 
 @router.get("/vendor/plotly-{version}.min.js")
-async def plotly(version: str) -> Response:
+async def plotly(request: Request, version: str) -> Response:
     if version != plotly_version():
         raise _missing()
-    return _file(plotly_script(), VERSIONED_HEADERS)
+    return await _third_party(request, plotly_script())
 
 
 @router.get("/vendor/swagger-ui-{version}/{name}")
-async def swagger(version: str, name: str) -> Response:
+async def swagger(request: Request, version: str, name: str) -> Response:
     asset = swagger_assets().get(name)
     if version != swagger_version() or asset is None:
         raise _missing()
-    return _file(asset, VERSIONED_HEADERS)
+    return await _third_party(request, asset)

@@ -28,17 +28,27 @@ async def test_run_now_and_the_order_ticket(demo: Demo, browser: Browser) -> Non
     if decision["reasoning"]:
         assert decision["reasoning"] in await card.inner_text()
 
+    # A market buy with take-profit and stop-loss: the fill is listed, and both levels
+    # are drawn over the BTC candles (the chart's first symbol) with the fill's marker.
+    price = (await http.get("/api/crypto/price/BTC", headers=headers)).json()["price"]
     ticket = page.locator("#order-ticket")
-    await ticket.get_by_label("Symbol").fill("ETH")
-    await ticket.get_by_label("Quantity (base units)").fill("0.05")
+    await ticket.get_by_label("Symbol").fill("BTC")
+    await ticket.get_by_label("Quantity (base units)").fill("0.002")
+    await ticket.get_by_label("Take-profit price").fill(str(round(price * 1.05)))
+    await ticket.get_by_label("Stop-loss price").fill(str(round(price * 0.95)))
     await ticket.get_by_role("button", name="Place order").click()
     await page.locator("#toast").filter(has_text="filled").wait_for()
     fills = (await http.get(f"/api/account/{trader}/trades", headers=headers)).json()
-    eth = [fill for fill in fills if fill["symbol"] == "ETH"]
-    await page.locator(f'#trades-table tr[data-fill-id="{eth[0]["id"]}"]').wait_for()
+    btc = [fill for fill in fills if fill["symbol"] == "BTC"]
+    await page.locator(f'#trades-table tr[data-fill-id="{btc[0]["id"]}"]').wait_for()
+    chart = page.locator("#trader-candle-chart")
+    assert await chart.get_attribute("aria-label") == "BTC candles with fills"
+    await chart.locator(".shapelayer path").nth(1).wait_for(state="attached")  # TP and SL
+    assert await chart.locator(".scatterlayer .point").count() >= 1  # the buy marker
 
     # A limit far below the market rests; the page lists it and cancels it.
-    price = (await http.get("/api/crypto/price/BTC", headers=headers)).json()["price"]
+    await ticket.get_by_label("Take-profit price").fill("")
+    await ticket.get_by_label("Stop-loss price").fill("")
     await ticket.get_by_label("Symbol").fill("BTC")
     await ticket.get_by_label("Order type").select_option("limit")
     await ticket.get_by_label("Quantity (base units)").fill("0.001")

@@ -46,6 +46,8 @@ export async function traderPage(main, { params, toast }) {
   let strategy = await get(`${base}/strategy`);
   let fills = [];
   let openOrders = [];
+  let allOrders = [];
+  let heldPositions = [];
 
   function drawHeader() {
     title.textContent = account.name;
@@ -83,6 +85,8 @@ export async function traderPage(main, { params, toast }) {
     ]);
     account = overview.account;
     fills = fillRows;
+    allOrders = orderRows;
+    heldPositions = positionRows;
     openOrders = orderRows.filter((order) => OPEN.has(order.status));
     drawHeader();
     const value = overview.equity ?? overview.total_assets;
@@ -190,8 +194,16 @@ export async function traderPage(main, { params, toast }) {
     clear(symbolPick, ...symbols.map((symbol) => h("option", { value: symbol, text: symbol })));
     symbolPick.value = chosen;
     const rows = await get(`/api/klines/data?symbol=${encodeURIComponent(chosen)}&interval=5m&limit=150`);
-    const levels = openOrders
-      .filter((order) => order.symbol === chosen)
+    // TP/SL levels: those of open orders, and those attached to the orders that built the
+    // position still held (their trigger orders are armed while it lasts).
+    const held = heldPositions.find((position) => position.symbol === chosen);
+    const levels = allOrders
+      .filter(
+        (order) =>
+          order.symbol === chosen &&
+          (OPEN.has(order.status) ||
+            (held && order.status === "filled" && order.created_at >= held.opened_at)),
+      )
       .flatMap((order) => [
         order.take_profit_price ? { kind: "tp", price: order.take_profit_price } : null,
         order.stop_loss_price ? { kind: "sl", price: order.stop_loss_price } : null,

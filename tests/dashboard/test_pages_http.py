@@ -10,9 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
 from hyperoru.app import create_app
 from hyperoru.dashboard.headers import CONTENT_SECURITY_POLICY
+from hyperoru.dashboard.router import router
 from hyperoru.settings import Settings
 from tests.conftest import asgi_client, running
 from tests.helpers import assert_error
@@ -120,3 +122,17 @@ async def test_docs_can_be_turned_off(docs_off: httpx.AsyncClient) -> None:
     assert_error(await docs_off.get("/docs"), 404, "NOT_FOUND")
     assert_error(await docs_off.get("/openapi.json"), 404, "NOT_FOUND")
     assert (await docs_off.get("/")).status_code == 200
+
+
+def test_the_dashboard_serves_pages_and_files_only() -> None:
+    """Its routes are public, so none may sit under /api (every /api route stays behind
+    the token check) or answer anything but GET."""
+    routes = [route for route in router.routes if isinstance(route, APIRoute)]
+    assert len(routes) == len(router.routes) == 5
+    for route in routes:
+        assert not route.path.startswith(("/api", "/ws")), route.path
+        assert route.methods == {"GET"}, route.path
+
+
+async def test_the_api_still_wants_a_token(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/api/account/list"), 401, "AUTH_REQUIRED")

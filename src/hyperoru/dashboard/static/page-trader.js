@@ -10,6 +10,8 @@ import { listen } from "./live.js";
 import { statusBadge } from "./traders.js";
 
 const OPEN = new Set(["pending", "open", "partially_filled"]);
+// A burst of pushes (a fill, its position, a decision) refreshes the page once.
+const REFRESH_MS = 1000;
 
 export async function traderPage(main, { params, toast }) {
   const id = Number(params[0]);
@@ -359,7 +361,7 @@ export async function traderPage(main, { params, toast }) {
       timer = setTimeout(() => {
         timer = null;
         refresh().catch((error) => toast(error.message));
-      }, 300);
+      }, REFRESH_MS);
     }
   });
   return () => {

@@ -8,6 +8,9 @@ import { listen } from "./live.js";
 import { decisionSummary, statusBadge, traderSummary } from "./traders.js";
 
 const MAX_FILLS = 30;
+// A burst of pushes (a fill, its position, the curve) refreshes a trader once; the API
+// budget per user (1200 requests a minute) stays far away with many traders.
+const REFRESH_MS = 1000;
 
 export async function tradersPage(main, { navigate, toast }) {
   main.append(h("h1", { text: "Traders" }));
@@ -109,7 +112,7 @@ export async function tradersPage(main, { navigate, toast }) {
         summaries.set(accountId, await traderSummary(account));
         drawTable();
         drawChart();
-      }, 300),
+      }, REFRESH_MS),
     );
   }
 

@@ -20,14 +20,6 @@ async def test_run_now_and_the_order_ticket(demo: Demo, browser: Browser) -> Non
     await page.wait_for_selector('#main[data-page="trader"][data-ready="true"]')
     assert "No decisions yet" in await page.locator("#decision-log").inner_text()
 
-    await page.get_by_role("button", name="Run now").click()
-    await page.locator("#decision-log article").first.wait_for()
-    (decision,) = (await http.get(f"/api/account/{trader}/decisions", headers=headers)).json()
-    card = page.locator(f'#decision-log article[data-decision-id="{decision["id"]}"]')
-    assert await card.count() == 1
-    if decision["reasoning"]:
-        assert decision["reasoning"] in await card.inner_text()
-
     # A market buy with take-profit and stop-loss: the fill is listed, and both levels
     # are drawn over the BTC candles (the chart's first symbol) with the fill's marker.
     price = (await http.get("/api/crypto/price/BTC", headers=headers)).json()["price"]
@@ -64,3 +56,12 @@ async def test_run_now_and_the_order_ticket(demo: Demo, browser: Browser) -> Non
     await row.wait_for(state="detached")
     orders = (await http.get(f"/api/orders/account/{trader}", headers=headers)).json()
     assert next(o for o in orders if o["id"] == resting["id"])["status"] == "cancelled"
+
+    # Last, since what the model decides depends on the market of the moment.
+    await page.get_by_role("button", name="Run now").click()
+    await page.locator("#decision-log article").first.wait_for()
+    (decision,) = (await http.get(f"/api/account/{trader}/decisions", headers=headers)).json()
+    card = page.locator(f'#decision-log article[data-decision-id="{decision["id"]}"]')
+    assert await card.count() == 1
+    if decision["reasoning"]:
+        assert decision["reasoning"] in await card.inner_text()

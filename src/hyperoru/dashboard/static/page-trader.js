@@ -204,7 +204,7 @@ export async function traderPage(main, { params, toast }) {
         (order) =>
           order.symbol === chosen &&
           (OPEN.has(order.status) ||
-            (held && order.status === "filled" && order.created_at >= held.opened_at)),
+            (held && order.status === "filled" && order.updated_at >= held.opened_at)),
       )
       .flatMap((order) => [
         order.take_profit_price ? { kind: "tp", price: order.take_profit_price } : null,

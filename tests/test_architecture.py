@@ -24,7 +24,7 @@ LAYERS = (
     ("__version__", "settings", "errors", "timeutils", "api_types", "paging", "strict_json"),
     ("stopping", "production"),
     ("logging_setup", "domain", "process_identity", "offload", "data_dir", "db"),
-    ("http", "ratelimit", "net", "vault", "exchanges", "health"),
+    ("http", "ratelimit", "net", "vault", "exchanges", "health", "dashboard"),
     ("auth",),
     ("jobs", "quotas"),
     ("market",),

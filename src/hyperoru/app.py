@@ -19,6 +19,7 @@ from hyperoru import __version__
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
 from hyperoru.backtests.domain import DOMAIN as BACKTESTS
+from hyperoru.dashboard.domain import DOMAIN as DASHBOARD
 from hyperoru.demo import DOMAIN as DEMO
 from hyperoru.domain import Domain
 from hyperoru.errors import install_error_handlers
@@ -65,6 +66,7 @@ DOMAINS: tuple[Domain, ...] = (
     BACKTESTS,
     FACTORS,
     DEMO,
+    DASHBOARD,  # the web pages at / and /docs, served from installed package files
 )
 
 
@@ -161,7 +163,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
         title="Hyperoru",
         version=__version__,
         lifespan=_lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url=None,  # the dashboard serves /docs from installed files (no CDN)
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         redirect_slashes=False,  # SlashTwinMiddleware answers both spellings instead

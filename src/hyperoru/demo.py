@@ -117,6 +117,7 @@ def announcement(setup: DemoSetup, url: str | None) -> str:
     """The block the terminal shows: one fact per line, fenced off from the log."""
     lines = ["", "=" * 60, "Hyperoru demo"]
     if url:
+        lines.append("  Open this address in a browser and sign in as the demo user:")
         lines.append(f"  URL:      {url}")
     lines.append(f"  username: {setup.username}")
     if setup.password is None:
@@ -127,7 +128,7 @@ def announcement(setup: DemoSetup, url: str | None) -> str:
     else:
         lines += [
             f"  password: {setup.password}",
-            "  This password is shown only now. Log in with POST /api/users/login",
+            "  This password is shown only now. API clients: POST /api/users/login",
             '  {"username": "demo", "password": "..."}',
         ]
     lines += ["=" * 60, ""]

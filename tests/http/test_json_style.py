@@ -36,6 +36,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from hyperoru.app import create_app
 from hyperoru.auth.service import register_user
+from hyperoru.dashboard.router import router as dashboard_router
 from hyperoru.settings import Settings
 from tests.backtests.support import request_body, settled
 from tests.conftest import TEST_SECRET_KEY, asgi_client, running
@@ -397,6 +398,10 @@ EXTRA_QUERIES: dict[str, dict[str, str]] = {
 # GET routes this walk does not read, with the reason.
 NOT_READ: dict[str, str] = {
     "/metrics": "Prometheus text for the operator, not JSON (tests/metrics)",
+    **{
+        route.path: "the dashboard's pages and files are not JSON (tests/dashboard reads them)"
+        for route in dashboard_router.routes
+    },
 }
 
 

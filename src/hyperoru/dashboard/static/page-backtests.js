@@ -1,0 +1,195 @@
+// Program backtests: start one, watch its progress, and read its equity chart, trades
+// and metrics; compare two finished runs side by side.
+
+import { del, get, post } from "./api.js";
+import { equityChart } from "./charts.js";
+import { clear, field, fmtMoney, fmtNumber, fmtPct, fmtSigned, fmtTime, formValues, h, input, section, select, signClass, table } from "./dom.js";
+
+const POLL_MS = 500;
+const DAY_MS = 86400000;
+
+const METRICS = [
+  ["total_pnl", "Total PnL", fmtSigned],
+  ["total_pnl_percent", "Return", fmtPct],
+  ["total_trades", "Trades", String],
+  ["win_rate", "Win rate", (v) => fmtNumber(v, 4)],
+  ["profit_factor", "Profit factor", (v) => fmtNumber(v, 3)],
+  ["sharpe_ratio", "Sharpe ratio", (v) => fmtNumber(v, 3)],
+  ["max_drawdown_pct", "Max drawdown", fmtPct],
+  ["final_equity", "Final equity", fmtMoney],
+];
+
+function isoDay(offsetDays) {
+  return new Date(Date.UTC(2026, 0, 1) + offsetDays * DAY_MS).toISOString().slice(0, 10);
+}
+
+export async function backtestsPage(main, { navigate, toast }) {
+  main.append(h("h1", { text: "Backtests" }));
+  const [programs, runs] = await Promise.all([get("/api/programs/"), get("/api/backtests?limit=50")]);
+  const form = h(
+    "form",
+    { id: "backtest-form" },
+    programs.length
+      ? field("Program", select("program_id", programs.map((p) => [p.id, p.name])))
+      : h("p", {}, "No programs yet: ", h("a", { href: "#/programs", text: "write one first" }), "."),
+    field("Symbols", input("symbols", { value: "BTC", required: true }), "Comma-separated coins."),
+    field("Start date", input("start_date", { type: "date", value: isoDay(0), required: true })),
+    field("End date", input("end_date", { type: "date", value: isoDay(3), required: true })),
+    field("Candle interval", select("interval", ["1m", "5m", "15m", "1h", "4h", "1d"], "1h")),
+    field("Initial balance (USD)", input("initial_balance", { type: "number", min: "1", step: "any", value: "10000" })),
+    h("button", { type: "submit", text: "Start backtest", disabled: programs.length === 0 }),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = formValues(form);
+    try {
+      const job = await post("/api/backtests", {
+        program_id: Number(values.program_id),
+        config: {
+          symbols: values.symbols.split(",").map((s) => s.trim()).filter(Boolean),
+          start_date: `${values.start_date}T00:00:00Z`,
+          end_date: `${values.end_date}T00:00:00Z`,
+          interval: values.interval,
+          initial_balance: Number(values.initial_balance),
+        },
+      });
+      navigate(`#/backtest/${job.id}`);
+    } catch (error) {
+      toast(error.message);
+    }
+  });
+
+  const first = select("compare_a", runs.map((run) => [run.id, `#${run.id} ${run.program_name || ""} (${run.status})`]));
+  const second = select("compare_b", runs.map((run) => [run.id, `#${run.id} ${run.program_name || ""} (${run.status})`]), runs[1]?.id);
+  const comparison = h("div", { id: "comparison" });
+  const compareForm = h(
+    "form",
+    { id: "compare-form", class: "inline-form" },
+    field("First run", first),
+    field("Second run", second),
+    h("button", { type: "submit", text: "Compare", disabled: runs.length < 2 }),
+  );
+  compareForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const [a, b] = await Promise.all([get(`/api/backtests/${first.value}`), get(`/api/backtests/${second.value}`)]);
+    const chart = h("div", { id: "compare-chart" });
+    clear(comparison, metricsTable([a, b]), chart);
+    equityChart(chart, [a, b].map((run) => ({ name: `#${run.id}`, points: run.equity_curve || [] })), "Equity compared");
+  });
+
+  main.append(
+    section("New backtest", form),
+    section(
+      "History",
+      runs.length === 0
+        ? h("p", { text: "No backtests yet." })
+        : table(
+            "Backtests, newest first",
+            ["Run", "Program", "Status", "Created", "PnL", ""],
+            runs.map((run) => {
+              const remove = h("button", { type: "button", class: "small", text: "Delete", "aria-label": `Delete backtest ${run.id}` });
+              remove.addEventListener("click", async () => {
+                await del(`/api/backtests/${run.id}`);
+                navigate("#/backtests");
+              });
+              return h(
+                "tr",
+                {},
+                h("th", { scope: "row" }, h("a", { href: `#/backtest/${run.id}`, text: `#${run.id}` })),
+                h("td", { text: run.program_name || String(run.program_id) }),
+                h("td", { text: run.status }),
+                h("td", { text: fmtTime(run.created_at) }),
+                h("td", { class: `num ${signClass(run.total_pnl)}`, text: fmtSigned(run.total_pnl) }),
+                h("td", {}, remove),
+              );
+            }),
+            { id: "backtests-table" },
+          ),
+    ),
+    section("Compare two runs", compareForm, comparison),
+  );
+}
+
+function metricsTable(runs) {
+  return table(
+    "Metrics",
+    ["Metric", ...runs.map((run) => `#${run.id}`)],
+    METRICS.map(([key, label, format]) =>
+      h(
+        "tr",
+        { dataset: { metric: key } },
+        h("th", { scope: "row", text: label }),
+        runs.map((run) => h("td", { class: "num", text: run[key] === null || run[key] === undefined ? "–" : format(run[key]) })),
+      ),
+    ),
+    { class: "metrics" },
+  );
+}
+
+export async function backtestPage(main, { params }) {
+  const id = Number(params[0]);
+  const heading = h("h1", { text: `Backtest #${id}` });
+  const progress = h("progress", { id: "backtest-progress", max: "100", value: "0", "aria-label": "Backtest progress" });
+  const state = h("p", { id: "backtest-status", role: "status" });
+  const results = h("div", { id: "backtest-results" });
+  main.append(heading, h("a", { href: "#/backtests", text: "All backtests" }), section("Progress", progress, state), results);
+
+  let timer = null;
+  let stopped = false;
+  async function poll() {
+    // The long parts only once it is done: polling stays cheap (docs/BACKTESTS.md).
+    const run = await get(`/api/backtests/${id}?include=none`);
+    progress.value = Number(run.progress || 0);
+    state.textContent = `${run.status} – ${Math.round(Number(run.progress || 0))}%${run.error ? `: ${run.error}` : ""}`;
+    state.dataset.status = run.status;
+    if (run.status === "queued" || run.status === "running") {
+      if (!stopped) timer = setTimeout(() => poll().catch(() => {}), POLL_MS);
+      return;
+    }
+    if (run.status === "completed") await showResults();
+  }
+
+  async function showResults() {
+    const run = await get(`/api/backtests/${id}`);
+    const chart = h("div", { id: "backtest-equity-chart" });
+    clear(
+      results,
+      section("Metrics", metricsTable([run])),
+      section("Equity", chart),
+      section(
+        "Trades",
+        run.trades.length === 0
+          ? h("p", { text: "No trades." })
+          : table(
+              "Round trips",
+              ["Symbol", "Side", "Quantity", "Entry", "Entry price", "Exit", "Exit price", "Exit reason", "PnL", "Fees"],
+              run.trades.map((trade) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", { text: trade.symbol }),
+                  h("td", { text: trade.side }),
+                  h("td", { class: "num", text: fmtNumber(trade.quantity) }),
+                  h("td", { text: fmtTime(trade.entry_time) }),
+                  h("td", { class: "num", text: fmtNumber(trade.entry_price) }),
+                  h("td", { text: fmtTime(trade.exit_time) }),
+                  h("td", { class: "num", text: fmtNumber(trade.exit_price) }),
+                  h("td", { text: trade.exit_reason || "open" }),
+                  h("td", { class: `num ${signClass(trade.realized_pnl)}`, text: fmtSigned(trade.realized_pnl) }),
+                  h("td", { class: "num", text: fmtNumber(trade.fees) }),
+                ),
+              ),
+              { id: "backtest-trades" },
+            ),
+      ),
+      run.logs && run.logs.length ? section("Program log", h("pre", { text: run.logs.join("\n") })) : null,
+    );
+    equityChart(chart, [{ name: `#${run.id}`, points: run.equity_curve || [] }], "Backtest equity");
+  }
+
+  await poll();
+  return () => {
+    stopped = true;
+    if (timer !== null) clearTimeout(timer);
+  };
+}

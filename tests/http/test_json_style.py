@@ -18,6 +18,7 @@ touching this file:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import types
@@ -300,7 +301,7 @@ def openapi_problem(where: str, schema: Mapping[str, Any]) -> str | None:
         return None
     if numeric_name(field):
         return "is a string named like a number"
-    if time_name(field) and schema.get("format") != "date-time":
+    if time_name(field) and schema.get("format") not in ("date-time", "date"):
         return "is a time without format date-time"
     return None
 
@@ -414,7 +415,12 @@ async def world(
     make_settings: Callable[..., Settings], llm: FakeLlm
 ) -> AsyncIterator[tuple[FastAPI, Api]]:
     settings = make_settings(
-        llm_allowed_hosts=f"127.0.0.1:{llm.port}", llm_max_attempts=1, jobs_poll_seconds=0.1
+        llm_allowed_hosts=f"127.0.0.1:{llm.port}",
+        llm_max_attempts=1,
+        jobs_poll_seconds=0.1,
+        factor_engine="enabled",
+        factor_symbols="BTC,ETH",
+        factor_lookback_days=7,
     )
     application = create_app(settings)
     async with running(application), asgi_client(application) as http:
@@ -566,6 +572,16 @@ async def test_every_answer_sends_numbers_and_z_times(
             "end_date": "2026-01-02",
         },
     )
+    factor = await call(
+        "POST", "/api/factors/", 201, json={"name": "gap", "expression": "close / ema(close, 5)"}
+    )
+    run = await call("POST", "/api/factors/effectiveness/compute", 202)
+    async with asyncio.timeout(300):  # every built-in factor, on a loaded machine
+        measured = await call("GET", f"/api/factors/effectiveness/runs/{run['id']}")
+        while measured["status"] not in ("completed", "failed"):
+            await asyncio.sleep(0.1)
+            measured = await call("GET", f"/api/factors/effectiveness/runs/{run['id']}")
+    assert measured["status"] == "completed", measured
     assert (await settled(api, token, backtest["id"]))["status"] == "completed"
     done = await wait_finished(api, token, prompt_backtest["id"])
     assert done["status"] == "completed", done
@@ -582,6 +598,9 @@ async def test_every_answer_sends_numbers_and_z_times(
         "task_id": backfill["id"],
         "user_id": user["id"],
         "symbol": "BTC",
+        "factor_id": factor["id"],
+        "factor_name": factor["name"],
+        "run_id": run["id"],
     }
     read = set()
     for route in app.routes:

@@ -29,6 +29,7 @@ from hyperoru.factors.schemas import (
     FactorUpdate,
     HistoryRow,
     RunOut,
+    RunResultOut,
     SeriesOut,
     WindowRow,
 )
@@ -217,7 +218,7 @@ def _run_out(job: Job) -> RunOut:
         status=job.status,
         progress_pct=job.progress_pct,
         status_url=f"/api/factors/effectiveness/runs/{job.id}",
-        result=job.result,
+        result=RunResultOut.model_validate(job.result) if job.result else None,
         error=job.error,
         created_at=job.created_at,
         finished_at=job.finished_at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field
@@ -58,6 +59,35 @@ class DeletedOut(ResponseModel):
     status: Literal["ok"] = "ok"
 
 
+class SummaryOut(ResponseModel):
+    """IC statistics over a set of periods (``null`` where undefined)."""
+
+    ic: float | None
+    rank_ic: float | None
+    icir: float | None
+    rank_icir: float | None
+    t_stat: float | None
+    win_rate: float | None
+    periods: int
+
+
+class KindSummaryOut(SummaryOut):
+    kind: Literal["time_series", "cross_sectional"]
+
+
+class WindowSummaryOut(SummaryOut):
+    window: str
+    days: int
+
+
+class DecayOut(ResponseModel):
+    horizons: list[int]
+    ic: list[float | None]
+    half_life_bars: float | None
+    half_life_crossing_bars: float | None
+    method: str
+
+
 class EffectivenessRow(ResponseModel):
     factor_name: str
     source: Literal["builtin", "custom"]
@@ -78,15 +108,15 @@ class EffectivenessRow(ResponseModel):
 
 
 class EffectivenessDetail(EffectivenessRow):
-    per_symbol: dict[str, dict[str, Any]] | None
-    decay: dict[str, Any]
-    by_window: list[dict[str, Any]]
+    per_symbol: dict[str, SummaryOut] | None
+    decay: DecayOut
+    by_window: list[WindowSummaryOut]
     # The other kind's summary, so one answer shows both.
-    other: dict[str, Any]
+    other: KindSummaryOut
 
 
 class HistoryRow(ResponseModel):
-    date: str
+    date: dt.date  # the UTC day the periods ended on
     kind: Literal["time_series", "cross_sectional"]
     ic: float | None
     rank_ic: float | None
@@ -106,13 +136,26 @@ class WindowRow(ResponseModel):
     periods: int
 
 
+class RunResultOut(ResponseModel):
+    """What a finished effectiveness run measured, and on which bars."""
+
+    factors: int
+    interval: str
+    horizon_bars: int
+    period_bars: int
+    symbols: list[str]
+    first_bar: UtcTime
+    last_bar: UtcTime
+    bars: int
+
+
 class RunOut(ResponseModel):
     id: int
     kind: str
     status: str
     progress_pct: float
     status_url: str
-    result: dict[str, Any] | None = None
+    result: RunResultOut | None = None
     error: str | None = None
     created_at: UtcTime
     finished_at: UtcTime | None = None

@@ -1,0 +1,169 @@
+"""AI attribution and program analytics: decision records joined to the trades their
+orders opened (``trading_orders.decision_id``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hyperoru.analytics import metrics
+from hyperoru.analytics.service import Window, closed_trades, trade_fields
+from hyperoru.analytics.trades import Trade
+from hyperoru.strategies.records import DecisionRecord
+
+# Stated confidence is read from the model's raw answer; 0-100 answers are scaled to 0-1.
+CONFIDENCE_BUCKETS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0))
+
+
+def stated_confidence(raw_output: str | None) -> float | None:
+    """The highest ``confidence`` the answer states (top level or on a decision)."""
+    if not raw_output:
+        return None
+    try:
+        answer = json.loads(raw_output)
+    except ValueError:
+        return None
+    found: list[float] = []
+    candidates = [answer] if isinstance(answer, dict) else []
+    if isinstance(answer, dict) and isinstance(answer.get("decisions"), list):
+        candidates += [d for d in answer["decisions"] if isinstance(d, dict)]
+    for item in candidates:
+        value = item.get("confidence")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            found.append(float(value) / 100.0 if value > 1 else float(value))
+    return min(max(found), 1.0) if found else None
+
+
+async def _records(
+    session: AsyncSession, user_id: int, window: Window, account_id: int | None
+) -> list[DecisionRecord]:
+    query = select(DecisionRecord).where(
+        DecisionRecord.user_id == user_id,
+        DecisionRecord.created_at >= window.since,
+        DecisionRecord.created_at <= window.until,
+    )
+    if account_id is not None:
+        query = query.where(DecisionRecord.account_id == account_id)
+    return list((await session.scalars(query.order_by(DecisionRecord.id))).all())
+
+
+def _by_decision(trades: Sequence[Trade]) -> dict[int, list[Trade]]:
+    grouped: dict[int, list[Trade]] = {}
+    for trade in trades:
+        if trade.cause.decision_id is not None:
+            grouped.setdefault(trade.cause.decision_id, []).append(trade)
+    return grouped
+
+
+def _operations(records: Sequence[DecisionRecord]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in records:
+        for decision in record.decisions or ():
+            operation = str(decision.get("operation"))
+            counts[operation] = counts.get(operation, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+async def ai_attribution(
+    session: AsyncSession, user_id: int, window: Window, account_id: int
+) -> dict[str, Any]:
+    records = await _records(session, user_id, window, account_id)
+    _, trades = await closed_trades(session, user_id, window, [account_id])
+    outcome = _by_decision(trades)
+    judged = [
+        (r, sum((t.pnl for t in outcome[r.id]), Decimal(0))) for r in records if r.id in outcome
+    ]
+    right = sum(1 for _, pnl in judged if pnl > 0)
+    confident = [
+        (c, pnl) for r, pnl in judged if (c := stated_confidence(r.raw_output)) is not None
+    ]
+    buckets = []
+    for low, high in CONFIDENCE_BUCKETS:
+        inside = [pnl for c, pnl in confident if low <= c < high or (high == 1.0 and c == 1.0)]
+        stats = metrics.trade_stats(inside)
+        buckets.append(
+            {
+                "min_confidence": low,
+                "max_confidence": high,
+                "decisions": stats.trades,
+                "accuracy": stats.win_rate,
+                "pnl": stats.total_pnl,
+            }
+        )
+    models: dict[str, list[DecisionRecord]] = {}
+    for record in records:
+        models.setdefault(record.model or "unknown", []).append(record)
+    return {
+        "trader_id": account_id,
+        "account_id": account_id,
+        "days": window.days,
+        "since": window.since,
+        "until": window.until,
+        "decisions": len(records),
+        "failed_decisions": sum(1 for r in records if r.status != "ok"),
+        "executed_decisions": sum(1 for r in records if r.executed),
+        "decision_distribution": _operations(records),
+        "judged_decisions": len(judged),
+        "decision_accuracy": right / len(judged) if judged else None,
+        "confidence": {
+            "decisions_with_confidence": len(confident),
+            "correlation_with_pnl": metrics.pearson(
+                [c for c, _ in confident], [float(p) for _, p in confident]
+            )
+            if len(confident) >= 2
+            else None,
+            "buckets": buckets,
+        },
+        "models": [
+            {
+                "model": model,
+                "decisions": len(rows),
+                **trade_fields([t for r in rows for t in outcome.get(r.id, ())]),
+            }
+            for model, rows in sorted(models.items())
+        ],
+        **{key: value for key, value in trade_fields(trades).items() if key == "total_pnl"},
+    }
+
+
+async def program_analytics(
+    session: AsyncSession, user_id: int, window: Window, program_id: int | None
+) -> list[dict[str, Any]]:
+    """Per program: its live decision cycles' execution time, decision mix and trades."""
+    records = [
+        r
+        for r in await _records(session, user_id, window, None)
+        if r.strategy_type == "program" and r.program_id is not None
+    ]
+    if program_id is not None:
+        records = [r for r in records if r.program_id == program_id]
+    _, trades = await closed_trades(session, user_id, window)
+    outcome = _by_decision(trades)
+    programs: dict[int, list[DecisionRecord]] = {}
+    for record in records:
+        assert record.program_id is not None
+        programs.setdefault(record.program_id, []).append(record)
+    rows = []
+    for pid, runs in sorted(programs.items()):
+        times = [float(r.latency_ms) for r in runs if r.latency_ms is not None]
+        rows.append(
+            {
+                "program_id": pid,
+                "runs": len(runs),
+                "failed_runs": sum(1 for r in runs if r.status != "ok"),
+                "execution_time_ms": {
+                    "avg": metrics.mean(times),
+                    "p99": metrics.percentile(times, 99),
+                    "max": max(times) if times else None,
+                    "samples": len(times),
+                },
+                "decision_distribution": _operations(runs),
+                **trade_fields([t for r in runs for t in outcome.get(r.id, ())]),
+            }
+        )
+    return rows

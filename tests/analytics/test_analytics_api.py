@@ -281,7 +281,7 @@ async def test_analytics_cover_only_the_callers_own_data(
         "summary?days=abc",
         "by-symbol?period=5m",
         "summary?user_id=x",
-        "ai-attribution",
+        "ai-attribution?trader_id=0",
         "trades?account_id=-1",
     ],
 )

@@ -575,6 +575,7 @@ async def test_every_answer_sends_numbers_and_z_times(
         "task_id": backfill["id"],
         "user_id": user["id"],
         "symbol": "BTC",
+        "order_id": record["outcomes"][0]["order_ids"][0],
     }
     read = set()
     for route in app.routes:

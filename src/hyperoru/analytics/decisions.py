@@ -70,10 +70,13 @@ def _operations(records: Sequence[DecisionRecord]) -> dict[str, int]:
 
 
 async def ai_attribution(
-    session: AsyncSession, user_id: int, window: Window, account_id: int
+    session: AsyncSession, user_id: int, window: Window, account_id: int | None
 ) -> dict[str, Any]:
+    """One trader's decisions (``account_id``), or all of the user's traders' (None)."""
     records = await _records(session, user_id, window, account_id)
-    _, trades = await closed_trades(session, user_id, window, [account_id])
+    _, trades = await closed_trades(
+        session, user_id, window, None if account_id is None else [account_id]
+    )
     outcome = _by_decision(trades)
     judged = [
         (r, sum((t.pnl for t in outcome[r.id]), Decimal(0))) for r in records if r.id in outcome

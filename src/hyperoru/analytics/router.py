@@ -4,8 +4,6 @@ annualisation, null rules, what a trade is) are in docs/ANALYTICS.md."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.service import load_owned_account
 from hyperoru.analytics import decisions, service
+from hyperoru.analytics import schemas as out
 from hyperoru.analytics.replay import trade_replay
 from hyperoru.analytics.service import Window
 from hyperoru.analytics.trades import Trade
@@ -20,7 +19,6 @@ from hyperoru.api_types import MAX_ID, ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.errors import forbidden, validation_error
 from hyperoru.http.dependencies import DbSession
-from hyperoru.timeutils import isoformat_z
 from hyperoru.trading.dependencies import Paper
 
 Row = dict[str, Any]
@@ -40,19 +38,6 @@ UserId = Annotated[
 ]
 
 
-def plain(value: Any) -> Any:
-    """JSON values: Decimals as numbers, times as ISO 8601 with ``Z``."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime):
-        return isoformat_z(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
 def _only_self(user: CurrentUser, user_id: str | None) -> None:
     """``?user_id=`` (the feature page's clients send it) may only name the caller."""
     if user_id is None or user_id == "":
@@ -70,55 +55,55 @@ async def _window(paper: Paper, days: Days = 30, period: Period = "1d") -> Windo
 AnalyticsWindow = Annotated[Window, Depends(_window)]
 
 
-@router.get("/summary", response_model=Row)
+@router.get("/summary", response_model=out.SummaryOut)
 async def summary(
     user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
 ) -> Row:
     _only_self(user, user_id)
-    return plain(await service.summary(db, user.id, window))
+    return await service.summary(db, user.id, window)
 
 
-@router.get("/by-strategy", response_model=list[Row])
+@router.get("/by-strategy", response_model=list[out.StrategyRow])
 async def by_strategy(
     user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
 ) -> list[Row]:
     _only_self(user, user_id)
-    return plain(await service.by_strategy(db, user.id, window))
+    return await service.by_strategy(db, user.id, window)
 
 
-@router.get("/by-account", response_model=list[Row])
+@router.get("/by-account", response_model=list[out.AccountRow])
 async def by_account(
     user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
 ) -> list[Row]:
     _only_self(user, user_id)
-    return plain(await service.by_account(db, user.id, window))
+    return await service.by_account(db, user.id, window)
 
 
-@router.get("/by-symbol", response_model=list[Row])
+@router.get("/by-symbol", response_model=list[out.SymbolRow])
 async def by_symbol(
     user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
 ) -> list[Row]:
     _only_self(user, user_id)
-    return plain(await service.by_symbol(db, user.id, window))
+    return await service.by_symbol(db, user.id, window)
 
 
-@router.get("/by-operation", response_model=list[Row])
+@router.get("/by-operation", response_model=list[out.OperationRow])
 async def by_operation(
     user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
 ) -> list[Row]:
     _only_self(user, user_id)
-    return plain(await service.by_operation(db, user.id, window))
+    return await service.by_operation(db, user.id, window)
 
 
-@router.get("/by-trigger-type", response_model=list[Row])
+@router.get("/by-trigger-type", response_model=list[out.TriggerTypeRow])
 async def by_trigger_type(
     user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
 ) -> list[Row]:
     _only_self(user, user_id)
-    return plain(await service.by_trigger_type(db, user.id, window))
+    return await service.by_trigger_type(db, user.id, window)
 
 
-@router.get("/by-factor", response_model=list[Row])
+@router.get("/by-factor", response_model=list[out.FactorRow])
 async def by_factor(
     request: Request,
     user: CurrentUser,
@@ -132,10 +117,10 @@ async def by_factor(
     source: FactorContributions | None = getattr(request.app.state, "analytics_factor_source", None)
     if source is None:
         return []
-    return plain(await source(db, user.id, window))
+    return await source(db, user.id, window)
 
 
-@router.get("/ai-attribution", response_model=Row)
+@router.get("/ai-attribution", response_model=out.AttributionOut)
 async def ai_attribution(
     user: CurrentUser,
     db: DbSession,
@@ -144,20 +129,19 @@ async def ai_attribution(
     account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Row:
     chosen = trader_id if trader_id is not None else account_id
-    if chosen is None:
-        raise validation_error("trader_id (or account_id) is required", field="trader_id")
-    account = await load_owned_account(db, user=user, account_id=chosen)
-    return plain(await decisions.ai_attribution(db, user.id, window, account.id))
+    if chosen is not None:
+        await load_owned_account(db, user=user, account_id=chosen)
+    return await decisions.ai_attribution(db, user.id, window, chosen)
 
 
-@router.get("/programs", response_model=list[Row])
+@router.get("/programs", response_model=list[out.ProgramRow])
 async def programs(
     user: CurrentUser,
     db: DbSession,
     window: AnalyticsWindow,
     program_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[Row]:
-    return plain(await decisions.program_analytics(db, user.id, window, program_id))
+    return await decisions.program_analytics(db, user.id, window, program_id)
 
 
 def _trade(trade: Trade) -> Row:
@@ -190,7 +174,7 @@ def _trade(trade: Trade) -> Row:
     }
 
 
-@router.get("/trades", response_model=list[Row])
+@router.get("/trades", response_model=list[out.TradeOut])
 async def trades(
     user: CurrentUser,
     db: DbSession,
@@ -199,9 +183,9 @@ async def trades(
 ) -> list[Row]:
     if account_id is not None:
         await load_owned_account(db, user=user, account_id=account_id)
-    return plain([_trade(t) for t in await service.trade_list(db, user.id, window, account_id)])
+    return [_trade(t) for t in await service.trade_list(db, user.id, window, account_id)]
 
 
-@router.get("/replay/{order_id}", response_model=Row)
-async def replay(order_id: ResourceId, user: CurrentUser, db: DbSession) -> Row:
-    return plain(await trade_replay(db, user=user, order_id=order_id))
+@router.get("/replay/{order_id}", response_model=out.ReplayOut)
+async def replay(order_id: ResourceId, user: CurrentUser, db: DbSession) -> out.ReplayOut:
+    return await trade_replay(db, user=user, order_id=order_id)

@@ -6,8 +6,8 @@ against the stored fills and asset curve (and the oracles), on SQLite and Postgr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from hyperoru.market.providers.base import BookLevel, Candle, OrderBook
 from hyperoru.settings import Settings
 from hyperoru.trading.models import EquitySnapshot, TradingFill, TradingOrder
 from tests.helpers import Api, assert_error
@@ -29,28 +28,9 @@ D = Decimal
 DEEP = D(10) ** 9
 
 
-class DeepMarket(ScriptedMarket):
-    """Fills land exactly on the mark."""
-
-    async def order_book(self, symbol: str) -> OrderBook:
-        mark = self._check(symbol)
-        level = (BookLevel(mark, DEEP),)
-        return OrderBook(symbol, level, level, self._clock())
-
-    async def candles(
-        self, symbol: str, interval: str, start: datetime, end: datetime
-    ) -> Sequence[Candle]:
-        return []
-
-
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], llm: FakeLlm) -> Settings:
     return make_settings(llm_allowed_hosts=f"127.0.0.1:{llm.port}")
-
-
-@pytest.fixture
-def market(clock: TestClock) -> ScriptedMarket:
-    return DeepMarket(clock)
 
 
 async def _cycle(trader: Trader, llm: FakeLlm, decisions: list[dict[str, Any]]) -> dict[str, Any]:

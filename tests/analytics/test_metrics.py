@@ -133,3 +133,18 @@ def test_percentile_and_pearson_agree_with_numpy_and_scipy() -> None:
     assert _close(metrics.pearson(x, y), stats.pearsonr(x, y).statistic)
     assert metrics.pearson([1.0, 1.0], [1.0, 2.0]) is None
     assert metrics.percentile([], 50) is None
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_backtests_sharpe_and_drawdown_agree_bit_for_bit(seed: int) -> None:
+    """replay/metrics.py keeps its own two functions (it sits below analytics and runs in
+    the sandbox); they compute exactly what analytics.metrics computes."""
+    from hyperoru.replay import metrics as replay_metrics
+
+    equity = (10000.0 * np.cumprod(1 + _returns(seed, 300))).tolist()
+    path = [10000.0, *equity]
+    ours = metrics.sharpe_ratio(metrics.time_weighted_returns(path), 8760)
+    assert ours == replay_metrics.sharpe_ratio(10000.0, equity, 8760)
+    drawdown = metrics.max_drawdown(path)
+    assert drawdown is not None
+    assert drawdown.max_drawdown_pct == replay_metrics.max_drawdown_pct(10000.0, equity)

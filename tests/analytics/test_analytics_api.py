@@ -218,6 +218,23 @@ async def test_every_analytics_route_answers_from_the_traders_own_trades(
     assert attribution["decision_accuracy"] == 0.5
     assert attribution["decision_distribution"] == {"close": 2, "long": 1, "short": 1}
     assert attribution["confidence"]["decisions_with_confidence"] == 2
+    # Both judged decisions were rendered from the same template: every variable it
+    # used was present in one winning and one losing decision.
+    variables = attribution["context_utilization"]
+    assert variables and {(v["winning_decisions"], v["losing_decisions"]) for v in variables} == {
+        (1, 1)
+    }
+    assert "market_prices" in {v["variable"] for v in variables}
+    assert attribution["regimes"] == [
+        {
+            "regime": "unknown",
+            "decisions": 2,
+            "winning_decisions": 1,
+            "losing_decisions": 1,
+            "accuracy": 0.5,
+            "pnl": pytest.approx(float(pnls[0] + pnls[1]), abs=1e-9),
+        }
+    ]
     (model,) = attribution["models"]
     assert model["model"] == "fake-model-1" and model["trades"] == 2
 

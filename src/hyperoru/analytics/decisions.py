@@ -4,7 +4,7 @@ orders opened (``trading_orders.decision_id``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +69,45 @@ def _operations(records: Sequence[DecisionRecord]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _context_rows(
+    judged: Sequence[tuple[DecisionRecord, Decimal]],
+    names_of: Callable[[DecisionRecord], Iterable[str]],
+    key: str,
+) -> list[dict[str, Any]]:
+    """Per name (a template variable, a regime): the judged decisions that had it, how
+    many of them won and lost, and their PnL; most decisions first."""
+    rows: dict[str, list[Decimal]] = {}
+    for record, pnl in judged:
+        for name in set(names_of(record)):
+            rows.setdefault(name, []).append(pnl)
+    answer = []
+    for name, pnls in rows.items():
+        stats = metrics.trade_stats(pnls)
+        answer.append(
+            {
+                key: name,
+                "decisions": stats.trades,
+                "winning_decisions": stats.wins,
+                "losing_decisions": stats.losses,
+                "accuracy": stats.win_rate,
+                "pnl": stats.total_pnl,
+            }
+        )
+    return sorted(answer, key=lambda r: (-r["decisions"], r[key]))
+
+
+def _variables(record: DecisionRecord) -> list[str]:
+    return [str(v) for v in (record.context or {}).get("variables") or ()]
+
+
+def _regimes(record: DecisionRecord) -> list[str]:
+    """The regimes of the symbols the decision acted on (``unknown`` where the input
+    carried none)."""
+    regimes = (record.context or {}).get("regimes") or {}
+    symbols = {str(d.get("symbol")) for d in record.decisions or () if d.get("symbol")}
+    return [str(regimes.get(s) or "unknown") for s in sorted(symbols)] or ["unknown"]
+
+
 async def ai_attribution(
     session: AsyncSession, user_id: int, window: Window, account_id: int | None
 ) -> dict[str, Any]:
@@ -122,6 +161,9 @@ async def ai_attribution(
             else None,
             "buckets": buckets,
         },
+        # Which template variables were in the prompts of winning vs losing decisions.
+        "context_utilization": _context_rows(judged, _variables, "variable"),
+        "regimes": _context_rows(judged, _regimes, "regime"),
         "models": [
             {
                 "model": model,

@@ -107,6 +107,24 @@ class ConfidenceOut(ResponseModel):
     buckets: list[ConfidenceBucketOut]
 
 
+class VariableRow(ResponseModel):
+    variable: str
+    decisions: int
+    winning_decisions: int
+    losing_decisions: int
+    accuracy: float | None
+    pnl: JsonDecimal
+
+
+class RegimeRow(ResponseModel):
+    regime: str
+    decisions: int
+    winning_decisions: int
+    losing_decisions: int
+    accuracy: float | None
+    pnl: JsonDecimal
+
+
 class ModelRow(TradeStatsOut):
     model: str
     decisions: int
@@ -125,6 +143,8 @@ class AttributionOut(ResponseModel):
     judged_decisions: int
     decision_accuracy: float | None
     confidence: ConfidenceOut
+    context_utilization: list[VariableRow]
+    regimes: list[RegimeRow]
     models: list[ModelRow]
     total_pnl: JsonDecimal
 

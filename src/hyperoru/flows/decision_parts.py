@@ -89,6 +89,7 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
             context=context,
             prices=prices,
             size_decimals={s: assets[s].sz_decimals for s in inputs.symbols if s in assets},
+            variables_used=rendered.variables_used,
         )
 
     return prepare
@@ -107,6 +108,7 @@ async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt
         context=context,
         prices={s: (await inputs.price(s)).ticker.mark for s in inputs.symbols},
         size_decimals={s: assets[s].sz_decimals for s in inputs.symbols if s in assets},
+        regimes={s: (r or {}).get("regime") for s, r in payload.get("regimes", {}).items()},
     )
 
 

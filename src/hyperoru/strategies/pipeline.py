@@ -68,6 +68,10 @@ class PreparedPrompt:
     prices: dict[str, Decimal]
     size_decimals: dict[str, int]
     system: str | None = None
+    # Recorded as the decision's context (analytics): the template variables used, and
+    # each symbol's regime name where the input carried one.
+    variables_used: tuple[str, ...] = ()
+    regimes: dict[str, str | None] = field(default_factory=dict)
 
 
 # Neither takes a session: each opens its own short one for what it reads, so nothing is
@@ -107,6 +111,7 @@ class _Cycle:
     usage: dict[str, int] = field(default_factory=dict)
     # Recorded with every order the cycle places (analytics' exact breakdowns).
     attribution: OrderAttribution | None = None
+    context: dict[str, Any] | None = None
 
 
 def _limits(trader: TraderFacts, plan: StrategyPlan) -> TraderLimits:
@@ -186,6 +191,7 @@ class DecisionPipeline:
             cycle.error = f"could not prepare the prompt: {exc.message}"
             return
         cycle.rendered, cycle.prompt_id = prepared.text, prepared.prompt_id
+        cycle.context = {"variables": list(prepared.variables_used), "regimes": prepared.regimes}
         cycle.attribution = OrderAttribution(
             trigger_type="signal" if trigger.kind == "signal" else "ai_decision",
             strategy_type=plan.strategy_type,
@@ -324,6 +330,7 @@ class DecisionPipeline:
             latency_ms=cycle.latency_ms,
             prompt_tokens=cycle.usage.get("prompt_tokens"),
             completion_tokens=cycle.usage.get("completion_tokens"),
+            context=cycle.context,
             created_at=utcnow(),
         )
 

@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hyperoru.analytics import metrics
 from hyperoru.analytics.service import Window, closed_trades, trade_fields
 from hyperoru.analytics.trades import Trade
+from hyperoru.jobs.models import Job, JobStatus
 from hyperoru.strategies.records import DecisionRecord
+
+# The job kind of program backtests (backtests/handler.py; that package sits above this
+# one, and tests/analytics checks the two agree).
+PROGRAM_BACKTEST_KIND = "program_backtest"
 
 # Stated confidence is read from the model's raw answer; 0-100 answers are scaled to 0-1.
 CONFIDENCE_BUCKETS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0))
@@ -193,9 +198,11 @@ async def program_analytics(
     for record in records:
         assert record.program_id is not None
         programs.setdefault(record.program_id, []).append(record)
+    backtests = await _latest_backtests(session, user_id, sorted(programs))
     rows = []
     for pid, runs in sorted(programs.items()):
         times = [float(r.latency_ms) for r in runs if r.latency_ms is not None]
+        live = trade_fields([t for r in runs for t in outcome.get(r.id, ())])
         rows.append(
             {
                 "program_id": pid,
@@ -208,7 +215,80 @@ async def program_analytics(
                     "samples": len(times),
                 },
                 "decision_distribution": _operations(runs),
-                **trade_fields([t for r in runs for t in outcome.get(r.id, ())]),
+                **live,
+                "backtest_alignment": _alignment(live, backtests.get(pid)),
             }
         )
     return rows
+
+
+async def _latest_backtests(
+    session: AsyncSession, user_id: int, program_ids: Sequence[int]
+) -> dict[int, Job]:
+    """Each program's most recently finished completed backtest."""
+    if not program_ids:
+        return {}
+    jobs = await session.scalars(
+        select(Job)
+        .where(
+            Job.owner_id == user_id,
+            Job.kind == PROGRAM_BACKTEST_KIND,
+            Job.status == JobStatus.COMPLETED,
+        )
+        .order_by(Job.finished_at, Job.id)
+    )
+    latest: dict[int, Job] = {}
+    for job in jobs:
+        program_id = (job.params or {}).get("program_id")
+        if isinstance(program_id, int) and program_id in program_ids:
+            latest[program_id] = job
+    return latest
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _alignment(live: dict[str, Any], job: Job | None) -> dict[str, Any] | None:
+    """The live runs' trade statistics next to the program's latest completed backtest:
+    the same definitions on both sides (a round trip's net PnL), and their differences
+    (live minus backtest)."""
+    if job is None:
+        return None
+    found = (job.result or {}).get("metrics") or {}
+    trades = found.get("total_trades")
+    total = _number(found.get("total_pnl"))
+    backtest = {
+        "trades": trades if isinstance(trades, int) else None,
+        "win_rate": _number(found.get("win_rate")),
+        "profit_factor": _number(found.get("profit_factor")),
+        "avg_trade_pnl": total / trades
+        if total is not None and isinstance(trades, int) and trades
+        else None,
+    }
+    live_side = {
+        "trades": live["trades"],
+        "win_rate": live["win_rate"],
+        "profit_factor": live["profit_factor"],
+        "avg_trade_pnl": _number(live["avg_trade_pnl"]),
+    }
+
+    def difference(name: str) -> float | None:
+        a, b = live_side[name], backtest[name]
+        return None if a is None or b is None else float(a) - float(b)
+
+    return {
+        "backtest_id": job.id,
+        "backtest_finished_at": job.finished_at,
+        "live": live_side,
+        "backtest": backtest,
+        "win_rate_difference": difference("win_rate"),
+        "profit_factor_difference": difference("profit_factor"),
+        "avg_trade_pnl_difference": difference("avg_trade_pnl"),
+    }

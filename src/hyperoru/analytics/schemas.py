@@ -156,12 +156,31 @@ class ExecutionTimeOut(ResponseModel):
     samples: int
 
 
+class AlignmentSideOut(ResponseModel):
+    trades: int | None
+    win_rate: float | None
+    profit_factor: float | None
+    avg_trade_pnl: float | None
+
+
+class AlignmentOut(ResponseModel):
+    backtest_id: int
+    backtest_finished_at: UtcTime | None
+    live: AlignmentSideOut
+    backtest: AlignmentSideOut
+    win_rate_difference: float | None
+    profit_factor_difference: float | None
+    avg_trade_pnl_difference: float | None
+
+
 class ProgramRow(TradeStatsOut):
     program_id: int
     runs: int
     failed_runs: int
     execution_time_ms: ExecutionTimeOut
     decision_distribution: dict[str, int]
+    # Null until the program has a completed backtest.
+    backtest_alignment: AlignmentOut | None
 
 
 class TradeOut(ResponseModel):

@@ -193,6 +193,17 @@ async def test_every_analytics_route_answers_from_the_traders_own_trades(
     )
     assert summary["max_drawdown"]["trough_at"] is not None
 
+    # A day later the window starts after the trades: no trade, and a flat curve whose
+    # first value is the snapshot taken before the first boundary (hour 5).
+    clock.at((6 + 22) * 60 + 30)
+    later = await trader.get("/api/analytics/summary", days=1, period="1h")
+    assert later["total_trades"] == 0 and later["win_rate"] is None
+    assert later["returns"]["start_equity"] == float(valued[5][-1])
+    assert later["returns"]["count"] == 23 and set(later["returns"]["values"]) == {0.0}
+    assert later["sharpe_ratio"] is None and later["sortino_ratio"] is None
+    assert later["max_drawdown_pct"] == 0.0 and later["max_drawdown"]["peak_at"] is None
+    clock.at(6 * 60)
+
     by_trigger = {
         r["trigger_type"]: r for r in await trader.get("/api/analytics/by-trigger-type", days=1)
     }

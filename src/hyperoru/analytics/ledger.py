@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
@@ -122,10 +122,21 @@ async def equity_at(
     if not points or not traders:
         return {t.id: [None] * len(points) for t in traders}
     ids = [t.id for t in traders]
-    earlier = (
-        select(EquitySnapshot.account_id, EquitySnapshot.taken_at, EquitySnapshot.equity)
+    # Each trader's last snapshot at or before the first point (one row per trader).
+    latest = (
+        select(EquitySnapshot.account_id, func.max(EquitySnapshot.taken_at).label("at"))
         .where(EquitySnapshot.account_id.in_(ids), EquitySnapshot.taken_at <= points[0])
-        .order_by(EquitySnapshot.taken_at.desc())
+        .group_by(EquitySnapshot.account_id)
+        .subquery()
+    )
+    earlier = select(
+        EquitySnapshot.account_id, EquitySnapshot.taken_at, EquitySnapshot.equity
+    ).join(
+        latest,
+        and_(
+            EquitySnapshot.account_id == latest.c.account_id,
+            EquitySnapshot.taken_at == latest.c.at,
+        ),
     )
     within = (
         select(EquitySnapshot.account_id, EquitySnapshot.taken_at, EquitySnapshot.equity)
@@ -138,7 +149,7 @@ async def equity_at(
     )
     last: dict[int, tuple[datetime, Decimal]] = {}
     for account_id, taken_at, equity in await session.execute(earlier):
-        last.setdefault(account_id, (taken_at, equity))
+        last[account_id] = (taken_at, equity)
     rows = list(await session.execute(within))
     result: dict[int, list[Decimal | None]] = {i: [] for i in ids}
     cursor = 0

@@ -32,7 +32,7 @@ LAYERS = (
     ("accounts",),
     ("realtime",),
     ("trading",),
-    ("strategies", "replay"),
+    ("strategies", "replay", "analytics"),
     ("runtime",),
     ("prompts", "programs", "signals"),
     ("backtests", "prompt_backtests", "metrics"),

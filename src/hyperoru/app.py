@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
 from hyperoru import __version__
+from hyperoru.analytics.domain import DOMAIN as ANALYTICS
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
 from hyperoru.backtests.domain import DOMAIN as BACKTESTS
@@ -65,6 +66,7 @@ DOMAINS: tuple[Domain, ...] = (
     SIGNALS,
     BACKTESTS,
     FACTORS,
+    ANALYTICS,
     DEMO,
     DASHBOARD,  # the web pages at / and /docs, served from installed package files
 )

@@ -601,6 +601,7 @@ async def test_every_answer_sends_numbers_and_z_times(
         "factor_id": factor["id"],
         "factor_name": factor["name"],
         "run_id": run["id"],
+        "order_id": record["outcomes"][0]["order_ids"][0],
     }
     read = set()
     for route in app.routes:

@@ -157,6 +157,18 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_asset_curve", "GET", "/api/account/{account_id}/asset-curve"),
     Op("get_hyperliquid_positions", "GET", "/api/hyperliquid/accounts/{account_id}/positions"),
     Op("get_hyperliquid_state", "GET", "/api/hyperliquid/account/{account_id}/state"),
+    # Analytics (docs/ANALYTICS.md)
+    Op("get_analytics_summary", "GET", "/api/analytics/summary"),
+    Op("get_analytics_by_strategy", "GET", "/api/analytics/by-strategy"),
+    Op("get_analytics_by_account", "GET", "/api/analytics/by-account"),
+    Op("get_analytics_by_symbol", "GET", "/api/analytics/by-symbol"),
+    Op("get_analytics_by_operation", "GET", "/api/analytics/by-operation"),
+    Op("get_analytics_by_trigger_type", "GET", "/api/analytics/by-trigger-type"),
+    Op("get_analytics_by_factor", "GET", "/api/analytics/by-factor"),
+    Op("get_ai_attribution", "GET", "/api/analytics/ai-attribution"),
+    Op("get_program_analytics", "GET", "/api/analytics/programs"),
+    Op("list_analytics_trades", "GET", "/api/analytics/trades"),
+    Op("get_trade_replay", "GET", "/api/analytics/replay/{order_id}"),
     # Live trading: the kill switch and reconciliation (docs/LIVE_TRADING.md)
     Op("kill_trader", "POST", "/api/account/{account_id}/kill", body=True),
     Op("kill_all_traders", "POST", "/api/users/kill", body=True),

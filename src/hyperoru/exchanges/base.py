@@ -19,6 +19,21 @@ ExecutionStatus = Literal["filled", "partially_filled", "open", "rejected"]
 MarginModeName = Literal["cross", "isolated"]
 
 
+TriggerType = Literal["ai_decision", "signal", "manual"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAttribution:
+    """What caused an order, recorded with it for analytics: the kind of trigger and the
+    strategy a decision cycle ran (an order without one was placed by hand)."""
+
+    trigger_type: TriggerType
+    strategy_type: str | None = None
+    prompt_id: int | None = None
+    program_id: int | None = None
+    binding_id: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
     """A new order as a strategy or a client asks for it (before any venue check)."""
@@ -37,6 +52,8 @@ class OrderIntent:
     name: str | None = None
     # None: the trader's default margin mode.
     margin_mode: MarginModeName | None = None
+    # None: placed by hand (the orders API, /ws, the kill switch).
+    attribution: OrderAttribution | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,9 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
             context = await inputs.model_context(minute_closes=reads_minute_closes(trader))
             prices = {s: (await inputs.price(s)).ticker.mark for s in inputs.symbols}
             assets = await app.state.services.market.cache.assets()
+            # The regimes the model was shown (from the candles the prompt already read).
+            shown = "market_regime" in rendered.variables_used
+            regimes = await inputs.regime_names() if shown else {}
         except ProviderError as exc:
             raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
         return PreparedPrompt(
@@ -90,6 +93,8 @@ def prompt_preparer(app: FastAPI) -> PromptPreparer:
             context=context,
             prices=prices,
             size_decimals={s: assets[s].sz_decimals for s in inputs.symbols if s in assets},
+            variables_used=rendered.variables_used,
+            regimes=regimes,
         )
 
     return prepare
@@ -110,6 +115,7 @@ async def _program_input(app: FastAPI, inputs: DecisionInputs) -> PreparedPrompt
         context=context,
         prices={s: (await inputs.price(s)).ticker.mark for s in inputs.symbols},
         size_decimals={s: assets[s].sz_decimals for s in inputs.symbols if s in assets},
+        regimes={s: (r or {}).get("regime") for s, r in payload.get("regimes", {}).items()},
     )
 
 

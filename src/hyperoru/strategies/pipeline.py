@@ -19,6 +19,7 @@ talks to the paper engine or a venue, to OpenAI or the builtin model.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -26,10 +27,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.errors import ApiError
-from hyperoru.exchanges.base import ExchangeClient, ExecutionReport
+from hyperoru.exchanges.base import ExchangeClient, ExecutionReport, OrderAttribution
 from hyperoru.strategies.book_lock import DEFAULT_LOCK_CONNECTIONS, BookLocks
 from hyperoru.strategies.decide import decide
 from hyperoru.strategies.decision import Decision
@@ -49,6 +51,7 @@ from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.risk import BookContext, TraderLimits, check
 from hyperoru.strategies.trigger import CycleOutcome, Trigger
 from hyperoru.timeutils import utcnow
+from hyperoru.trading.models import TradingOrder
 
 log = logging.getLogger("hyperoru.pipeline")
 
@@ -65,6 +68,10 @@ class PreparedPrompt:
     prices: dict[str, Decimal]
     size_decimals: dict[str, int]
     system: str | None = None
+    # Recorded as the decision's context (analytics): the template variables used, and
+    # each symbol's regime name where the input carried one.
+    variables_used: tuple[str, ...] = ()
+    regimes: dict[str, str | None] = field(default_factory=dict)
 
 
 # Neither takes a session: each opens its own short one for what it reads, so nothing is
@@ -102,6 +109,9 @@ class _Cycle:
     error: str | None = None
     latency_ms: int | None = None
     usage: dict[str, int] = field(default_factory=dict)
+    # Recorded with every order the cycle places (analytics' exact breakdowns).
+    attribution: OrderAttribution | None = None
+    context: dict[str, Any] | None = None
 
 
 def _limits(trader: TraderFacts, plan: StrategyPlan) -> TraderLimits:
@@ -181,6 +191,14 @@ class DecisionPipeline:
             cycle.error = f"could not prepare the prompt: {exc.message}"
             return
         cycle.rendered, cycle.prompt_id = prepared.text, prepared.prompt_id
+        cycle.context = {"variables": list(prepared.variables_used), "regimes": prepared.regimes}
+        cycle.attribution = OrderAttribution(
+            trigger_type="signal" if trigger.kind == "signal" else "ai_decision",
+            strategy_type=plan.strategy_type,
+            prompt_id=prepared.prompt_id,
+            program_id=plan.program_id if plan.is_program else None,
+            binding_id=trigger.binding_id,
+        )
         try:
             model = await self._parts.model_for(trader, plan)
         except LlmError as exc:
@@ -223,6 +241,8 @@ class DecisionPipeline:
             if await trader_state(session, trader.id) is None:
                 raise TraderGone(trader.id)
             session.add(record)
+            await session.flush()
+            await _link_orders(session, record)
             await session.commit()
         return record
 
@@ -271,6 +291,7 @@ class DecisionPipeline:
                 positions=positions,
                 name=f"ai:{decision.operation}",
             )
+            intent = dataclasses.replace(intent, attribution=cycle.attribution)
             try:
                 report: ExecutionReport = await exchange.place(account_id=trader.id, intent=intent)
             except ApiError as exc:
@@ -309,5 +330,17 @@ class DecisionPipeline:
             latency_ms=cycle.latency_ms,
             prompt_tokens=cycle.usage.get("prompt_tokens"),
             completion_tokens=cycle.usage.get("completion_tokens"),
+            context=cycle.context,
             created_at=utcnow(),
+        )
+
+
+async def _link_orders(session: AsyncSession, record: DecisionRecord) -> None:
+    """Name the record on the orders its cycle placed, in the record's own transaction."""
+    order_ids = [i for o in record.outcomes for i in o.get("order_ids") or ()]
+    if order_ids:
+        await session.execute(
+            update(TradingOrder)
+            .where(TradingOrder.id.in_(order_ids), TradingOrder.account_id == record.account_id)
+            .values(decision_id=record.id)
         )

@@ -45,4 +45,8 @@ class DecisionRecord(Base):
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     realized_pnl: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # What the decision was taken on, for analytics: the template variables the prompt
+    # used (``variables``) and each symbol's market regime the program was given
+    # (``regimes``). Null on records older than the column.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -42,7 +42,7 @@ from hyperoru.market import indicators, klines
 from hyperoru.market.price_cache import CachedPrice
 from hyperoru.market.providers.base import Candle
 from hyperoru.market.regime import DEFAULT_RULES as REGIME_RULES
-from hyperoru.market.regime import classify_regime
+from hyperoru.market.regime import RegimeReading, classify_regime
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.offload import off_loop
 from hyperoru.strategies.llm.base import ModelContext, SymbolFacts
@@ -257,13 +257,22 @@ def _indicator_line(symbol: str, candles: Sequence[Candle]) -> str:
     )
 
 
-def _regime_line(symbol: str, candles: Sequence[Candle]) -> str:
+def _regime_reading(candles: Sequence[Candle]) -> RegimeReading | None:
     if len(candles) < REGIME_RULES.min_bars:
-        return f"{symbol}: unknown (not enough history)"
+        return None
     close = _closes(candles)
     high = np.array([float(c.high) for c in candles], dtype=np.float64)
     low = np.array([float(c.low) for c in candles], dtype=np.float64)
-    reading = classify_regime(high, low, close)
+    return classify_regime(high, low, close)
+
+
+def _regime_names(hourly: Sequence[tuple[str, Sequence[Candle]]]) -> dict[str, str | None]:
+    readings = {symbol: _regime_reading(candles) for symbol, candles in hourly}
+    return {s: None if r is None else r.regime.value for s, r in readings.items()}
+
+
+def _regime_line(symbol: str, candles: Sequence[Candle]) -> str:
+    reading = _regime_reading(candles)
     if reading is None:
         return f"{symbol}: unknown (not enough history)"
     return (
@@ -497,6 +506,11 @@ class DecisionInputs:
 
     async def factor_values(self) -> str:
         return await self._hourly_lines(_factor_line)
+
+    async def regime_names(self) -> dict[str, str | None]:
+        """Each symbol's regime as ``market_regime`` states it (None: too little history);
+        recorded with a decision whose prompt showed it."""
+        return await off_loop(_regime_names, await self._hourly())
 
     async def sampling_data(self) -> str:
         async def line(symbol: str) -> str:

@@ -56,6 +56,16 @@ class TradingOrder(Base):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # What caused the order (docs/ANALYTICS.md, "Attribution"): ``ai_decision``,
+    # ``signal`` or ``manual``; the decision record (set when the cycle's record is
+    # written) and the strategy that ran. Null on orders older than these columns. No
+    # foreign keys: the record outlives the prompt, program or binding it names.
+    trigger_type: Mapped[str | None] = mapped_column(String(16))
+    decision_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    strategy_type: Mapped[str | None] = mapped_column(String(16))
+    prompt_id: Mapped[int | None] = mapped_column(Integer)
+    program_id: Mapped[int | None] = mapped_column(Integer)
+    binding_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class TradingFill(Base):

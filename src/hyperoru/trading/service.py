@@ -86,6 +86,20 @@ def _same_or_conflict(
     return existing
 
 
+def _attribution_columns(intent: OrderIntent) -> dict[str, object]:
+    """An order no decision cycle attributed was placed by hand."""
+    cause = intent.attribution
+    if cause is None:
+        return {"trigger_type": "manual"}
+    return {
+        "trigger_type": cause.trigger_type,
+        "strategy_type": cause.strategy_type,
+        "prompt_id": cause.prompt_id,
+        "program_id": cause.program_id,
+        "binding_id": cause.binding_id,
+    }
+
+
 async def create_order(
     session: AsyncSession,
     *,
@@ -137,6 +151,7 @@ async def create_order(
         status_reason=None,
         created_at=now,
         updated_at=now,
+        **_attribution_columns(intent),
     )
     session.add(order)
     try:

@@ -1,0 +1,1 @@
+"""Performance analytics: the pure metrics, the trades behind every number, the routes."""

@@ -1,0 +1,191 @@
+"""/api/analytics (api map §4.12): the caller's own numbers only. Conventions (periods,
+annualisation, null rules, what a trade is) are in docs/ANALYTICS.md."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hyperoru.accounts.service import load_owned_account
+from hyperoru.analytics import decisions, service
+from hyperoru.analytics import schemas as out
+from hyperoru.analytics.replay import trade_replay
+from hyperoru.analytics.service import Window
+from hyperoru.analytics.trades import Trade
+from hyperoru.api_types import MAX_ID, ResourceId
+from hyperoru.auth.dependencies import CurrentUser
+from hyperoru.errors import forbidden, validation_error
+from hyperoru.http.dependencies import DbSession
+from hyperoru.trading.dependencies import Paper
+
+Row = dict[str, Any]
+# (session, user id, window) -> rows ranked by factor contribution.
+FactorContributions = Callable[[AsyncSession, int, Window], Awaitable[list[Row]]]
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
+MAX_DAYS = 3650
+Days = Annotated[int, Query(ge=1, le=MAX_DAYS, description="Lookback in days (default 30)")]
+Period = Annotated[
+    Literal["1h", "1d", "1w"],
+    Query(description="Return period: 1h (8760/year), 1d (365/year, default), 1w (52/year)"),
+]
+UserId = Annotated[
+    str | None, Query(description="Accepted for the documented clients: must be the caller")
+]
+
+
+def _only_self(user: CurrentUser, user_id: str | None) -> None:
+    """``?user_id=`` (the feature page's clients send it) may only name the caller."""
+    if user_id is None or user_id == "":
+        return
+    if not user_id.isdigit() or not 1 <= int(user_id) <= MAX_ID:
+        raise validation_error("user_id must be a user id", field="user_id")
+    if int(user_id) != user.id:
+        raise forbidden("Analytics cover only your own data")
+
+
+async def _window(paper: Paper, days: Days = 30, period: Period = "1d") -> Window:
+    return Window.ending(paper.now(), days=days, period=period)
+
+
+AnalyticsWindow = Annotated[Window, Depends(_window)]
+
+
+@router.get("/summary", response_model=out.SummaryOut)
+async def summary(
+    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
+) -> Row:
+    _only_self(user, user_id)
+    return await service.summary(db, user.id, window)
+
+
+@router.get("/by-strategy", response_model=list[out.StrategyRow])
+async def by_strategy(
+    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
+) -> list[Row]:
+    _only_self(user, user_id)
+    return await service.by_strategy(db, user.id, window)
+
+
+@router.get("/by-account", response_model=list[out.AccountRow])
+async def by_account(
+    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
+) -> list[Row]:
+    _only_self(user, user_id)
+    return await service.by_account(db, user.id, window)
+
+
+@router.get("/by-symbol", response_model=list[out.SymbolRow])
+async def by_symbol(
+    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
+) -> list[Row]:
+    _only_self(user, user_id)
+    return await service.by_symbol(db, user.id, window)
+
+
+@router.get("/by-operation", response_model=list[out.OperationRow])
+async def by_operation(
+    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
+) -> list[Row]:
+    _only_self(user, user_id)
+    return await service.by_operation(db, user.id, window)
+
+
+@router.get("/by-trigger-type", response_model=list[out.TriggerTypeRow])
+async def by_trigger_type(
+    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
+) -> list[Row]:
+    _only_self(user, user_id)
+    return await service.by_trigger_type(db, user.id, window)
+
+
+@router.get("/by-factor", response_model=list[out.FactorRow])
+async def by_factor(
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    window: AnalyticsWindow,
+    user_id: UserId = None,
+) -> list[Row]:
+    """Rows come from the factor engine, which registers ``FactorContributions`` as
+    ``app.state.analytics_factor_source`` when it is enabled; without it: ``[]``."""
+    _only_self(user, user_id)
+    source: FactorContributions | None = getattr(request.app.state, "analytics_factor_source", None)
+    if source is None:
+        return []
+    return await source(db, user.id, window)
+
+
+@router.get("/ai-attribution", response_model=out.AttributionOut)
+async def ai_attribution(
+    user: CurrentUser,
+    db: DbSession,
+    window: AnalyticsWindow,
+    trader_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Row:
+    chosen = trader_id if trader_id is not None else account_id
+    if chosen is not None:
+        await load_owned_account(db, user=user, account_id=chosen)
+    return await decisions.ai_attribution(db, user.id, window, chosen)
+
+
+@router.get("/programs", response_model=list[out.ProgramRow])
+async def programs(
+    user: CurrentUser,
+    db: DbSession,
+    window: AnalyticsWindow,
+    program_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> list[Row]:
+    return await decisions.program_analytics(db, user.id, window, program_id)
+
+
+def _trade(trade: Trade) -> Row:
+    return {
+        "account_id": trade.account_id,
+        "symbol": trade.symbol,
+        "side": trade.side,
+        "operation": trade.operation,
+        "quantity": trade.quantity,
+        "entry_time": trade.entry_time,
+        "exit_time": trade.exit_time,
+        "entry_price": trade.entry_price,
+        "exit_price": trade.exit_price,
+        "entry_notional": trade.entry_notional,
+        "exit_reason": trade.exit_reason,
+        "realized_pnl": trade.realized_pnl,
+        "fees": trade.fees,
+        "funding": trade.funding,
+        "pnl": trade.pnl,
+        "return_pct": trade.return_pct,
+        "duration_hours": trade.duration_hours,
+        "fill_ids": list(trade.fill_ids),
+        "opening_order_id": trade.opening_order_id,
+        "trigger_type": trade.trigger_type,
+        "strategy": trade.strategy,
+        "decision_id": trade.cause.decision_id,
+        "prompt_id": trade.cause.prompt_id,
+        "program_id": trade.cause.program_id,
+        "binding_id": trade.cause.binding_id,
+    }
+
+
+@router.get("/trades", response_model=list[out.TradeOut])
+async def trades(
+    user: CurrentUser,
+    db: DbSession,
+    window: AnalyticsWindow,
+    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> list[Row]:
+    if account_id is not None:
+        await load_owned_account(db, user=user, account_id=account_id)
+    return [_trade(t) for t in await service.trade_list(db, user.id, window, account_id)]
+
+
+@router.get("/replay/{order_id}", response_model=out.ReplayOut)
+async def replay(order_id: ResourceId, user: CurrentUser, db: DbSession) -> out.ReplayOut:
+    return await trade_replay(db, user=user, order_id=order_id)

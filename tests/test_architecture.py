@@ -35,6 +35,7 @@ LAYERS = (
     ("runtime",),
     ("prompts", "programs", "signals"),
     ("backtests", "prompt_backtests"),
+    ("assistant",),
     ("warmup", "services", "flows", "demo", "serving", "app", "cli", "__main__"),
     ("client",),  # the Python client imports no other package (tests/client checks)
 )

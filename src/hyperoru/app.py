@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
 from hyperoru import __version__
+from hyperoru.assistant.domain import DOMAIN as ASSISTANT
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
 from hyperoru.backtests.domain import DOMAIN as BACKTESTS
@@ -57,6 +58,7 @@ DOMAINS: tuple[Domain, ...] = (
     PROMPT_BACKTESTS,
     SIGNALS,
     BACKTESTS,
+    ASSISTANT,
     DEMO,
 )
 

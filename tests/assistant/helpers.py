@@ -76,11 +76,13 @@ def text(content: str) -> dict[str, Any]:
     return {"choices": [{"index": 0, "delta": {"content": content}}]}
 
 
-def tool_call(call_id: str, name: str, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+def tool_call(
+    call_id: str, name: str, arguments: dict[str, Any], index: int = 0
+) -> list[dict[str, Any]]:
     """A tool call as providers stream it: id and name first, the arguments in pieces."""
     raw = json.dumps(arguments)
     half = len(raw) // 2
-    first = {"index": 0, "id": call_id, "type": "function", "function": {"name": name}}
+    first = {"index": index, "id": call_id, "type": "function", "function": {"name": name}}
     return [
         {"choices": [{"index": 0, "delta": {"tool_calls": [first]}}]},
         *(
@@ -88,7 +90,9 @@ def tool_call(call_id: str, name: str, arguments: dict[str, Any]) -> list[dict[s
                 "choices": [
                     {
                         "index": 0,
-                        "delta": {"tool_calls": [{"index": 0, "function": {"arguments": part}}]},
+                        "delta": {
+                            "tool_calls": [{"index": index, "function": {"arguments": part}}]
+                        },
                     }
                 ]
             }

@@ -163,3 +163,54 @@ async def test_the_polling_fallback_returns_the_same_content_with_working_cursor
     assert later["next_cursor"] == len(chunks)
     nothing_new = await poll(f"/api/ai-stream/{task_id}", later["next"])
     assert nothing_new["chunks"] == [] and nothing_new["next_cursor"] == len(chunks)
+
+
+async def test_bad_tool_calls_are_answered_as_errors_and_the_chat_goes_on(
+    ai: World, llm: FakeLlm
+) -> None:
+    _, token = await ai.api.user()
+    await ai.use_fake_model(token, llm)
+    bad_json = [
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 2,
+                                "id": "c3",
+                                "function": {"name": "get_trader", "arguments": "{oops"},
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    ]
+    llm.queue(
+        streamed(
+            tool_call("c1", "place_order", {"symbol": "BTC"}),
+            tool_call("c2", "get_trader", {"trader_id": "many"}, index=1),
+            bad_json,
+            tool_call("c4", "draft_prompt", {"name": "x\u0000y", "content": "c"}, index=3),
+        ),
+        streamed(text("Sorry.")),
+    )
+
+    frames = await ai.chat(token, "do things")
+
+    calls = tool_calls_of(frames)
+    assert [(c["name"], c["status"]) for c in calls] == [
+        ("place_order", "error"),
+        ("get_trader", "error"),
+        ("get_trader", "error"),
+        ("draft_prompt", "error"),
+    ]
+    assert [c["error"]["code"] for c in calls] == [
+        "UNKNOWN_TOOL",
+        "VALIDATION_ERROR",
+        "VALIDATION_ERROR",
+        "VALIDATION_ERROR",
+    ]
+    assert tokens_of(frames) == "Sorry." and frames[-1] == ("done", "[DONE]")

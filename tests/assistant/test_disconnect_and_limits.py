@@ -18,7 +18,9 @@ async def test_a_client_that_disconnects_cancels_the_upstream_call(
     make_settings: Callable[..., Settings], llm: FakeLlm
 ) -> None:
     settings = make_settings(
-        llm_allowed_hosts=f"127.0.0.1:{llm.port}", rate_limit_auth_per_minute=1000
+        llm_allowed_hosts=f"127.0.0.1:{llm.port}",
+        rate_limit_auth_per_minute=1000,
+        assistant_keepalive_seconds=0.05,
     )
     async with run_server(settings, FAST_LIMITS) as server:
         user, token = await server.api.user()
@@ -42,9 +44,11 @@ async def test_a_client_that_disconnects_cancels_the_upstream_call(
             seen = ""
             async for chunk in response.aiter_text():
                 seen += chunk
-                if "event: token" in seen:
+                if "event: token" in seen and '"keepalive"' in seen:
                     break  # leave: the connection closes mid-stream
         assert 'data: {"content": "Thinking"}' in seen
+        # While the model is silent, the stream stays alive.
+        assert 'event: status\ndata: {"status": "keepalive"}' in seen
 
         # Seen from the model's side: the server hung up on it.
         await asyncio.wait_for(llm.hung_up.wait(), DEADLINE)

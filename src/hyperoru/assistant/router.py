@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from hyperoru.assistant import conversations, model_settings
 from hyperoru.assistant.dependencies import Runtime, Tools
@@ -22,7 +23,7 @@ from hyperoru.assistant.schemas import (
     Queued,
     TaskPage,
 )
-from hyperoru.assistant.turns import prepare_turn, sse_stream
+from hyperoru.assistant.turns import SseTurn, prepare_turn
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
@@ -64,10 +65,12 @@ async def chat(
     turn = await prepare_turn(
         runtime, tools, body, limiter=services.limiter, secret_box=services.secret_box
     )
+    started = SseTurn(runtime, turn)
     return StreamingResponse(
-        sse_stream(runtime, turn, services.settings.assistant_keepalive_seconds),
+        started.events(services.settings.assistant_keepalive_seconds),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(started.stop),
     )
 
 

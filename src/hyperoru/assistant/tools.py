@@ -327,21 +327,22 @@ class ToolOutcome:
     result: Any
 
 
+def _invalid(message: str) -> ToolOutcome:
+    return ToolOutcome("error", {"code": "VALIDATION_ERROR", "message": message})
+
+
 async def run_tool(ctx: ToolContext, tool: Tool, arguments: str) -> ToolOutcome:
     """The tool's answer, or the reason it gave none (bad arguments, not found, not the
     caller's). Each call has its own short transaction."""
     try:
         raw = json.loads(arguments or "{}")
-        args = tool.args.model_validate(raw if isinstance(raw, dict) else {"_": raw})
-    except (ValueError, ValidationError) as exc:
-        message = (
-            exc.errors(include_url=False)[0]["msg"]
-            if isinstance(exc, ValidationError)
-            else "arguments are not JSON"
-        )
-        return ToolOutcome("error", {"code": "VALIDATION_ERROR", "message": str(message)})
+    except ValueError:
+        return _invalid("arguments are not JSON")
     try:
+        args = tool.args.model_validate(raw if isinstance(raw, dict) else {"_": raw})
         async with ctx.sessionmaker() as session:
             return ToolOutcome("ok", await tool.handler(ctx, session, args))
+    except ValidationError as exc:  # the tool's arguments, or the body it built from them
+        return _invalid(str(exc.errors(include_url=False)[0]["msg"]))
     except ApiError as exc:
         return ToolOutcome("error", {"code": exc.code, "message": exc.message})

@@ -182,23 +182,36 @@ def sse_event(frame: Frame) -> bytes:
 KEEPALIVE = Frame("status", {"status": "keepalive"})
 
 
-async def sse_stream(
-    runtime: AssistantRuntime, turn: PreparedTurn, keepalive_seconds: float
-) -> AsyncIterator[bytes]:
-    """The turn as SSE bytes, a keep-alive status frame whenever nothing was said for a
-    while. Leaving early (the client disconnected) cancels the turn."""
-    queue: asyncio.Queue[Frame | None] = asyncio.Queue()
-    task = runtime.start(turn, queue.put_nowait, lambda: queue.put_nowait(None))
-    try:
-        while True:
-            try:
-                async with asyncio.timeout(keepalive_seconds):
-                    frame = await queue.get()
-            except TimeoutError:
-                yield sse_event(KEEPALIVE)
-                continue
-            if frame is None:
-                return
-            yield sse_event(frame)
-    finally:
-        task.cancel()
+class SseTurn:
+    """A turn started now whose frames an SSE response sends. The model call stops when
+    the response ends early (the client disconnected), including before its first
+    byte: ``stop`` also runs as the response's background task."""
+
+    def __init__(self, runtime: AssistantRuntime, turn: PreparedTurn) -> None:
+        self._queue: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self._stopped = False
+        self._task = runtime.start(
+            turn, self._queue.put_nowait, lambda: self._queue.put_nowait(None)
+        )
+
+    def stop(self) -> None:
+        # Once: a second cancel would interrupt the turn storing what it said so far.
+        if not self._stopped:
+            self._stopped = True
+            self._task.cancel()
+
+    async def events(self, keepalive_seconds: float) -> AsyncIterator[bytes]:
+        """SSE bytes, with a keep-alive status frame whenever nothing was said for a while."""
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(keepalive_seconds):
+                        frame = await self._queue.get()
+                except TimeoutError:
+                    yield sse_event(KEEPALIVE)
+                    continue
+                if frame is None:
+                    return
+                yield sse_event(frame)
+        finally:
+            self.stop()

@@ -59,7 +59,6 @@ class TurnRecord:
     text: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     tokens: int = 0
-    reported_usage: bool = False
 
 
 def tool_message(call_id: str, outcome: ToolOutcome) -> ChatMessage:
@@ -105,11 +104,9 @@ async def run_turn(
                 calls.append(event)
             elif isinstance(event, UsageReport):
                 usage = event.total_tokens
-        if usage is not None:
-            record.tokens += usage
-            record.reported_usage = True
-        elif model.model_name != "builtin":
-            record.tokens += _estimate_tokens(messages) + len("".join(text)) // 4
+        if usage is None:
+            usage = _estimate_tokens(messages) + len("".join(text)) // 4
+        record.tokens += usage
         if not calls:
             return
         messages.append(

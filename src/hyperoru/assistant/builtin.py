@@ -15,7 +15,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hyperoru.assistant.chat_model import ChatMessage, ModelEvent, TextDelta, ToolRequest
+from hyperoru.assistant.chat_model import (
+    ChatMessage,
+    ModelEvent,
+    TextDelta,
+    ToolRequest,
+    UsageReport,
+)
 
 BUILTIN_NAME = "builtin"
 _ID = r"#?(\d{1,9})"
@@ -171,21 +177,25 @@ class BuiltinAssistant:
     async def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[Mapping[str, Any]]
     ) -> AsyncIterator[ModelEvent]:
+        for event in self._answer(messages, tools):
+            yield event
+        yield UsageReport(0)  # runs here: it spends none of the user's tokens
+
+    def _answer(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Mapping[str, Any]]
+    ) -> list[ModelEvent]:
         results = _tool_results(messages)
         if results:
             text = " ".join(_describe(name, *_unwrap(data)) for name, data in results)
-            for word in _words(text):
-                yield TextDelta(word)
-            return
+            return [TextDelta(word) for word in _words(text)]
         question_text = _latest_user_text(messages)
         offered = {t["function"]["name"] for t in tools}
         for question in QUESTIONS:
             match = question.pattern.search(question_text)
             if match and question.tool in offered:
-                yield ToolRequest("builtin_1", question.tool, json.dumps(question.arguments(match)))
-                return
-        for word in _words(HELP):
-            yield TextDelta(word)
+                arguments = json.dumps(question.arguments(match))
+                return [ToolRequest("builtin_1", question.tool, arguments)]
+        return [TextDelta(word) for word in _words(HELP)]
 
 
 def _describe(tool: str, status: str, data: Any) -> str:

@@ -28,6 +28,7 @@ def tool_context(request: Request, user: CurrentUser) -> ToolContext:
         jobs=services.jobs,
         trader_reads=services.trader_reads,
         paper=services.trading.paper,
+        limiter=services.limiter,
     )
 
 

@@ -33,6 +33,8 @@ from hyperoru.programs.sandbox.launcher import Sandbox
 from hyperoru.programs.schemas import ProgramCreate
 from hyperoru.prompts import service as prompts
 from hyperoru.prompts.schemas import PromptCreate
+from hyperoru.ratelimit.dependencies import MINUTE, rate_limited
+from hyperoru.ratelimit.limiter import Budget, RateLimiter
 from hyperoru.settings import Settings
 from hyperoru.strategies import decision_log
 from hyperoru.strategies.schemas import DecisionOut
@@ -58,6 +60,7 @@ class ToolContext:
     jobs: JobRunner
     trader_reads: TraderReads
     paper: PaperExchange
+    limiter: RateLimiter
 
 
 class _Args(BaseModel):
@@ -241,6 +244,11 @@ async def _draft_program(ctx: ToolContext, session: AsyncSession, args: DraftPro
 
 
 async def _start_backtest(ctx: ToolContext, session: AsyncSession, args: StartBacktestArgs) -> Any:
+    # The budget POST /api/backtests spends: a chat queues no more jobs than the API would.
+    jobs_budget = Budget("jobs", ctx.settings.rate_limit_jobs_per_minute, MINUTE)
+    spent = await ctx.limiter.hit(jobs_budget, str(ctx.user.id))
+    if not spent.allowed:
+        raise rate_limited(spent)
     end = utcnow().replace(minute=0, second=0, microsecond=0)
     config = BacktestConfig(
         symbols=args.symbols,

@@ -7,7 +7,7 @@ import json
 
 from hyperoru.assistant.builtin import QUESTIONS
 from tests.accounts.helpers import create_trader
-from tests.assistant.helpers import World, tokens_of, tool_calls_of
+from tests.assistant.helpers import World, streamed, text, tokens_of, tool_calls_of
 from tests.assistant.test_tools_act_as_user import INJECTION, _backtests, _decision
 from tests.backtests.support import create_program, settled
 from tests.strategies.fake_llm import FakeLlm
@@ -75,6 +75,16 @@ async def test_injected_text_in_a_decision_does_not_run_a_builtin_tool(
     # The reasoning is quoted back to the user, as data.
     assert json.dumps(injection) in tokens_of(frames)
     assert len(llm.requests) == asked  # the builtin assistant asked no remote model
+
+    # The quoted text stays out of later turns: a model chosen afterwards never sees it
+    # as the assistant's own words.
+    await ai.use_fake_model(token, llm)
+    llm.queue(streamed(text("Hello.")))
+    conversation_id = frames[0][1]["conversation_id"]
+    await ai.chat(token, "thanks", conversation_id=conversation_id)
+    sent = llm.requests[-1].body["messages"]
+    assert "IGNORE ALL" not in json.dumps(sent)
+    assert "explain_decision" in sent[-2]["content"] and sent[-2]["role"] == "assistant"
 
 
 async def test_anything_else_gets_the_list_of_questions(ai: World) -> None:

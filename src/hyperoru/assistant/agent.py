@@ -95,18 +95,21 @@ async def run_turn(
         calls: list[ToolRequest] = []
         text: list[str] = []
         usage: int | None = None
-        async for event in model.stream(messages, TOOL_SPECS):
-            if isinstance(event, TextDelta):
-                text.append(event.text)
-                record.text.append(event.text)
-                yield Frame("token", {"content": event.text})
-            elif isinstance(event, ToolRequest):
-                calls.append(event)
-            elif isinstance(event, UsageReport):
-                usage = event.total_tokens
-        if usage is None:
-            usage = _estimate_tokens(messages) + len("".join(text)) // 4
-        record.tokens += usage
+        try:
+            async for event in model.stream(messages, TOOL_SPECS):
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                    record.text.append(event.text)
+                    yield Frame("token", {"content": event.text})
+                elif isinstance(event, ToolRequest):
+                    calls.append(event)
+                elif isinstance(event, UsageReport):
+                    usage = event.total_tokens
+        finally:
+            # Counted also when the client left mid-answer: the provider charged it.
+            if usage is None:
+                usage = _estimate_tokens(messages) + len("".join(text)) // 4
+            record.tokens += usage
         if not calls:
             return
         messages.append(
@@ -139,7 +142,9 @@ async def run_turn(
             yield Frame("tool_call", frame)
             messages.append(tool_message(call.call_id, outcome))
         data_read = data_read or results_this_round
-    yield Frame("token", {"content": "(stopped: too many tool rounds in one message)"})
+    stopped = "(stopped: too many tool rounds in one message)"
+    record.text.append(stopped)
+    yield Frame("token", {"content": stopped})
 
 
 async def _call(ctx: ToolContext, call: ToolRequest, *, data_read: bool) -> ToolOutcome:

@@ -21,7 +21,7 @@ from hyperoru.timeutils import utcnow
 MAX_CONVERSATIONS_PER_USER = 1000
 TITLE_CHARS = 80
 # Earlier user and assistant messages the model sees (tool results are not replayed:
-# data read in an earlier turn stays there).
+# data read in an earlier turn stays there; ``_as_history``).
 HISTORY_MESSAGES = 20
 
 
@@ -123,7 +123,18 @@ async def history(session: AsyncSession, conversation: Conversation) -> list[Cha
         .order_by(ConversationMessage.id.desc())
         .limit(HISTORY_MESSAGES)
     )
-    return [{"role": m.role, "content": m.content} for m in reversed(list(rows))]
+    return [_as_history(m) for m in reversed(list(rows))]
+
+
+def _as_history(message: ConversationMessage) -> ChatMessage:
+    """An answer worded from tool results may quote their text (a decision's reasoning):
+    replayed as the assistant's own words it would no longer be data, so the model gets
+    only which tools it came from and reads them again if it needs them."""
+    used = (message.tool_call or {}).get("from_tools")
+    if message.role == "assistant" and used:
+        note = f"(an answer built from the results of {', '.join(used)}; not repeated here)"
+        return {"role": "assistant", "content": note}
+    return {"role": message.role, "content": message.content}
 
 
 async def append(

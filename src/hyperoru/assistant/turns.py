@@ -167,9 +167,12 @@ async def _store(turn: PreparedTurn, record: TurnRecord) -> None:
         if conversation is not None:  # deleted while it answered
             for call in record.tool_calls:
                 content = json.dumps(call.get("result"), default=str)[:4000]
-                meta = {k: v for k, v in call.items() if k != "result"}
-                await conversations.append(session, conversation, "tool", content, meta)
-            await conversations.append(session, conversation, "assistant", "".join(record.text))
+                call_meta = {k: v for k, v in call.items() if k != "result"}
+                await conversations.append(session, conversation, "tool", content, call_meta)
+            used = list(dict.fromkeys(call["name"] for call in record.tool_calls))
+            answer = "".join(record.text)
+            answer_meta = {"from_tools": used} if used else None
+            await conversations.append(session, conversation, "assistant", answer, answer_meta)
             await session.commit()
     await add_tokens(ctx.sessionmaker, user_id=ctx.user.id, tokens=record.tokens, now=utcnow())
 

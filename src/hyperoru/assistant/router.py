@@ -142,20 +142,11 @@ async def read_conversation(
     )
 
 
-async def _rename(
+@router.patch("/api/hyper-ai/conversations/{conversation_id}", response_model=ConversationOut)
+async def rename_conversation(
     body: ConversationRename, conversation: OwnedConversation, db: DbSession
 ) -> ConversationOut:
     return _conversation_out(await conversations.rename(db, conversation, body.title))
-
-
-for _method in ("PATCH", "PUT"):
-    router.add_api_route(
-        "/api/hyper-ai/conversations/{conversation_id}",
-        _rename,
-        methods=[_method],
-        response_model=ConversationOut,
-        summary="Rename a conversation",
-    )
 
 
 @router.delete("/api/hyper-ai/conversations/{conversation_id}")

@@ -12,12 +12,12 @@ from hyperoru.assistant.turns import AssistantRuntime
 from hyperoru.auth.dependencies import CurrentUser
 
 
-def get_runtime(request: Request) -> AssistantRuntime:
+async def get_runtime(request: Request) -> AssistantRuntime:
     runtime: AssistantRuntime = request.app.state.assistant
     return runtime
 
 
-def tool_context(request: Request, user: CurrentUser) -> ToolContext:
+async def tool_context(request: Request, user: CurrentUser) -> ToolContext:
     services = request.app.state.services  # hyperoru.services.Services
     return ToolContext(
         user=user,

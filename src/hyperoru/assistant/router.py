@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -46,7 +46,7 @@ async def owned_conversation(
 OwnedConversation = Annotated[Conversation, Depends(owned_conversation)]
 
 
-def _services(request: Request):  # type: ignore[no-untyped-def]
+def _services(request: Request) -> Any:
     return request.app.state.services  # hyperoru.services.Services
 
 

@@ -36,6 +36,7 @@ LAYERS = (
     ("runtime",),
     ("prompts", "programs", "signals"),
     ("backtests", "prompt_backtests", "metrics"),
+    ("assistant",),
     ("warmup", "services", "flows", "demo", "serving", "app", "cli", "__main__"),
     ("client",),  # the Python client imports no other package (tests/client checks)
 )

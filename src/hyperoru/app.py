@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from hyperoru import __version__
 from hyperoru.analytics.domain import DOMAIN as ANALYTICS
+from hyperoru.assistant.domain import DOMAIN as ASSISTANT
 from hyperoru.auth.dependencies import authenticate
 from hyperoru.auth.domain import DOMAIN as AUTH
 from hyperoru.backtests.domain import DOMAIN as BACKTESTS
@@ -67,6 +68,7 @@ DOMAINS: tuple[Domain, ...] = (
     BACKTESTS,
     FACTORS,
     ANALYTICS,
+    ASSISTANT,
     DEMO,
     DASHBOARD,  # the web pages at / and /docs, served from installed package files
 )

@@ -128,6 +128,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     # 404: nothing there (or soft-deleted, or another user's session).
     E("NOT_FOUND", (404,), "No such route; check the method and path against /docs."),
     E("ACCOUNT_NOT_FOUND", (404,), "No such AI trader (or it was deleted)."),
+    E(
+        "AI_TASK_NOT_FOUND",
+        (404,),
+        "No such assistant task among your own, or it ended over ten minutes ago "
+        "(HYPERORU_ASSISTANT_TASK_TTL_SECONDS), or another server process runs it.",
+    ),
     E("BACKTEST_NOT_FOUND", (404,), "No such program backtest (or it was deleted)."),
     E("BINDING_NOT_FOUND", (404,), "No such strategy binding (or it was deleted)."),
     E("CANDLES_NOT_FOUND", (404,), "You imported no candles of that symbol (and interval)."),
@@ -136,6 +142,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (404,),
         "The trader has no exchange credentials; connect them with PUT /api/account/{id}/exchange.",
     ),
+    E("CONVERSATION_NOT_FOUND", (404,), "No such assistant conversation (or it was deleted)."),
+    E("DECISION_NOT_FOUND", (404,), "No such decision (the assistant's explain_decision tool)."),
     E("JOB_NOT_FOUND", (404,), "No such job."),
     E("ORDER_NOT_FOUND", (404,), "No such order, or it belongs to a deleted trader."),
     E("POOL_NOT_FOUND", (404,), "No such signal pool (or it was deleted)."),
@@ -369,6 +377,11 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "PROMPT_LIMIT_REACHED",
         (422,),
         "You have the most prompt templates a user may have; delete one first.",
+    ),
+    E(
+        "CONVERSATION_LIMIT_REACHED",
+        (422,),
+        "You have the most assistant conversations a user may have; delete one first.",
     ),
     E(
         "PROGRAM_LIMIT_REACHED",

@@ -110,6 +110,16 @@ class Settings(BaseSettings):
     llm_max_connections: int = Field(default=200, ge=1, le=10_000)
     llm_max_connections_per_host: int = Field(default=64, ge=1, le=10_000)
 
+    # The HyperAI assistant (assistant/, docs/ASSISTANT.md): per-user limits, how many model
+    # rounds with tools one message may take, SSE keep-alives, and how long a finished
+    # polling-fallback task stays readable.
+    assistant_max_concurrent_streams: int = Field(default=2, ge=1, le=1000)
+    assistant_messages_per_minute: int = Field(default=10, ge=1, le=10_000)
+    assistant_tokens_per_day: int = Field(default=200_000, ge=1, le=1_000_000_000)
+    assistant_max_tool_rounds: int = Field(default=4, ge=1, le=20)
+    assistant_keepalive_seconds: float = Field(default=15.0, gt=0, le=600)
+    assistant_task_ttl_seconds: float = Field(default=600.0, gt=0, le=86_400)
+
     # The trader runtime: "embedded" runs it inside `hyperoru serve`; "off" leaves it to
     # `hyperoru worker` processes (or to nobody, e.g. in API-only tests).
     runtime: Literal["embedded", "off"] = "embedded"

@@ -62,6 +62,12 @@ OPAQUE_FIELDS: dict[str, str] = {
     " as their authors wrote them",
     "ReconciliationEventOut.details": "what reconciliation found; keys depend on its kind"
     " (amounts as numbers)",
+    "ChunkOut.metadata": "an assistant SSE frame's data; keys depend on its kind",
+    "TaskPage.error": "the assistant's error frame: code, message, details",
+    "ConversationOut.context": "the context object as the client sent it",
+    "ConversationWithMessages.context": "the context object as the client sent it",
+    "MessageOut.tool_call": "a tool message's call (name, arguments, status) or the tools an"
+    " answer came from",
 }
 
 _NUMERIC_NAME = re.compile(
@@ -448,6 +454,8 @@ def _read_args(route: APIRoute, ids: Mapping[str, Any]) -> tuple[str, dict[str, 
     values = dict(ids)
     if route.path.startswith("/api/prompt-backtest"):
         values["backtest_id"] = ids["prompt_backtest_id"]
+    if route.path.startswith("/api/ai-stream"):
+        values["task_id"] = ids["ai_task_id"]
     names = re.findall(r"{([^}:]+)(?::[^}]*)?}", route.path)
     for name in names:
         if name not in values:
@@ -582,6 +590,11 @@ async def test_every_answer_sends_numbers_and_z_times(
             await asyncio.sleep(0.1)
             measured = await call("GET", f"/api/factors/effectiveness/runs/{run['id']}")
     assert measured["status"] == "completed", measured
+    # The builtin assistant answers one question in the background (docs/ASSISTANT.md).
+    chat = {"context": {"page": "traders"}, "message": "list my AI traders"}
+    queued = await call("POST", "/api/prompts/ai-chat-stream", 202, json=chat)
+    await app.state.assistant.tasks.owned(user["id"], queued["task_id"]).runner
+    [conversation] = await call("GET", "/api/hyper-ai/conversations")
     assert (await settled(api, token, backtest["id"]))["status"] == "completed"
     done = await wait_finished(api, token, prompt_backtest["id"])
     assert done["status"] == "completed", done
@@ -596,6 +609,8 @@ async def test_every_answer_sends_numbers_and_z_times(
         "backtest_id": backtest["id"],
         "prompt_backtest_id": prompt_backtest["id"],
         "task_id": backfill["id"],
+        "ai_task_id": queued["task_id"],
+        "conversation_id": conversation["id"],
         "user_id": user["id"],
         "symbol": "BTC",
         "factor_id": factor["id"],

@@ -48,6 +48,11 @@ class Reply:
     delay: float = 0.0  # before anything is sent
     trickle: float = 0.0  # seconds between body bytes (headers go out at once)
     chunked: bool = False  # no Content-Length: the client cannot know the size up front
+    # A streamed answer (``"stream": true``): these chunks as server-sent events, then
+    # ``data: [DONE]``. With ``hold``, the stream pauses after the chunks until the event
+    # is set or the client hangs up (counted in ``FakeLlm.hangups``).
+    stream: list[dict[str, Any]] | None = None
+    hold: asyncio.Event | None = None
 
 
 @dataclass
@@ -73,6 +78,9 @@ class FakeLlm:
     # The answer to requests beyond the queue.
     default_reply: Reply = field(default_factory=Reply)
     most_in_flight: int = 0
+    # Clients that hung up in the middle of a held stream.
+    hangups: int = 0
+    hung_up: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def base_url(self) -> str:
@@ -102,9 +110,11 @@ class FakeLlm:
                 try:
                     if self.on_request is not None:
                         await self.on_request(recorded)
-                    await self._reply(
-                        writer, self.replies.popleft() if self.replies else self.default_reply
-                    )
+                    reply = self.replies.popleft() if self.replies else self.default_reply
+                    if reply.stream is not None:
+                        await self._stream(reader, writer, reply)
+                    else:
+                        await self._reply(writer, reply)
                 finally:
                     self.in_flight -= 1
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -136,6 +146,34 @@ class FakeLlm:
                 await asyncio.sleep(reply.trickle)
         else:
             writer.write(body)
+        await writer.drain()
+
+    async def _stream(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: Reply
+    ) -> None:
+        head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        writer.write((head + "Transfer-Encoding: chunked\r\n\r\n").encode())
+
+        def event(data: str) -> None:
+            part = f"data: {data}\n\n".encode()
+            writer.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+
+        for chunk in reply.stream or ():
+            event(json.dumps(chunk))
+        await writer.drain()
+        if reply.hold is not None:
+            # The client sends nothing more on this request: a read ends only at hang-up.
+            released = asyncio.ensure_future(reply.hold.wait())
+            gone = asyncio.ensure_future(reader.read(1))
+            finished, _ = await asyncio.wait({released, gone}, return_when=asyncio.FIRST_COMPLETED)
+            released.cancel()
+            gone.cancel()
+            if released not in finished:
+                self.hangups += 1
+                self.hung_up.set()
+                raise ConnectionResetError("the client hung up in the middle of the stream")
+        event("[DONE]")
+        writer.write(b"0\r\n\r\n")
         await writer.drain()
 
 

@@ -283,6 +283,27 @@ OPERATIONS: tuple[Operation, ...] = (
         "/api/prompt-backtests/{backtest_id}/snapshots",
         aliases=("/api/prompt-backtest/tasks/{backtest_id}/snapshots",),
     ),
+    # The HyperAI assistant (docs/ASSISTANT.md); its SSE chat is read with the polling pair.
+    Op("queue_assistant_chat", "POST", "/api/prompts/ai-chat-stream", body=True),
+    Op(
+        "get_assistant_chunks",
+        "GET",
+        "/api/ai-stream/{task_id}",
+        aliases=("/api/ai-stream/{task_id}/chunks",),
+    ),
+    Op("create_conversation", "POST", "/api/hyper-ai/conversations", body=True),
+    Op("list_conversations", "GET", "/api/hyper-ai/conversations"),
+    Op("get_conversation", "GET", "/api/hyper-ai/conversations/{conversation_id}"),
+    Op(
+        "rename_conversation",
+        "PATCH",
+        "/api/hyper-ai/conversations/{conversation_id}",
+        body=True,
+        body_args=("title",),
+    ),
+    Op("delete_conversation", "DELETE", "/api/hyper-ai/conversations/{conversation_id}"),
+    Op("get_assistant_model", "GET", "/api/hyper-ai/model"),
+    Op("set_assistant_model", "PUT", "/api/hyper-ai/model", body=True),
 )
 
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

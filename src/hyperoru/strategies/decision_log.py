@@ -21,3 +21,8 @@ async def list_decisions(
         .offset(window.offset)
     )
     return list(rows)
+
+
+async def load_decision(session: AsyncSession, *, decision_id: int) -> DecisionRecord | None:
+    """One decision by id, whoever made it: callers check its ``user_id``."""
+    return await session.get(DecisionRecord, decision_id)

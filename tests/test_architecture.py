@@ -28,7 +28,7 @@ LAYERS = (
     ("auth",),
     ("jobs", "quotas"),
     ("market",),
-    ("accounts",),
+    ("accounts", "notifications"),
     ("realtime",),
     ("trading",),
     ("strategies", "replay"),

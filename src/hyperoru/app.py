@@ -22,6 +22,7 @@ from hyperoru.backtests.domain import DOMAIN as BACKTESTS
 from hyperoru.demo import DOMAIN as DEMO
 from hyperoru.domain import Domain
 from hyperoru.errors import install_error_handlers
+from hyperoru.flows.bots_domain import DOMAIN as BOTS
 from hyperoru.flows.decision_domain import DOMAIN as STRATEGIES
 from hyperoru.flows.domain import DOMAIN as FLOWS
 from hyperoru.flows.sessions import announcer_for
@@ -57,6 +58,7 @@ DOMAINS: tuple[Domain, ...] = (
     PROMPT_BACKTESTS,
     SIGNALS,
     BACKTESTS,
+    BOTS,  # Telegram and Discord notifications and chat commands
     DEMO,
 )
 

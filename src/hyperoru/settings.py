@@ -129,6 +129,17 @@ class Settings(BaseSettings):
     # only cycles placing orders right now hold one.
     book_lock_connections: int = Field(default=4, ge=1, le=1000)
 
+    # Telegram and Discord notifications (docs/BOTS.md). The platforms' base URLs (tests
+    # point them at loopback fakes); the server's public HTTPS base, without which
+    # Telegram bots long-poll instead of registering a webhook; the delivery worker's and
+    # the poller's pace.
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_api_url: str = "https://discord.com/api/v10"
+    public_url: str = ""
+    bots: Literal["embedded", "off"] = "embedded"
+    bots_tick_seconds: float = Field(default=0.5, ge=0.05, le=60)
+    bots_poll_seconds: float = Field(default=3.0, ge=0.2, le=600)
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:

@@ -3,12 +3,13 @@
 A model's reasoning and a user's names end up in these texts, so nothing from them may
 become markup: Telegram messages are sent as HTML with ``< > &`` escaped; Discord
 messages keep their text but are sent with ``allowed_mentions`` empty (no @everyone,
-no role or user pings), and a zero-width space breaks any ``@`` so even a client that
+no role or user pings), and a zero-width space breaks any ``@name`` so even a client that
 ignores that setting shows no mention.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -19,6 +20,7 @@ PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
 TELEGRAM_MAX = 4096
 DISCORD_MAX = 2000
 _ZERO_WIDTH_SPACE = "\u200b"
+_MENTION = re.compile(r"@(?=\S)")  # @everyone, @here, @name; "price @ 5" stays
 
 
 def telegram_html(text: str) -> str:
@@ -26,7 +28,7 @@ def telegram_html(text: str) -> str:
 
 
 def discord_safe(text: str) -> str:
-    return text.replace("@", "@" + _ZERO_WIDTH_SPACE)
+    return _MENTION.sub("@" + _ZERO_WIDTH_SPACE, text)
 
 
 @dataclass(frozen=True, slots=True)

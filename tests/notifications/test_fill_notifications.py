@@ -34,8 +34,7 @@ async def test_a_fill_sends_one_message_to_each_platform(
     assert sent["chat_id"] == "5550001"
     assert sent["parse_mode"] == "HTML"
     assert sent["text"] == (
-        "<b>Trade executed: Alpha &lt;b&gt;x&lt;/b&gt; &amp; @everyone</b>\n"
-        "BUY 0.1 BTC @ 50010"
+        "<b>Trade executed: Alpha &lt;b&gt;x&lt;/b&gt; &amp; @everyone</b>\nBUY 0.1 BTC @ 50010"
     )
     (posted,) = discord.messages
     assert posted["channel"] == "777000111"

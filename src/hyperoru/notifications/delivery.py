@@ -195,6 +195,11 @@ class DeliveryWorker:
             row = await session.get(OutboxMessage, row_id)
             if row is None or row.status != "pending" or row.lease_owner != self.owner:
                 return 0
+            held = self._held_until.get((row.user_id, row.platform))
+            if held is not None and held > self.clock():
+                # A 429 earlier in this tick: the whole bot waits, this row too.
+                await self._retry(session, row, held, "waiting for retry_after", count=False)
+                return 0
             config = await session.scalar(
                 select(BotConfig).where(
                     BotConfig.user_id == row.user_id, BotConfig.platform == row.platform

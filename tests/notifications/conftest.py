@@ -20,7 +20,7 @@ from tests.fakes.telegram_api import FakeTelegram, fake_telegram
 from tests.trading.market import ScriptedMarket, TestClock
 
 TELEGRAM_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
-DISCORD_TOKEN = "discord-bot-token-0123456789abcdef"
+DISCORD_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
 
 
 class BotClock:

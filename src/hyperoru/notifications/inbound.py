@@ -19,20 +19,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hyperoru.errors import ApiError
+from hyperoru.errors import ApiError, unauthorized
 from hyperoru.notifications import commands, secrets_store
 from hyperoru.notifications.commands import TraderDesk
 from hyperoru.notifications.messages import Message
 from hyperoru.notifications.models import BotConfig, HandledUpdate, OutboxMessage
 from hyperoru.notifications.platforms import PlatformError, Telegram
+from hyperoru.notifications.schemas import InteractionData, InteractionOut
 from hyperoru.notifications.service import sha256
 from hyperoru.vault.cipher import SecretBox
 
 log = logging.getLogger("hyperoru.notifications")
 
 SIGNATURE_MAX_AGE = timedelta(minutes=5)
-_NO_MENTIONS: dict[str, Any] = {"parse": []}
-_EPHEMERAL = 64
 
 
 def _forbidden() -> ApiError:
@@ -40,7 +39,8 @@ def _forbidden() -> ApiError:
 
 
 def _bad_signature() -> ApiError:
-    return ApiError(401, "BOT_SIGNATURE_INVALID", "invalid request signature")
+    # Discord requires a 401 here; the header is the one every 401 of the API carries.
+    return unauthorized("BOT_SIGNATURE_INVALID", "invalid request signature")
 
 
 async def _first_time(session: AsyncSession, config_id: int, update_id: int, now: datetime) -> bool:
@@ -207,7 +207,7 @@ async def discord_interaction(
     timestamp: str | None,
     body: bytes,
     now: datetime,
-) -> dict[str, Any]:
+) -> InteractionOut:
     """A signed interaction (Ed25519 over timestamp + body with the app's public key;
     401 otherwise, as Discord requires): PING answers PONG, a command answers privately
     to whoever ran it. Commits."""
@@ -220,12 +220,15 @@ async def discord_interaction(
         raise _bad_signature()
     if abs(now.timestamp() - int(timestamp)) > SIGNATURE_MAX_AGE.total_seconds():
         raise _bad_signature()  # an old signed request sent again
-    payload = json.loads(body)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
     if not isinstance(payload, dict) or payload.get("type") == 1:
-        return {"type": 1}
+        return InteractionOut(type=1)
     channel = payload.get("channel_id")
     if payload.get("type") != 2 or not isinstance(channel, str):
-        return {"type": 4, "data": {"content": "Unsupported", "flags": _EPHEMERAL}}
+        return InteractionOut(type=4, data=InteractionData(content="Unsupported"))
     answer = await commands.handle(
         session,
         desk,
@@ -235,11 +238,4 @@ async def discord_interaction(
         now=now,
     )
     await session.commit()
-    return {
-        "type": 4,
-        "data": {
-            "content": answer.render("discord"),
-            "allowed_mentions": _NO_MENTIONS,
-            "flags": _EPHEMERAL,
-        },
-    }
+    return InteractionOut(type=4, data=InteractionData(content=answer.render("discord")))

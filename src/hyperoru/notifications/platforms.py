@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 import httpx
 
-TELEGRAM_TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
+# The shapes the platforms issue: a token of another shape is refused without asking.
+TELEGRAM_TOKEN = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{30,100}$")
+DISCORD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{18,100}\.[A-Za-z0-9_-]{4,20}\.[A-Za-z0-9_-]{20,100}$")
 DISCORD_WEBHOOK = re.compile(r"/webhooks/([0-9]{1,25})/([A-Za-z0-9_-]{20,200})/?$")
 _NO_MENTIONS: dict[str, Any] = {"parse": []}
 
@@ -131,6 +133,8 @@ class Discord:
     base_url: str
 
     async def bot_user(self, token: str) -> dict[str, Any]:
+        if not DISCORD_TOKEN.match(token):
+            raise PlatformError("unauthorized", "not a Discord bot token")
         body = await _send(
             self.http, "GET", f"{self.base_url}/users/@me", "Discord",
             headers={"Authorization": f"Bot {token}"},

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Request
 
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.errors import ApiError
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.notifications import inbound, service
@@ -23,6 +22,7 @@ from hyperoru.notifications.schemas import (
     ConfigIn,
     ConfigOut,
     DiscordIn,
+    InteractionOut,
     LinkCodeIn,
     LinkCodeOut,
     NotificationConfig,
@@ -162,7 +162,11 @@ async def telegram_webhook(
     return OkOut()
 
 
-@inbound_router.post("/discord/interactions/{config_id}")
+@inbound_router.post(
+    "/discord/interactions/{config_id}",
+    response_model=InteractionOut,
+    response_model_exclude_none=True,
+)
 async def discord_interactions(
     config_id: ResourceId,
     request: Request,
@@ -170,11 +174,9 @@ async def discord_interactions(
     bots: Bots,
     signature: Annotated[str | None, Header(alias="X-Signature-Ed25519")] = None,
     timestamp: Annotated[str | None, Header(alias="X-Signature-Timestamp")] = None,
-) -> dict[str, Any]:
+) -> InteractionOut:
     """Discord's signed interactions (slash commands) for the bot of ``config_id``."""
     body = await request.body()
-    if not body:
-        raise ApiError(401, "BOT_SIGNATURE_INVALID", "invalid request signature")
     return await inbound.discord_interaction(
         db, bots.desk, config_id=config_id, signature=signature, timestamp=timestamp,
         body=body, now=utcnow(),

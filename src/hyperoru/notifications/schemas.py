@@ -17,6 +17,8 @@ def _number_as_text(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+# Tokens go into a URL path (Telegram) or a header (Discord): printable ASCII only.
+BotToken = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[!-~]+$")]
 IdText = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=64)]
 
 
@@ -25,7 +27,7 @@ class ConfigIn(RequestModel):
     Discord takes a bot token, a channel webhook URL, or both."""
 
     platform: PlatformName
-    bot_token: str | None = Field(default=None, min_length=1, max_length=300)
+    bot_token: BotToken | None = None
     chat_id: IdText | None = None
     webhook_url: str | None = Field(default=None, min_length=1, max_length=500)
     guild_id: IdText | None = None
@@ -37,14 +39,14 @@ class TelegramIn(RequestModel):
     ``user_id`` are accepted and ignored: the server builds its own webhook URL from
     ``HYPERORU_PUBLIC_URL`` and the bot belongs to the caller."""
 
-    bot_token: str = Field(min_length=1, max_length=300)
+    bot_token: BotToken
     chat_id: IdText | None = None
 
 
 class DiscordIn(RequestModel):
     """``POST /api/bots/discord``."""
 
-    bot_token: str | None = Field(default=None, min_length=1, max_length=300)
+    bot_token: BotToken | None = None
     guild_id: IdText | None = None
     chat_id: IdText | None = None
     webhook_url: str | None = Field(default=None, min_length=1, max_length=500)
@@ -147,3 +149,20 @@ class OutboxOut(BaseModel):
     last_error: str | None
     created_at: UtcTime
     sent_at: UtcTime | None
+
+
+class AllowedMentions(BaseModel):
+    parse: list[str] = Field(default_factory=list)
+
+
+class InteractionData(BaseModel):
+    content: str
+    allowed_mentions: AllowedMentions = Field(default_factory=AllowedMentions)
+    flags: int = 64  # only the user who ran the command sees the answer
+
+
+class InteractionOut(BaseModel):
+    """Discord's interaction response: 1 PONG, 4 a message."""
+
+    type: int
+    data: InteractionData | None = None

@@ -11,7 +11,7 @@ from itertools import pairwise
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from hyperoru.notifications.delivery import DeliveryWorker
+from hyperoru.notifications.delivery import DeliveryWorker, prune
 from hyperoru.notifications.messages import Message
 from hyperoru.notifications.models import ChatBinding, OutboxMessage
 from hyperoru.notifications.outbox import add_messages
@@ -174,3 +174,18 @@ async def test_a_discord_channel_webhook_gets_messages_without_mentions(
     assert posted == {
         "webhook": "123456", "content": "**message 0**", "allowed_mentions": {"parse": []}
     }  # fmt: skip
+
+
+async def test_finished_messages_are_forgotten_after_two_weeks(
+    api: Api, app: FastAPI, bot_clock: BotClock
+) -> None:
+    trader = await new_trader(api)
+    await _telegram_chats(api, trader, ["1", "2"])
+    await _queue(app, trader.user["id"], 3)
+    assert await app.state.bot_worker.tick() == 2
+    sessions = app.state.services.sessionmaker
+    await prune(sessions, bot_clock.advance(60))
+    assert len(await trader.get("/api/bot/outbox")) == 3  # recent: kept
+    await prune(sessions, bot_clock.advance(15 * 24 * 3600))
+    (left,) = await trader.get("/api/bot/outbox")
+    assert left["status"] == "pending"  # never a message still to send

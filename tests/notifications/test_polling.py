@@ -22,6 +22,7 @@ async def test_polling_handles_each_update_once(
         "polling", "***masked***", True
     )  # fmt: skip
     assert TELEGRAM_TOKEN not in str(config)
+    assert config["webhook_url"] is None  # Telegram has none; Discord's is masked too
     update = {"update_id": 7, "message": {"chat": {"id": 5}, "text": "/status"}}
     telegram.queue_update(TELEGRAM_TOKEN, update)
     poller = app.state.bot_poller

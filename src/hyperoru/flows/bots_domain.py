@@ -9,13 +9,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.domain import Domain
 from hyperoru.flows.bot_desk import BotDesk
-from hyperoru.notifications.delivery import DeliveryWorker
+from hyperoru.notifications.delivery import DeliveryWorker, prune
 from hyperoru.notifications.inbound import TelegramPoller
 from hyperoru.notifications.platforms import Discord, Telegram
 from hyperoru.notifications.router import bot_router, bots_router, inbound_router
@@ -39,6 +41,15 @@ async def _every(
             log.exception("bot background step failed", extra={"event": "bot_step_failed"})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _daily(
+    summaries: DailySummaries,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+) -> None:
+    await summaries.tick()
+    await prune(sessions, clock())
 
 
 @asynccontextmanager
@@ -74,7 +85,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         tick = settings.bots_tick_seconds
         runners = [
             asyncio.create_task(_every(tick, worker.tick, stop), name="bot-delivery"),
-            asyncio.create_task(_every(60.0, summaries.tick, stop), name="bot-summaries"),
+            asyncio.create_task(
+                _every(60.0, lambda: _daily(summaries, services.sessionmaker, clock), stop),
+                name="bot-summaries",
+            ),
             asyncio.create_task(
                 _every(settings.bots_poll_seconds, poller.tick, stop), name="bot-polling"
             ),

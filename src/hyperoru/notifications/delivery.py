@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.notifications import secrets_store
-from hyperoru.notifications.models import BotConfig, ChatBinding, OutboxMessage
+from hyperoru.notifications.models import BotConfig, ChatBinding, HandledUpdate, OutboxMessage
 from hyperoru.notifications.platforms import Discord, PlatformError, Telegram
 from hyperoru.notifications.service import DISCORD_WEBHOOK_CHAT
 from hyperoru.vault.cipher import SecretBox
@@ -299,4 +299,21 @@ class DeliveryWorker:
                 lease_until=None,
             )
         )
+        await session.commit()
+
+
+KEEP_DAYS = 14
+
+
+async def prune(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    """Forget finished messages and handled update ids after two weeks (the outbox route
+    shows recent ones; Telegram re-sends an update for at most a day)."""
+    before = now - timedelta(days=KEEP_DAYS)
+    async with sessions() as session:
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status != "pending", OutboxMessage.created_at < before
+            )
+        )
+        await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
         await session.commit()

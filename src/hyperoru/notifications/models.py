@@ -35,6 +35,7 @@ class BotConfig(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     token_hint: Mapped[str | None] = mapped_column(String(8))
+    has_webhook: Mapped[bool] = mapped_column(Boolean)  # a Discord channel webhook is stored
     bot_username: Mapped[str | None] = mapped_column(String(120))
     chat_id: Mapped[str | None] = mapped_column(String(64))
     guild_id: Mapped[str | None] = mapped_column(String(64))

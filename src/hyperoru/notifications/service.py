@@ -146,6 +146,7 @@ async def _store(
         row = BotConfig(user_id=user_id, platform=data.platform, poll_offset=0, created_at=now)
         session.add(row)
     row.token_hint = _token_hint(data.bot_token)
+    row.has_webhook = bool(data.webhook_url)
     row.bot_username = checked.bot_username
     row.chat_id = data.chat_id
     row.guild_id = data.guild_id
@@ -217,11 +218,11 @@ def config_out(row: BotConfig | None, platform: str, public_url: str) -> ConfigO
         platform=row.platform,  # type: ignore[arg-type]
         connected=row.connected,
         chat_id=row.chat_id,
-        bot_token=secrets_store.MASK if row.token_hint is not None or row.mode != "rest" else None,
+        bot_token=secrets_store.MASK if row.token_hint is not None else None,
         bot_username=row.bot_username,
         guild_id=row.guild_id,
         mode=row.mode,
-        webhook_url=secrets_store.MASK if row.platform == "discord" else None,
+        webhook_url=secrets_store.MASK if row.has_webhook else None,
         interactions_url=interactions,
     )
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
         _user("bot_configs"),
         sa.Column("platform", sa.String(16), nullable=False),
         sa.Column("token_hint", sa.String(8), nullable=True),
+        sa.Column("has_webhook", sa.Boolean(), nullable=False),
         sa.Column("bot_username", sa.String(120), nullable=True),
         sa.Column("chat_id", sa.String(64), nullable=True),
         sa.Column("guild_id", sa.String(64), nullable=True),

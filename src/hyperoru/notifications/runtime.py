@@ -19,7 +19,7 @@ class BotRuntime:
     box: SecretBox
 
 
-def bot_runtime(request: Request) -> BotRuntime:
+async def bot_runtime(request: Request) -> BotRuntime:
     runtime: BotRuntime = request.app.state.bots
     return runtime
 

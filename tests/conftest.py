@@ -226,6 +226,8 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             "log_level": "INFO",
             # API tests drive cycles themselves; runtime tests turn the scheduler on.
             "runtime": "off",
+            # Bot tests tick the delivery worker themselves (tests/notifications).
+            "bots": "off",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

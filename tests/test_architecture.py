@@ -29,7 +29,7 @@ LAYERS = (
     ("jobs", "quotas"),
     ("market",),
     ("factors",),
-    ("accounts",),
+    ("accounts", "notifications"),
     ("realtime",),
     ("trading",),
     ("strategies", "replay", "analytics"),

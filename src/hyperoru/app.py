@@ -26,6 +26,7 @@ from hyperoru.demo import DOMAIN as DEMO
 from hyperoru.domain import Domain
 from hyperoru.errors import install_error_handlers
 from hyperoru.factors.domain import DOMAIN as FACTORS
+from hyperoru.flows.bots_domain import DOMAIN as BOTS
 from hyperoru.flows.decision_domain import DOMAIN as STRATEGIES
 from hyperoru.flows.domain import DOMAIN as FLOWS
 from hyperoru.flows.sessions import announcer_for
@@ -69,6 +70,7 @@ DOMAINS: tuple[Domain, ...] = (
     FACTORS,
     ANALYTICS,
     ASSISTANT,
+    BOTS,  # Telegram and Discord notifications and chat commands
     DEMO,
     DASHBOARD,  # the web pages at / and /docs, served from installed package files
 )

@@ -78,7 +78,18 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Login failed: the user does not exist, the password is "
         "wrong or the account is deactivated.",
     ),
+    E(
+        "BOT_SIGNATURE_INVALID",
+        (401,),
+        "A Discord interaction without a valid Ed25519 signature of the bot's public key "
+        "(or too old); only Discord sends these.",
+    ),
     # 403: known caller, not allowed.
+    E(
+        "BOT_WEBHOOK_FORBIDDEN",
+        (403,),
+        "A Telegram webhook call without the bot's secret header; only Telegram sends these.",
+    ),
     E(
         "FORBIDDEN",
         (403,),
@@ -136,6 +147,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ),
     E("BACKTEST_NOT_FOUND", (404,), "No such program backtest (or it was deleted)."),
     E("BINDING_NOT_FOUND", (404,), "No such strategy binding (or it was deleted)."),
+    E("BOT_BINDING_NOT_FOUND", (404,), "No such chat binding of your bots."),
+    E("BOT_CONFIG_NOT_FOUND", (404,), "No bot is configured for that platform; save one first."),
     E("CANDLES_NOT_FOUND", (404,), "You imported no candles of that symbol (and interval)."),
     E(
         "EXCHANGE_CREDENTIALS_NOT_FOUND",
@@ -233,6 +246,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Live trading (or `hyperliquid_enabled`) needs the trader's credentials for its "
         "exchange (`details.exchange`; nothing was sent); connect them with "
         "PUT /api/account/{id}/exchange.",
+    ),
+    E(
+        "BOT_TOKEN_INVALID",
+        (422,),
+        "Telegram or Discord refused the bot token or the Discord webhook URL; copy it again "
+        "from @BotFather or the Discord developer portal (docs/BOTS.md).",
     ),
     E(
         "TRADER_IS_LIVE",
@@ -469,6 +488,12 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "The exchange could not be reached, refused the connection or asked us to slow down "
         "(`details.venue_code` says how when known); nothing new was saved or sent. Retry "
         "later (after `Retry-After` seconds when given).",
+    ),
+    E(
+        "BOT_PLATFORM_UNAVAILABLE",
+        (503,),
+        "Telegram or Discord could not check the bot now (unreachable, slow down, 5xx); "
+        "nothing was saved, try again later.",
     ),
     # The framework's fallback.
     E(

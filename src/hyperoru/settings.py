@@ -157,6 +157,16 @@ class Settings(BaseSettings):
     factor_horizon_bars: int = Field(default=1, ge=1, le=100)
     # Minutes between scheduled effectiveness runs (0: only on demand).
     factor_refresh_minutes: float = Field(default=60.0, ge=0, le=10_080)
+    # Telegram and Discord notifications (docs/BOTS.md). The platforms' base URLs (tests
+    # point them at loopback fakes); the server's public HTTPS base, without which
+    # Telegram bots long-poll instead of registering a webhook; the delivery worker's and
+    # the poller's pace.
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_api_url: str = "https://discord.com/api/v10"
+    public_url: str = ""
+    bots: Literal["embedded", "off"] = "embedded"
+    bots_tick_seconds: float = Field(default=0.5, ge=0.05, le=60)
+    bots_poll_seconds: float = Field(default=3.0, ge=0.2, le=600)
 
     @field_validator("secret_key")
     @classmethod

@@ -75,10 +75,14 @@ async def test_every_route_refuses_expired_and_revoked_tokens(
 
 
 def test_public_routes_are_exactly_the_contracts_three(settings: Settings) -> None:
+    # And the two platform callbacks of the bots (issue 20), which Telegram and Discord
+    # call without a token: each checks the platform's own secret or signature.
     assert {
         ("POST", "/api/users/register"),
         ("POST", "/api/users/login"),
         ("GET", "/api/health"),
+        ("POST", "/api/bots/telegram/webhook"),
+        ("POST", "/api/bots/discord/interactions/{config_id}"),
     } == PUBLIC_ROUTES
 
 

@@ -47,8 +47,10 @@ async def test_a_market_order_executes_in_one_short_transaction(app: FastAPI, ap
     # The route's ownership check, the trader's execution mode (paper or live:
     # trading.execution), then the ledger, order and trader (one statement on SQLite; on
     # PostgreSQL the ledger's lock first); no look-up of fills that the ledger's numbering
-    # says cannot be stored yet.
-    assert len(reads) == (3 if sqlite else 4), seen
+    # says cannot be stored yet; and whether the owner has a chat to tell of the fill
+    # (notifications/outbox.py: its message would commit with the fill).
+    assert len(reads) == (4 if sqlite else 5), seen
+    assert reads[-1].startswith("SELECT bot_chat_bindings"), seen
     assert reads[1].startswith("SELECT accounts.execution_mode"), seen
     assert not any("trading_fills" in s for s in reads), seen
     assert [w for w in writes if not w.startswith("SELECT")] == [

@@ -13,6 +13,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/users/register"),
         ("POST", "/api/users/login"),
         ("GET", "/api/health"),
+        # Telegram and Discord authenticate themselves (secret header, Ed25519 signature).
+        ("POST", "/api/bots/telegram/webhook"),
+        ("POST", "/api/bots/discord/interactions/{config_id}"),
     }
 )
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
 from hyperoru.db.dml import rows_changed
+from hyperoru.notifications import outbox
 from hyperoru.runtime.lease_rows import LeaseRows
 from hyperoru.runtime.models import StrategyRuntime, TraderRuntime
 from hyperoru.strategies.models import PRIMARY, TraderStrategy
@@ -209,6 +210,7 @@ async def record_outcome(
             )
             .returning(Account.user_id)
         )
+    await outbox.cycle_failed(session, account_id=account_id, error=error, paused=owner is not None)
     await session.commit()
     return owner
 

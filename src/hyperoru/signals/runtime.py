@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
 from hyperoru.market.runtime import MarketRuntime
+from hyperoru.notifications import outbox
 from hyperoru.process_identity import worker_identity
 from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.loop import tick_forever
@@ -259,6 +260,14 @@ class SignalRuntime:
                     values=values,
                     account_ids=[run.account_id for run in runs],
                 )
+            )
+            await outbox.signal_fired(
+                session,
+                user_id=pool.user_id,
+                pool_name=pool.name,
+                symbols=fired_symbols,
+                entries=entries,
+                trader_ids=[run.account_id for run in runs],
             )
             await session.commit()
         log.info(

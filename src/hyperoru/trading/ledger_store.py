@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
+from hyperoru.notifications import outbox
 from hyperoru.trading.codec import decode_state, encode_state
 from hyperoru.trading.engine import (
     AccountState,
@@ -194,6 +195,7 @@ async def record(
         return orders[order_id]
 
     results = list(results)
+    first_fill, first_position = len(recorded.fills), len(recorded.positions)
     seen_fills, seen_funding, seen_liquidations = await _already_recorded(
         session, account.id, results, fills_stored_upto
     )
@@ -237,6 +239,13 @@ async def record(
                     )
                 )
                 recorded.liquidated = True
+    # Telegram/Discord messages of these fills commit with them (or not at all).
+    await outbox.trades_recorded(
+        session,
+        account=account,
+        fills=recorded.fills[first_fill:],
+        positions=recorded.positions[first_position:],
+    )
     await session.flush()
 
 

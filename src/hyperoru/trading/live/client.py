@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -86,6 +87,9 @@ CURSOR_SKEW = timedelta(minutes=2)
 # How long the venue may take to show an order we sent before "it has never seen it"
 # means it never arrived (venues index a new order within a second or two).
 UNKNOWN_GRACE = timedelta(seconds=60)
+# A venue batch is stored again when a concurrent ingest of the same trader won the race
+# for its rows (each try re-reads what is stored, so a second try succeeds).
+INGEST_ATTEMPTS = 3
 T = TypeVar("T")
 
 
@@ -211,6 +215,11 @@ class LiveExchange:
             raise venue_unavailable(exc) from exc
         self._adapters[account_id] = (credentials, opened)
         return opened
+
+    def hold(self, account_id: int) -> AbstractAsyncContextManager[None]:
+        """The trader's lock in this process: its orders, cancels and reconciliation run
+        one at a time (reconciliation must not read an order being sent as unresolved)."""
+        return self._locks.hold(account_id)
 
     @staticmethod
     async def ask(call: Awaitable[T]) -> T:
@@ -601,20 +610,32 @@ class LiveExchange:
         fills = await self.ask(adapter.fills(since=fills_since))
         funding = await self.ask(adapter.funding(since=funding_since))
         reading = await self.ask(adapter.account())
-        async with self._sessionmaker() as session:
-            rows = await ingest_fills(session, account_id=account_id, fills=fills)
-            await ingest_funding(session, account_id=account_id, payments=funding)
-            stored, changes = await store_reading(
-                session,
-                account_id=account_id,
-                venue=adapter.venue,
-                reading=reading,
-                now=now,
-                first_cursor=fills_since,
-            )
-            stored.fills_since = latest_time(fills, fills_since)
-            stored.funding_since = max((f.time for f in funding), default=funding_since)
-            await session.commit()
+        for attempt in range(1, INGEST_ATTEMPTS + 1):
+            try:
+                async with self._sessionmaker() as session:
+                    rows = await ingest_fills(session, account_id=account_id, fills=fills)
+                    await ingest_funding(session, account_id=account_id, payments=funding)
+                    stored, changes = await store_reading(
+                        session,
+                        account_id=account_id,
+                        venue=adapter.venue,
+                        reading=reading,
+                        now=now,
+                        first_cursor=fills_since,
+                    )
+                    stored.fills_since = latest_time(fills, fills_since)
+                    stored.funding_since = max((f.time for f in funding), default=funding_since)
+                    await session.commit()
+                break
+            except IntegrityError:
+                # Another ingest of this trader (another process, or a read taking the
+                # first reading) committed some of these rows first: the batch is
+                # idempotent, so store it again, skipping what is there now.
+                if attempt == INGEST_ATTEMPTS:
+                    raise
+                log.info(
+                    "live ingest raced another; storing again", extra={"account_id": account_id}
+                )
         synced = Synced(rows, changes, equity_row(account_id, reading, now))
         await self._publish(user_id, account_id, synced)
         return synced

@@ -37,7 +37,10 @@ class RunningServer:
 
 @contextmanager
 def serve(
-    data_dir: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    start_seconds: float = 30,
 ) -> Iterator[RunningServer]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
@@ -53,7 +56,7 @@ def serve(
         )
     server = RunningServer(f"http://127.0.0.1:{port}", process, stderr_path, stdout_path)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 if httpx.get(f"{server.base_url}/api/health", timeout=1).status_code == 200:

@@ -38,7 +38,7 @@ from hyperoru.trading.live.models import LiveOrder
 from hyperoru.trading.models import TradingFill
 from tests.accounts.helpers import create_trader
 from tests.auth.totp_helpers import Clock, enrolled_user
-from tests.conftest import TEST_SECRET_KEY, asgi_client, running
+from tests.conftest import LIFESPAN_SECONDS, TEST_SECRET_KEY, asgi_client, running
 from tests.e2e.server import RunningServer, serve
 from tests.fakes.hyperliquid_venue import FakeHyperliquid, fake_hyperliquid
 from tests.fakes.threaded import ThreadedFake, in_thread
@@ -100,7 +100,8 @@ def _server(tmp_path: Path, database_url: str, venue_url: str) -> Iterator[Runni
         "HYPERORU_HYPERLIQUID_BASE_URL": venue_url,
         "HYPERORU_RUNTIME": "off",  # the burst is the only source of orders
     }
-    with serve(tmp_path / "data", env) as server:
+    # Start-up migrates (PostgreSQL) and may be slow on a loaded machine; a hang still fails.
+    with serve(tmp_path / "data", env, start_seconds=LIFESPAN_SECONDS) as server:
         yield server
 
 

@@ -3,6 +3,7 @@ events paper publishes."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -119,3 +120,28 @@ async def test_fills_positions_and_the_curve_are_published_after_commit(
     # The asset curve has this minute's point from the venue's equity.
     (point,) = await _all(app, EquitySnapshot, trader.id)
     assert point.equity == venue.cash  # no unrealised PnL at the fill price
+
+
+@pytest.mark.usefixtures("connected")
+async def test_concurrent_ingests_of_one_trader_store_and_publish_each_fill_once(
+    app: FastAPI, api: Api, venue: VenueDouble
+) -> None:
+    """Reads (a first reading), other processes and the order path may ingest one trader
+    at once; the one that loses the race for the rows stores its batch again."""
+    trader = await live_trader(app, api)
+    live = live_client(app)
+    intent = OrderIntent(
+        symbol="ETH", side="sell", order_type="limit", quantity=D(1), price=D(3100)
+    )
+    await live.place(account_id=trader.id, intent=intent)
+    client_id = venue.submitted[0].client_order_id
+    for _ in range(4):
+        venue.fill(client_id, D("0.25"), D(3100))
+    events: list[Any] = []
+    app.state.services.bus.subscribe(events.append)
+    await asyncio.gather(*(live.sync(trader.id, user_id=trader.user["id"]) for _ in range(4)))
+    fills = await _all(app, TradingFill, trader.id)
+    assert len(fills) == len({f.venue_fill_id for f in fills}) == 4
+    assert sorted(f.fill_id for f in fills) == [1, 2, 3, 4]
+    published = [e.data["id"] for e in events if isinstance(e, TradeEvent)]
+    assert sorted(published) == sorted(f.id for f in fills)

@@ -53,13 +53,17 @@ async def run_server(
     *,
     transport_limits: bool = True,
     ws_protocol: str | None = None,
+    background: bool = True,
 ) -> AsyncIterator[LiveServer]:
     """``transport_limits`` False leaves uvicorn's own 16 MiB frame cap in place, so the
     app's size check is what refuses a big message. ``ws_protocol`` replaces the
     WebSocket protocol ``hyperoru serve`` uses (e.g. uvicorn's plain "websockets-sansio",
-    which offers no prebuilt-frame writes)."""
+    which offers no prebuilt-frame writes). ``background`` False turns off the trading
+    monitors, for tests that drive them by hand."""
     app = create_app(settings)
     app.state.ws_limits = limits
+    if not background:
+        app.state.trading_monitor_seconds = None
     port = free_port()
     options = uvicorn_ws_options(limits) if transport_limits else {}
     if ws_protocol is not None:

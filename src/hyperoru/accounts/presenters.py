@@ -28,9 +28,14 @@ class AccountJson:
     tail: bytes
 
     @classmethod
-    def of(cls, account: Account) -> AccountJson:
+    def of(cls, account: Account, valued: Valuation | None = None) -> AccountJson:
+        """``valued``: where the cash fields come from when not the account row's (a live
+        trader's venue reading)."""
         zero = Decimal(0)
-        unvalued = Valuation(zero, zero, zero, equity=zero, total_assets=zero, total_trades=0)
+        cash, frozen = account.current_cash, account.frozen_cash
+        if valued is not None:
+            cash, frozen = valued.cash, valued.frozen_cash
+        unvalued = Valuation(cash, frozen, zero, equity=zero, total_assets=zero, total_trades=0)
         fields = account_out(AccountView(account, unvalued)).model_dump(mode="json")
         names = list(fields)
         at = names.index(_EQUITY)
@@ -67,8 +72,9 @@ def account_out(view: AccountView) -> AccountOut:
         has_api_key=account.has_api_key,
         api_key_hint=account.api_key_hint,
         initial_capital=account.initial_capital,
-        current_cash=account.current_cash,
-        frozen_cash=account.frozen_cash,
+        # The valuation's: the ledger row's for paper, the venue's reading for live.
+        current_cash=view.valuation.cash,
+        frozen_cash=view.valuation.frozen_cash,
         equity=view.valuation.equity,
         is_active=account.is_active,
         status=account.status,

@@ -12,8 +12,20 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
 from hyperoru.api_types import UtcTime
 
-Channel = Literal["trades", "positions", "model_chat", "asset_curve", "prices"]
-CHANNELS: tuple[Channel, ...] = ("trades", "positions", "model_chat", "asset_curve", "prices")
+Channel = Literal[
+    "trades", "positions", "model_chat", "asset_curve", "prices", "orders", "reconciliation"
+]
+CHANNELS: tuple[Channel, ...] = (
+    "trades",
+    "positions",
+    "model_chat",
+    "asset_curve",
+    "prices",
+    # Live trading's (docs/LIVE_TRADING.md): a live order's state as the venue answers it,
+    # and the differences reconciliation finds.
+    "orders",
+    "reconciliation",
+)
 
 
 class _Event(BaseModel):
@@ -44,6 +56,19 @@ class AssetCurveEvent(_TraderEvent):
     type: Literal["asset_curve"] = "asset_curve"
 
 
+class OrderEvent(_TraderEvent):
+    """A live order whose state changed (data: the REST order object, with its journal
+    state)."""
+
+    type: Literal["live_order"] = "live_order"
+
+
+class ReconciliationNotice(_TraderEvent):
+    """A difference reconciliation recorded (data: the REST reconciliation event)."""
+
+    type: Literal["reconciliation"] = "reconciliation"
+
+
 class PriceEvent(_Event):
     """A market price: public, delivered to every authenticated socket on ``prices``."""
 
@@ -65,7 +90,14 @@ class AuthChangedEvent(_Event):
     revoked: bool = True
 
 
-TraderEvent = TradeEvent | PositionEvent | ModelChatEvent | AssetCurveEvent
+TraderEvent = (
+    TradeEvent
+    | PositionEvent
+    | ModelChatEvent
+    | AssetCurveEvent
+    | OrderEvent
+    | ReconciliationNotice
+)
 Event = Annotated[TraderEvent | PriceEvent | AuthChangedEvent, Field(discriminator="type")]
 
 CHANNEL_OF: dict[str, Channel] = {
@@ -74,6 +106,8 @@ CHANNEL_OF: dict[str, Channel] = {
     "model_chat": "model_chat",
     "asset_curve": "asset_curve",
     "price": "prices",
+    "live_order": "orders",
+    "reconciliation": "reconciliation",
 }
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -56,6 +56,8 @@ class TraderFacts:
     max_leverage: int
     max_position_notional: Decimal | None
     max_open_positions: int | None
+    # "live": its valuation is its venue's reading (trading.valuation), not the ledger's.
+    execution_mode: str
     # May the runtime start cycles for it (live, active, auto-trading, not paused)?
     runnable: bool
 
@@ -75,6 +77,7 @@ class TraderFacts:
             max_leverage=account.max_leverage,
             max_position_notional=account.max_position_notional,
             max_open_positions=account.max_open_positions,
+            execution_mode=account.execution_mode,
             runnable=is_runnable(account),
         )
 

@@ -47,7 +47,7 @@ from hyperoru.trading.models import PaperLedger
 from hyperoru.trading.position_reports import at_marks, position_reports
 from hyperoru.trading.schemas import CurvePoint
 from hyperoru.trading.service import Timeframe, asset_curve, curve_span
-from hyperoru.trading.valuation import ledger_rows
+from hyperoru.trading.valuation import LedgerRows, ledger_rows
 
 DEFAULT_TTL_SECONDS = 5.0
 MAX_USERS = 10_000
@@ -60,9 +60,12 @@ class TraderSnapshot:
     of the copy: read it, never change it."""
 
     account: Account
-    state: AccountState  # at the ledger's marks
+    state: AccountState  # at the ledger's marks (a live trader's: empty)
     trades: int
     json: AccountJson  # the account object, encoded once per change
+    # A live trader's amounts from its venue's latest reading (None for paper traders):
+    # they move with that reading, which bumps the version, not with our marks.
+    venue: LedgerSnapshot | None = None
     # Answers computed from this copy (``remembered``); they go with it.
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
@@ -124,15 +127,19 @@ async def _load(session: AsyncSession, user_id: int) -> dict[int, TraderSnapshot
         )
     ).all()
     ledgers = await ledger_rows(session, [a.id for a in rows])
-    return {
-        a.id: TraderSnapshot(
-            a,
-            _initial_state(a, ledgers.ledger(a.id)),
-            ledgers.trade_count(a.id),
-            AccountJson.of(a),
+    return {a.id: _trader(a, ledgers) for a in rows}
+
+
+def _trader(account: Account, ledgers: LedgerRows) -> TraderSnapshot:
+    trades = ledgers.trade_count(account.id)
+    if account.execution_mode == "live":
+        venue = ledgers.snapshot(account)
+        empty = AccountState(cash=venue.cash, max_leverage=account.max_leverage)
+        return TraderSnapshot(
+            account, empty, trades, AccountJson.of(account, value_ledger(venue)), venue
         )
-        for a in rows
-    }
+    state = _initial_state(account, ledgers.ledger(account.id))
+    return TraderSnapshot(account, state, trades, AccountJson.of(account))
 
 
 class TraderReads:
@@ -252,6 +259,8 @@ class TraderReads:
         return at_marks(trader.state, self._feed.cached_mark)
 
     def valuation(self, trader: TraderSnapshot) -> Valuation:
+        if trader.venue is not None:
+            return value_ledger(trader.venue)
         positions = self.marked(trader).positions
         return value_ledger(
             LedgerSnapshot(

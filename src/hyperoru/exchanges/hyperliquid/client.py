@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from hyperoru.exchanges.hyperliquid.nonces import PROCESS_NONCES, SignerNonces
+from hyperoru.exchanges.hyperliquid.nonces import PROCESS_NONCES, NonceSource
 from hyperoru.exchanges.hyperliquid.parsing import (
     Filled,
     MalformedReply,
@@ -106,7 +106,7 @@ class HyperliquidAdapter:
         base_url: str | None,
         http: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
-        nonces: SignerNonces = PROCESS_NONCES,
+        nonces: NonceSource = PROCESS_NONCES,
         sleep: Sleep = asyncio.sleep,
         fills_page_size: int = FILLS_PAGE_SIZE,
         funding_page_size: int = FUNDING_PAGE_SIZE,
@@ -165,7 +165,7 @@ class HyperliquidAdapter:
 
     async def _exchange(self, action: JsonDict) -> Any:
         """One signed action, sent once. Its answer body, not yet checked."""
-        nonce = self._nonces.next(self._signer.address, _ms(self._clock()))
+        nonce = await self._nonces.take(self._signer.address, _ms(self._clock()))
         # Signing takes milliseconds of pure-Python elliptic-curve work: off the loop.
         body = await off_loop(self._signer.request, action, nonce)
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -49,11 +50,17 @@ from hyperoru.exchanges.venue import (
     VenueOrderState,
 )
 from hyperoru.realtime.bus import EventBus
-from hyperoru.realtime.events import AssetCurveEvent, PositionEvent, TradeEvent
+from hyperoru.realtime.events import (
+    AssetCurveEvent,
+    OrderEvent,
+    PositionEvent,
+    ReconciliationNotice,
+    TradeEvent,
+)
 from hyperoru.trading import schemas
-from hyperoru.trading.live import journal
+from hyperoru.trading.live import journal, pairs
 from hyperoru.trading.live.credentials import CredentialSource
-from hyperoru.trading.live.event_log import record_event
+from hyperoru.trading.live.event_log import event_json, record_event
 from hyperoru.trading.live.ingest import ingest_fills, ingest_funding, latest_time
 from hyperoru.trading.live.limits import (
     OrderToCheck,
@@ -65,7 +72,7 @@ from hyperoru.trading.live.limits import (
     round_order,
     round_price,
 )
-from hyperoru.trading.live.models import LiveAccountSnapshot, LiveOrder
+from hyperoru.trading.live.models import LiveAccountSnapshot, LiveOrder, ReconciliationEvent
 from hyperoru.trading.live.snapshot import (
     SizeChange,
     balance_report,
@@ -86,6 +93,9 @@ CURSOR_SKEW = timedelta(minutes=2)
 # How long the venue may take to show an order we sent before "it has never seen it"
 # means it never arrived (venues index a new order within a second or two).
 UNKNOWN_GRACE = timedelta(seconds=60)
+# A venue batch is stored again when a concurrent ingest of the same trader won the race
+# for its rows (each try re-reads what is stored, so a second try succeeds).
+INGEST_ATTEMPTS = 3
 T = TypeVar("T")
 
 
@@ -117,6 +127,13 @@ class Synced:
     fills: list[TradingFill]
     changes: list[SizeChange]
     equity: dict[str, object]
+    # Orders whose state changed besides through fills (TP/SL pairs).
+    touched: frozenset[int] = frozenset()
+
+    @property
+    def order_ids(self) -> set[int]:
+        """Our orders this ingest changed (their updates were published with it)."""
+        return {f.order_id for f in self.fills if f.order_id is not None} | self.touched
 
 
 def _trigger_order(
@@ -212,6 +229,11 @@ class LiveExchange:
         self._adapters[account_id] = (credentials, opened)
         return opened
 
+    def hold(self, account_id: int) -> AbstractAsyncContextManager[None]:
+        """The trader's lock in this process: its orders, cancels and reconciliation run
+        one at a time (reconciliation must not read an order being sent as unresolved)."""
+        return self._locks.hold(account_id)
+
     @staticmethod
     async def ask(call: Awaitable[T]) -> T:
         """A venue read: a venue error becomes 503 VENUE_UNAVAILABLE."""
@@ -295,33 +317,36 @@ class LiveExchange:
         sent = await self._journal(account_id, order_id, verdict, adapter.venue)
         state = await self._send(adapter, sent)
         await self._learn(account_id, order_id, state)
-        await self._sync_after_sending(account_id, user_id)
+        published = await self._sync_after_sending(account_id, user_id)
+        children = []
         if rules is not None:
-            await self._attach_triggers(account_id, order_id, adapter, rules)
+            children = await self._attach_triggers(account_id, order_id, adapter, rules)
+        await self.publish_orders(user_id, account_id, ({order_id} - published) | set(children))
         return await self._report(order_id)
 
-    async def _sync_after_sending(self, account_id: int, user_id: int) -> None:
-        """The fills of what was just sent. The order is out and recorded: a venue that
-        fails this read leaves the fills to the live monitor's next refresh, and the
-        caller still gets the order's answer."""
+    async def _sync_after_sending(self, account_id: int, user_id: int) -> set[int]:
+        """The fills of what was just sent; the orders whose updates went out with them.
+        The order is out and recorded: a venue that fails this read leaves the fills to
+        the live monitor's next refresh, and the caller still gets the order's answer."""
         try:
-            await self.sync(account_id, user_id=user_id)
+            return (await self.sync(account_id, user_id=user_id)).order_ids
         except ApiError as exc:
             log.warning(
                 "fills not read after sending",
                 extra={"account_id": account_id, "code": exc.code},
             )
+            return set()
 
     async def _attach_triggers(
         self, account_id: int, order_id: int, adapter: VenueAdapter, rules: SymbolRules
-    ) -> None:
+    ) -> list[int]:
         """The order's take-profit and stop-loss as the venue's own reduce-only trigger
         orders for what was filled, each an order of ours (``tp-of-<id>``/``sl-of-<id>``),
         journalled and sent like any other."""
         async with self._sessionmaker() as session:
             parent = await self._order(session, account_id, order_id)
             if parent.reduce_only or parent.filled_quantity <= 0:
-                return
+                return []
             wanted = [
                 (kind, price)
                 for kind, price in (
@@ -379,6 +404,7 @@ class LiveExchange:
             await session.commit()
         for child_id, sent in children:
             await self._learn(account_id, child_id, await self._send(adapter, sent))
+        return [child_id for child_id, _ in children]
 
     async def _reference(self, symbol: str, snapshot: LiveAccountSnapshot) -> Decimal:
         """The price a market order is measured and capped at: the venue's mark of a held
@@ -401,6 +427,7 @@ class LiveExchange:
             order.status_reason, order.updated_at = refusal.message[:500], now
             await session.commit()
         await self.tell_changed(user_id)
+        await self.publish_orders(user_id, account_id, {order_id})
 
     async def _journal(
         self, account_id: int, order_id: int, rounded: Rounded, venue: str
@@ -519,7 +546,8 @@ class LiveExchange:
             state = await self.ask(adapter.cancel(symbol=symbol, client_order_id=client_id))
             if state is not None:
                 await self._learn(account_id, order_id, state)
-            await self.sync(account_id, user_id=user_id)
+            synced = await self.sync(account_id, user_id=user_id)
+            await self.publish_orders(user_id, account_id, {order_id} - synced.order_ids)
 
     async def cancel_everything(self, account_id: int) -> int:
         """Every open order of the trader's venue account cancelled (ours and any other),
@@ -540,8 +568,10 @@ class LiveExchange:
                         LiveOrder.order_id.is_(None),
                     )
                 )
+                never_sent = set()
                 for order in pending:
                     order.status, order.updated_at = "cancelled", self._clock()
+                    never_sent.add(order.id)
                 working = [
                     (order.id, order.symbol, entry.venue_client_id)
                     for entry, order in await journal.resting(session, account_id)
@@ -553,7 +583,9 @@ class LiveExchange:
                 )
                 if state is not None:
                     await self._learn(account_id, order_id, state)
-            await self.sync(account_id, user_id=user_id)
+            synced = await self.sync(account_id, user_id=user_id)
+            touched = never_sent | {order_id for order_id, _, _ in working}
+            await self.publish_orders(user_id, account_id, touched - synced.order_ids)
         return cancelled
 
     async def process_pending(self, *, account_ids: Sequence[int]) -> ProcessSummary:
@@ -598,26 +630,87 @@ class LiveExchange:
                 fills_since, funding_since = snapshot.fills_since, snapshot.funding_since
             else:
                 fills_since = funding_since = await self._first_cursor(session, account_id, now)
+            triggers = await pairs.working_triggers(session, account_id)
+        # Asked before the fills: a venue may report a fired trigger's fills under an
+        # order of its own (Binance), which the adapter ties to ours from this answer.
+        trigger_states = {
+            t.order_id: await self.ask(
+                adapter.order_status(symbol=t.symbol, client_order_id=t.venue_client_id)
+            )
+            for t in triggers
+        }
         fills = await self.ask(adapter.fills(since=fills_since))
         funding = await self.ask(adapter.funding(since=funding_since))
         reading = await self.ask(adapter.account())
-        async with self._sessionmaker() as session:
-            rows = await ingest_fills(session, account_id=account_id, fills=fills)
-            await ingest_funding(session, account_id=account_id, payments=funding)
-            stored, changes = await store_reading(
-                session,
-                account_id=account_id,
-                venue=adapter.venue,
-                reading=reading,
-                now=now,
-                first_cursor=fills_since,
-            )
-            stored.fills_since = latest_time(fills, fills_since)
-            stored.funding_since = max((f.time for f in funding), default=funding_since)
-            await session.commit()
-        synced = Synced(rows, changes, equity_row(account_id, reading, now))
+        for attempt in range(1, INGEST_ATTEMPTS + 1):
+            try:
+                async with self._sessionmaker() as session:
+                    rows = await ingest_fills(session, account_id=account_id, fills=fills)
+                    await ingest_funding(session, account_id=account_id, payments=funding)
+                    stored, changes = await store_reading(
+                        session,
+                        account_id=account_id,
+                        venue=adapter.venue,
+                        reading=reading,
+                        now=now,
+                        first_cursor=fills_since,
+                    )
+                    stored.fills_since = latest_time(fills, fills_since)
+                    stored.funding_since = max((f.time for f in funding), default=funding_since)
+                    await session.commit()
+                break
+            except IntegrityError:
+                # Another ingest of this trader (another process, or a read taking the
+                # first reading) committed some of these rows first: the batch is
+                # idempotent, so store it again, skipping what is there now.
+                if attempt == INGEST_ATTEMPTS:
+                    raise
+                log.info(
+                    "live ingest raced another; storing again", extra={"account_id": account_id}
+                )
+        touched = await self._settle_pairs(adapter, account_id, trigger_states)
+        synced = Synced(rows, changes, equity_row(account_id, reading, now), touched)
         await self._publish(user_id, account_id, synced)
         return synced
+
+    async def _settle_pairs(
+        self,
+        adapter: VenueAdapter,
+        account_id: int,
+        states: dict[int, VenueOrderState | None],
+    ) -> frozenset[int]:
+        """The TP/SL orders' venue states onto ours, then the other half of each pair one
+        side of which filled in full cancelled at the venue; the orders that changed."""
+        if not states:
+            return frozenset()
+        touched = set()
+        async with self._sessionmaker() as session:
+            now = self._clock()
+            for order_id, state in states.items():
+                order, entry = await journal.journalled(session, order_id)
+                if state is not None and journal.apply_state(entry, order, state, now=now):
+                    touched.add(order_id)
+            await session.commit()
+            siblings = await pairs.siblings_to_cancel(session, account_id)
+        for sibling in siblings:
+            try:
+                state = await adapter.cancel(
+                    symbol=sibling.symbol, client_order_id=sibling.venue_client_id
+                )
+            except (VenueError, UnknownOutcome) as exc:
+                log.warning(
+                    "the other half of a TP/SL pair is not cancelled yet (next ingest retries)",
+                    extra={
+                        "account_id": account_id,
+                        "order_id": sibling.order_id,
+                        "error": str(exc),
+                    },
+                )
+                continue
+            if state is not None:
+                await self._learn(account_id, sibling.order_id, state)
+                touched.add(sibling.order_id)
+        return frozenset(touched)
 
     async def _first_cursor(
         self, session: AsyncSession, account_id: int, now: datetime
@@ -646,11 +739,45 @@ class LiveExchange:
             await bus.publish(
                 PositionEvent(user_id=user_id, account_id=account_id, data=change.json())
             )
+        await self.publish_orders(user_id, account_id, synced.order_ids)
         await bus.publish(
             AssetCurveEvent(
                 user_id=user_id, account_id=account_id, data=schemas.equity_json(synced.equity)
             )
         )
+
+    async def publish_orders(self, user_id: int, account_id: int, order_ids: set[int]) -> None:
+        """Each order's state as committed, on the ``orders`` channel (its REST object
+        with the journal's ``submit_state`` and the venue's order id)."""
+        bus = self._bus()
+        if bus is None or not order_ids:
+            return
+        async with self._sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(TradingOrder, LiveOrder)
+                    .outerjoin(LiveOrder, LiveOrder.order_id == TradingOrder.id)
+                    .where(TradingOrder.id.in_(order_ids), TradingOrder.account_id == account_id)
+                    .order_by(TradingOrder.id)
+                )
+            ).all()
+        for order, entry in rows:
+            data = schemas.OrderOut.of(order).model_dump(mode="json")
+            data["submit_state"] = entry.submit_state if entry is not None else None
+            data["venue_order_id"] = entry.venue_order_id if entry is not None else None
+            await bus.publish(OrderEvent(user_id=user_id, account_id=account_id, data=data))
+
+    async def publish_events(
+        self, user_id: int, account_id: int, events: Sequence[ReconciliationEvent]
+    ) -> None:
+        """Reconciliation events, once committed, on the ``reconciliation`` channel."""
+        bus = self._bus()
+        if bus is None:
+            return
+        for event in events:
+            await bus.publish(
+                ReconciliationNotice(user_id=user_id, account_id=account_id, data=event_json(event))
+            )
 
     async def owner_of(self, account_id: int) -> int:
         async with self._sessionmaker() as session:
@@ -680,7 +807,7 @@ class LiveExchange:
             )[:500]
             account.updated_at = now
             flatten, user_id = account.flatten_on_daily_loss, account.user_id
-            await record_event(
+            breach = await record_event(
                 session,
                 account_id=account_id,
                 user_id=user_id,
@@ -692,6 +819,7 @@ class LiveExchange:
             await session.commit()
         log.warning("live trader paused at its daily loss limit", extra={"account_id": account_id})
         await self.tell_changed(user_id)
+        await self.publish_events(user_id, account_id, [breach] if breach else [])
         if flatten:
             await self.flatten(account_id)
         return True

@@ -9,7 +9,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hyperoru.timeutils import isoformat_z
 from hyperoru.trading.live.models import ReconciliationEvent, ReconciliationKind
+
+# Amounts in an event's details, stored as exact text, sent as numbers like every amount.
+AMOUNTS = frozenset({"quantity", "price", "filled_quantity", "loss", "venue", "ledger"})
+
+
+def public_details(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: float(value) if key in AMOUNTS and isinstance(value, str) else value
+        for key, value in details.items()
+    }
+
+
+def event_json(event: ReconciliationEvent) -> dict[str, Any]:
+    """An event as ``GET /api/account/{id}/reconciliation`` shows it (the /ws push's data)."""
+    return {
+        "id": event.id,
+        "account_id": event.account_id,
+        "kind": event.kind,
+        "order_id": event.order_id,
+        "message": event.message,
+        "details": public_details(event.details),
+        "created_at": isoformat_z(event.created_at),
+    }
 
 
 async def record_event(

@@ -89,13 +89,16 @@ class LiveMonitor:
         now = self._live.now()
         last = self._reconciled.get(account_id)
         refreshed = self._refreshed.get(account_id)
-        if last is None or now - last >= self._reconcile_every:
-            await reconcile(self._live, account_id)
-            self._reconciled[account_id] = self._refreshed[account_id] = now
-        elif refreshed is None or now - refreshed >= self._refresh_every:
-            user_id = await self._live.owner_of(account_id)
-            await self._live.sync(account_id, user_id=user_id)
-            self._refreshed[account_id] = now
+        # Under the trader's lock: an order of this process being sent is not a question
+        # for reconciliation, and its fills are ingested by the order, not reported missed.
+        async with self._live.hold(account_id):
+            if last is None or now - last >= self._reconcile_every:
+                await reconcile(self._live, account_id)
+                self._reconciled[account_id] = self._refreshed[account_id] = now
+            elif refreshed is None or now - refreshed >= self._refresh_every:
+                user_id = await self._live.owner_of(account_id)
+                await self._live.sync(account_id, user_id=user_id)
+                self._refreshed[account_id] = now
         if await self._live.enforce_daily_loss(account_id):
             runs = False
         if runs:

@@ -27,19 +27,33 @@ from hyperoru.exchanges.venue import VenueOrderState
 from hyperoru.trading.live import journal
 from hyperoru.trading.live.client import LiveExchange
 from hyperoru.trading.live.event_log import record_event
-from hyperoru.trading.live.models import LiveAccountSnapshot, LiveOrder, ReconciliationKind
+from hyperoru.trading.live.models import (
+    LiveAccountSnapshot,
+    LiveOrder,
+    ReconciliationEvent,
+    ReconciliationKind,
+)
 from hyperoru.trading.live.snapshot import sizes
 from hyperoru.trading.models import TradingFill
 
 
 @dataclass(slots=True)
 class Reconciled:
-    """What one reconciliation found, by event kind."""
+    """What one reconciliation found: the events recorded (published once it is done),
+    counted by kind."""
 
     events: dict[str, int] = field(default_factory=dict)
+    recorded: list[ReconciliationEvent] = field(default_factory=list)
 
-    def count(self, kind: ReconciliationKind) -> None:
-        self.events[kind] = self.events.get(kind, 0) + 1
+    def add(self, event: ReconciliationEvent | None) -> None:
+        if event is None:  # a standing difference the owner was told about already
+            return
+        self.recorded.append(event)
+        self.events[event.kind] = self.events.get(event.kind, 0) + 1
+
+    @property
+    def order_ids(self) -> set[int]:
+        return {e.order_id for e in self.recorded if e.order_id is not None}
 
 
 async def reconcile(live: LiveExchange, account_id: int) -> Reconciled:
@@ -62,7 +76,7 @@ async def reconcile(live: LiveExchange, account_id: int) -> Reconciled:
     async with live.sessionmaker() as session:
         now = live.now()
         if synced.fills:
-            await record_event(
+            missed = await record_event(
                 session,
                 account_id=account_id,
                 user_id=user_id,
@@ -71,9 +85,13 @@ async def reconcile(live: LiveExchange, account_id: int) -> Reconciled:
                 now=now,
                 details={"venue_fill_ids": [f.venue_fill_id for f in synced.fills]},
             )
-            found.count("missed_fills")
+            found.add(missed)
         await _compare_positions(session, found, account_id, user_id, now)
         await session.commit()
+    # What changed reaches the owner's sockets: the orders (those the fills touched went
+    # out with them) and the events.
+    await live.publish_orders(user_id, account_id, found.order_ids - synced.order_ids)
+    await live.publish_events(user_id, account_id, found.recorded)
     return found
 
 
@@ -100,7 +118,7 @@ async def _settle(
         else:
             return  # too recent to conclude anything: asked again next time
         details["client_order_id"] = entry.venue_client_id
-        await record_event(
+        event = await record_event(
             session,
             account_id=account_id,
             user_id=user_id,
@@ -111,7 +129,7 @@ async def _settle(
             details=details,
         )
         await session.commit()
-    found.count(kind)
+    found.add(event)
 
 
 async def _compare_open_orders(
@@ -159,8 +177,7 @@ async def _compare_open_orders(
                 },
                 once_per="venue_order_id",
             )
-            if recorded is not None:
-                found.count("external_order")
+            found.add(recorded)
         await session.commit()
     for client_id, (order_id, symbol) in ours.items():
         if client_id in listed:
@@ -187,7 +204,7 @@ async def _differs(
     if journal.ORDER_STATUS[state.status] == before:
         return
     journal.apply_state(entry, order, state, now=now)
-    await record_event(
+    event = await record_event(
         session,
         account_id=account_id,
         user_id=user_id,
@@ -197,7 +214,7 @@ async def _differs(
         order_id=order_id,
         details={"before": before, "after": order.status, "client_order_id": state.client_order_id},
     )
-    found.count("order_state")
+    found.add(event)
 
 
 async def _missing(
@@ -220,7 +237,7 @@ async def _missing(
         else:
             journal.apply_state(entry, order, state, now=now)
             after = order.status
-        await record_event(
+        event = await record_event(
             session,
             account_id=account_id,
             user_id=user_id,
@@ -231,7 +248,7 @@ async def _missing(
             details={"before": before, "after": after, "client_order_id": entry.venue_client_id},
         )
         await session.commit()
-    found.count("order_missing")
+    found.add(event)
 
 
 async def _compare_positions(
@@ -253,7 +270,7 @@ async def _compare_positions(
         if ours == theirs:
             continue
         key = f"{symbol}:{ours.normalize()}:{theirs.normalize()}"
-        if await record_event(
+        mismatch = await record_event(
             session,
             account_id=account_id,
             user_id=user_id,
@@ -264,5 +281,5 @@ async def _compare_positions(
             now=now,
             details={"symbol": symbol, "venue": str(theirs), "ledger": str(ours), "key": key},
             once_per="key",
-        ):
-            found.count("position_mismatch")
+        )
+        found.add(mismatch)

@@ -13,7 +13,7 @@ from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.trading.execution import TraderExchanges
-from hyperoru.trading.live.event_log import list_events
+from hyperoru.trading.live.event_log import list_events, public_details
 from hyperoru.trading.live.kill import KillReport, kill_trader, kill_user
 
 kill_router = APIRouter(tags=["live trading"])
@@ -40,10 +40,6 @@ class UserKillOut(ResponseModel):
     traders: list[KillOut]
 
 
-# Amounts in an event's details, stored as exact text, sent as numbers like every amount.
-_AMOUNTS = frozenset({"quantity", "price", "filled_quantity", "loss", "venue", "ledger"})
-
-
 class ReconciliationEventOut(ResponseModel):
     id: int
     account_id: int
@@ -56,10 +52,7 @@ class ReconciliationEventOut(ResponseModel):
     @field_validator("details")
     @classmethod
     def _amounts_as_numbers(cls, details: dict[str, Any]) -> dict[str, Any]:
-        return {
-            key: float(value) if key in _AMOUNTS and isinstance(value, str) else value
-            for key, value in details.items()
-        }
+        return public_details(details)
 
 
 def _exchanges(request: Request) -> TraderExchanges:

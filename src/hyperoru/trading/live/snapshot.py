@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hyperoru.accounts.valuation import LedgerSnapshot
 from hyperoru.exchanges.base import BalanceReport, PositionReport
 from hyperoru.exchanges.venue import VenueAccount, VenuePosition
 from hyperoru.trading.clock import floor_minute
@@ -177,4 +178,23 @@ def balance_report(snapshot: LiveAccountSnapshot) -> BalanceReport:
         cash=snapshot.equity - snapshot.unrealized_pnl,
         positions_value=positions_value,
         taken_at=snapshot.taken_at,
+    )
+
+
+def venue_ledger(snapshot: LiveAccountSnapshot | None, *, trades: int) -> LedgerSnapshot:
+    """A live trader's amounts as the valuations read them: the venue's latest reading,
+    never the paper ledger (which holds what the trader did on paper before). Cash is the
+    equity without the positions' unrealised PnL; the frozen part is the margin the venue
+    holds beyond its positions' (what its open orders reserve). Before the first reading
+    every amount is zero: nothing is known yet."""
+    if snapshot is None:
+        return LedgerSnapshot(cash=ZERO, frozen_cash=ZERO, total_trades=trades)
+    positions = position_reports(snapshot)
+    held_by_positions = sum((p.margin_used for p in positions), ZERO)
+    return LedgerSnapshot(
+        cash=snapshot.equity - snapshot.unrealized_pnl,
+        frozen_cash=max(ZERO, snapshot.margin_used - held_by_positions),
+        positions_value=sum((p.size * p.mark_price for p in positions), ZERO),
+        unrealized_pnl=snapshot.unrealized_pnl,
+        total_trades=trades,
     )

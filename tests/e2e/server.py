@@ -40,7 +40,7 @@ def serve(
     data_dir: Path,
     extra_env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
-    start_seconds: float = 30,
+    start_seconds: float = 90,
 ) -> Iterator[RunningServer]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
@@ -101,7 +101,7 @@ def worker(data_dir: Path, extra_env: dict[str, str]) -> Iterator[RunningWorker]
         )
     running = RunningWorker(process, stderr_path)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while "worker started" not in running.logs():
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker did not start:\n{running.logs()}")

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from scipy.stats import rankdata
 
 from hyperoru.factors.bars import Matrix
 
@@ -79,6 +78,10 @@ def spearman(x: Matrix, y: Matrix) -> Matrix:
     x, y, valid = _paired(x, y)
     if x.size == 0:
         return np.full(x.shape[:-1], np.nan)
+    # Imported here: scipy.stats costs every process that imports the app a noticeable
+    # start (effectiveness runs in jobs, off the event loop).
+    from scipy.stats import rankdata
+
     rx = rankdata(x, axis=-1, nan_policy="omit")
     ry = rankdata(y, axis=-1, nan_policy="omit")
     return pearson(np.where(valid, rx, np.nan), np.where(valid, ry, np.nan))

@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import lfilter
 
 from hyperoru.factors.bars import Bars, Matrix
 from hyperoru.market import indicators
@@ -30,6 +30,15 @@ MAX_WINDOW = 2000
 MAX_NUMBER = 1e6
 
 Compute = Callable[[Bars, Sequence[Matrix], tuple[float, ...]], Matrix]
+
+
+def _lfilter() -> Any:
+    """scipy's IIR filter, imported on first use: scipy.signal takes most of a second to
+    import, which every command that imports the app would pay (the server pays it at
+    start-up in hyperoru.warmup, as market.indicators does)."""
+    from scipy.signal import lfilter
+
+    return lfilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +312,9 @@ def _wilder_sum(values: np.ndarray, n: int) -> np.ndarray:
         seed = values[: n - 1].sum()
         tail = values[n - 1 :]
         if tail.size:
-            smoothed, _ = lfilter([1.0], [1.0, -(1.0 - 1.0 / n)], tail, zi=[seed * (1.0 - 1.0 / n)])
+            smoothed, _ = _lfilter()(
+                [1.0], [1.0, -(1.0 - 1.0 / n)], tail, zi=[seed * (1.0 - 1.0 / n)]
+            )
             out[n - 1 :] = smoothed
         out[n - 2] = seed
     return out
@@ -336,7 +347,9 @@ def _adx_row(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int) -> np
     adx = np.empty(rest.size + 1)
     adx[0] = first
     if rest.size:
-        adx[1:], _ = lfilter([1.0 / n], [1.0, -(1.0 - 1.0 / n)], rest, zi=[first * (1.0 - 1.0 / n)])
+        adx[1:], _ = _lfilter()(
+            [1.0 / n], [1.0, -(1.0 - 1.0 / n)], rest, zi=[first * (1.0 - 1.0 / n)]
+        )
     out[2 * n - 1 :] = adx
     return out
 

@@ -45,11 +45,13 @@ async def stack(settings: Settings) -> AsyncIterator[Stack]:
         yield Stack(app, Api(http), drive_clock(app))
 
 
-async def go_live(s: Stack, credentials: dict[str, Any]) -> tuple[Trader, dict[str, Any]]:
-    """A new user's new trader connected to the venue and switched to live, each step
-    with a fresh code."""
+async def go_live(
+    s: Stack, credentials: dict[str, Any], **fields: Any
+) -> tuple[Trader, dict[str, Any]]:
+    """A new user's new trader (with ``fields``) connected to the venue and switched to
+    live, each step with a fresh code."""
     user = await enrolled_user(s.api, s.clock)
-    account = await create_trader(s.api, user.token)
+    account = await create_trader(s.api, user.token, **fields)
     trader = Trader(s.api, user.token, account, {"username": user.username})
     headers = trader.headers
     connected = await s.api.client.put(

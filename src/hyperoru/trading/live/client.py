@@ -645,7 +645,12 @@ class LiveExchange:
         for attempt in range(1, INGEST_ATTEMPTS + 1):
             try:
                 async with self._sessionmaker() as session:
-                    rows = await ingest_fills(session, account_id=account_id, fills=fills)
+                    rows = await ingest_fills(
+                        session,
+                        account_id=account_id,
+                        fills=fills,
+                        positions=reading.positions,
+                    )
                     await ingest_funding(session, account_id=account_id, payments=funding)
                     stored, changes = await store_reading(
                         session,

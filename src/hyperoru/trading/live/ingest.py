@@ -10,22 +10,41 @@ same batch applied twice changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.exchanges.venue import VenueFill, VenueFunding
+from hyperoru.accounts.models import Account
+from hyperoru.exchanges.venue import VenueFill, VenueFunding, VenuePosition
+from hyperoru.notifications import outbox
 from hyperoru.trading.ledger_store import insert_ignoring_duplicates
 from hyperoru.trading.live.journal import order_ids_by_client_id
 from hyperoru.trading.models import FundingPayment, TradingFill, TradingOrder
 
 
+@dataclass(frozen=True, slots=True)
+class _Position:
+    symbol: str
+    size: Decimal
+
+
 async def ingest_fills(
-    session: AsyncSession, *, account_id: int, fills: Sequence[VenueFill]
+    session: AsyncSession,
+    *,
+    account_id: int,
+    fills: Sequence[VenueFill],
+    positions: Sequence[VenuePosition] | None = None,
 ) -> list[TradingFill]:
-    """Store the fills not stored yet; the new rows, oldest first (ids flushed)."""
+    """Store the fills not stored yet; the new rows, oldest first (ids flushed).
+
+    The new rows' Telegram/Discord messages are added to the same transaction, as a paper
+    fill's are. ``positions``: the venue's positions read after these fills (a filled
+    symbol without one is flat, so its "position closed" is told); None when unknown,
+    which tells the trades only.
+    """
     if not fills:
         return []
     wanted = {f.venue_fill_id for f in fills}
@@ -75,7 +94,26 @@ async def ingest_fills(
     session.add_all(rows)
     await session.flush()
     await _refresh_orders(session, {r.order_id for r in rows if r.order_id is not None})
+    await _notify(session, account_id, rows, positions)
     return rows
+
+
+async def _notify(
+    session: AsyncSession,
+    account_id: int,
+    rows: Sequence[TradingFill],
+    positions: Sequence[VenuePosition] | None,
+) -> None:
+    account = await session.get(Account, account_id)
+    if account is None:
+        return
+    after: list[_Position] = []
+    if positions is not None:
+        sizes = {p.symbol: p.size for p in positions}
+        after = [
+            _Position(s, sizes.get(s, Decimal(0))) for s in dict.fromkeys(r.symbol for r in rows)
+        ]
+    await outbox.trades_recorded(session, account=account, fills=rows, positions=after)
 
 
 async def _refresh_orders(session: AsyncSession, order_ids: set[int]) -> None:

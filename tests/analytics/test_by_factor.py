@@ -19,11 +19,11 @@ from hyperoru.analytics.factor_contribution import bars_to_load
 from hyperoru.factors.bars import bars_from_candles
 from hyperoru.factors.catalogue import BY_NAME, builtin_trees
 from hyperoru.factors.evaluate import evaluate_many
-from hyperoru.market.providers.base import Candle
+from hyperoru.market.providers.base import Candle, ProviderError, UnknownSymbol
 from hyperoru.settings import Settings
 from tests.analytics.conftest import DeepMarket
 from tests.factors.data import random_bars
-from tests.helpers import Api
+from tests.helpers import Api, assert_error
 from tests.trading.helpers import Trader, new_trader, tick
 from tests.trading.market import ScriptedMarket, TestClock
 
@@ -40,6 +40,8 @@ class CandleMarket(DeepMarket):
         bars = random_bars(symbols=2, bars=HISTORY + 48, seed=11)
         first = clock.start - HOUR * HISTORY
         self.hourly: dict[str, list[Candle]] = {}
+        self.failing = False
+        self.delisted: set[str] = set()
         for row, symbol in enumerate(("BTC", "ETH")):
             self.hourly[symbol] = [
                 Candle(
@@ -55,6 +57,10 @@ class CandleMarket(DeepMarket):
     async def candles(
         self, symbol: str, interval: str, start: datetime, end: datetime
     ) -> Sequence[Candle]:
+        if self.failing:
+            raise ProviderError("the candle source is down")
+        if symbol in self.delisted:
+            raise UnknownSymbol(symbol)
         if interval != "1h":
             return []  # the paper exchange's minute candles: DeepMarket has none
         rows = [c for c in self.hourly.get(symbol, []) if start <= c.open_time < end]
@@ -112,25 +118,24 @@ def _expected(market: CandleMarket, trades: list[dict[str, Any]]) -> dict[str, d
     """Every factor's row, recomputed from the market's candles with scipy as the oracle."""
     trees = builtin_trees()
     entries = [datetime.fromisoformat(t["entry_time"]) for t in trades]
-    count = bars_to_load([_EntryOnly(e) for e in entries], "1h", trees)  # type: ignore[misc]
-    last = max(entries)
-    symbols = sorted({t["symbol"] for t in trades})
-    loaded = [
-        (s, [c for c in market.hourly[s] if c.open_time + HOUR <= last][-count:]) for s in symbols
-    ]
-    bars = bars_from_candles(loaded)
-    values = evaluate_many(trees, bars)
     returns = np.array([t["return_pct"] for t in trades], dtype=float)
     pnls = [Decimal(repr(t["pnl"])) for t in trades]
+    # Per symbol: the bars closed by its last entry, as many as its entries' span needs.
+    signed = {name: np.full(len(trades), np.nan) for name in trees}
+    for symbol in {t["symbol"] for t in trades}:
+        at = [k for k, t in enumerate(trades) if t["symbol"] == symbol]
+        count = bars_to_load([_EntryOnly(entries[k]) for k in at], "1h", trees)  # type: ignore[misc]
+        last = max(entries[k] for k in at)
+        candles = [c for c in market.hourly[symbol] if c.open_time + HOUR <= last][-count:]
+        bars = bars_from_candles([(symbol, candles)])
+        for name, matrix in evaluate_many(trees, bars).items():
+            z = scipy.stats.zscore(matrix[0], ddof=0, nan_policy="omit")
+            for k in at:
+                column = max(i for i, t in enumerate(bars.times) if t + HOUR <= entries[k])
+                signed[name][k] = z[column] if trades[k]["side"] == "long" else -z[column]
     expected: dict[str, dict[str, Any]] = {}
-    for name, matrix in values.items():
-        z = scipy.stats.zscore(matrix, axis=1, ddof=0, nan_policy="omit")
-        signed = []
-        for trade, entry in zip(trades, entries, strict=True):
-            column = max(i for i, t in enumerate(bars.times) if t + HOUR <= entry)
-            value = z[symbols.index(trade["symbol"]), column]
-            signed.append(value if trade["side"] == "long" else -value)
-        x = np.asarray(signed, dtype=float)
+    for name in trees:
+        x = signed[name]
         ok = np.isfinite(x)
         rank_ic = ic = None
         if ok.sum() >= 3 and np.ptp(x[ok]) > 0:
@@ -170,6 +175,16 @@ async def test_by_factor_matches_scipy_on_the_callers_own_trades(
         await _round_trip(app, clock, market, other, (symbol, side, hour + 1, entry, entry * 2))
     clock.at(20 * 60)
     await tick(app)
+
+    # Before any candle is stored: a failing source is a retryable 503; a symbol no
+    # longer listed leaves its trades without values (here: the other user's ETH trades).
+    market.failing = True
+    failed = await other.api.client.get("/api/analytics/by-factor", headers=other.headers)
+    assert_error(failed, 503, "MARKET_DATA_UNAVAILABLE")
+    market.failing, market.delisted = False, {"ETH"}
+    without_eth = await other.get("/api/analytics/by-factor", days=1)
+    assert max(r["trades"] for r in without_eth) == 2  # their two BTC trades
+    market.delisted = set()
 
     trades = await trader.get("/api/analytics/trades", days=1)
     assert len(trades) == len(ROUND_TRIPS)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.analytics import metrics
 from hyperoru.analytics.service import Window, closed_trades
 from hyperoru.analytics.trades import Trade
+from hyperoru.errors import ApiError
 from hyperoru.factors.bars import Bars, Matrix
 from hyperoru.factors.candles import load_bars
 from hyperoru.factors.catalogue import BUILTINS, builtin_trees
@@ -31,21 +32,12 @@ from hyperoru.factors.evaluate import evaluate_many
 from hyperoru.factors.language import Node
 from hyperoru.factors.values import bars_needed
 from hyperoru.market.intervals import step
-from hyperoru.market.providers.base import MarketDataProvider
+from hyperoru.market.providers.base import MarketDataProvider, ProviderError, UnknownSymbol
 from hyperoru.offload import off_loop
-
-_EMPTY = np.empty((0, 0))
-_NO_BARS = Bars((), (), _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """A trade's place on the bars: the symbol's row and the last closed bar's column
-    (None: no bar had closed by the entry within the loaded history)."""
-
-    row: int
-    column: int | None
-    direction: float  # +1 long, -1 short
     return_pct: float | None
     pnl: Decimal
 
@@ -89,35 +81,42 @@ def _side(entries: Sequence[_Entry], mask: np.ndarray, prefix: str) -> dict[str,
     }
 
 
+def signed_values(
+    trades: Sequence[Trade], bars: Mapping[str, Bars], interval: str, trees: Mapping[str, Node]
+) -> dict[str, Matrix]:
+    """Each factor's signed z-score at every trade's entry (NaN: no value), per factor a
+    row of ``len(trades)``. Each symbol's bars are evaluated on their own."""
+    signed = {name: np.full(len(trades), np.nan) for name in trees}
+    for symbol, symbol_bars in bars.items():
+        at = [k for k, t in enumerate(trades) if t.symbol == symbol]
+        columns = [entry_column(symbol_bars.times, trades[k].entry_time, interval) for k in at]
+        if not symbol_bars.times or all(c is None for c in columns):
+            continue
+        direction = np.array([1.0 if trades[k].side == "long" else -1.0 for k in at])
+        found = np.array([c is not None for c in columns])
+        index = np.array([c or 0 for c in columns], dtype=np.int64)
+        for name, values in evaluate_many(trees, symbol_bars).items():
+            z = standardise(values)[0, index]
+            signed[name][at] = np.where(found, z * direction, np.nan)
+    return signed
+
+
 def contribution_rows(
-    trades: Sequence[Trade], bars: Bars, interval: str, trees: Mapping[str, Node]
+    trades: Sequence[Trade], bars: Mapping[str, Bars], interval: str, trees: Mapping[str, Node]
 ) -> list[dict[str, Any]]:
     """The rows of the answer, ranked by |rank_ic| (factors without one last, by name)."""
-    values = evaluate_many(trees, bars) if trades else {}
+    signed_by_name = signed_values(trades, bars, interval, trees)
+    names = list(trees)
+    signed = np.array([signed_by_name[name] for name in names]).reshape(len(names), len(trades))
     entries = [
         _Entry(
-            row=bars.symbol_row(t.symbol),
-            column=entry_column(bars.times, t.entry_time, interval),
-            direction=1.0 if t.side == "long" else -1.0,
             return_pct=float(t.return_pct) if t.return_pct is not None else None,
             pnl=t.pnl,
         )
         for t in trades
     ]
-    rows_at = np.array([e.row for e in entries], dtype=np.int64)
-    cols_at = np.array([-1 if e.column is None else e.column for e in entries], dtype=np.int64)
-    has_bar = cols_at >= 0
-    direction = np.array([e.direction for e in entries])
     returns = np.array([np.nan if e.return_pct is None else e.return_pct for e in entries])
     categories = {factor.name: factor.category for factor in BUILTINS}
-    names = list(trees)
-    signed = np.full((len(names), len(entries)), np.nan)
-    for k, name in enumerate(names):
-        if not entries:
-            break
-        z = standardise(values[name])
-        picked = z[rows_at, np.where(has_bar, cols_at, 0)]
-        signed[k] = np.where(has_bar, picked * direction, np.nan)
     counted = np.isfinite(signed) & np.isfinite(returns)[None, :]
     paired = np.where(counted, signed, np.nan)
     ics = pearson(paired, np.broadcast_to(returns, paired.shape))
@@ -154,16 +153,21 @@ async def by_factor(
 ) -> list[dict[str, Any]]:
     _, trades = await closed_trades(session, user_id, window)
     trees = builtin_trees()
-    if not trades:
-        return contribution_rows([], _NO_BARS, interval, trees)
-    symbols = sorted({t.symbol for t in trades})
-    bars = await load_bars(
-        sessionmaker,
-        provider,
-        symbols=symbols,
-        interval=interval,
-        bars=bars_to_load(trades, interval, trees),
-        # Bars that had closed by the last entry: later ones never describe an entry.
-        now=max(t.entry_time for t in trades),
-    )
+    bars: dict[str, Bars] = {}
+    for symbol in sorted({t.symbol for t in trades}):
+        entered = [t for t in trades if t.symbol == symbol]
+        try:
+            bars[symbol] = await load_bars(
+                sessionmaker,
+                provider,
+                symbols=[symbol],
+                interval=interval,
+                bars=bars_to_load(entered, interval, trees),
+                # Bars closed by the last entry: later ones never describe an entry.
+                now=max(t.entry_time for t in entered),
+            )
+        except UnknownSymbol:
+            continue  # no longer listed: its trades have no factor values
+        except ProviderError as exc:
+            raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
     return await off_loop(contribution_rows, trades, bars, interval, trees)

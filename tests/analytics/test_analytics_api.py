@@ -222,7 +222,9 @@ async def test_every_analytics_route_answers_from_the_traders_own_trades(
     (account_row,) = await trader.get("/api/analytics/by-account", days=1)
     assert account_row["account_id"] == trader.id and account_row["account_name"] == "Main"
     assert account_row["pnl"] == pytest.approx(float(sum(pnls)), abs=1e-9)
-    assert await trader.get("/api/analytics/by-factor", days=1) == []
+    # The factor engine is off in this app: by-factor is refused like /api/factors.
+    refused = await api.client.get("/api/analytics/by-factor", headers=trader.headers)
+    assert_error(refused, 403, "FACTOR_ENGINE_DISABLED")
 
     attribution = await trader.get("/api/analytics/ai-attribution", trader_id=trader.id, days=3)
     assert attribution["decisions"] == 3 and attribution["judged_decisions"] == 2

@@ -3,14 +3,12 @@ annualisation, null rules, what a trade is) are in docs/ANALYTICS.md."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.service import load_owned_account
-from hyperoru.analytics import decisions, service
+from hyperoru.analytics import decisions, factor_contribution, service
 from hyperoru.analytics import schemas as out
 from hyperoru.analytics.replay import trade_replay
 from hyperoru.analytics.service import Window
@@ -18,12 +16,11 @@ from hyperoru.analytics.trades import Trade
 from hyperoru.api_types import MAX_ID, ResourceId
 from hyperoru.auth.dependencies import CurrentUser
 from hyperoru.errors import forbidden, validation_error
+from hyperoru.factors.dependencies import require_engine
 from hyperoru.http.dependencies import DbSession
 from hyperoru.trading.dependencies import Paper
 
 Row = dict[str, Any]
-# (session, user id, window) -> rows ranked by factor contribution.
-FactorContributions = Callable[[AsyncSession, int, Window], Awaitable[list[Row]]]
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
@@ -103,7 +100,9 @@ async def by_trigger_type(
     return await service.by_trigger_type(db, user.id, window)
 
 
-@router.get("/by-factor", response_model=list[out.FactorRow])
+@router.get(
+    "/by-factor", response_model=list[out.FactorRow], dependencies=[Depends(require_engine)]
+)
 async def by_factor(
     request: Request,
     user: CurrentUser,
@@ -111,13 +110,18 @@ async def by_factor(
     window: AnalyticsWindow,
     user_id: UserId = None,
 ) -> list[Row]:
-    """Rows come from the factor engine, which registers ``FactorContributions`` as
-    ``app.state.analytics_factor_source`` when it is enabled; without it: ``[]``."""
+    """Each built-in factor at the caller's trade entries vs their returns; 403
+    FACTOR_ENGINE_DISABLED while the factor engine is off, like /api/factors."""
     _only_self(user, user_id)
-    source: FactorContributions | None = getattr(request.app.state, "analytics_factor_source", None)
-    if source is None:
-        return []
-    return await source(db, user.id, window)
+    services = request.app.state.services
+    return await factor_contribution.by_factor(
+        db,
+        services.sessionmaker,
+        services.market.provider,
+        user_id=user.id,
+        window=window,
+        interval=services.settings.factor_interval,
+    )
 
 
 @router.get("/ai-attribution", response_model=out.AttributionOut)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict
-
 from hyperoru.api_types import JsonDecimal, ResponseModel, UtcTime
 from hyperoru.strategies.schemas import DecisionOut
 from hyperoru.trading.schemas import OrderOut
@@ -87,10 +85,20 @@ class TriggerTypeRow(TradeStatsOut):
 
 
 class FactorRow(ResponseModel):
-    """Supplied by the factor engine; its own fields pass along."""
+    """One built-in factor against the caller's closed trades (docs/ANALYTICS.md)."""
 
-    model_config = ConfigDict(from_attributes=True, extra="allow")
+    rank: int
     factor_name: str
+    category: str
+    trades: int
+    rank_ic: float | None
+    ic: float | None
+    aligned_trades: int
+    aligned_pnl: JsonDecimal
+    aligned_win_rate: float | None
+    opposed_trades: int
+    opposed_pnl: JsonDecimal
+    opposed_win_rate: float | None
 
 
 class ConfidenceBucketOut(ResponseModel):

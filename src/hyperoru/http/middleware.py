@@ -31,7 +31,6 @@ MAX_BODY_BYTES = 1024 * 1024
 UPLOAD_ROUTES: dict[tuple[str, str], int] = {("POST", "/api/klines/import"): 64 * 1024 * 1024}
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_DOCS_PATHS = ("/docs", "/redoc")
 
 _API_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cache-control", b"no-store"),
@@ -40,17 +39,6 @@ _API_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
-_DOCS_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-        b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-        b"https://fastapi.tiangolo.com; frame-ancestors 'none'",
-    ),
-]
-
 access_log = logging.getLogger("hyperoru.access")
 
 
@@ -111,7 +99,8 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_holder = {"status": 500, "started": False}
         path: str = scope.get("path", "")
-        security = _DOCS_HEADERS if path.startswith(_DOCS_PATHS) else _API_HEADERS
+        # Defaults only: the dashboard's pages (and /docs) send their own policy.
+        security = _API_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

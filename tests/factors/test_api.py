@@ -16,6 +16,7 @@ from hyperoru.app import create_app
 from hyperoru.auth.models import User
 from hyperoru.factors import runs
 from hyperoru.jobs.models import Job
+from hyperoru.market.providers.base import MarketDataUnavailable
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
 from tests.conftest import asgi_client, running
@@ -265,6 +266,23 @@ async def test_evaluate_answers_values_and_null_for_undefined(world: tuple[FastA
         "/api/factors/evaluate", json={"expression": "close", "symbol": "NOPE"}, headers=auth
     )
     assert_error(unknown, 400, "VALIDATION_ERROR")
+
+
+async def test_evaluate_answers_503_while_the_market_cannot_answer(
+    world: tuple[FastAPI, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, api = world
+    client, auth = await _user(api)
+
+    async def down(*_args: object, **_kwargs: object) -> None:
+        raise MarketDataUnavailable("the candle source is down", retry_after=7)
+
+    monkeypatch.setattr(app.state.services.market.provider, "candles", down)
+    response = await client.post(
+        "/api/factors/evaluate", json={"expression": "close", "symbol": "BTC"}, headers=auth
+    )
+    assert_error(response, 503, "MARKET_DATA_UNAVAILABLE")
+    assert response.headers["retry-after"] == "7"
 
 
 async def _run(client: httpx.AsyncClient, auth: dict[str, str]) -> dict[str, Any]:

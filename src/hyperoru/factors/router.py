@@ -38,6 +38,7 @@ from hyperoru.http.dependencies import DbSession
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.jobs import service as jobs
 from hyperoru.jobs.models import Job
+from hyperoru.market.errors import provider_errors
 from hyperoru.market.service import normalise_symbol
 
 router = APIRouter(prefix="/api/factors", tags=["factors"], dependencies=[Depends(require_engine)])
@@ -139,14 +140,15 @@ async def evaluate(body: EvaluateRequest, request: Request, user: CurrentUser) -
     unknown = [s for s in symbols if s not in known]
     if unknown:
         raise validation_error(f"unknown symbol {unknown[0]}", "symbol")
-    result = await factor_values(
-        services.sessionmaker,
-        services.market.provider,
-        trees={"value": tree},
-        symbols=symbols,
-        interval=settings.factor_interval,
-        shown=body.bars,
-    )
+    with provider_errors():
+        result = await factor_values(
+            services.sessionmaker,
+            services.market.provider,
+            trees={"value": tree},
+            symbols=symbols,
+            interval=settings.factor_interval,
+            shown=body.bars,
+        )
     times = list(result.bars.times[-body.bars :])
     series = []
     for row, symbol in enumerate(result.bars.symbols):

@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.api_types import MAX_ID
 from hyperoru.assistant.chat_model import ChatMessage
 from hyperoru.assistant.models import Conversation, ConversationMessage
 from hyperoru.auth.principal import Principal
-from hyperoru.errors import forbidden, not_found
+from hyperoru.db.owned import load_owned_row
 from hyperoru.paging import ListWindow
 from hyperoru.quotas import ensure_room
 from hyperoru.timeutils import utcnow
@@ -66,14 +65,9 @@ async def load_owned_conversation(
     session: AsyncSession, *, user: Principal, conversation_id: int
 ) -> Conversation:
     """Raises 404 CONVERSATION_NOT_FOUND or 403 FORBIDDEN (another user's)."""
-    if not 1 <= conversation_id <= MAX_ID:
-        raise not_found("conversation")
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise not_found("conversation")
-    if conversation.user_id != user.id:
-        raise forbidden("This conversation belongs to another user")
-    return conversation
+    return await load_owned_row(
+        session, Conversation, "conversation", owner_id=user.id, row_id=conversation_id
+    )
 
 
 async def list_conversations(

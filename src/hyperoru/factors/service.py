@@ -13,9 +13,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
-from hyperoru.errors import ApiError, forbidden, not_found
+from hyperoru.db.owned import load_owned_row
+from hyperoru.errors import ApiError, not_found
 from hyperoru.factors.catalogue import BUILTINS, BY_NAME
 from hyperoru.factors.effectiveness import KINDS
 from hyperoru.factors.expressions import compile_expression
@@ -71,14 +71,7 @@ async def list_custom(session: AsyncSession, *, user: Principal) -> list[CustomF
 
 async def load_owned(session: AsyncSession, *, user: Principal, factor_id: int) -> CustomFactor:
     """404 FACTOR_NOT_FOUND when missing, 403 FORBIDDEN when another user's."""
-    if not 1 <= factor_id <= MAX_ID:
-        raise not_found("factor")
-    row = await session.get(CustomFactor, factor_id)
-    if row is None:
-        raise not_found("factor")
-    if row.user_id != user.id:
-        raise forbidden("This factor belongs to another user")
-    return row
+    return await load_owned_row(session, CustomFactor, "factor", owner_id=user.id, row_id=factor_id)
 
 
 async def create_custom(

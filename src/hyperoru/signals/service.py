@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
-from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
-from hyperoru.errors import ApiError, forbidden, not_found, validation_error
+from hyperoru.db.owned import load_owned_row
+from hyperoru.errors import ApiError, not_found, validation_error
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
@@ -77,15 +77,7 @@ async def _check_room(
 async def _owned(
     session: AsyncSession, model: type[Any], resource: str, *, user: Principal, item_id: int
 ) -> Any:
-    """404 ``<RESOURCE>_NOT_FOUND`` when missing, 403 FORBIDDEN when another user's."""
-    if not 1 <= item_id <= MAX_ID:
-        raise not_found(resource)
-    row = await session.get(model, item_id)
-    if row is None:
-        raise not_found(resource)
-    if row.user_id != user.id:
-        raise forbidden(f"This {resource.replace('_', ' ')} belongs to another user")
-    return row
+    return await load_owned_row(session, model, resource, owner_id=user.id, row_id=item_id)
 
 
 # --- definitions ---------------------------------------------------------------------------

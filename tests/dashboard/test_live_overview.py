@@ -60,9 +60,10 @@ async def test_demo_traders_and_a_new_fill_appear_without_reload(
         f'#traders-table tr[data-trader-id="{trader}"] [data-field="positions"]'
     )
     await positions.filter(has_text="BTC").wait_for()
-    # The minute snapshots come from the trader runtime, off here: no curve to draw yet
-    # (the backtest test checks drawn curves).
+    # Equity snapshots are taken at minute boundaries, so whether one exists yet depends on
+    # when the fill landed (a run crossing a minute had one); without one the chart says
+    # so rather than drawing a point (the backtest test checks drawn curves).
     curve = (await http.get(f"/api/account/{trader}/asset-curve", headers=headers)).json()
-    assert curve == []
-    assert "No equity history yet" in await page.locator("#equity-chart").inner_text()
+    if not curve:
+        assert "No equity history yet" in await page.locator("#equity-chart").inner_text()
     await screenshot(page, "traders-1280")

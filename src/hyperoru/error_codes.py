@@ -241,6 +241,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ),
     E("MFA_NOT_ENABLED", (409,), "Two-factor is not enabled, so there is nothing to disable."),
     E(
+        "EXCHANGE_MISMATCH",
+        (409,),
+        "A live trader's venue state was asked for under the other venue's path "
+        "(`/api/hyperliquid/...` for a Binance trader or the reverse); use the path of the "
+        "venue the trader trades on.",
+    ),
+    E(
         "EXCHANGE_CREDENTIALS_MISSING",
         (409,),
         "Live trading (or `hyperliquid_enabled`) needs the trader's credentials for its "

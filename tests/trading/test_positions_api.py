@@ -90,3 +90,22 @@ async def test_the_asset_curve_keeps_the_last_point_of_each_bucket(
         f"/api/account/{trader.id}/asset-curve", params={"timeframe": "7m"}, headers=trader.headers
     )
     assert_error(wrong, 400, "VALIDATION_ERROR")
+
+
+async def test_a_paper_trader_answers_the_same_under_both_venues_paths(
+    api: Api, market: ScriptedMarket
+) -> None:
+    trader = await new_trader(api)
+    await trader.trade(side="buy", quantity=0.01)
+    for kind in ("accounts/{id}/positions", "account/{id}/state"):
+        answers = [
+            await trader.get(f"/api/{venue}/" + kind.format(id=trader.id))
+            for venue in ("hyperliquid", "binance")
+        ]
+        for answer in answers:
+            answer.pop("taken_at", None)
+        assert answers[0] == answers[1], kind
+    state = await trader.get(f"/api/binance/account/{trader.id}/state")
+    assert state["environment"] == "paper"
+    page = await trader.get(f"/api/binance/accounts/{trader.id}/positions")
+    assert [p["symbol"] for p in page["positions"]] == ["BTC"]

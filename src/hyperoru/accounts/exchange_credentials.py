@@ -113,6 +113,13 @@ async def credential_of(session: AsyncSession, account_id: int) -> ExchangeCrede
     )
 
 
+async def credential_environment(session: AsyncSession, account_id: int) -> str | None:
+    """The environment (testnet, demo, mainnet) of the trader's stored credentials."""
+    return await session.scalar(
+        select(ExchangeCredential.environment).where(ExchangeCredential.account_id == account_id)
+    )
+
+
 def venue_credentials(data: CredentialsIn) -> VenueCredentials:
     if isinstance(data, HyperliquidCredentialsIn):
         return HyperliquidCredentials(

@@ -157,6 +157,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_asset_curve", "GET", "/api/account/{account_id}/asset-curve"),
     Op("get_hyperliquid_positions", "GET", "/api/hyperliquid/accounts/{account_id}/positions"),
     Op("get_hyperliquid_state", "GET", "/api/hyperliquid/account/{account_id}/state"),
+    Op("get_binance_positions", "GET", "/api/binance/accounts/{account_id}/positions"),
+    Op("get_binance_state", "GET", "/api/binance/account/{account_id}/state"),
     # Analytics (docs/ANALYTICS.md)
     Op("get_analytics_summary", "GET", "/api/analytics/summary"),
     Op("get_analytics_by_strategy", "GET", "/api/analytics/by-strategy"),

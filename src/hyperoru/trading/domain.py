@@ -17,7 +17,12 @@ from fastapi import FastAPI
 from hyperoru.domain import Domain
 from hyperoru.stopping import cancel_and_wait
 from hyperoru.trading.live.router import kill_router
-from hyperoru.trading.router import account_router, hyperliquid_router, orders_router
+from hyperoru.trading.router import (
+    account_router,
+    binance_router,
+    hyperliquid_router,
+    orders_router,
+)
 from hyperoru.trading.runtime import TradingRuntime
 from hyperoru.trading.ws_messages import register_trading_messages
 
@@ -46,6 +51,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 DOMAIN = Domain(
     name="trading",
-    protected_routers=(orders_router, account_router, hyperliquid_router, kill_router),
+    protected_routers=(
+        orders_router,
+        account_router,
+        hyperliquid_router,
+        binance_router,
+        kill_router,
+    ),
     lifespan=_lifespan,
 )

@@ -10,11 +10,13 @@ from pydantic import Field, TypeAdapter
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.dependencies import OwnedAccount
+from hyperoru.accounts.exchange_credentials import credential_environment
+from hyperoru.accounts.models import Exchange
 from hyperoru.api_types import ResourceId
 from hyperoru.auth.dependencies import CurrentUser
-from hyperoru.errors import forbidden
+from hyperoru.errors import ApiError, forbidden
 from hyperoru.exchanges.base import BalanceReport, PositionReport
-from hyperoru.http.dependencies import DbSession
+from hyperoru.http.dependencies import DbSession, Sessionmaker
 from hyperoru.http.pagination import ListWindowParams, ListWindowQuery
 from hyperoru.http.prerendered import json_response
 from hyperoru.http.query_model import documented, parse_query
@@ -39,6 +41,9 @@ from hyperoru.trading.schemas import (
 orders_router = APIRouter(prefix="/api/orders", tags=["orders"])
 account_router = APIRouter(prefix="/api/account", tags=["orders"])
 hyperliquid_router = APIRouter(prefix="/api/hyperliquid", tags=["orders"])
+# Undocumented upstream (its public docs have only the Hyperliquid paths): the same
+# answers for traders connected to Binance.
+binance_router = APIRouter(prefix="/api/binance", tags=["orders"])
 
 
 # _RELEASE: routes that load the trader through the request's session and then read
@@ -180,8 +185,10 @@ async def asset_curve(trader: OwnedTrader, request: Request) -> Response:
     return json_response(body)
 
 
-@hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
-async def hyperliquid_positions(trader: OwnedTrader, reads: Reads, request: Request) -> Response:
+async def _venue_positions(
+    venue: Exchange, trader: TraderSnapshot, reads: TraderReads, request: Request
+) -> Response:
+    _check_venue(venue, trader)
     found = await _trader_positions(trader, reads, request)
     page = PositionsPage(
         positions=[_position_out(p) for p in found],
@@ -191,13 +198,21 @@ async def hyperliquid_positions(trader: OwnedTrader, reads: Reads, request: Requ
     return json_response(page)
 
 
-@hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
-async def hyperliquid_state(trader: OwnedTrader, reads: Reads, request: Request) -> Response:
+async def _venue_state(
+    venue: Exchange,
+    trader: TraderSnapshot,
+    reads: TraderReads,
+    request: Request,
+    sessionmaker: Sessionmaker,
+) -> Response:
+    _check_venue(venue, trader)
     account = trader.account
+    environment = "paper"
+    if account.execution_mode == "live":
+        # Read and let go of the connection before the reading, which may ask the venue.
+        async with sessionmaker() as session:
+            environment = await credential_environment(session, account.id) or ""
     balance = await _trader_balance(trader, reads, request)
-    environment = (
-        "paper" if account.execution_mode == "paper" else account.hyperliquid_environment or ""
-    )
     state = AccountStateOut(
         id=account.id,
         account_id=account.id,
@@ -211,3 +226,40 @@ async def hyperliquid_state(trader: OwnedTrader, reads: Reads, request: Request)
         taken_at=balance.taken_at,
     )
     return json_response(state)
+
+
+def _check_venue(venue: Exchange, trader: TraderSnapshot) -> None:
+    """A live trader is read under its own venue's path; a paper trader under either (paper
+    stands for both venues), so scripts written for the Hyperliquid paths keep working."""
+    account = trader.account
+    if account.execution_mode == "live" and account.exchange != venue:
+        raise ApiError(
+            409,
+            "EXCHANGE_MISMATCH",
+            f"Trader {account.id} trades live on {account.exchange}; read "
+            f"/api/{account.exchange}/... for its venue state",
+        )
+
+
+@hyperliquid_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
+async def hyperliquid_positions(trader: OwnedTrader, reads: Reads, request: Request) -> Response:
+    return await _venue_positions("hyperliquid", trader, reads, request)
+
+
+@hyperliquid_router.get("/account/{account_id}/state", response_model=AccountStateOut)
+async def hyperliquid_state(
+    trader: OwnedTrader, reads: Reads, request: Request, sessionmaker: Sessionmaker
+) -> Response:
+    return await _venue_state("hyperliquid", trader, reads, request, sessionmaker)
+
+
+@binance_router.get("/accounts/{account_id}/positions", response_model=PositionsPage)
+async def binance_positions(trader: OwnedTrader, reads: Reads, request: Request) -> Response:
+    return await _venue_positions("binance", trader, reads, request)
+
+
+@binance_router.get("/account/{account_id}/state", response_model=AccountStateOut)
+async def binance_state(
+    trader: OwnedTrader, reads: Reads, request: Request, sessionmaker: Sessionmaker
+) -> Response:
+    return await _venue_state("binance", trader, reads, request, sessionmaker)

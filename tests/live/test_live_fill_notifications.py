@@ -8,10 +8,7 @@ Real parts only: the Hyperliquid fake, the bots' fakes and the app on loopback.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
-
-from eth_account import Account as EthAccount
 
 from hyperoru.app import create_app
 from hyperoru.settings import Settings
@@ -24,6 +21,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import Api
 from tests.live.helpers import live_client
 from tests.live.test_venues_end_to_end import Stack, go_live
+from tests.live.wallets import hyperliquid_wallet
 from tests.notifications.conftest import (  # noqa: F401 (fixtures)
     DISCORD_TOKEN,
     TELEGRAM_TOKEN,
@@ -42,11 +40,8 @@ async def test_a_live_fill_sends_one_message_to_each_platform(
     discord: FakeDiscord,  # noqa: F811
     bot_clock: BotClock,  # noqa: F811
 ) -> None:
-    agent = EthAccount.create()
-    master = "0x" + secrets.token_hex(20)
     async with fake_hyperliquid() as venue:
-        venue.open_account(master)
-        venue.approve_agent(master, agent.address)
+        master, credentials = hyperliquid_wallet(venue)
         venue.set_mid("BTC", "100000")
         settings = make_settings(
             live_trading="enabled",
@@ -58,12 +53,6 @@ async def test_a_live_fill_sends_one_message_to_each_platform(
         app.state.bots_clock = bot_clock
         async with running(app), asgi_client(app) as http:
             s = Stack(app, Api(http), drive_clock(app))
-            credentials = {
-                "exchange": "hyperliquid",
-                "environment": "testnet",
-                "master_address": master,
-                "agent_private_key": "0x" + agent.key.hex().removeprefix("0x"),
-            }
             trader, _ = await go_live(s, credentials, name=NAME)
             for body in (
                 {"platform": "telegram", "bot_token": TELEGRAM_TOKEN, "chat_id": 5550001},

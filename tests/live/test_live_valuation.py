@@ -4,15 +4,13 @@ paper ledger still holds the trader's paper capital, and it must not show."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from decimal import Decimal
-
-from eth_account import Account as EthAccount
 
 from hyperoru.settings import Settings
 from tests.fakes.hyperliquid_venue import fake_hyperliquid
 from tests.live.test_venues_end_to_end import go_live, stack
+from tests.live.wallets import hyperliquid_wallet
 
 D = Decimal
 VENUE_USDC = D(2500)  # the paper trader's capital is another amount (its default)
@@ -25,20 +23,11 @@ def _amount(value: object) -> Decimal:
 async def test_a_live_traders_amounts_are_its_venues(
     make_settings: Callable[..., Settings],
 ) -> None:
-    agent = EthAccount.create()
-    master = "0x" + secrets.token_hex(20)
     async with fake_hyperliquid() as venue:
-        venue.open_account(master, VENUE_USDC)
-        venue.approve_agent(master, agent.address)
+        master, credentials = hyperliquid_wallet(venue, VENUE_USDC)
         venue.set_mid("BTC", "100000")
         settings = make_settings(live_trading="enabled", hyperliquid_base_url=venue.base_url)
         async with stack(settings) as s:
-            credentials = {
-                "exchange": "hyperliquid",
-                "environment": "testnet",
-                "master_address": master,
-                "agent_private_key": "0x" + agent.key.hex().removeprefix("0x"),
-            }
             trader, _ = await go_live(s, credentials)
             paper_capital = _amount(trader.account["initial_capital"])
             assert paper_capital != VENUE_USDC

@@ -11,7 +11,6 @@ venues' base URL settings, the model is asked over HTTP, the socket is a real on
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,13 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from eth_account import Account as EthAccount
 
 from hyperoru.settings import Settings
 from tests.auth.totp_helpers import drive_clock
 from tests.fakes.binance_venue import fake_binance_futures
 from tests.fakes.hyperliquid_venue import fake_hyperliquid
 from tests.live.test_venues_end_to_end import Stack, go_live
+from tests.live.wallets import binance_key, hyperliquid_wallet
 from tests.realtime.conftest import FAST_LIMITS, ask, open_socket, receive, run_server
 from tests.strategies.fake_llm import FakeLlm, Reply, completion
 from tests.trading.helpers import Trader
@@ -46,20 +45,12 @@ class Venue:
 
 @asynccontextmanager
 async def hyperliquid() -> AsyncIterator[Venue]:
-    agent = EthAccount.create()
-    master = "0x" + secrets.token_hex(20)
     async with fake_hyperliquid() as venue:
-        venue.open_account(master)
-        venue.approve_agent(master, agent.address)
+        master, credentials = hyperliquid_wallet(venue)
         venue.set_mid("BTC", PRICE)
         yield Venue(
             {"hyperliquid_base_url": venue.base_url},
-            {
-                "exchange": "hyperliquid",
-                "environment": "testnet",
-                "master_address": master,
-                "agent_private_key": "0x" + agent.key.hex().removeprefix("0x"),
-            },
+            credentials,
             lambda: venue.position(master, "BTC"),
             lambda: len(venue.orders_of(master)),
         )
@@ -67,13 +58,12 @@ async def hyperliquid() -> AsyncIterator[Venue]:
 
 @asynccontextmanager
 async def binance() -> AsyncIterator[Venue]:
-    key, secret = secrets.token_hex(32), secrets.token_hex(32)
     async with fake_binance_futures(wall_clock=True) as venue:
-        venue.add_key(key, secret)
+        key, credentials = binance_key(venue)
         venue.set_mark("BTC", PRICE)
         yield Venue(
             {"binance_futures_base_url": venue.base_url},
-            {"exchange": "binance", "environment": "testnet", "api_key": key, "api_secret": secret},
+            credentials,
             lambda: venue.account(key).positions["BTCUSDT"].amt,
             lambda: len(venue.requests_to("/fapi/v1/order", "POST")),
         )

@@ -4,17 +4,15 @@ as the venue has them."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-
-from eth_account import Account as EthAccount
 
 from hyperoru.settings import Settings
 from tests.fakes.binance_venue import fake_binance_futures
 from tests.fakes.hyperliquid_venue import fake_hyperliquid
 from tests.live.test_venues_end_to_end import Stack, go_live, stack
+from tests.live.wallets import binance_key, hyperliquid_wallet
 from tests.trading.helpers import Trader
 
 D = Decimal
@@ -44,20 +42,11 @@ async def _pair_after_a_fire(
 async def test_a_filled_take_profit_cancels_the_stop_loss_on_hyperliquid(
     make_settings: Callable[..., Settings],
 ) -> None:
-    agent = EthAccount.create()
-    master = "0x" + secrets.token_hex(20)
     async with fake_hyperliquid() as venue:
-        venue.open_account(master)
-        venue.approve_agent(master, agent.address)
+        master, credentials = hyperliquid_wallet(venue)
         venue.set_mid("BTC", "100000")
         settings = make_settings(live_trading="enabled", hyperliquid_base_url=venue.base_url)
         async with stack(settings) as s:
-            credentials = {
-                "exchange": "hyperliquid",
-                "environment": "testnet",
-                "master_address": master,
-                "agent_private_key": "0x" + agent.key.hex().removeprefix("0x"),
-            }
             trader, _ = await go_live(s, credentials)
             sent = await trader.trade(
                 side="buy", quantity="0.002", take_profit_price=110000, stop_loss_price=90000
@@ -84,18 +73,11 @@ async def test_a_filled_take_profit_cancels_the_stop_loss_on_hyperliquid(
 async def test_a_filled_stop_loss_cancels_the_take_profit_on_binance(
     make_settings: Callable[..., Settings],
 ) -> None:
-    key, secret = secrets.token_hex(32), secrets.token_hex(32)
     async with fake_binance_futures(wall_clock=True) as venue:
-        venue.add_key(key, secret)
+        key, credentials = binance_key(venue)
         venue.set_mark("BTC", "100000")
         settings = make_settings(live_trading="enabled", binance_futures_base_url=venue.base_url)
         async with stack(settings) as s:
-            credentials = {
-                "exchange": "binance",
-                "environment": "testnet",
-                "api_key": key,
-                "api_secret": secret,
-            }
             trader, _ = await go_live(s, credentials)
             sent = await trader.trade(
                 side="sell", quantity="0.002", take_profit_price=90000, stop_loss_price=110000

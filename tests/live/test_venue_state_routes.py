@@ -6,17 +6,15 @@ tests/trading/test_positions_api.py)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from decimal import Decimal
-
-from eth_account import Account as EthAccount
 
 from hyperoru.settings import Settings
 from tests.fakes.binance_venue import fake_binance_futures
 from tests.fakes.hyperliquid_venue import fake_hyperliquid
 from tests.helpers import Api, assert_error
 from tests.live.test_venues_end_to_end import go_live, stack
+from tests.live.wallets import binance_key, hyperliquid_wallet
 
 D = Decimal
 
@@ -33,18 +31,11 @@ async def _mismatch(api: Api, path: str, headers: dict[str, str]) -> None:
 async def test_a_binance_traders_state_and_positions_come_from_its_venue(
     make_settings: Callable[..., Settings],
 ) -> None:
-    key, secret = secrets.token_hex(32), secrets.token_hex(32)
     async with fake_binance_futures(wall_clock=True) as venue:
-        venue.add_key(key, secret)
+        key, credentials = binance_key(venue)
         venue.set_mark("BTC", "100000")
         settings = make_settings(live_trading="enabled", binance_futures_base_url=venue.base_url)
         async with stack(settings) as s:
-            credentials = {
-                "exchange": "binance",
-                "environment": "testnet",
-                "api_key": key,
-                "api_secret": secret,
-            }
             trader, _ = await go_live(s, credentials)
             sent = await trader.trade(side="sell", quantity="0.002")
             assert sent["execution_status"] == "filled", sent
@@ -86,20 +77,11 @@ async def test_a_binance_traders_state_and_positions_come_from_its_venue(
 async def test_a_hyperliquid_trader_is_not_read_under_the_binance_paths(
     make_settings: Callable[..., Settings],
 ) -> None:
-    agent = EthAccount.create()
-    master = "0x" + secrets.token_hex(20)
     async with fake_hyperliquid() as venue:
-        venue.open_account(master, D(1500))
-        venue.approve_agent(master, agent.address)
+        _, credentials = hyperliquid_wallet(venue, D(1500))
         venue.set_mid("BTC", "100000")
         settings = make_settings(live_trading="enabled", hyperliquid_base_url=venue.base_url)
         async with stack(settings) as s:
-            credentials = {
-                "exchange": "hyperliquid",
-                "environment": "testnet",
-                "master_address": master,
-                "agent_private_key": "0x" + agent.key.hex().removeprefix("0x"),
-            }
             trader, _ = await go_live(s, credentials)
             state = await trader.get(f"/api/hyperliquid/account/{trader.id}/state")
             assert state["environment"] == "testnet"

@@ -26,6 +26,7 @@ from tests.conftest import asgi_client, running
 from tests.fakes.binance_venue import fake_binance_futures
 from tests.fakes.hyperliquid_venue import fake_hyperliquid
 from tests.helpers import Api, assert_error
+from tests.live.wallets import binance_key, hyperliquid_wallet
 from tests.trading.helpers import Trader
 
 D = Decimal
@@ -82,22 +83,13 @@ async def kill_and_flatten(s: Stack, trader: Trader) -> None:
 async def test_a_trader_trades_live_on_hyperliquid(
     make_settings: Callable[..., Settings],
 ) -> None:
-    agent = EthAccount.create()
-    agent_key = "0x" + agent.key.hex().removeprefix("0x")
-    master = "0x" + secrets.token_hex(20)
     async with fake_hyperliquid() as venue:
-        venue.open_account(master)
-        venue.approve_agent(master, agent.address)
+        master, credentials = hyperliquid_wallet(venue)
         venue.set_mid("BTC", "100000")
         settings = make_settings(live_trading="enabled", hyperliquid_base_url=venue.base_url)
         async with stack(settings) as s:
-            credentials = {
-                "exchange": "hyperliquid",
-                "environment": "testnet",
-                "master_address": master,
-                "agent_private_key": agent_key,
-            }
             trader, shown = await go_live(s, credentials)
+            agent_key = credentials["agent_private_key"]
             assert agent_key.removeprefix("0x") not in str(shown)  # write-only
 
             sent = await trader.trade(side="buy", quantity="0.002")
@@ -117,20 +109,13 @@ async def test_a_trader_trades_live_on_hyperliquid(
 
 
 async def test_a_trader_trades_live_on_binance(make_settings: Callable[..., Settings]) -> None:
-    key, secret = secrets.token_hex(32), secrets.token_hex(32)
     async with fake_binance_futures(wall_clock=True) as venue:
-        venue.add_key(key, secret)
+        key, credentials = binance_key(venue)
         venue.set_mark("BTC", "100000")
         settings = make_settings(live_trading="enabled", binance_futures_base_url=venue.base_url)
         async with stack(settings) as s:
-            credentials = {
-                "exchange": "binance",
-                "environment": "testnet",
-                "api_key": key,
-                "api_secret": secret,
-            }
             trader, shown = await go_live(s, credentials)
-            assert secret not in str(shown) and key not in str(shown)
+            assert credentials["api_secret"] not in str(shown) and key not in str(shown)
 
             sent = await trader.trade(side="sell", quantity="0.002")
             assert sent["execution_status"] == "filled", sent

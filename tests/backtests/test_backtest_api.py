@@ -83,6 +83,7 @@ async def test_a_traders_limits_and_fees_are_used(api: Api) -> None:
     assert config["maker_fee_pct"] == 0.02 and config["taker_fee_pct"] == 0.045
     assert config["trigger_interval"] == 4 * 3600
     assert config["max_leverage"] == trader["max_leverage"]
+    assert (config["venue"], config["margin_mode"]) == ("hyperliquid", "cross")
     assert (await settled(api, token, job["id"]))["status"] == "completed"
 
 
@@ -92,10 +93,17 @@ async def test_a_traders_backtest_pays_the_fees_its_paper_fills_pay(api: Api) ->
     _, token = await api.user()
     program_id = await create_program(api, token)
     trader = await create_trader(
-        api, token, exchange="binance", taker_fee_rate=0.0007, llm_provider="builtin"
+        api,
+        token,
+        exchange="binance",
+        taker_fee_rate=0.0007,
+        llm_provider="builtin",
+        margin_mode="isolated",
     )
     job = await submit(api, token, request_body(program_id, account_id=trader["id"]))
     assert (job["config"]["maker_fee_pct"], job["config"]["taker_fee_pct"]) == (0.02, 0.07)
+    # Its venue's rule for fired TP/SL orders and its margin mode, as on paper.
+    assert (job["config"]["venue"], job["config"]["margin_mode"]) == ("binance", "isolated")
     prompt = await api.client.post(
         "/api/prompts/", json={"name": "p", "content": "{market_prices}"}, headers=api.bearer(token)
     )
@@ -111,6 +119,7 @@ async def test_a_traders_backtest_pays_the_fees_its_paper_fills_pay(api: Api) ->
     assert response.status_code == 202, response.text
     config = response.json()["config"]
     assert (float(config["maker_fee_pct"]), float(config["taker_fee_pct"])) == (0.02, 0.07)
+    assert (config["venue"], config["margin_mode"]) == ("binance", "isolated")
     assert (await settled(api, token, job["id"]))["status"] == "completed"
 
 

@@ -202,6 +202,7 @@ def test_decisions_wait_for_the_open_and_are_checked_then() -> None:
         "quantity": "50.00000000",  # 5,000 USD / 100
         "limit_price": None,
         "leverage": 1,
+        "margin_mode": "cross",
         "reduce_only": False,
         "take_profit_price": None,
         "stop_loss_price": None,

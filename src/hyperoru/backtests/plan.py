@@ -59,6 +59,8 @@ class BacktestPlan:
             "candles_per_symbol": self.candles_per_symbol,
             "max_leverage": settings.max_leverage,
             "default_leverage": settings.default_leverage,
+            "venue": settings.venue,
+            "margin_mode": settings.margin_mode,
         }
 
 

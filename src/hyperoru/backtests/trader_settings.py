@@ -32,7 +32,12 @@ def backtest_fees(provider_name: str, account: Account | None) -> FeeSchedule:
     (Hyperliquid's for the simulated market)."""
     if account is not None:
         return trader_fees(account)
-    return FeeSchedule.for_venue(Venue.BINANCE if provider_name == "binance" else Venue.HYPERLIQUID)
+    return FeeSchedule.for_venue(_data_venue(provider_name))
+
+
+def _data_venue(provider_name: str) -> Venue:
+    """The venue whose data is replayed (Hyperliquid's rules for the simulated market)."""
+    return Venue.BINANCE if provider_name == "binance" else Venue.HYPERLIQUID
 
 
 def replay_settings(
@@ -67,4 +72,6 @@ def replay_settings(
         scheduled=scheduled,
         sz_decimals={s: assets[s].sz_decimals for s in known},
         asset_max_leverage={s: assets[s].max_leverage for s in known},
+        venue=account.exchange if account else _data_venue(provider_name).value,
+        margin_mode=account.margin_mode if account else "cross",
     )

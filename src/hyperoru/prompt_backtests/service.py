@@ -180,6 +180,8 @@ async def create_prompt_backtest(
         "slippage_pct": str(settings.slippage_pct),
         "maker_fee_pct": str(settings.maker_fee_pct),
         "taker_fee_pct": str(settings.taker_fee_pct),
+        "venue": settings.venue,
+        "margin_mode": settings.margin_mode,
     }
     await ensure_job_room(
         session,

@@ -46,6 +46,8 @@ from hyperoru.trading.engine import (
     Fill,
     OrderRequest,
     OrderStatus,
+    TriggerFill,
+    Venue,
     measure,
 )
 from hyperoru.trading.engine.bar_path import BarPrices, BarWalk, fires_up
@@ -155,6 +157,7 @@ class Replay:
                 for s in self.symbols
             },
             fees=settings.fees,
+            trigger_fill=TriggerFill.for_venue(Venue(settings.venue)),
         )
         self._slippage = settings.slippage_pct / HUNDRED
         self._limits = limits_of(settings)
@@ -475,6 +478,8 @@ class Replay:
             return
         order_id = next(self._order_ids)
         leverage = intent.leverage or self.settings.default_leverage
+        if intent.margin_mode is None:  # as the trader's paper orders take its own mode
+            intent = replace(intent, margin_mode=self.settings.margin_mode)
         try:
             request = engine_request(intent, order_id=order_id, leverage=leverage)
         except ValueError as exc:  # e.g. a non-positive limit price from the decision
@@ -578,6 +583,7 @@ def _order_view(request: OrderRequest) -> dict[str, Any]:
         "quantity": plain(request.quantity),
         "limit_price": text(request.price),
         "leverage": request.leverage,
+        "margin_mode": request.margin_mode.value,
         "reduce_only": request.reduce_only,
         "take_profit_price": text(request.take_profit_price),
         "stop_loss_price": text(request.stop_loss_price),

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
+from hyperoru.exchanges.base import MarginModeName
 from hyperoru.trading.engine import FeeSchedule
 
 INTERVAL_MINUTES: Mapping[str, int] = MappingProxyType(
@@ -20,6 +21,13 @@ DEFAULT_SZ_DECIMALS = 4
 DEFAULT_ASSET_MAX_LEVERAGE = 20
 # The engine caps every taker fill at 5% from mid; a larger slippage could never fill.
 MAX_SLIPPAGE_PCT = Decimal(5)
+VENUES = ("hyperliquid", "binance")
+VENUE_RULES_DOC = (
+    "the venue whose rules the replay follows (how fired TP/SL orders fill): the trader's "
+    "exchange, else the replayed data's venue"
+)
+MARGIN_MODE_DOC = "margin mode of orders that name none: the trader's, else cross"
+MARGIN_MODES = ("cross", "isolated")
 _HUNDRED = Decimal(100)
 
 
@@ -55,6 +63,10 @@ class ReplaySettings:
     # that bar's close. ``scheduled`` False means signal triggers are the only decisions.
     signal_triggers: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     scheduled: bool = True
+    # The venue the trader stands for (its rule for filling fired TP/SL orders) and the
+    # margin mode of orders that do not name one: what its paper fills would use.
+    venue: Literal["hyperliquid", "binance"] = "hyperliquid"
+    margin_mode: MarginModeName = "cross"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -84,6 +96,10 @@ class ReplaySettings:
             raise ValueError("default_leverage must be between 1 and max_leverage")
         if self.decide_every < 1:
             raise ValueError("decide_every must be at least 1")
+        if self.venue not in VENUES:
+            raise ValueError(f"venue must be one of {', '.join(VENUES)}")
+        if self.margin_mode not in MARGIN_MODES:
+            raise ValueError(f"margin_mode must be one of {', '.join(MARGIN_MODES)}")
 
     @property
     def interval_minutes(self) -> int:
@@ -126,6 +142,8 @@ class ReplaySettings:
             # Pairs, since JSON object keys would turn the times into strings.
             "signal_triggers": [[t, dict(v)] for t, v in sorted(self.signal_triggers.items())],
             "scheduled": self.scheduled,
+            "venue": self.venue,
+            "margin_mode": self.margin_mode,
         }
 
     @classmethod

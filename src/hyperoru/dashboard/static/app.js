@@ -6,6 +6,7 @@ import { clear, h } from "./dom.js";
 import { onLiveState, startLive, stopLive } from "./live.js";
 import { backtestPage, backtestsPage } from "./page-backtests.js";
 import { programsPage } from "./page-programs.js";
+import { promptBacktestPage, promptBacktestsPage } from "./page-prompt-backtests.js";
 import { promptsPage } from "./page-prompts.js";
 import { sessionsPage } from "./page-sessions.js";
 import { settingsPage } from "./page-settings.js";
@@ -24,6 +25,8 @@ const ROUTES = [
   [/^trader\/(\d+)$/, traderPage, "Trader"],
   [/^backtests$/, backtestsPage, "Backtests"],
   [/^backtest\/(\d+)$/, backtestPage, "Backtest"],
+  [/^prompt-backtests$/, promptBacktestsPage, "Prompt backtests"],
+  [/^prompt-backtest\/(\d+)$/, promptBacktestPage, "Prompt backtest"],
   [/^prompts$/, promptsPage, "Prompts"],
   [/^programs$/, programsPage, "Programs"],
   [/^signals$/, signalsPage, "Signals"],

@@ -1,7 +1,8 @@
 """Live trading from the pages, against the loopback Hyperliquid fake (a real HTTP server
 that checks every signature): enrol two-factor with a code computed here, connect a trader
 to the venue, switch it to live, see the venue's position, and stop it with the kill
-switch after its confirmation step. Wrong and reused codes show the API's refusal.
+switch after its confirmation step; a difference reconciliation finds is pushed to the page.
+Wrong and reused codes show the API's refusal.
 
 The server's two-factor clock is the test's (``drive_clock``): each code is computed for
 the step the test chose, and the step moves on only when the test says."""
@@ -20,10 +21,11 @@ from eth_account import Account as EthAccount
 from hyperoru.app import replace_services
 from hyperoru.auth import totp
 from hyperoru.settings import Settings
+from hyperoru.trading.live.reconcile import reconcile
 from tests.accounts.helpers import create_trader
 from tests.auth.totp_helpers import Clock
 from tests.dashboard.conftest import Browser, Demo, open_page, screenshot, sign_in
-from tests.fakes.hyperliquid_venue import FakeHyperliquid, fake_hyperliquid
+from tests.fakes.hyperliquid_venue import FakeHyperliquid, FakePosition, fake_hyperliquid
 from tests.trading.helpers import Trader
 
 pytestmark = pytest.mark.browser
@@ -176,6 +178,14 @@ async def test_enrol_two_factor_connect_the_venue_go_live_and_kill(
     assert await report.locator('td[data-label="Stopped"]').inner_text() == "yes"
     assert venue.position(MASTER, "BTC") == 0
     await page.locator("#venue-state").filter(has_text="No open positions.").wait_for()
+
+    # A position the fills do not explain appears at the venue: reconciliation reports it,
+    # and the page shows the difference as it is pushed, without a reload.
+    venue.accounts[MASTER].positions["BTC"] = FakePosition(Decimal("0.001"), Decimal(100000))
+    await reconcile(demo.server.app.state.services.trading.live, account["id"])
+    event = page.locator("#reconciliation-events tbody tr").filter(has_text="position_mismatch")
+    await event.wait_for()
+    assert "the venue holds 0.001" in await event.inner_text()
     await screenshot(page, "live-killed-1280")
 
 

@@ -64,11 +64,11 @@ async def test_a_prompt_backtest_shows_progress_then_chart_trades_and_decisions(
     assert await cards.count() == len(done["decisions"])
     first = done["decisions"][0]
     assert await cards.first.get_attribute("data-bar-index") == str(first["bar_index"])
-    await screenshot(page, "prompt-backtest-1280")
+    await screenshot(page, "prompt-backtest-run-1280")
 
     await page.get_by_role("link", name="All prompt backtests").click()
     await page.wait_for_selector('#main[data-page="prompt backtests"][data-ready="true"]')
     row = page.locator("#prompt-backtests-table tbody tr").filter(has_text=f"#{run_id}")
     assert "completed" in await row.inner_text()
     assert traders[0]["name"] in await row.inner_text()
-    await screenshot(page, "prompt-backtests-1280")
+    await screenshot(page, "prompt-backtests-history-1280")

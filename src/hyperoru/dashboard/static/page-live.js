@@ -105,7 +105,7 @@ export async function livePage(main, { params, toast }) {
     const figure = (label, value, name) => h("div", {}, h("dt", { text: label }), h("dd", { dataset: { field: name }, text: value }));
     clear(
       venue,
-      h("p", { class: "muted", text: `${state.environment === "paper" ? "Paper ledger" : `Venue reading (${state.environment})`} taken ${fmtTime(state.taken_at)}` }),
+      h("p", { class: "muted", text: `${state.environment === "paper" ? "Paper ledger" : `Venue reading (${trader.exchange}${state.environment ? `, ${state.environment}` : ""})`} taken ${fmtTime(state.taken_at)}` }),
       h(
         "dl",
         { class: "figures", id: "venue-figures" },

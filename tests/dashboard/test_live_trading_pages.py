@@ -9,6 +9,7 @@ the step the test chose, and the step moves on only when the test says."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,6 +26,7 @@ from hyperoru.trading.live.reconcile import reconcile
 from tests.accounts.helpers import create_trader
 from tests.auth.totp_helpers import Clock
 from tests.dashboard.conftest import Browser, Demo, open_page, screenshot, sign_in
+from tests.fakes.binance_venue import FakeBinanceFutures, fake_binance_futures
 from tests.fakes.hyperliquid_venue import FakeHyperliquid, FakePosition, fake_hyperliquid
 from tests.trading.helpers import Trader
 
@@ -43,12 +45,22 @@ async def venue() -> AsyncIterator[FakeHyperliquid]:
 
 
 @pytest.fixture
-def demo_settings(make_settings: Callable[..., Settings], venue: FakeHyperliquid) -> Settings:
+async def binance() -> AsyncIterator[FakeBinanceFutures]:
+    async with fake_binance_futures(wall_clock=True) as fake:
+        fake.set_mark("BTC", "100000")
+        yield fake
+
+
+@pytest.fixture
+def demo_settings(
+    make_settings: Callable[..., Settings], venue: FakeHyperliquid, binance: FakeBinanceFutures
+) -> Settings:
     return make_settings(
         demo=True,
         rate_limit_auth_per_minute=1000,
         live_trading="enabled",
         hyperliquid_base_url=venue.base_url,
+        binance_futures_base_url=binance.base_url,
     )
 
 
@@ -187,6 +199,69 @@ async def test_enrol_two_factor_connect_the_venue_go_live_and_kill(
     await event.wait_for()
     assert "the venue holds 0.001" in await event.inner_text()
     await screenshot(page, "live-killed-1280")
+
+
+async def test_a_binance_key_is_written_only_and_live_goes_to_binance(
+    demo: Demo, browser: Browser, binance: FakeBinanceFutures
+) -> None:
+    clock = two_factor_clock(demo)
+    token = await demo.token()
+    headers = demo.server.api.bearer(token)
+    setup = await demo.server.http.post(
+        "/api/users/mfa/totp/setup", json={"password": demo.password}, headers=headers
+    )
+    secret = setup.json()["secret"]
+    enabled = await demo.server.http.post(
+        "/api/users/mfa/totp/enable", json={"code": code(secret, clock)}, headers=headers
+    )
+    recovery = enabled.json()["recovery_codes"]
+    clock.advance()
+    account = await create_trader(demo.server.api, token, name="Binance trader")
+    assert account["exchange"] == "hyperliquid"  # the default: going live must change it
+    api_key, api_secret = secrets.token_hex(32), secrets.token_hex(32)
+    binance.add_key(api_key, api_secret)
+
+    page, _ = await browser.page()
+    await sign_in(page, demo.url, "demo", demo.password)
+    await open_page(page, f"#/trader/{account['id']}/live", "live trading")
+    connect = page.locator("#exchange-credentials-form")
+    await connect.get_by_label("Exchange").select_option("binance")
+    environments = connect.get_by_label("Environment").locator("option")
+    assert await environments.evaluate_all("options => options.map((o) => o.value)") == [
+        "demo",
+        "testnet",
+        "mainnet",
+    ]
+    assert await connect.get_by_label("Account address").count() == 0
+    await connect.get_by_label("Environment").select_option("testnet")
+    await connect.get_by_label("API key").fill(api_key)
+    await connect.get_by_label("API secret").fill(api_secret)
+    await connect.get_by_label("Two-factor code").fill(code(secret, clock))
+    await connect.get_by_role("button", name="Check and save").click()
+    await page.locator("#exchange-state").filter(has_text=f"…{api_key[-4:]}").wait_for()
+    content = await page.content()
+    assert api_key not in content and api_secret not in content
+    clock.advance()
+
+    switch = page.locator("#live-switch-form")
+    await switch.get_by_label("Two-factor code").fill(code(secret, clock))
+    await switch.get_by_role("button", name="Switch to live").click()
+    await page.wait_for_selector('#execution-mode[data-mode="live"]')
+    assert "Live on binance" in await page.locator("#execution-mode").inner_text()
+    trader = await api_get(demo, token, f"/api/account/{account['id']}")
+    assert (trader["execution_mode"], trader["exchange"]) == ("live", "binance")
+    await page.locator("#venue-state").filter(has_text="Venue reading (binance)").wait_for()
+    await screenshot(page, "live-binance-1280")
+
+    # Two-factor off again, from the security page, with a recovery code.
+    await open_page(page, "#/security", "security")
+    assert await page.locator("#mfa-state").inner_text() == "Two-factor is on."
+    disable = page.locator("#totp-disable-form")
+    await disable.get_by_label("Password").fill(demo.password)
+    await disable.get_by_label("Code or recovery code").fill(recovery[0])
+    await disable.get_by_role("button", name="Turn off two-factor").click()
+    await page.locator("#toast").filter(has_text="Two-factor turned off").wait_for()
+    assert not (await api_get(demo, token, "/api/users/profile"))["mfa_enabled"]
 
 
 async def test_the_user_kill_switch_stops_every_trader_after_confirmation(

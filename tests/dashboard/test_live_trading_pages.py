@@ -221,7 +221,7 @@ async def test_a_binance_key_is_written_only_and_live_goes_to_binance(
     api_key, api_secret = secrets.token_hex(32), secrets.token_hex(32)
     binance.add_key(api_key, api_secret)
 
-    page, _ = await browser.page()
+    page, watch = await browser.page()
     await sign_in(page, demo.url, "demo", demo.password)
     await open_page(page, f"#/trader/{account['id']}/live", "live trading")
     connect = page.locator("#exchange-credentials-form")
@@ -241,6 +241,8 @@ async def test_a_binance_key_is_written_only_and_live_goes_to_binance(
     await page.locator("#exchange-state").filter(has_text=f"…{api_key[-4:]}").wait_for()
     content = await page.content()
     assert api_key not in content and api_secret not in content
+    assert await connect.get_by_label("Exchange").input_value() == "binance"
+    assert await connect.get_by_label("API secret").input_value() == ""
     clock.advance()
 
     switch = page.locator("#live-switch-form")
@@ -250,8 +252,24 @@ async def test_a_binance_key_is_written_only_and_live_goes_to_binance(
     assert "Live on binance" in await page.locator("#execution-mode").inner_text()
     trader = await api_get(demo, token, f"/api/account/{account['id']}")
     assert (trader["execution_mode"], trader["exchange"]) == ("live", "binance")
+    clock.advance()
     await page.locator("#venue-state").filter(has_text="Venue reading (binance)").wait_for()
     await screenshot(page, "live-binance-1280")
+
+    # A live trader's connection cannot be removed (the API's refusal is shown); on paper
+    # it can, and the page then shows what the API answers: not connected.
+    watch.allowed_statuses.add(409)
+    remove = page.locator("#exchange-remove-form")
+    await page.locator("summary", has_text="Remove the connection").click()
+    await remove.get_by_label("Two-factor code").fill(code(secret, clock))
+    await remove.get_by_role("button", name="Remove connection").click()
+    await page.locator("#toast").filter(has_text="The trader trades live: switch it to").wait_for()
+    await page.get_by_role("button", name="Switch back to paper").click()
+    await page.wait_for_selector('#execution-mode[data-mode="paper"]')
+    await remove.get_by_label("Two-factor code").fill(code(secret, clock))  # not spent above
+    await remove.get_by_role("button", name="Remove connection").click()
+    await page.locator("#exchange-state").filter(has_text="Not connected").wait_for()
+    assert not (await api_get(demo, token, f"/api/account/{account['id']}/exchange"))["connected"]
 
     # Two-factor off again, from the security page, with a recovery code.
     await open_page(page, "#/security", "security")

@@ -2,7 +2,7 @@
 // shows of it (addresses, a key hint, never a key or secret) and the write-only form that
 // replaces it. Saving and removing need a fresh two-factor code.
 
-import { api, put } from "./api.js";
+import { api, get, put } from "./api.js";
 import { clear, field, fmtTime, formValues, h, input, section, select } from "./dom.js";
 
 const ENVIRONMENTS = {
@@ -74,9 +74,7 @@ export function exchangeSection({ id, connection, toast, onChange }) {
     button.disabled = true;
     try {
       connection = await put(base, formValues(form));
-      form.reset();
-      drawKeys();
-      drawState();
+      redraw();
       toast("Exchange connection checked and saved");
       await onChange(connection);
     } catch (error) {
@@ -92,9 +90,9 @@ export function exchangeSection({ id, connection, toast, onChange }) {
     try {
       // The code in the body: query strings end up in logs.
       await api("DELETE", base, { totp_code: formValues(removeForm).totp_code });
-      connection = { ...connection, connected: false, exchange: null, environment: null };
+      connection = await get(base);
       removeForm.reset();
-      drawState();
+      redraw();
       toast("Exchange connection removed");
       await onChange(connection);
     } catch (error) {
@@ -110,8 +108,14 @@ export function exchangeSection({ id, connection, toast, onChange }) {
     replace.firstChild.textContent = connection.connected ? "Replace the connection" : "Connect an exchange account";
     remove.hidden = !connection.connected;
   }
+  // After a change: the form empty again (keys are never kept), set to what is stored.
+  function redraw() {
+    form.reset();
+    exchange.value = connection.exchange || "hyperliquid";
+    drawKeys();
+    drawState();
+  }
 
-  drawKeys();
-  drawState();
+  redraw();
   return section("Exchange connection", state, replace, remove);
 }

@@ -87,15 +87,20 @@ def logged_text(record: logging.LogRecord) -> str:
 
 
 @pytest.fixture
+def demo_settings(make_settings: Callable[..., Settings]) -> Settings:
+    """The demo server's settings; a test module overrides this fixture to add its own."""
+    # The runtime stays off: the traders trade only when a test makes them.
+    return make_settings(demo=True, rate_limit_auth_per_minute=1000)
+
+
+@pytest.fixture
 async def demo(
-    make_settings: Callable[..., Settings],
+    demo_settings: Settings,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[Demo]:
-    # The runtime stays off: the traders trade only when a test makes them.
-    settings = make_settings(demo=True, rate_limit_auth_per_minute=1000)
     caplog.set_level(logging.INFO)
-    async with run_server(settings, FAST_LIMITS) as live:
+    async with run_server(demo_settings, FAST_LIMITS) as live:
         printed = capsys.readouterr().out
         match = re.search(r"password: (\S+)", printed)
         assert match, printed

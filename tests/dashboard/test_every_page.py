@@ -27,8 +27,17 @@ async def test_every_page_at_phone_and_laptop_width(
     token = await demo.token()
     program = await create_program(demo.server.api, token)
     backtest = await submit(demo.server.api, token, request_body(program))
-    accounts = (
-        await demo.server.http.get("/api/account/list", headers=demo.server.api.bearer(token))
+    headers = demo.server.api.bearer(token)
+    accounts = (await demo.server.http.get("/api/account/list", headers=headers)).json()
+    prompt_backtest = (
+        await demo.server.http.post(
+            "/api/prompt-backtests",
+            json={
+                "trader_id": accounts[0]["id"],
+                "config": {"start_date": "2026-01-01", "end_date": "2026-01-03", "interval": "4h"},
+            },
+            headers=headers,
+        )
     ).json()
 
     page, _ = await browser.page(viewport)
@@ -39,12 +48,16 @@ async def test_every_page_at_phone_and_laptop_width(
     pages = [
         ("#/traders", "traders"),
         (f"#/trader/{accounts[0]['id']}", "trader"),
+        (f"#/trader/{accounts[0]['id']}/live", "live trading"),
         ("#/backtests", "backtests"),
         (f"#/backtest/{backtest['id']}", "backtest"),
+        ("#/prompt-backtests", "prompt backtests"),
+        (f"#/prompt-backtest/{prompt_backtest['id']}", "prompt backtest"),
         ("#/prompts", "prompts"),
         ("#/programs", "programs"),
         ("#/signals", "signals"),
         ("#/sessions", "sessions"),
+        ("#/security", "security"),
         ("#/settings", "settings"),
     ]
     for hash_, name in pages:
@@ -52,7 +65,7 @@ async def test_every_page_at_phone_and_laptop_width(
         assert await page.evaluate(UNLABELLED) == [], name
         assert await page.evaluate(OVERFLOW) <= 0, f"{name} scrolls sideways"
         assert await page.locator("h1").first.is_visible(), name
-        await screenshot(page, f"{name}-{viewport['width']}")
+        await screenshot(page, f"{name.replace(' ', '-')}-{viewport['width']}")
 
 
 async def test_keyboard_alone_reaches_the_pages(demo: Demo, browser: Browser) -> None:

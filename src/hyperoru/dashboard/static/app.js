@@ -5,8 +5,11 @@ import { purgeCharts } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { onLiveState, startLive, stopLive } from "./live.js";
 import { backtestPage, backtestsPage } from "./page-backtests.js";
+import { livePage } from "./page-live.js";
 import { programsPage } from "./page-programs.js";
+import { promptBacktestPage, promptBacktestsPage } from "./page-prompt-backtests.js";
 import { promptsPage } from "./page-prompts.js";
+import { securityPage } from "./page-security.js";
 import { sessionsPage } from "./page-sessions.js";
 import { settingsPage } from "./page-settings.js";
 import { signalsPage } from "./page-signals.js";
@@ -22,12 +25,16 @@ const toastEl = document.getElementById("toast");
 const ROUTES = [
   [/^traders$/, tradersPage, "Traders"],
   [/^trader\/(\d+)$/, traderPage, "Trader"],
+  [/^trader\/(\d+)\/live$/, livePage, "Live trading"],
   [/^backtests$/, backtestsPage, "Backtests"],
   [/^backtest\/(\d+)$/, backtestPage, "Backtest"],
+  [/^prompt-backtests$/, promptBacktestsPage, "Prompt backtests"],
+  [/^prompt-backtest\/(\d+)$/, promptBacktestPage, "Prompt backtest"],
   [/^prompts$/, promptsPage, "Prompts"],
   [/^programs$/, programsPage, "Programs"],
   [/^signals$/, signalsPage, "Signals"],
   [/^sessions$/, sessionsPage, "Sessions"],
+  [/^security$/, securityPage, "Security"],
   [/^settings$/, settingsPage, "Settings"],
 ];
 

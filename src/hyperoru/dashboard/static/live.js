@@ -3,7 +3,8 @@
 
 import { forgetSession, sessionToken } from "./api.js";
 
-const CHANNELS = ["trades", "positions", "model_chat", "asset_curve"];
+// "orders" and "reconciliation" carry only live traders' pushes (the live page's).
+const CHANNELS = ["trades", "positions", "model_chat", "asset_curve", "orders", "reconciliation"];
 const listeners = new Set();
 let socket = null;
 let retryTimer = null;

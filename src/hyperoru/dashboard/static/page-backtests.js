@@ -2,26 +2,9 @@
 // and metrics; compare two finished runs side by side.
 
 import { del, get, post } from "./api.js";
+import { equitySection, isoDay, jobProgress, metricsTable, tradesSection } from "./backtest-results.js";
 import { equityChart } from "./charts.js";
-import { clear, field, fmtMoney, fmtNumber, fmtPct, fmtSigned, fmtTime, formValues, h, input, section, select, signClass, table } from "./dom.js";
-
-const POLL_MS = 500;
-const DAY_MS = 86400000;
-
-const METRICS = [
-  ["total_pnl", "Total PnL", fmtSigned],
-  ["total_pnl_percent", "Return", fmtPct],
-  ["total_trades", "Trades", String],
-  ["win_rate", "Win rate", (v) => fmtNumber(v, 4)],
-  ["profit_factor", "Profit factor", (v) => fmtNumber(v, 3)],
-  ["sharpe_ratio", "Sharpe ratio", (v) => fmtNumber(v, 3)],
-  ["max_drawdown_pct", "Max drawdown", fmtPct],
-  ["final_equity", "Final equity", fmtMoney],
-];
-
-function isoDay(offsetDays) {
-  return new Date(Date.UTC(2026, 0, 1) + offsetDays * DAY_MS).toISOString().slice(0, 10);
-}
+import { clear, field, fmtSigned, fmtTime, formValues, h, input, section, select, signClass, table } from "./dom.js";
 
 export async function backtestsPage(main, { navigate, toast }) {
   main.append(h("h1", { text: "Backtests" }));
@@ -110,86 +93,30 @@ export async function backtestsPage(main, { navigate, toast }) {
   );
 }
 
-function metricsTable(runs) {
-  return table(
-    "Metrics",
-    ["Metric", ...runs.map((run) => `#${run.id}`)],
-    METRICS.map(([key, label, format]) =>
-      h(
-        "tr",
-        { dataset: { metric: key } },
-        h("th", { scope: "row", text: label }),
-        runs.map((run) => h("td", { class: "num", text: run[key] === null || run[key] === undefined ? "–" : format(run[key]) })),
-      ),
-    ),
-    { class: "metrics" },
-  );
-}
-
-export async function backtestPage(main, { params }) {
+export async function backtestPage(main, { params, toast }) {
   const id = Number(params[0]);
-  const heading = h("h1", { text: `Backtest #${id}` });
-  const progress = h("progress", { id: "backtest-progress", max: "100", value: "0", "aria-label": "Backtest progress" });
-  const state = h("p", { id: "backtest-status", role: "status" });
+  const progress = jobProgress("backtest", "Backtest progress");
   const results = h("div", { id: "backtest-results" });
-  main.append(heading, h("a", { href: "#/backtests", text: "All backtests" }), section("Progress", progress, state), results);
+  main.append(
+    h("h1", { text: `Backtest #${id}` }),
+    h("a", { href: "#/backtests", text: "All backtests" }),
+    section("Progress", ...progress.elements),
+    results,
+  );
 
-  let timer = null;
-  let stopped = false;
-  async function poll() {
-    // The long parts only once it is done: polling stays cheap (docs/BACKTESTS.md).
-    const run = await get(`/api/backtests/${id}?include=none`);
-    progress.value = Number(run.progress || 0);
-    state.textContent = `${run.status} – ${Math.round(Number(run.progress || 0))}%${run.error ? `: ${run.error}` : ""}`;
-    state.dataset.status = run.status;
-    if (run.status === "queued" || run.status === "running") {
-      if (!stopped) timer = setTimeout(() => poll().catch(() => {}), POLL_MS);
-      return;
-    }
-    if (run.status === "completed") await showResults();
-  }
-
-  async function showResults() {
+  async function showResults(job) {
+    if (job.status !== "completed") return;
     const run = await get(`/api/backtests/${id}`);
-    const chart = h("div", { id: "backtest-equity-chart" });
     clear(
       results,
       section("Metrics", metricsTable([run])),
-      section("Equity", chart),
-      section(
-        "Trades",
-        run.trades.length === 0
-          ? h("p", { text: "No trades." })
-          : table(
-              "Round trips",
-              ["Symbol", "Side", "Quantity", "Entry", "Entry price", "Exit", "Exit price", "Exit reason", "PnL", "Fees"],
-              run.trades.map((trade) =>
-                h(
-                  "tr",
-                  {},
-                  h("td", { text: trade.symbol }),
-                  h("td", { text: trade.side }),
-                  h("td", { class: "num", text: fmtNumber(trade.quantity) }),
-                  h("td", { text: fmtTime(trade.entry_time) }),
-                  h("td", { class: "num", text: fmtNumber(trade.entry_price) }),
-                  h("td", { text: fmtTime(trade.exit_time) }),
-                  h("td", { class: "num", text: fmtNumber(trade.exit_price) }),
-                  h("td", { text: trade.exit_reason || "open" }),
-                  h("td", { class: `num ${signClass(trade.realized_pnl)}`, text: fmtSigned(trade.realized_pnl) }),
-                  h("td", { class: "num", text: fmtNumber(trade.fees) }),
-                ),
-              ),
-              { id: "backtest-trades" },
-            ),
-      ),
+      equitySection(run, "backtest-equity-chart", "Backtest equity"),
+      tradesSection(run.trades, "backtest-trades"),
       run.logs && run.logs.length ? section("Program log", h("pre", { text: run.logs.join("\n") })) : null,
     );
-    equityChart(chart, [{ name: `#${run.id}`, points: run.equity_curve || [] }], "Backtest equity");
   }
 
-  await poll();
-  return () => {
-    stopped = true;
-    if (timer !== null) clearTimeout(timer);
-  };
+  // The long parts only once it is done: polling stays cheap (docs/BACKTESTS.md).
+  await progress.follow(`/api/backtests/${id}?include=none`, { onDone: showResults, onError: (error) => toast(error.message) });
+  return progress.stop;
 }

@@ -31,7 +31,7 @@ export async function traderPage(main, { params, toast }) {
   const settings = h("div", { class: "grid" });
 
   main.append(
-    h("div", { class: "title-row" }, title, badge),
+    h("div", { class: "title-row" }, title, badge, h("a", { href: `#/trader/${id}/live`, id: "trader-live-link", text: "Live trading and kill switch" })),
     controls,
     figures,
     section("Equity curve", equity),

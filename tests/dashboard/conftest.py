@@ -114,6 +114,8 @@ class Watch:
     errors: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     allowed_statuses: set[int] = field(default_factory=set)
+    # (status, URL part): one route a test expects refused, e.g. a feature turned off.
+    allowed_refusals: set[tuple[int, str]] = field(default_factory=set)
 
     def check(self) -> None:
         leaked = [url for url in self.urls if TOKEN.search(url)]
@@ -139,6 +141,12 @@ class Browser:
             text = message.text
             status = re.search(r"status of (\d{3})", text)
             if status and int(status.group(1)) in watch.allowed_statuses:
+                return
+            url = message.location.get("url") or ""
+            if status and any(
+                int(status.group(1)) == code and part in url
+                for code, part in watch.allowed_refusals
+            ):
                 return
             watch.errors.append(f"console error: {text} at {message.location.get('url')}")
 

@@ -4,6 +4,7 @@ import { forgetSession, onSignedOut, post, sessionToken } from "./api.js";
 import { purgeCharts } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { onLiveState, startLive, stopLive } from "./live.js";
+import { analyticsPage } from "./page-analytics.js";
 import { backtestPage, backtestsPage } from "./page-backtests.js";
 import { programsPage } from "./page-programs.js";
 import { promptsPage } from "./page-prompts.js";
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^prompts$/, promptsPage, "Prompts"],
   [/^programs$/, programsPage, "Programs"],
   [/^signals$/, signalsPage, "Signals"],
+  [/^analytics(?:\?(.*))?$/, analyticsPage, "Analytics"],
   [/^sessions$/, sessionsPage, "Sessions"],
   [/^settings$/, settingsPage, "Settings"],
 ];
@@ -68,7 +70,7 @@ async function render() {
   const path = location.hash.replace(/^#\/?/, "") || "traders";
   const route = ROUTES.find(([pattern]) => pattern.test(path));
   for (const link of nav.querySelectorAll("a")) {
-    const active = route && link.getAttribute("href") === `#/${path.split("/")[0]}`;
+    const active = route && link.getAttribute("href") === `#/${path.split(/[/?]/)[0]}`;
     if (active) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }

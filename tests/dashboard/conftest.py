@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,36 @@ async def demo(
 ) -> AsyncIterator[Demo]:
     # The runtime stays off: the traders trade only when a test makes them.
     settings = make_settings(demo=True, rate_limit_auth_per_minute=1000)
+    async with demo_server(settings, capsys, caplog) as running:
+        yield running
+
+
+# The factor engine on, measuring a week of three symbols only when asked (no schedule).
+FACTOR_ENGINE = {
+    "factor_engine": "enabled",
+    "factor_symbols": "BTC,ETH,SOL",
+    "factor_lookback_days": 7,
+    "factor_refresh_minutes": 0,
+    "jobs_poll_seconds": 0.05,
+}
+
+
+@pytest.fixture
+async def factor_demo(
+    make_settings: Callable[..., Settings],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> AsyncIterator[Demo]:
+    """The demo with the factor engine on (it is off by default, as on a fresh server)."""
+    settings = make_settings(demo=True, rate_limit_auth_per_minute=1000, **FACTOR_ENGINE)
+    async with demo_server(settings, capsys, caplog) as running:
+        yield running
+
+
+@asynccontextmanager
+async def demo_server(
+    settings: Settings, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[Demo]:
     caplog.set_level(logging.INFO)
     async with run_server(settings, FAST_LIMITS) as live:
         printed = capsys.readouterr().out

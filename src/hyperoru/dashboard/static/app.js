@@ -6,6 +6,7 @@ import { clear, h } from "./dom.js";
 import { onLiveState, startLive, stopLive } from "./live.js";
 import { analyticsPage } from "./page-analytics.js";
 import { backtestPage, backtestsPage } from "./page-backtests.js";
+import { factorsPage } from "./page-factors.js";
 import { programsPage } from "./page-programs.js";
 import { promptsPage } from "./page-prompts.js";
 import { sessionsPage } from "./page-sessions.js";
@@ -29,6 +30,7 @@ const ROUTES = [
   [/^programs$/, programsPage, "Programs"],
   [/^signals$/, signalsPage, "Signals"],
   [/^analytics(?:\?(.*))?$/, analyticsPage, "Analytics"],
+  [/^factors$/, factorsPage, "Factors"],
   [/^sessions$/, sessionsPage, "Sessions"],
   [/^settings$/, settingsPage, "Settings"],
 ];

@@ -3,10 +3,11 @@
 // symbol, strategy, operation and trigger, AI attribution, and factors when the engine is on.
 
 import { attributionParts } from "./analytics-attribution.js";
-import { fmtRatio, fmtShare, sortableTable, statsTable } from "./analytics-tables.js";
+import { fmtRatio, fmtShare, statsTable } from "./analytics-tables.js";
 import { get } from "./api.js";
 import { drawdownChart, equityChart } from "./charts.js";
 import { field, fmtMoney, fmtNumber, fmtPct, fmtSigned, h, section, select, table } from "./dom.js";
+import { sortableTable } from "./sortable.js";
 
 const DAYS = [1, 7, 30, 90, 365];
 const PERIODS = [["1h", "Hourly (8760 a year)"], ["1d", "Daily (365 a year)"], ["1w", "Weekly (52 a year)"]];

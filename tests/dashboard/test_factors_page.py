@@ -113,3 +113,20 @@ async def test_custom_factor_evaluate_and_effectiveness(
     await page.get_by_role("button", name="Show factor").click()
     await page.locator("#effectiveness-decay-chart .barlayer .trace").wait_for()
     await screenshot(page, "factors-engine-on-1280")
+
+    # Edited, then deleted, from its row.
+    row = page.locator('#custom-factors tr[data-factor="my_vol_momentum"]')
+    await row.get_by_role("button", name="Edit my_vol_momentum").click()
+    await form.get_by_label("Description").fill("volume-weighted momentum")
+    await form.get_by_role("button", name="Save my_vol_momentum").click()
+    await row.get_by_text("volume-weighted momentum").wait_for()
+    (stored,) = (await http.get("/api/factors/custom", headers=headers)).json()
+    assert stored["description"] == "volume-weighted momentum"
+    await row.get_by_role("button", name="Delete my_vol_momentum").click()
+    await page.get_by_text("No factors of your own yet.").wait_for()
+    assert (await http.get("/api/factors/custom", headers=headers)).json() == []
+
+    # With the engine on, the analytics page ranks factors instead of the note.
+    await open_page(page, "#/analytics", "analytics")
+    assert await page.locator("#factors-off").count() == 0
+    await page.get_by_text("No closed trades to rank factors against yet.").wait_for()

@@ -166,6 +166,9 @@ async def test_every_analytics_route_answers_from_the_traders_own_trades(
     )
     assert summary["avg_trade_duration_hours"] == pytest.approx(1.0)
     assert summary["returns"]["periods_per_year"] == 8760 and summary["returns"]["period"] == "1h"
+    # The user's only trader: its own summary is the user's.
+    alone = await trader.get("/api/analytics/summary", days=1, period="1h", account_id=trader.id)
+    assert alone == summary
 
     # The return statistics, recomputed from the stored asset curve at each whole hour.
     async with app.state.services.sessionmaker() as session:
@@ -282,6 +285,13 @@ async def test_analytics_cover_only_the_callers_own_data(
     )
     own = await client.get(f"/api/analytics/summary?user_id={stranger.user['id']}", headers=headers)
     assert own.status_code == 200
+    assert_error(
+        await client.get(f"/api/analytics/summary?account_id={trader.id}", headers=headers),
+        403,
+        "FORBIDDEN",
+    )
+    mine = await stranger.get("/api/analytics/summary", days=1, account_id=stranger.id)
+    assert mine["total_trades"] == 0 and mine["traders"] == 1
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,11 @@ UNLABELLED = """
   .map((el) => el.outerHTML)
 """
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# The nav wraps inside the page's width: no link of it ends past the right edge.
+NAV_OVERFLOW = """
+() => Math.max(...[...document.querySelectorAll("#nav > *")]
+  .map((el) => el.getBoundingClientRect().right)) - document.documentElement.clientWidth
+"""
 
 
 @pytest.mark.parametrize("viewport", [PHONE, WIDE], ids=["390px", "1280px"])
@@ -40,7 +45,9 @@ async def test_every_page_at_phone_and_laptop_width(
         )
     ).json()
 
-    page, _ = await browser.page(viewport)
+    page, watch = await browser.page(viewport)
+    # The demo runs without the factor engine: its routes answer 403, the pages say so.
+    watch.allowed_refusals |= {(403, "/api/factors/"), (403, "/api/analytics/by-factor")}
     await page.goto(demo.url + "/")
     assert await page.evaluate(UNLABELLED) == []
     await screenshot(page, f"signin-{viewport['width']}")
@@ -56,6 +63,8 @@ async def test_every_page_at_phone_and_laptop_width(
         ("#/prompts", "prompts"),
         ("#/programs", "programs"),
         ("#/signals", "signals"),
+        (f"#/analytics?trader={accounts[0]['id']}", "analytics"),
+        ("#/factors", "factors"),
         ("#/sessions", "sessions"),
         ("#/security", "security"),
         ("#/settings", "settings"),
@@ -66,6 +75,12 @@ async def test_every_page_at_phone_and_laptop_width(
         assert await page.evaluate(OVERFLOW) <= 0, f"{name} scrolls sideways"
         assert await page.locator("h1").first.is_visible(), name
         await screenshot(page, f"{name.replace(' ', '-')}-{viewport['width']}")
+    assert await page.evaluate(NAV_OVERFLOW) <= 0
+    # Without the factor engine both pages say so calmly: no error on them.
+    for hash_, name in (("#/factors", "factors"), ("#/analytics", "analytics")):
+        await open_page(page, hash_, name)
+        assert await page.locator("#factors-off").is_visible(), name
+        assert await page.locator("#main .error").count() == 0, name
 
 
 async def test_keyboard_alone_reaches_the_pages(demo: Demo, browser: Browser) -> None:

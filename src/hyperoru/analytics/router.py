@@ -54,10 +54,18 @@ AnalyticsWindow = Annotated[Window, Depends(_window)]
 
 @router.get("/summary", response_model=out.SummaryOut)
 async def summary(
-    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
+    user: CurrentUser,
+    db: DbSession,
+    window: AnalyticsWindow,
+    user_id: UserId = None,
+    account_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="One of your traders only")
+    ] = None,
 ) -> Row:
     _only_self(user, user_id)
-    return await service.summary(db, user.id, window)
+    if account_id is not None:
+        await load_owned_account(db, user=user, account_id=account_id)
+    return await service.summary(db, user.id, window, None if account_id is None else [account_id])
 
 
 @router.get("/by-strategy", response_model=list[out.StrategyRow])

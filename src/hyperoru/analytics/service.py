@@ -114,8 +114,10 @@ def combined_returns(
     return returns, path
 
 
-async def summary(session: AsyncSession, user_id: int, window: Window) -> dict[str, Any]:
-    traders, trades = await closed_trades(session, user_id, window)
+async def summary(
+    session: AsyncSession, user_id: int, window: Window, account_ids: Sequence[int] | None = None
+) -> dict[str, Any]:
+    traders, trades = await closed_trades(session, user_id, window, account_ids)
     points = boundaries(window.since, window.until, window.period)
     returns, path = combined_returns(points, await equity_at(session, traders, points))
     periods_per_year = metrics.PERIODS_PER_YEAR[window.period]

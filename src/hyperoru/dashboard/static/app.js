@@ -4,8 +4,10 @@ import { forgetSession, onSignedOut, post, sessionToken } from "./api.js";
 import { purgeCharts } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { onLiveState, startLive, stopLive } from "./live.js";
+import { analyticsPage } from "./page-analytics.js";
 import { backtestPage, backtestsPage } from "./page-backtests.js";
 import { livePage } from "./page-live.js";
+import { factorsPage } from "./page-factors.js";
 import { programsPage } from "./page-programs.js";
 import { promptBacktestPage, promptBacktestsPage } from "./page-prompt-backtests.js";
 import { promptsPage } from "./page-prompts.js";
@@ -33,6 +35,8 @@ const ROUTES = [
   [/^prompts$/, promptsPage, "Prompts"],
   [/^programs$/, programsPage, "Programs"],
   [/^signals$/, signalsPage, "Signals"],
+  [/^analytics(?:\?(.*))?$/, analyticsPage, "Analytics"],
+  [/^factors$/, factorsPage, "Factors"],
   [/^sessions$/, sessionsPage, "Sessions"],
   [/^security$/, securityPage, "Security"],
   [/^settings$/, settingsPage, "Settings"],
@@ -75,7 +79,7 @@ async function render() {
   const path = location.hash.replace(/^#\/?/, "") || "traders";
   const route = ROUTES.find(([pattern]) => pattern.test(path));
   for (const link of nav.querySelectorAll("a")) {
-    const active = route && link.getAttribute("href") === `#/${path.split("/")[0]}`;
+    const active = route && link.getAttribute("href") === `#/${path.split(/[/?]/)[0]}`;
     if (active) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }

@@ -98,8 +98,8 @@ export async function livePage(main, { params, toast }) {
 
   async function refresh() {
     const [state, page, found] = await Promise.all([
-      get(`/api/hyperliquid/account/${id}/state`),
-      get(`/api/hyperliquid/accounts/${id}/positions`),
+      get(`/api/${trader.exchange}/account/${id}/state`),
+      get(`/api/${trader.exchange}/accounts/${id}/positions`),
       get(`${base}/reconciliation?limit=50`),
     ]);
     const figure = (label, value, name) => h("div", {}, h("dt", { text: label }), h("dd", { dataset: { field: name }, text: value }));

@@ -253,7 +253,9 @@ async def test_a_binance_key_is_written_only_and_live_goes_to_binance(
     trader = await api_get(demo, token, f"/api/account/{account['id']}")
     assert (trader["execution_mode"], trader["exchange"]) == ("live", "binance")
     clock.advance()
-    await page.locator("#venue-state").filter(has_text="Venue reading (binance, testnet)").wait_for()
+    await (
+        page.locator("#venue-state").filter(has_text="Venue reading (binance, testnet)").wait_for()
+    )
     await screenshot(page, "live-binance-1280")
 
     # A live trader's connection cannot be removed (the API's refusal is shown); on paper

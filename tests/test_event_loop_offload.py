@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
 from hyperoru.accounts.models import Account
+from hyperoru.app import create_app
 from hyperoru.backtests import bars_loader
 from hyperoru.market import indicators
 from hyperoru.offload import CPU_WORKERS, off_loop, on_worker_thread
@@ -179,6 +181,28 @@ async def test_backtest_bars_are_built_on_worker_threads(
     assert [len(bars[s].close) for s in ("BTC", "ETH")] == [48, 48]
     assert bars["BTC"].funding_rates is not None and None not in bars["BTC"].funding_rates
     assert built_on_workers == [True, True]
+
+
+async def test_the_api_schema_is_built_on_a_worker_thread_once_per_process(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building it takes FastAPI a second or more: on the loop it held every request.
+    built_on: list[bool] = []
+    build = app.openapi
+
+    def recording() -> dict[str, Any]:
+        built_on.append(on_worker_thread())
+        return build()
+
+    monkeypatch.setattr(app, "openapi", recording)
+    first = await client.get("/openapi.json")
+    again = await client.get("/openapi.json")
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content and "/api/account/list" in first.json()["paths"]
+    assert built_on == [True]  # the answer is kept: the second request builds nothing
+    # Another app of this process with the same routes shares the built schema.
+    other = create_app(app.state.settings)
+    assert other.openapi() is app.openapi_schema
 
 
 async def test_many_callers_share_a_few_threads() -> None:

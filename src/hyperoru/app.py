@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
@@ -40,6 +42,7 @@ from hyperoru.market.domain import DOMAIN as MARKET
 from hyperoru.metrics.asgi import RequestMetricsMiddleware
 from hyperoru.metrics.domain import DOMAIN as METRICS
 from hyperoru.metrics.instruments import AppMetrics
+from hyperoru.offload import off_loop
 from hyperoru.programs.domain import DOMAIN as PROGRAMS
 from hyperoru.prompt_backtests.domain import DOMAIN as PROMPT_BACKTESTS
 from hyperoru.prompts.domain import DOMAIN as PROMPTS
@@ -129,10 +132,32 @@ def _startup_objects_frozen(enabled: bool) -> Iterator[None]:
         gc.unfreeze()
 
 
+# Schemas by the routes they describe. Building one takes FastAPI about a second on a
+# quiet machine (several under load) and depends on nothing but the routes, which every app
+# of a process shares (``_domain_routes``): built once per process, not once per app.
+# Keyed by the routes' ids (routes are not hashable); the entry keeps them alive, so an id
+# cannot be reused by another route while it stands.
+_SCHEMAS: dict[tuple[int, ...], tuple[tuple[BaseRoute, ...], dict[str, Any]]] = {}
+_SCHEMAS_LOCK = threading.Lock()
+
+
 def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    # What the schema describes; an app's own unlisted routes (this one's /openapi.json)
+    # do not make it another schema.
+    routes = tuple(r for r in app.routes if getattr(r, "include_in_schema", False))
+    key = tuple(id(route) for route in routes)
+    with _SCHEMAS_LOCK:
+        if key not in _SCHEMAS:
+            _SCHEMAS[key] = (routes, _secured_schema(app, routes))
+        schema = _SCHEMAS[key][1]
+    app.openapi_schema = schema
+    return schema
+
+
+def _secured_schema(app: FastAPI, routes: tuple[BaseRoute, ...]) -> dict[str, Any]:
+    schema = get_openapi(title=app.title, version=app.version, routes=routes)
     components = schema.setdefault("components", {})
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "hyo_... session token"},
@@ -142,8 +167,19 @@ def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
         for method, operation in operations.items():
             if (method.upper(), path) not in PUBLIC_ROUTES:
                 operation["security"] = [{"bearer": []}, {"session_token": []}]
-    app.openapi_schema = schema
     return schema
+
+
+async def _openapi_json(request: Request) -> Response:
+    """The schema, built on a worker thread the first time: building it on the event loop
+    held every other request of the process for that second."""
+    app = request.app
+    body: bytes | None = getattr(app.state, "openapi_body", None)
+    if body is None:
+        schema = await off_loop(app.openapi)
+        text = json.dumps(schema, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        body = app.state.openapi_body = text.encode()
+    return Response(body, media_type="application/json")
 
 
 @cache
@@ -171,7 +207,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
         lifespan=_lifespan,
         docs_url=None,  # the dashboard serves /docs from installed files (no CDN)
         redoc_url=None,
-        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        openapi_url=None,  # served by ``_openapi_json`` (below) when docs are enabled
         redirect_slashes=False,  # SlashTwinMiddleware answers both spellings instead
     )
     app.state.settings = settings  # the input of start-up; afterwards Services.settings
@@ -182,6 +218,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
     app.router.routes.extend(_domain_routes())
     enforce_protection(app, authenticate)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
+    if settings.docs_enabled:
+        app.add_route("/openapi.json", _openapi_json, methods=["GET"], include_in_schema=False)
 
     if settings.allowed_origin_list:
         app.add_middleware(

@@ -17,8 +17,9 @@ from hyperoru.api_types import (
     UtcTime,
 )
 from hyperoru.backtests.results import EquityPoint, MetricValue, ResultFields, TradeOut
+from hyperoru.exchanges.base import MarginModeName
 from hyperoru.market.intervals import INTERVAL_SECONDS, INTERVALS
-from hyperoru.replay.settings import MARGIN_MODE_DOC, VENUE_RULES_DOC
+from hyperoru.replay.settings import MARGIN_MODE_DOC, VENUE_RULES_DOC, ReplayVenue
 
 MAX_SYMBOLS = 10
 MAX_PARAMS_BYTES = 16 * 1024
@@ -107,10 +108,10 @@ class ProgramBacktestConfigOut(StoredOut):
     candles_per_symbol: int | None = None
     max_leverage: int | None = None
     default_leverage: int | None = None
-    venue: str | None = Field(
+    venue: ReplayVenue | None = Field(
         default=None, description=VENUE_RULES_DOC + " (null for runs stored before it)"
     )
-    margin_mode: str | None = Field(default=None, description=MARGIN_MODE_DOC)
+    margin_mode: MarginModeName | None = Field(default=None, description=MARGIN_MODE_DOC)
     signal_pools: list[dict[str, Any]] = Field(
         default_factory=list, description="the pools and their signals as frozen at submit time"
     )

@@ -23,7 +23,8 @@ from hyperoru.backtests.results import (
     TradeOut,
     WireTime,
 )
-from hyperoru.replay.settings import MARGIN_MODE_DOC, VENUE_RULES_DOC
+from hyperoru.exchanges.base import MarginModeName
+from hyperoru.replay.settings import MARGIN_MODE_DOC, VENUE_RULES_DOC, ReplayVenue
 from hyperoru.strategies.schemas import ParsedDecisionOut
 
 FeePercent = Annotated[Decimal, Field(ge=0, le=1, max_digits=12)]
@@ -126,10 +127,10 @@ class ResolvedConfigOut(ResponseModel):
     slippage_pct: JsonDecimal = Field(description="percent: 0.05 means 0.05 %")
     maker_fee_pct: JsonDecimal
     taker_fee_pct: JsonDecimal
-    venue: str | None = Field(
+    venue: ReplayVenue | None = Field(
         default=None, description=VENUE_RULES_DOC + " (null for runs stored before it)"
     )
-    margin_mode: str | None = Field(default=None, description=MARGIN_MODE_DOC)
+    margin_mode: MarginModeName | None = Field(default=None, description=MARGIN_MODE_DOC)
 
 
 class PromptBacktestOut(ResultFields):

@@ -21,6 +21,7 @@ DEFAULT_SZ_DECIMALS = 4
 DEFAULT_ASSET_MAX_LEVERAGE = 20
 # The engine caps every taker fill at 5% from mid; a larger slippage could never fill.
 MAX_SLIPPAGE_PCT = Decimal(5)
+ReplayVenue = Literal["hyperliquid", "binance"]
 VENUES = ("hyperliquid", "binance")
 VENUE_RULES_DOC = (
     "the venue whose rules the replay follows (how fired TP/SL orders fill): the trader's "
@@ -65,7 +66,7 @@ class ReplaySettings:
     scheduled: bool = True
     # The venue the trader stands for (its rule for filling fired TP/SL orders) and the
     # margin mode of orders that do not name one: what its paper fills would use.
-    venue: Literal["hyperliquid", "binance"] = "hyperliquid"
+    venue: ReplayVenue = "hyperliquid"
     margin_mode: MarginModeName = "cross"
 
     def __post_init__(self) -> None:

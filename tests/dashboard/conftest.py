@@ -87,13 +87,21 @@ def logged_text(record: logging.LogRecord) -> str:
 
 
 @pytest.fixture
+def demo_settings() -> dict[str, Any]:
+    """More settings for the demo server: a test module overrides this fixture (e.g. to
+    point the bots at a loopback fake)."""
+    return {}
+
+
+@pytest.fixture
 async def demo(
     make_settings: Callable[..., Settings],
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    demo_settings: dict[str, Any],
 ) -> AsyncIterator[Demo]:
     # The runtime stays off: the traders trade only when a test makes them.
-    settings = make_settings(demo=True, rate_limit_auth_per_minute=1000)
+    settings = make_settings(demo=True, rate_limit_auth_per_minute=1000, **demo_settings)
     caplog.set_level(logging.INFO)
     async with run_server(settings, FAST_LIMITS) as live:
         printed = capsys.readouterr().out

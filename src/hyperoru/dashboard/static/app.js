@@ -4,7 +4,9 @@ import { forgetSession, onSignedOut, post, sessionToken } from "./api.js";
 import { purgeCharts } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { onLiveState, startLive, stopLive } from "./live.js";
+import { assistantPage } from "./page-assistant.js";
 import { backtestPage, backtestsPage } from "./page-backtests.js";
+import { botsPage } from "./page-bots.js";
 import { programsPage } from "./page-programs.js";
 import { promptsPage } from "./page-prompts.js";
 import { sessionsPage } from "./page-sessions.js";
@@ -24,9 +26,11 @@ const ROUTES = [
   [/^trader\/(\d+)$/, traderPage, "Trader"],
   [/^backtests$/, backtestsPage, "Backtests"],
   [/^backtest\/(\d+)$/, backtestPage, "Backtest"],
-  [/^prompts$/, promptsPage, "Prompts"],
-  [/^programs$/, programsPage, "Programs"],
+  [/^prompts(?:\/(\d+))?$/, promptsPage, "Prompts"],
+  [/^programs(?:\/(\d+))?$/, programsPage, "Programs"],
   [/^signals$/, signalsPage, "Signals"],
+  [/^assistant(?:\/(\d+))?$/, assistantPage, "Assistant"],
+  [/^bots$/, botsPage, "Bots"],
   [/^sessions$/, sessionsPage, "Sessions"],
   [/^settings$/, settingsPage, "Settings"],
 ];

@@ -33,7 +33,7 @@ function state(config) {
     ["Chat", config.chat_id || "–"],
     ["Interactions URL", config.interactions_url || "–"],
   ].filter(([, value]) => !(config.platform === "telegram" && value === "none"));
-  return [h("dl", { class: "tool-args" }, facts.map(([key, value]) => [h("dt", { text: key }), h("dd", { text: value })]))];
+  return [h("dl", { class: "tool-args" }, facts.flatMap(([key, value]) => [h("dt", { text: key }), h("dd", { text: value })]))];
 }
 
 // onChange: called with the platform's new config (or null once disconnected).

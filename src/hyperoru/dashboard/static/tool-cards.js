@@ -77,7 +77,7 @@ export function toolCard(call, result) {
     ),
     h("p", { class: "muted", text: `tool ${call.name}` }),
     args.length
-      ? h("dl", { class: "tool-args" }, args.map(([key, value]) => [h("dt", { text: words(key) }), h("dd", { text: typeof value === "object" ? JSON.stringify(value) : String(value) })]))
+      ? h("dl", { class: "tool-args" }, args.flatMap(([key, value]) => [h("dt", { text: words(key) }), h("dd", { text: typeof value === "object" ? JSON.stringify(value) : String(value) })]))
       : null,
     error ? h("p", { class: "error", text: error.message || JSON.stringify(error) }) : null,
     summed ? h("p", { text: `Result: ${summed}` }) : null,

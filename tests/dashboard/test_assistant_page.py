@@ -100,6 +100,7 @@ async def test_a_drafted_prompt_opens_in_the_prompts_page(demo: Demo, browser: B
 
     card = page.locator('.tool-card[data-tool="draft_prompt"]')
     await card.get_by_text("Drafted a new prompt").wait_for()
+    await card.get_by_text("BTC dip buyer", exact=True).wait_for()  # its arguments
     await card.get_by_role("link", name="Open in Prompts").click()
     await page.wait_for_selector('#main[data-page="prompts"][data-ready="true"]')
     form = page.locator("#prompt-form")

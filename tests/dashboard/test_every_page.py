@@ -3,6 +3,8 @@ scrolling, a label on every form control, and keyboard navigation; a screenshot 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.backtests.support import create_program, request_body, submit
@@ -30,6 +32,13 @@ async def test_every_page_at_phone_and_laptop_width(
     accounts = (
         await demo.server.http.get("/api/account/list", headers=demo.server.api.bearer(token))
     ).json()
+    chat = await demo.server.http.post(
+        "/api/hyper-ai/chat",
+        json={"message": "show positions of trader 1", "context": {}},
+        headers=demo.server.api.bearer(token),
+    )  # the whole stream: the answer is stored when it ends
+    started = json.loads(chat.text.split("data: ", 1)[1].split("\n", 1)[0])
+    conversation = started["conversation_id"]
 
     page, _ = await browser.page(viewport)
     await page.goto(demo.url + "/")
@@ -44,6 +53,8 @@ async def test_every_page_at_phone_and_laptop_width(
         ("#/prompts", "prompts"),
         ("#/programs", "programs"),
         ("#/signals", "signals"),
+        (f"#/assistant/{conversation}", "assistant"),
+        ("#/bots", "bots"),
         ("#/sessions", "sessions"),
         ("#/settings", "settings"),
     ]

@@ -161,3 +161,26 @@ async def test_the_apis_refusal_is_shown_as_its_message(demo: Demo, browser: Bro
     await page.get_by_role("button", name="Send").click()
     await page.locator("#chat-error").filter(has_text=refused.json()["message"]).wait_for()
     assert await page.locator(".msg.mine").count() == 1  # the refused message is not shown as sent
+
+
+async def test_rename_and_delete_a_conversation(demo: Demo, browser: Browser) -> None:
+    page, _ = await browser.page()
+    await sign_in(page, demo.url, "demo", demo.password)
+    await open_page(page, "#/assistant", "assistant")
+    await _ask(page, "list my programs")
+    await page.reload()  # the conversation's own address: its rename and delete controls
+    await page.wait_for_selector('#main[data-page="assistant"][data-ready="true"]')
+
+    await page.get_by_text("Rename or delete").click()
+    rename = page.locator("#rename-form")
+    await rename.get_by_label("Title").fill("Programs talk")
+    await rename.get_by_role("button", name="Rename").click()
+    await page.locator("#conversation-title").filter(has_text="Programs talk").wait_for()
+    headers = demo.server.api.bearer(await demo.token())
+    (stored,) = (await demo.server.http.get("/api/hyper-ai/conversations", headers=headers)).json()
+    assert stored["title"] == "Programs talk"
+
+    await page.get_by_role("button", name="Delete conversation").click()
+    await page.get_by_text("No conversations yet").wait_for()
+    assert await page.evaluate("location.hash") == "#/assistant"
+    assert (await demo.server.http.get("/api/hyper-ai/conversations", headers=headers)).json() == []

@@ -184,3 +184,35 @@ async def test_rename_and_delete_a_conversation(demo: Demo, browser: Browser) ->
     await page.get_by_text("No conversations yet").wait_for()
     assert await page.evaluate("location.hash") == "#/assistant"
     assert (await demo.server.http.get("/api/hyper-ai/conversations", headers=headers)).json() == []
+
+
+# Fed to the page's own parser in pieces of 1, 7 and all characters: every line end
+# ("\r\n" too) is split somewhere, a comment is skipped, data lines are joined, and the
+# event cut off by the end is not handed out.
+SSE_PIECES = r"""
+async () => {
+  const { SseParser } = await import("/static/sse.js");
+  const text = 'event: token\r\ndata: {"content": "a"}\r\n\r\n: keep-alive\n\n'
+    + "event: done\rdata: [DONE]\r\rdata: line 1\ndata:line 2\n\nevent: cut\ndata: x";
+  const runs = [];
+  for (const size of [1, 7, text.length]) {
+    const seen = [];
+    const parser = new SseParser((event) => seen.push([event.event, event.data]));
+    for (let at = 0; at < text.length; at += size) parser.push(text.slice(at, at + size));
+    runs.push(seen);
+  }
+  return runs;
+}
+"""
+
+
+async def test_the_sse_parser_reads_events_split_anywhere(demo: Demo, browser: Browser) -> None:
+    page, _ = await browser.page()
+    await page.goto(demo.url + "/")
+    runs = await page.evaluate(SSE_PIECES)
+    expected = [
+        ["token", '{"content": "a"}'],
+        ["done", "[DONE]"],
+        ["message", "line 1\nline 2"],
+    ]
+    assert runs == [expected, expected, expected]

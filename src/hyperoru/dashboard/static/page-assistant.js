@@ -89,9 +89,10 @@ export async function assistantPage(main, { params, toast, navigate }) {
     thread.append(mine, answer);
     let streamError = null;
     const onFrame = ({ kind, data }) => {
-      if (kind === "status" && data.conversation_id && conversationId !== data.conversation_id) {
+      if (kind === "status" && data.conversation_id) {
+        answer.dataset.started = "true";
+        if (conversationId !== data.conversation_id) history.replaceState(null, "", `#/assistant/${data.conversation_id}`);
         conversationId = data.conversation_id;
-        history.replaceState(null, "", `#/assistant/${conversationId}`);
       } else if (kind === "token") answerText.append(data.content);
       else if (kind === "tool_call") answer.before(toolCard(data));
       else if (kind === "error") streamError = data;
@@ -103,6 +104,12 @@ export async function assistantPage(main, { params, toast, navigate }) {
       route = await chatTurn(messageBody(text), onFrame, { signal: controller.signal, onFallback });
     } catch (error) {
       if (controller.signal.aborted) return;
+      if (answer.dataset.started) {
+        // Cut off mid-answer: the server stopped the turn and kept what was said.
+        await reload().catch(() => {});
+        failure.textContent = `The answer was cut off (${error.message}); what was said is kept.`;
+        return;
+      }
       mine.remove();
       answer.remove();
       failure.textContent = error.message; // the API's own message: a limit, a missing conversation

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from tests.dashboard.conftest import Browser, Demo, open_page, sign_in
+from tests.fakes.discord_api import FakeDiscord, fake_discord
 from tests.fakes.telegram_api import FakeTelegram, fake_telegram
-from tests.notifications.conftest import TELEGRAM_TOKEN
+from tests.notifications.conftest import DISCORD_TOKEN, TELEGRAM_TOKEN
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +28,17 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def demo_settings(telegram: FakeTelegram) -> dict[str, Any]:
+async def discord() -> AsyncIterator[FakeDiscord]:
+    async with fake_discord() as fake:
+        fake.add_bot(DISCORD_TOKEN, "hyperoru-discord")
+        yield fake
+
+
+@pytest.fixture
+def demo_settings(telegram: FakeTelegram, discord: FakeDiscord) -> dict[str, Any]:
     # The bots' loops stay off (HYPERORU_BOTS=off): the test ticks the poller and the
     # delivery worker itself.
-    return {"telegram_api_url": telegram.base_url}
+    return {"telegram_api_url": telegram.base_url, "discord_api_url": discord.base_url}
 
 
 async def _api(demo: Demo, path: str) -> Any:
@@ -93,6 +101,25 @@ async def test_connect_telegram_link_a_chat_and_see_the_reply_delivered(
     await page.locator('#telegram-bot[data-connected="false"]').wait_for()
     assert (await _api(demo, "/api/bot/config/telegram"))["connected"] is False
     await page.get_by_text("No chats yet.").wait_for()  # its chats went with it
+
+
+async def test_connect_discord_with_a_bot_token_and_channel(
+    demo: Demo, browser: Browser, discord: FakeDiscord
+) -> None:
+    page, _ = await browser.page()
+    await sign_in(page, demo.url, "demo", demo.password)
+    await open_page(page, "#/bots", "bots")
+    form = page.locator("#discord-form")
+    await form.get_by_label("Bot token (optional)").fill(DISCORD_TOKEN)
+    await form.get_by_label("Channel id").fill("555")
+    await form.get_by_role("button", name="Connect Discord").click()
+    card = page.locator('#discord-bot[data-connected="true"]')
+    await card.get_by_text("hyperoru-discord").wait_for()
+    await card.get_by_text("stored (hidden)").wait_for()
+    assert DISCORD_TOKEN not in await page.content()
+    config = await _api(demo, "/api/bot/config/discord")
+    assert (config["connected"], config["chat_id"]) == (True, "555")
+    assert discord.calls  # the token was checked with Discord before it was stored
 
 
 async def test_notification_preferences_are_saved_and_shown_after_a_reload(

@@ -122,6 +122,37 @@ async def test_connect_discord_with_a_bot_token_and_channel(
     assert discord.calls  # the token was checked with Discord before it was stored
 
 
+async def test_a_receive_only_chat_is_added_disabled_and_removed(
+    demo: Demo, browser: Browser
+) -> None:
+    page, watch = await browser.page()
+    watch.allowed_statuses.add(404)  # the chat refused while no bot is connected
+    await sign_in(page, demo.url, "demo", demo.password)
+    await open_page(page, "#/bots", "bots")
+    form = page.locator("#chat-add-form")
+    await form.get_by_label("Chat id").fill("777")
+    await form.get_by_role("button", name="Add receive-only chat").click()
+    await form.get_by_role("alert").filter(has_text="Configure the bot").wait_for()
+
+    headers = demo.server.api.bearer(await demo.token())
+    connected = await demo.server.http.post(
+        "/api/bots/telegram", json={"bot_token": TELEGRAM_TOKEN}, headers=headers
+    )
+    assert connected.is_success
+    await form.get_by_role("button", name="Add receive-only chat").click()
+    row = page.locator('#bot-chats tr:has-text("777")')
+    await row.get_by_text("receive only").wait_for()
+
+    await row.get_by_role("button", name="Disable chat 777").click()
+    await page.locator('#bot-chats tr[data-status="disabled"]').get_by_text("turned off").wait_for()
+    (binding,) = await _api(demo, "/api/bot/bindings")
+    assert (binding["chat_id"], binding["linked"], binding["status"]) == ("777", False, "disabled")
+
+    await page.get_by_role("button", name="Remove chat 777").click()
+    await page.get_by_text("No chats yet.").wait_for()
+    assert await _api(demo, "/api/bot/bindings") == []
+
+
 async def test_notification_preferences_are_saved_and_shown_after_a_reload(
     demo: Demo, browser: Browser
 ) -> None:

@@ -88,19 +88,22 @@ def logged_text(record: logging.LogRecord) -> str:
 
 
 @pytest.fixture
-def demo_settings(make_settings: Callable[..., Settings]) -> Settings:
-    """The demo server's settings; a test module overrides this fixture to add its own."""
-    # The runtime stays off: the traders trade only when a test makes them.
-    return make_settings(demo=True, rate_limit_auth_per_minute=1000)
+def demo_settings() -> dict[str, Any]:
+    """More settings for the demo server: a test module overrides this fixture (e.g. to
+    point the bots or the venues at loopback fakes)."""
+    return {}
 
 
 @pytest.fixture
 async def demo(
-    demo_settings: Settings,
+    make_settings: Callable[..., Settings],
+    demo_settings: dict[str, Any],
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[Demo]:
-    async with demo_server(demo_settings, capsys, caplog) as running:
+    # The runtime stays off: the traders trade only when a test makes them.
+    settings = make_settings(demo=True, rate_limit_auth_per_minute=1000, **demo_settings)
+    async with demo_server(settings, capsys, caplog) as running:
         yield running
 
 

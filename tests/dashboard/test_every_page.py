@@ -3,6 +3,8 @@ scrolling, a label on every form control, and keyboard navigation; a screenshot 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.backtests.support import create_program, request_body, submit
@@ -44,6 +46,13 @@ async def test_every_page_at_phone_and_laptop_width(
             headers=headers,
         )
     ).json()
+    chat = await demo.server.http.post(
+        "/api/hyper-ai/chat",
+        json={"message": "show positions of trader 1", "context": {}},
+        headers=demo.server.api.bearer(token),
+    )  # the whole stream: the answer is stored when it ends
+    started = json.loads(chat.text.split("data: ", 1)[1].split("\n", 1)[0])
+    conversation = started["conversation_id"]
 
     page, watch = await browser.page(viewport)
     # The demo runs without the factor engine: its routes answer 403, the pages say so.
@@ -65,6 +74,8 @@ async def test_every_page_at_phone_and_laptop_width(
         ("#/signals", "signals"),
         (f"#/analytics?trader={accounts[0]['id']}", "analytics"),
         ("#/factors", "factors"),
+        (f"#/assistant/{conversation}", "assistant"),
+        ("#/bots", "bots"),
         ("#/sessions", "sessions"),
         ("#/security", "security"),
         ("#/settings", "settings"),

@@ -10,7 +10,7 @@ the step the test chose, and the step moves on only when the test says."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,6 @@ from eth_account import Account as EthAccount
 
 from hyperoru.app import replace_services
 from hyperoru.auth import totp
-from hyperoru.settings import Settings
 from hyperoru.trading.live.reconcile import reconcile
 from tests.accounts.helpers import create_trader
 from tests.auth.totp_helpers import Clock
@@ -52,16 +51,12 @@ async def binance() -> AsyncIterator[FakeBinanceFutures]:
 
 
 @pytest.fixture
-def demo_settings(
-    make_settings: Callable[..., Settings], venue: FakeHyperliquid, binance: FakeBinanceFutures
-) -> Settings:
-    return make_settings(
-        demo=True,
-        rate_limit_auth_per_minute=1000,
-        live_trading="enabled",
-        hyperliquid_base_url=venue.base_url,
-        binance_futures_base_url=binance.base_url,
-    )
+def demo_settings(venue: FakeHyperliquid, binance: FakeBinanceFutures) -> dict[str, Any]:
+    return {
+        "live_trading": "enabled",
+        "hyperliquid_base_url": venue.base_url,
+        "binance_futures_base_url": binance.base_url,
+    }
 
 
 def two_factor_clock(demo: Demo) -> Clock:

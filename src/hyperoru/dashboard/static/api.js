@@ -34,28 +34,42 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+function request(method, path, body, accept, signal) {
+  const headers = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const init = { method, headers, cache: "no-store" };
+  const init = { method, headers, cache: "no-store", signal };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
-  if (response.status === 204) return null;
+  return fetch(path, init);
+}
+
+async function failure(response, path) {
   const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const failure = new ApiFailure(response.status, data);
-    if (response.status === 401 && token && !path.startsWith("/api/users/login")) {
-      forgetSession();
-    }
-    throw failure;
+  if (response.status === 401 && token && !path.startsWith("/api/users/login")) {
+    forgetSession();
   }
-  return data;
+  return new ApiFailure(response.status, data);
+}
+
+export async function api(method, path, body) {
+  const response = await request(method, path, body, "application/json");
+  if (response.status === 204) return null;
+  if (!response.ok) throw await failure(response, path);
+  return response.json().catch(() => null);
+}
+
+// A POST answered with server-sent events: the open response, whose body the caller
+// reads (EventSource cannot send the Authorization header). A refusal throws as api() does.
+export async function postStream(path, body, signal) {
+  const response = await request("POST", path, body, "text/event-stream", signal);
+  if (!response.ok) throw await failure(response, path);
+  return response;
 }
 
 export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body);
 export const put = (path, body) => api("PUT", path, body);
+export const patch = (path, body) => api("PATCH", path, body);
 export const del = (path) => api("DELETE", path);

@@ -5,9 +5,11 @@ import { purgeCharts } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { onLiveState, startLive, stopLive } from "./live.js";
 import { analyticsPage } from "./page-analytics.js";
+import { assistantPage } from "./page-assistant.js";
 import { backtestPage, backtestsPage } from "./page-backtests.js";
-import { livePage } from "./page-live.js";
+import { botsPage } from "./page-bots.js";
 import { factorsPage } from "./page-factors.js";
+import { livePage } from "./page-live.js";
 import { programsPage } from "./page-programs.js";
 import { promptBacktestPage, promptBacktestsPage } from "./page-prompt-backtests.js";
 import { promptsPage } from "./page-prompts.js";
@@ -32,11 +34,13 @@ const ROUTES = [
   [/^backtest\/(\d+)$/, backtestPage, "Backtest"],
   [/^prompt-backtests$/, promptBacktestsPage, "Prompt backtests"],
   [/^prompt-backtest\/(\d+)$/, promptBacktestPage, "Prompt backtest"],
-  [/^prompts$/, promptsPage, "Prompts"],
-  [/^programs$/, programsPage, "Programs"],
+  [/^prompts(?:\/(\d+))?$/, promptsPage, "Prompts"],
+  [/^programs(?:\/(\d+))?$/, programsPage, "Programs"],
   [/^signals$/, signalsPage, "Signals"],
   [/^analytics(?:\?(.*))?$/, analyticsPage, "Analytics"],
   [/^factors$/, factorsPage, "Factors"],
+  [/^assistant(?:\/(\d+))?$/, assistantPage, "Assistant"],
+  [/^bots$/, botsPage, "Bots"],
   [/^sessions$/, sessionsPage, "Sessions"],
   [/^security$/, securityPage, "Security"],
   [/^settings$/, settingsPage, "Settings"],

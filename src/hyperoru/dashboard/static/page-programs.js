@@ -16,7 +16,7 @@ const TEMPLATE = `class Strategy:
         return Decision("long", "BTC", leverage=2, size_pct=20, reasoning="take turns")
 `;
 
-export async function programsPage(main, { toast }) {
+export async function programsPage(main, { params = [], toast }) {
   main.append(h("h1", { text: "Programs" }));
   const [programs, accounts] = await Promise.all([get("/api/programs/"), get("/api/account/list")]);
   const picker = select("program", [["", "New program"], ...programs.map((p) => [p.id, p.name])]);
@@ -107,6 +107,7 @@ export async function programsPage(main, { toast }) {
       run.disabled = false;
     }
   });
+  if (params[0]) picker.value = params[0]; // #/…/<id> opens that one (the assistant links its drafts)
   load();
   main.append(
     section("Editor", form),

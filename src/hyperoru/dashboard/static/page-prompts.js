@@ -3,7 +3,7 @@
 import { del, get, post, put } from "./api.js";
 import { field, h, input, section, select } from "./dom.js";
 
-export async function promptsPage(main, { toast }) {
+export async function promptsPage(main, { params = [], toast }) {
   main.append(h("h1", { text: "Prompts" }));
   const [prompts, accounts] = await Promise.all([get("/api/prompts/"), get("/api/account/list")]);
   const picker = select("prompt", [["", "New template"], ...prompts.map((p) => [p.id, `${p.name}${p.is_system ? " (built-in)" : ""}`])]);
@@ -86,6 +86,7 @@ export async function promptsPage(main, { toast }) {
       toast(error.message);
     }
   });
+  if (params[0]) picker.value = params[0]; // #/…/<id> opens that one (the assistant links its drafts)
   load();
   main.append(
     section("Editor", form),

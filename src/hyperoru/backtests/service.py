@@ -19,6 +19,7 @@ from hyperoru.backtests.parts import Part
 from hyperoru.backtests.plan import plan_backtest
 from hyperoru.backtests.schemas import BacktestCreate
 from hyperoru.errors import forbidden, not_found
+from hyperoru.factors.custom import custom_expressions
 from hyperoru.jobs import service as jobs
 from hyperoru.jobs.models import Job
 from hyperoru.jobs.runner import JobRunner
@@ -67,7 +68,8 @@ async def _frozen_pools(
             select(SignalDefinition).where(SignalDefinition.id.in_(wanted))
         )
     }
-    return [PoolSnapshot.of(pool, definitions) for pool in pools]
+    custom = await custom_expressions(session, user.id)
+    return [PoolSnapshot.of(pool, definitions, custom) for pool in pools]
 
 
 async def submit_backtest(

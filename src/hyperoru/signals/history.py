@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hyperoru.factors.lines import PREFIX as FACTOR_PREFIX
 from hyperoru.market.intervals import step
 from hyperoru.market.providers.base import Candle
 from hyperoru.signals.config import ConfigError, parse_config
@@ -35,11 +36,19 @@ class PoolSnapshot:
     logic: str
     cooldown_seconds: int
     symbols: tuple[str, ...]
-    signals: tuple[dict[str, Any], ...]  # {"id", "name", "type", "config"}
+    # {"id", "name", "type", "config", "custom_factors"}: the owner's custom factors a
+    # signal reads (name → expression), frozen with it.
+    signals: tuple[dict[str, Any], ...]
 
     @classmethod
-    def of(cls, pool: SignalPool, definitions: Mapping[int, SignalDefinition]) -> PoolSnapshot:
-        """Only enabled definitions of the pool's owner count, as in the live runtime."""
+    def of(
+        cls,
+        pool: SignalPool,
+        definitions: Mapping[int, SignalDefinition],
+        custom_factors: Mapping[str, str] | None = None,
+    ) -> PoolSnapshot:
+        """Only enabled definitions of the pool's owner count, as in the live runtime;
+        ``custom_factors`` are the owner's own."""
         signals = []
         for signal_id in pool.signal_ids:
             definition = definitions.get(signal_id)
@@ -53,6 +62,7 @@ class PoolSnapshot:
                     "name": definition.name,
                     "type": definition.type,
                     "config": dict(definition.config),
+                    "custom_factors": _read_factors(definition.config, custom_factors or {}),
                 }
             )
         return cls(
@@ -89,7 +99,7 @@ class PoolSnapshot:
         signals = []
         for signal in self.signals:
             try:
-                spec = parse_config(signal["type"], signal["config"])
+                spec = parse_config(signal["type"], signal["config"], signal.get("custom_factors"))
             except ConfigError:  # stored before a grammar change: skipped, as live
                 continue
             signals.append(PoolSignal(signal["id"], signal["name"], signal["config"], spec))
@@ -108,6 +118,14 @@ class PoolSnapshot:
                 key = (symbol, signal.spec.interval)
                 wanted[key] = max(wanted.get(key, 0), signal.spec.bars_needed())
         return wanted
+
+
+def _read_factors(config: Mapping[str, Any], custom: Mapping[str, str]) -> dict[str, str]:
+    indicator = config.get("indicator")
+    if not isinstance(indicator, str):
+        return {}
+    name = indicator.strip().lower().removeprefix(FACTOR_PREFIX)
+    return {name: custom[name]} if name in custom else {}
 
 
 def merged_needs(pools: Sequence[PoolSnapshot]) -> dict[tuple[str, str], int]:

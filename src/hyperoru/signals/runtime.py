@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
+from hyperoru.factors.custom import custom_expressions_of
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.notifications import outbox
 from hyperoru.process_identity import worker_identity
@@ -155,6 +156,10 @@ class SignalRuntime:
             )
             self._held = set(held)
             ids = {i for p in pools if p.id in held for i in p.signal_ids}
+            # Each pool's factor:<name> signals read its owner's own custom factors.
+            custom = await custom_expressions_of(
+                session, {p.user_id for p in pools if p.id in held}
+            )
             definitions = {
                 d.id: d
                 for d in await session.scalars(
@@ -174,8 +179,10 @@ class SignalRuntime:
                 if definition is None or definition.user_id != pool.user_id:
                     continue
                 try:
-                    spec = parse_config(definition.type, definition.config)
-                except ConfigError:  # stored before a grammar change: skip, never guess
+                    spec = parse_config(
+                        definition.type, definition.config, custom.get(pool.user_id)
+                    )
+                except ConfigError:  # stored before a grammar change, or its factor deleted
                     continue
                 view.signals.append(
                     PoolSignal(definition.id, definition.name, definition.config, spec)

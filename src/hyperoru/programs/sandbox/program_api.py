@@ -184,8 +184,9 @@ class MarketData(ReadOnly):
         return dict(regime) if regime is not None else None
 
     def get_factor(self, symbol: str, factor_name: str) -> float | None:
-        """A built-in factor's value at the last closed hourly candle (docs/FACTORS.md);
-        None for an unknown name or symbol, or while the factor engine is off."""
+        """A factor's value at the last closed hourly candle: a built-in
+        (docs/FACTORS.md) or one of the program owner's custom factors; None for an
+        unknown name or symbol, or while the factor engine is off."""
         table = self._payload.get("factors", {}).get(str(symbol).upper(), {})
         value = table.get(str(factor_name))
         return None if value is None else float(value)

@@ -32,3 +32,13 @@ async def custom_expressions_of(
     for user_id, name, expression in rows:
         found[user_id][name] = expression
     return found
+
+
+async def backtest_factors(
+    session: AsyncSession, owner_id: int | None, *, engine_enabled: bool
+) -> dict[str, str] | None:
+    """The custom factors a backtest's ``data.get_factor`` may read (the owner's, frozen
+    at submit so a rerun reads the same ones); None while the factor engine is off."""
+    if not engine_enabled:
+        return None
+    return {} if owner_id is None else await custom_expressions(session, owner_id)

@@ -55,6 +55,10 @@ class ReplaySettings:
     # that bar's close. ``scheduled`` False means signal triggers are the only decisions.
     signal_triggers: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     scheduled: bool = True
+    # What ``data.get_factor`` reads besides the built-ins: the owner's custom factors
+    # (name → expression) frozen at submit. None while the factor engine is off: every
+    # read is then None, as in a live cycle.
+    factors: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -70,6 +74,10 @@ class ReplaySettings:
             "signal_triggers",
             MappingProxyType({int(k): dict(v) for k, v in dict(self.signal_triggers).items()}),
         )
+        if self.factors is not None:
+            set_(
+                self, "factors", MappingProxyType({str(k): str(v) for k, v in self.factors.items()})
+            )
         if not self.symbols or len(set(self.symbols)) != len(self.symbols):
             raise ValueError("symbols must be a non-empty list without repeats")
         if self.interval not in INTERVAL_MINUTES:
@@ -126,6 +134,7 @@ class ReplaySettings:
             # Pairs, since JSON object keys would turn the times into strings.
             "signal_triggers": [[t, dict(v)] for t, v in sorted(self.signal_triggers.items())],
             "scheduled": self.scheduled,
+            "factors": None if self.factors is None else dict(self.factors),
         }
 
     @classmethod

@@ -20,9 +20,7 @@ from tests.programs.programs import strategy
 from tests.replay.candles import random_walk
 
 CUSTOM = {"my_mix": "roc(close, 5) * volume / sma(volume, 20)", "my_broken": "nope(close)"}
-SETTINGS = ReplaySettings(
-    symbols=("BTC",), interval="1h", sz_decimals={"BTC": 3}, factors=CUSTOM
-)
+SETTINGS = ReplaySettings(symbols=("BTC",), interval="1h", sz_decimals={"BTC": 3}, factors=CUSTOM)
 BARS = random_walk(300, seed=17)
 NAMES = [f.name for f in BUILTINS] + ["my_mix", "my_broken", "unknown"]
 CHECKED_BARS = (60, 219, 299)

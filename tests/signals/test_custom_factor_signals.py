@@ -81,9 +81,7 @@ async def test_only_the_owner_may_use_a_custom_factor_in_a_signal(
     _, stranger = await api.user()
     await _factor(api, owner, "my_move", "roc(close, 5)")
     body = {"name": "dropping", "type": "threshold", "config": FALLING}
-    made = await api.client.post(
-        "/api/signals/definitions", json=body, headers=api.bearer(owner)
-    )
+    made = await api.client.post("/api/signals/definitions", json=body, headers=api.bearer(owner))
     assert made.status_code == 201, made.text
     refused = await api.client.post(
         "/api/signals/definitions", json=body, headers=api.bearer(stranger)

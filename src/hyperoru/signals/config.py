@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
 from hyperoru.factors.lines import PREFIX as FACTOR_PREFIX
-from hyperoru.factors.lines import CustomFactors, expression_of, warmup_of
+from hyperoru.factors.lines import CustomFactors, expression_of, is_builtin, warmup_of
 from hyperoru.market.intervals import INTERVALS
 
 SignalType = Literal["threshold", "crossover", "pattern"]
@@ -178,6 +178,19 @@ def _indicator(config: dict[str, Any], custom: CustomFactors | None) -> Indicato
         raw = config.get("period", DEFAULT_PERIODS[name])
         return IndicatorRef(name, _period(raw, "config.period"))
     return IndicatorRef(name, None)
+
+
+def custom_factor_name(config: Any) -> str | None:
+    """The name a config's ``factor:<name>`` gives when it is no built-in (so it can only
+    be one of the owner's custom factors), else None."""
+    indicator = config.get("indicator") if isinstance(config, dict) else None
+    if not isinstance(indicator, str):
+        return None
+    text = indicator.strip().lower()
+    if not text.startswith(FACTOR_PREFIX):
+        return None
+    name = text.removeprefix(FACTOR_PREFIX)
+    return None if is_builtin(name) else name
 
 
 def parse_reference(text: str) -> IndicatorRef | None:

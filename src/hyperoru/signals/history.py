@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hyperoru.factors.lines import PREFIX as FACTOR_PREFIX
 from hyperoru.market.intervals import step
 from hyperoru.market.providers.base import Candle
-from hyperoru.signals.config import ConfigError, parse_config
+from hyperoru.signals.config import ConfigError, custom_factor_name, parse_config
 from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
 from hyperoru.signals.models import SignalDefinition, SignalPool
 
@@ -121,11 +120,8 @@ class PoolSnapshot:
 
 
 def _read_factors(config: Mapping[str, Any], custom: Mapping[str, str]) -> dict[str, str]:
-    indicator = config.get("indicator")
-    if not isinstance(indicator, str):
-        return {}
-    name = indicator.strip().lower().removeprefix(FACTOR_PREFIX)
-    return {name: custom[name]} if name in custom else {}
+    name = custom_factor_name(config)
+    return {name: custom[name]} if name is not None and name in custom else {}
 
 
 def merged_needs(pools: Sequence[PoolSnapshot]) -> dict[tuple[str, str], int]:

@@ -35,7 +35,12 @@ from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.loop import tick_forever
 from hyperoru.runtime.scheduler import CycleGate, CycleRunner, UserChanged, run_counted
 from hyperoru.signals import leases
-from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, parse_config
+from hyperoru.signals.config import (
+    SNAPSHOT_INDICATORS,
+    ConfigError,
+    custom_factor_name,
+    parse_config,
+)
 from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
 from hyperoru.signals.frames import FrameSource
 from hyperoru.signals.models import SignalDefinition, SignalPool, SignalTrigger
@@ -156,10 +161,6 @@ class SignalRuntime:
             )
             self._held = set(held)
             ids = {i for p in pools if p.id in held for i in p.signal_ids}
-            # Each pool's factor:<name> signals read its owner's own custom factors.
-            custom = await custom_expressions_of(
-                session, {p.user_id for p in pools if p.id in held}
-            )
             definitions = {
                 d.id: d
                 for d in await session.scalars(
@@ -168,6 +169,10 @@ class SignalRuntime:
                     )
                 )
             }
+            # A factor:<name> signal that is no built-in reads its owner's own custom
+            # factors: one statement for all owners, none while no signal needs it.
+            owners = {d.user_id for d in definitions.values() if custom_factor_name(d.config)}
+            custom = await custom_expressions_of(session, owners) if owners else {}
         views = []
         for pool in pools:
             state = held.get(pool.id)

@@ -1,5 +1,7 @@
-"""/api/analytics/by-factor: how each built-in factor stood, in the trade's direction, when
-the caller's closed trades were opened, and how that lined up with their returns.
+"""/api/analytics/by-factor and a program's factor correlation: how each factor (the
+built-ins, then the caller's custom ones) stood, in the trade's direction, when the
+caller's closed trades (or those a program's runs opened) were opened, and how that lined
+up with their returns.
 
 For every trade, each factor's value on the entry symbol at the last bar that had closed
 by the entry is standardised over the bars loaded for that symbol (a z-score) and signed
@@ -30,6 +32,7 @@ from hyperoru.factors.catalogue import BUILTINS, builtin_trees
 from hyperoru.factors.effectiveness import pearson, spearman
 from hyperoru.factors.evaluate import evaluate_many
 from hyperoru.factors.language import Node
+from hyperoru.factors.service import custom_trees
 from hyperoru.factors.values import bars_needed
 from hyperoru.market.intervals import step
 from hyperoru.market.providers.base import MarketDataProvider, ProviderError, UnknownSymbol
@@ -142,17 +145,21 @@ def contribution_rows(
     return out
 
 
-async def by_factor(
-    session: AsyncSession,
+async def factor_trees(session: AsyncSession, user_id: int) -> dict[str, Node]:
+    """The 64 built-ins, then the user's own custom factors (never another user's)."""
+    trees = builtin_trees()
+    for row, tree in await custom_trees(session, user_id=user_id):
+        trees[row.name] = tree
+    return trees
+
+
+async def _rows(
     sessionmaker: async_sessionmaker[AsyncSession],
     provider: MarketDataProvider,
-    *,
-    user_id: int,
-    window: Window,
+    trades: Sequence[Trade],
+    trees: Mapping[str, Node],
     interval: str,
 ) -> list[dict[str, Any]]:
-    _, trades = await closed_trades(session, user_id, window)
-    trees = builtin_trees()
     bars: dict[str, Bars] = {}
     for symbol in sorted({t.symbol for t in trades}):
         entered = [t for t in trades if t.symbol == symbol]
@@ -171,3 +178,44 @@ async def by_factor(
         except ProviderError as exc:
             raise ApiError(503, "MARKET_DATA_UNAVAILABLE", f"market data: {exc}") from exc
     return await off_loop(contribution_rows, trades, bars, interval, trees)
+
+
+async def by_factor(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    provider: MarketDataProvider,
+    *,
+    user_id: int,
+    window: Window,
+    interval: str,
+) -> list[dict[str, Any]]:
+    _, trades = await closed_trades(session, user_id, window)
+    trees = await factor_trees(session, user_id)
+    return await _rows(sessionmaker, provider, trades, trees, interval)
+
+
+async def program_factor_correlation(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    provider: MarketDataProvider,
+    *,
+    user_id: int,
+    program_id: int,
+    window: Window,
+    interval: str,
+) -> dict[str, Any]:
+    """The program analytics' factor correlation: the rows of ``by_factor`` over the
+    caller's closed trades that the program's runs opened (``trades.cause.program_id``).
+    Only the caller's trades count, so another user's program id finds none."""
+    _, trades = await closed_trades(session, user_id, window)
+    own = [t for t in trades if t.cause.program_id == program_id]
+    trees = await factor_trees(session, user_id)
+    return {
+        "program_id": program_id,
+        "days": window.days,
+        "since": window.since,
+        "until": window.until,
+        "interval": interval,
+        "trades": len(own),
+        "factors": await _rows(sessionmaker, provider, own, trees, interval),
+    }

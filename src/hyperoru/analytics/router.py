@@ -118,7 +118,8 @@ async def by_factor(
     window: AnalyticsWindow,
     user_id: UserId = None,
 ) -> list[Row]:
-    """Each built-in factor at the caller's trade entries vs their returns; 403
+    """Each factor (the built-ins, then the caller's custom ones) at the caller's trade
+    entries vs their returns; 403
     FACTOR_ENGINE_DISABLED while the factor engine is off, like /api/factors."""
     _only_self(user, user_id)
     services = request.app.state.services
@@ -154,6 +155,32 @@ async def programs(
     program_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[Row]:
     return await decisions.program_analytics(db, user.id, window, program_id)
+
+
+@router.get(
+    "/programs/{program_id}/factor-correlation",
+    response_model=out.ProgramFactorsOut,
+    dependencies=[Depends(require_engine)],
+)
+async def program_factor_correlation(
+    program_id: ResourceId,
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    window: AnalyticsWindow,
+) -> Row:
+    """Each factor at the entries of the caller's trades the program opened, against their
+    returns; 403 FACTOR_ENGINE_DISABLED while the factor engine is off."""
+    services = request.app.state.services
+    return await factor_contribution.program_factor_correlation(
+        db,
+        services.sessionmaker,
+        services.market.provider,
+        user_id=user.id,
+        program_id=program_id,
+        window=window,
+        interval=services.settings.factor_interval,
+    )
 
 
 def _trade(trade: Trade) -> Row:

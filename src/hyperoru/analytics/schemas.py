@@ -85,7 +85,8 @@ class TriggerTypeRow(TradeStatsOut):
 
 
 class FactorRow(ResponseModel):
-    """One built-in factor against the caller's closed trades (docs/ANALYTICS.md)."""
+    """One factor (a built-in or the caller's custom one) against the caller's closed
+    trades (docs/ANALYTICS.md)."""
 
     rank: int
     factor_name: str
@@ -99,6 +100,18 @@ class FactorRow(ResponseModel):
     opposed_trades: int
     opposed_pnl: JsonDecimal
     opposed_win_rate: float | None
+
+
+class ProgramFactorsOut(ResponseModel):
+    """A program's factor correlation (docs/ANALYTICS.md, "Program factor correlation")."""
+
+    program_id: int
+    days: int
+    since: UtcTime
+    until: UtcTime
+    interval: str
+    trades: int
+    factors: list[FactorRow]
 
 
 class ConfidenceBucketOut(ResponseModel):

@@ -46,7 +46,51 @@ def _backtest_args(match: re.Match[str]) -> dict[str, Any]:
     return args
 
 
+_SPAN = r"(?:.*\blast\s+(?P<span>day|week|month|year))?"
+
+
+def _trader_days(match: re.Match[str]) -> dict[str, Any]:
+    args: dict[str, Any] = {"days": _days(match["span"])}
+    if match["id"]:
+        args["trader_id"] = int(match["id"])
+    return args
+
+
 QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "show the metrics of trader 3 over the last week",
+        re.compile(
+            r"\b(metrics|performance|stats|statistics|pnl|analytics)\b.*"
+            r"\btrader\s+#?(?P<id>\d{1,9})" + _SPAN,
+            re.I,
+        ),
+        "trader_metrics",
+        _trader_days,
+    ),
+    Question(
+        "AI attribution of trader 3 (over the last month)",
+        re.compile(r"\battribution\b(?:.*\btrader\s+#?(?P<id>\d{1,9}))?" + _SPAN, re.I),
+        "ai_attribution",
+        _trader_days,
+    ),
+    Question(
+        "analytics summary over the last month",
+        re.compile(r"\b(analytics|summary|how am i doing)\b" + _SPAN, re.I),
+        "analytics_summary",
+        lambda m: {"days": _days(m["span"])},
+    ),
+    Question(
+        "list my factors",
+        re.compile(r"\b(list|show)\b.*\bfactors\b", re.I),
+        "list_factors",
+        lambda m: {},
+    ),
+    Question(
+        "effectiveness of factor momentum_1d",
+        re.compile(r"\beffectiveness\b.*\bfactor\s+(?P<name>[A-Za-z][A-Za-z0-9_]{0,63})", re.I),
+        "factor_effectiveness",
+        lambda m: {"factor_name": m["name"].lower()},
+    ),
     Question(
         "list my AI traders",
         re.compile(r"\b(list|show|which are)\b.*\btraders\b", re.I),
@@ -279,7 +323,67 @@ def _draft(data: Mapping[str, Any]) -> str:
     return f'Saved a new draft prompt "{data.get("name")}" (#{data.get("prompt_id")}).'
 
 
+def _n(value: Any) -> str:
+    """A number as the tool gave it (the API's own value), or n/a."""
+    return "n/a" if value is None else str(value)
+
+
+def _summary(data: Mapping[str, Any]) -> str:
+    returns = data.get("returns") or {}
+    return (
+        f"Over the last {data.get('days')} days: {data.get('trades')} closed trades, "
+        f"win rate {_n(data.get('win_rate'))}, PnL {_n(data.get('total_pnl'))}, "
+        f"profit factor {_n(data.get('profit_factor'))}, Sharpe ratio "
+        f"{_n(data.get('sharpe_ratio'))} ({_n(returns.get('periods_per_year'))} periods a "
+        f"year), max drawdown {_n(data.get('max_drawdown_pct'))}%."
+    )
+
+
+def _metrics(data: Mapping[str, Any]) -> str:
+    return (
+        f"Trader #{data.get('trader_id')} ({data.get('account_name')}) over the last "
+        f"{data.get('days')} days: {data.get('trades')} closed trades ({data.get('wins')} won, "
+        f"{data.get('losses')} lost), win rate {_n(data.get('win_rate'))}, PnL "
+        f"{_n(data.get('pnl'))}, profit factor {_n(data.get('profit_factor'))}, fees paid "
+        f"{_n(data.get('fees_paid'))}."
+    )
+
+
+def _attribution(data: Mapping[str, Any]) -> str:
+    who = f"Trader #{data['trader_id']}" if data.get("trader_id") else "Your traders"
+    confidence = data.get("confidence") or {}
+    return (
+        f"{who} over the last {data.get('days')} days: {data.get('decisions')} decisions, "
+        f"{data.get('judged_decisions')} judged by their trades, accuracy "
+        f"{_n(data.get('decision_accuracy'))}, stated confidence vs PnL correlation "
+        f"{_n(confidence.get('correlation_with_pnl'))}, total PnL {_n(data.get('total_pnl'))}."
+    )
+
+
+def _factors(data: Mapping[str, Any]) -> str:
+    builtin = data.get("builtin") or {}
+    counts = ", ".join(f"{category} {len(names)}" for category, names in builtin.items())
+    total = sum(len(names) for names in builtin.values())
+    custom = data.get("custom") or []
+    mine = "; ".join(f"{f['name']} = {f['expression']}" for f in custom)
+    return f"{total} built-in factors ({counts}). Your custom factors: {mine or 'none yet'}."
+
+
+def _effectiveness(data: Mapping[str, Any]) -> str:
+    return (
+        f"Factor {data.get('factor_name')} ({data.get('source')}): IC {_n(data.get('ic'))}, "
+        f"rank IC {_n(data.get('rank_ic'))}, win rate {_n(data.get('win_rate'))}, half-life "
+        f"{_n(data.get('half_life_bars'))} bars, over {data.get('periods')} periods of "
+        f"{data.get('interval')} bars ({data.get('kind')})."
+    )
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "analytics_summary": _summary,
+    "trader_metrics": _metrics,
+    "ai_attribution": _attribution,
+    "list_factors": _factors,
+    "factor_effectiveness": _effectiveness,
     "list_traders": _traders,
     "get_trader": lambda d: _traders({"traders": [d]}),
     "list_positions": _positions,

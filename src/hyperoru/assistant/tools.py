@@ -19,12 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts import service as accounts
 from hyperoru.accounts.models import Account
+from hyperoru.analytics import decisions as attribution
+from hyperoru.analytics import service as analytics
+from hyperoru.analytics.schemas import AccountRow, AttributionOut, SummaryOut
+from hyperoru.analytics.service import Window, trade_fields
 from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
 from hyperoru.backtests import service as backtests
 from hyperoru.backtests.presenters import summary_out
 from hyperoru.backtests.schemas import BacktestConfig, BacktestCreate
 from hyperoru.errors import ApiError, forbidden, not_found
+from hyperoru.factors import service as factors
+from hyperoru.factors.catalogue import BUILTINS, CATEGORIES
+from hyperoru.factors.dependencies import ensure_engine
+from hyperoru.factors.schemas import EffectivenessRow
 from hyperoru.jobs.runner import JobRunner
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.paging import ListWindow
@@ -78,6 +86,27 @@ class TraderArgs(_Args):
 class TraderPageArgs(_Args):
     trader_id: Id
     limit: Annotated[int, Field(ge=1, le=50)] = 10
+
+
+Days = Annotated[int, Field(ge=1, le=365)]
+
+
+class DaysArgs(_Args):
+    days: Days = 30
+
+
+class TraderDaysArgs(_Args):
+    trader_id: Id
+    days: Days = 30
+
+
+class AttributionArgs(_Args):
+    trader_id: Id | None = None
+    days: Days = 30
+
+
+class FactorArgs(_Args):
+    factor_name: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class DecisionArgs(_Args):
@@ -281,6 +310,63 @@ async def _backtest_result(ctx: ToolContext, session: AsyncSession, args: Backte
     return _backtest_brief(record)
 
 
+# --- analytics and factors: the services behind /api/analytics and /api/factors -------
+
+
+def _window(ctx: ToolContext, days: int) -> Window:
+    """The routes' window (``days`` back from the paper exchange's clock, daily periods)."""
+    return Window.ending(ctx.paper.now(), days=days, period="1d")
+
+
+async def _analytics_summary(ctx: ToolContext, session: AsyncSession, args: DaysArgs) -> Any:
+    row = await analytics.summary(session, ctx.user.id, _window(ctx, args.days))
+    shown = SummaryOut.model_validate(row).model_dump(mode="json")
+    # One return per day: the statistics above already say what they add up to.
+    shown["returns"].pop("values", None)
+    return shown
+
+
+async def _trader_metrics(ctx: ToolContext, session: AsyncSession, args: TraderDaysArgs) -> Any:
+    account = await _owned_trader(ctx, session, args.trader_id)
+    rows = await analytics.by_account(session, ctx.user.id, _window(ctx, args.days))
+    row = next((r for r in rows if r["account_id"] == account.id), None)
+    if row is None:  # no closed trade in the window: the same fields, all zero or null
+        row = {"account_id": account.id, "account_name": account.name, **trade_fields([])}
+    shown = AccountRow.model_validate(row).model_dump(mode="json")
+    return {"trader_id": account.id, "days": args.days, **shown}
+
+
+async def _ai_attribution(ctx: ToolContext, session: AsyncSession, args: AttributionArgs) -> Any:
+    if args.trader_id is not None:
+        await _owned_trader(ctx, session, args.trader_id)
+    row = await attribution.ai_attribution(
+        session, ctx.user.id, _window(ctx, args.days), args.trader_id
+    )
+    return AttributionOut.model_validate(row).model_dump(mode="json")
+
+
+async def _list_factors(ctx: ToolContext, session: AsyncSession, _: NoArgs) -> Any:
+    ensure_engine(ctx.settings)
+    custom = await factors.list_custom(session, user=ctx.user)
+    return {
+        "builtin": {
+            category: [f.name for f in BUILTINS if f.category == category]
+            for category in CATEGORIES
+        },
+        "custom": [
+            {"id": f.id, "name": f.name, "expression": f.expression, "description": f.description}
+            for f in custom
+        ],
+    }
+
+
+async def _factor_effectiveness(ctx: ToolContext, session: AsyncSession, args: FactorArgs) -> Any:
+    ensure_engine(ctx.settings)
+    row = await factors.effectiveness_of(session, user=ctx.user, factor_name=args.factor_name)
+    summary = factors.summary_row(row, "time_series")
+    return EffectivenessRow.model_validate(summary).model_dump(mode="json")
+
+
 TOOLS: tuple[Tool, ...] = (
     Tool("list_traders", "The user's AI traders.", "read", NoArgs, _list_traders),
     Tool("get_trader", "One of the user's AI traders.", "read", TraderArgs, _get_trader),
@@ -302,6 +388,42 @@ TOOLS: tuple[Tool, ...] = (
         "read",
         BacktestArgs,
         _backtest_result,
+    ),
+    Tool(
+        "analytics_summary",
+        "The user's performance over the last N days: PnL, win rate, Sharpe, drawdown.",
+        "read",
+        DaysArgs,
+        _analytics_summary,
+    ),
+    Tool(
+        "trader_metrics",
+        "One trader's closed-trade statistics over the last N days.",
+        "read",
+        TraderDaysArgs,
+        _trader_metrics,
+    ),
+    Tool(
+        "ai_attribution",
+        "Decision accuracy, confidence vs outcome, variables, models and regimes "
+        "of one trader (or all the user's traders) over the last N days.",
+        "read",
+        AttributionArgs,
+        _ai_attribution,
+    ),
+    Tool(
+        "list_factors",
+        "The factor catalogue and the user's custom factors.",
+        "read",
+        NoArgs,
+        _list_factors,
+    ),
+    Tool(
+        "factor_effectiveness",
+        "A factor's measured effectiveness (IC, rank IC, win rate, half-life).",
+        "read",
+        FactorArgs,
+        _factor_effectiveness,
     ),
     Tool(
         "draft_prompt",

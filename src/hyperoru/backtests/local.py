@@ -8,7 +8,7 @@ job over the same candles give the same trades and fingerprint.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.backtests.bars_loader import load_bars
 from hyperoru.backtests.plan import BacktestPlan, plan_backtest
 from hyperoru.backtests.schemas import BacktestConfig
+from hyperoru.factors.custom import backtest_factors
 from hyperoru.market import service as market_service
 from hyperoru.market.errors import provider_errors
 from hyperoru.market.imported import imported_sources
@@ -60,15 +61,18 @@ async def run_local_backtest(
     max_candles: int,
     on_progress: Progress,
     now: datetime | None = None,
+    factor_engine: bool = False,
 ) -> LocalBacktest:
     """Raises ApiError for a request the server would refuse (same codes), and
-    LocalBacktestFailed when the run itself fails."""
+    LocalBacktestFailed when the run itself fails. ``factor_engine``: whether
+    ``data.get_factor`` answers (the built-ins and the owner's custom factors)."""
     now = now or utcnow()
     symbols = [s.upper() for s in config.symbols]
     async with sessionmaker() as session:
         sources = await imported_sources(
             session, owner_id=owner_id, symbols=symbols, interval=config.interval
         )
+        factors = await backtest_factors(session, owner_id, engine_enabled=factor_engine)
     assets = await market_service.known_assets(market, [s for s in symbols if s not in sources])
     plan = plan_backtest(
         config,
@@ -78,6 +82,7 @@ async def run_local_backtest(
         provider_name=market.provider.name,
         max_candles=max_candles,
     )
+    plan = replace(plan, settings=replace(plan.settings, factors=factors))
     bars = await _bars(sessionmaker, market.provider, plan, sources, now, on_progress)
     outcome = await sandbox.run_backtest(
         code,

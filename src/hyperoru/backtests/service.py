@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from hyperoru.backtests.parts import Part
 from hyperoru.backtests.plan import plan_backtest
 from hyperoru.backtests.schemas import BacktestCreate
 from hyperoru.errors import forbidden, not_found
+from hyperoru.factors.custom import backtest_factors, custom_expressions
 from hyperoru.jobs import service as jobs
 from hyperoru.jobs.models import Job
 from hyperoru.jobs.runner import JobRunner
@@ -67,7 +68,8 @@ async def _frozen_pools(
             select(SignalDefinition).where(SignalDefinition.id.in_(wanted))
         )
     }
-    return [PoolSnapshot.of(pool, definitions) for pool in pools]
+    custom = await custom_expressions(session, user.id)
+    return [PoolSnapshot.of(pool, definitions, custom) for pool in pools]
 
 
 async def submit_backtest(
@@ -123,6 +125,9 @@ async def submit_backtest(
         max_attempts=settings.jobs_max_attempts,
     )
     params = dict(program.params if config.params is None else config.params)
+    factors = await backtest_factors(
+        session, user.id, engine_enabled=settings.factor_engine == "enabled"
+    )
     backtest = Backtest(
         id=job.id,
         owner_id=user.id,
@@ -137,7 +142,7 @@ async def submit_backtest(
             "signal_pools": [pool.to_plain() for pool in pools],
             "imported_symbols": imported,
         },
-        replay_settings=plan.settings.to_plain(),
+        replay_settings=replace(plan.settings, factors=factors).to_plain(),
         dataset=market.provider.dataset,
         created_at=job.created_at,
     )

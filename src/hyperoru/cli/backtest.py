@@ -124,6 +124,7 @@ def backtest(
                 owner_id=owner,
                 max_candles=settings.backtest_max_candles,
                 on_progress=advance,
+                factor_engine=settings.factor_engine == "enabled",
             )
 
     try:

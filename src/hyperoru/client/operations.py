@@ -169,6 +169,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_analytics_by_factor", "GET", "/api/analytics/by-factor"),
     Op("get_ai_attribution", "GET", "/api/analytics/ai-attribution"),
     Op("get_program_analytics", "GET", "/api/analytics/programs"),
+    Op(
+        "get_program_factor_correlation",
+        "GET",
+        "/api/analytics/programs/{program_id}/factor-correlation",
+    ),
     Op("list_analytics_trades", "GET", "/api/analytics/trades"),
     Op("get_trade_replay", "GET", "/api/analytics/replay/{order_id}"),
     # Factors (docs/FACTORS.md)

@@ -3,7 +3,7 @@ feature page's ``POST /api/factors``), effectiveness reads and runs, and evaluat
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -16,7 +16,7 @@ from hyperoru.factors.dependencies import require_engine
 from hyperoru.factors.evaluate import as_json
 from hyperoru.factors.expressions import compile_expression
 from hyperoru.factors.language import lookback, to_text
-from hyperoru.factors.models import BUILTIN_SCOPE, CustomFactor, FactorEffectiveness
+from hyperoru.factors.models import CustomFactor
 from hyperoru.factors.schemas import (
     CatalogueEntry,
     CustomFactorOut,
@@ -170,23 +170,6 @@ async def evaluate(body: EvaluateRequest, request: Request, user: CurrentUser) -
 # --- effectiveness --------------------------------------------------------------------------
 
 
-def _summary_row(row: FactorEffectiveness, kind: str) -> dict[str, Any]:
-    part = row.result[kind]
-    basis = row.basis
-    return {
-        "factor_name": row.factor_name,
-        "source": "builtin" if row.scope == BUILTIN_SCOPE else "custom",
-        "kind": kind,
-        **part["summary"],
-        "half_life_bars": part["decay"]["half_life_bars"],
-        "horizon_bars": basis["horizon_bars"],
-        "period_bars": basis["period_bars"] if kind == "time_series" else 1,
-        "interval": basis["interval"],
-        "symbols": basis["symbols"],
-        "computed_at": row.computed_at,
-    }
-
-
 @router.get("/effectiveness", response_model=list[EffectivenessRow])
 async def effectiveness(
     user: CurrentUser, db: DbSession, window: ListWindowQuery, kind: KindQuery = "time_series"
@@ -194,7 +177,7 @@ async def effectiveness(
     service.check_kind(kind)
     rows = await service.effectiveness_rows(db, user=user)
     page = rows[window.offset : window.offset + window.limit]
-    return [EffectivenessRow.model_validate(_summary_row(row, kind)) for row in page]
+    return [EffectivenessRow.model_validate(service.summary_row(row, kind)) for row in page]
 
 
 @router.post("/effectiveness/compute", status_code=202, response_model=RunOut)
@@ -237,7 +220,7 @@ async def effectiveness_detail(
     part = row.result[kind]
     return EffectivenessDetail.model_validate(
         {
-            **_summary_row(row, kind),
+            **service.summary_row(row, kind),
             "per_symbol": part.get("per_symbol"),
             "decay": part["decay"],
             "by_window": part["by_window"],

@@ -248,3 +248,22 @@ def check_kind(kind: str) -> str:
             details={"fields": [{"field": "kind", "message": "unknown kind"}]},
         )
     return kind
+
+
+def summary_row(row: FactorEffectiveness, kind: str) -> dict[str, Any]:
+    """One factor's stored effectiveness of ``kind`` as the list route and the assistant
+    show it (``schemas.EffectivenessRow``)."""
+    part = row.result[kind]
+    basis = row.basis
+    return {
+        "factor_name": row.factor_name,
+        "source": "builtin" if row.scope == BUILTIN_SCOPE else "custom",
+        "kind": kind,
+        **part["summary"],
+        "half_life_bars": part["decay"]["half_life_bars"],
+        "horizon_bars": basis["horizon_bars"],
+        "period_bars": basis["period_bars"] if kind == "time_series" else 1,
+        "interval": basis["interval"],
+        "symbols": basis["symbols"],
+        "computed_at": row.computed_at,
+    }

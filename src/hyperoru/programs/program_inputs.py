@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from hyperoru.factors.lines import latest_from_candles
+from hyperoru.factors.lines import CustomFactors, latest_from_candles
 from hyperoru.market import indicator_catalog as catalog
 from hyperoru.market.providers.base import Candle
 from hyperoru.market.regime import DEFAULT_RULES as REGIME_RULES
@@ -110,10 +110,12 @@ class _MarketPart:
 
 
 def _market_part(
-    windows: Sequence[tuple[str, Sequence[Candle], Sequence[Candle]]], with_factors: bool
+    windows: Sequence[tuple[str, Sequence[Candle], Sequence[Candle]]],
+    factors: CustomFactors | None,
 ) -> _MarketPart:
     """Candle rows, indicator table and regime of each (symbol, hourly, minute candles),
-    and the built-in factors' last values when the factor engine is on."""
+    and, when ``factors`` is given (the factor engine is on), the last values of the
+    built-ins and of those custom factors."""
     part = _MarketPart({}, {}, {}, {})
     for symbol, hourly, minutes in windows:
         part.klines[symbol] = {
@@ -122,8 +124,8 @@ def _market_part(
         }
         part.indicators[symbol] = indicator_table(hourly)
         part.regimes[symbol] = _regime(hourly)
-        if with_factors:
-            part.factors[symbol] = latest_from_candles(hourly)
+        if factors is not None:
+            part.factors[symbol] = latest_from_candles(hourly, custom=factors)
     return part
 
 
@@ -151,8 +153,9 @@ def with_indicators(payload: dict[str, Any], wanted: Iterable[Any]) -> dict[str,
 
 
 async def program_payload(inputs: DecisionInputs, *, with_factors: bool = False) -> dict[str, Any]:
-    """Everything ``data`` offers, for the cycle's symbols (``get_factor``'s values only
-    with the factor engine on). Raises what DecisionInputs raises (``ProviderError`` for
+    """Everything ``data`` offers, for the cycle's symbols (``get_factor``'s values, the
+    built-ins and the trader owner's custom factors, only with the factor engine on).
+    Raises what DecisionInputs raises (``ProviderError`` for
     market data)."""
     prices: dict[str, float] = {}
     windows: list[tuple[str, Sequence[Candle], Sequence[Candle]]] = []
@@ -161,7 +164,8 @@ async def program_payload(inputs: DecisionInputs, *, with_factors: bool = False)
         hourly = await inputs.candles(symbol, INDICATOR_INTERVAL, HOURLY_BARS)
         minutes = await inputs.candles(symbol, SAMPLING_INTERVAL)
         windows.append((symbol, hourly, minutes))
-    market = await off_loop(_market_part, windows, with_factors)
+    factors = await inputs.custom_factors() if with_factors else None
+    market = await off_loop(_market_part, windows, factors)
     balance = await inputs.balance()
     trigger = inputs.trigger
     return {

@@ -211,6 +211,7 @@ class BacktestRun:
             trigger=TriggerInfo(kind="scheduled"),
             now=moment,
             source=HistorySource(candles, moment=moment, prices=prices, ledger=ledger),
+            custom_factors=self._settings.factors or {},
         )
         rendered = (await render(self._template, inputs.catalogue())).rendered
         snapshot = Snapshot(

@@ -8,7 +8,7 @@ run itself is ``runner.run_prompt_backtest``.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from hyperoru.auth.principal import Principal
 from hyperoru.backtests.parts import Part
 from hyperoru.backtests.trader_settings import replay_settings
 from hyperoru.errors import ApiError, forbidden, not_found, validation_error
+from hyperoru.factors.custom import custom_expressions
 from hyperoru.jobs import service as jobs
 from hyperoru.jobs.models import Job
 from hyperoru.market import service as market_service
@@ -206,7 +207,10 @@ async def create_prompt_backtest(
         prompt_name=prompt.name,
         template=prompt.content,
         config=resolved,
-        replay_settings=settings.to_plain(),
+        # The owner's custom factors as they are now, for {factor_values} at each snapshot.
+        replay_settings=replace(
+            settings, factors=await custom_expressions(session, user.id)
+        ).to_plain(),
         dataset=market.provider.dataset,
         llm_provider=account.llm_provider,
         llm_model=account.llm_model,

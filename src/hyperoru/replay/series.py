@@ -61,7 +61,7 @@ def _floats(column: list[Any]) -> Series:
     return np.array(column, dtype=np.float64)
 
 
-def _values(series: Series) -> list[float | None]:
+def as_values(series: Series) -> list[float | None]:
     """The series as a list, None where it is NaN (the warm-up): numpy finds the NaNs,
     so a year of minutes is not walked value by value in Python."""
     values: list[float | None] = series.tolist()
@@ -95,7 +95,7 @@ class SeriesBook:
             if symbol not in self._columns:
                 return None
             close, high, low = self._arrays(symbol)
-            self._series[key] = _values(compute_series(name, period, close, high, low))
+            self._series[key] = as_values(compute_series(name, period, close, high, low))
         return self._series[key]
 
     def regime(self, symbol: str, i: int) -> dict[str, Any] | None:

@@ -68,6 +68,10 @@ class ReplaySettings:
     # margin mode of orders that do not name one: what its paper fills would use.
     venue: ReplayVenue = "hyperliquid"
     margin_mode: MarginModeName = "cross"
+    # What ``data.get_factor`` reads besides the built-ins: the owner's custom factors
+    # (name → expression) frozen at submit. None while the factor engine is off: every
+    # read is then None, as in a live cycle.
+    factors: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -83,6 +87,10 @@ class ReplaySettings:
             "signal_triggers",
             MappingProxyType({int(k): dict(v) for k, v in dict(self.signal_triggers).items()}),
         )
+        if self.factors is not None:
+            set_(
+                self, "factors", MappingProxyType({str(k): str(v) for k, v in self.factors.items()})
+            )
         if not self.symbols or len(set(self.symbols)) != len(self.symbols):
             raise ValueError("symbols must be a non-empty list without repeats")
         if self.interval not in INTERVAL_MINUTES:
@@ -145,6 +153,7 @@ class ReplaySettings:
             "scheduled": self.scheduled,
             "venue": self.venue,
             "margin_mode": self.margin_mode,
+            "factors": None if self.factors is None else dict(self.factors),
         }
 
     @classmethod

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
 from hyperoru.factors.lines import PREFIX as FACTOR_PREFIX
-from hyperoru.factors.lines import is_builtin, warmup_bars
+from hyperoru.factors.lines import CustomFactors, expression_of, is_builtin, warmup_of
 from hyperoru.market.intervals import INTERVALS
 
 SignalType = Literal["threshold", "crossover", "pattern"]
@@ -88,10 +89,13 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class IndicatorRef:
-    """One indicator line: its name and period (``None`` where it has no period)."""
+    """One indicator line: its name and period (``None`` where it has no period). A
+    factor carries its expression: two users' custom factors may share a name, and a
+    line is computed (and cached per frame) by what it is, never by its name alone."""
 
     name: str
     period: int | None
+    expression: str | None = None
 
     @property
     def label(self) -> str:
@@ -134,8 +138,8 @@ class SignalSpec:
             periods.append(self.threshold.period + (self.indicator.period or 1))
         if "macd" in (self.indicator.name, getattr(self.threshold, "name", "")):
             periods.append(40)
-        if self.indicator.name.startswith(FACTOR_PREFIX):
-            periods.append(warmup_bars(self.indicator.name.removeprefix(FACTOR_PREFIX)))
+        if self.indicator.expression is not None:
+            periods.append(warmup_of(self.indicator.expression))
         return min(1000, max(60, 4 * max(periods) + 2))
 
 
@@ -154,21 +158,39 @@ def _period(value: Any, field: str) -> int:
     return value
 
 
-def _indicator(config: dict[str, Any]) -> IndicatorRef:
+def _indicator(config: dict[str, Any], custom: CustomFactors | None) -> IndicatorRef:
     name = _text(config, "indicator")
     if name is None:
         raise ConfigError("config.indicator", "indicator is required")
     if name.startswith(FACTOR_PREFIX):
-        # A built-in factor of the factor engine (docs/FACTORS.md), read on closed candles.
-        if not is_builtin(name.removeprefix(FACTOR_PREFIX)):
-            raise ConfigError("config.indicator", "factor:<name> must name a built-in factor")
-        return IndicatorRef(name, None)
+        # A factor of the factor engine (docs/FACTORS.md), read on closed candles: a
+        # built-in, or one of the signal owner's own custom factors.
+        expression = expression_of(name.removeprefix(FACTOR_PREFIX), custom)
+        if expression is None:
+            raise ConfigError(
+                "config.indicator",
+                "factor:<name> must name a built-in factor or one of your custom factors",
+            )
+        return IndicatorRef(name, None, expression)
     if name not in INDICATORS:
         raise ConfigError("config.indicator", f"indicator must be one of {', '.join(INDICATORS)}")
     if name in DEFAULT_PERIODS:
         raw = config.get("period", DEFAULT_PERIODS[name])
         return IndicatorRef(name, _period(raw, "config.period"))
     return IndicatorRef(name, None)
+
+
+def custom_factor_name(config: Any) -> str | None:
+    """The name a config's ``factor:<name>`` gives when it is no built-in (so it can only
+    be one of the owner's custom factors), else None."""
+    indicator = config.get("indicator") if isinstance(config, dict) else None
+    if not isinstance(indicator, str):
+        return None
+    text = indicator.strip().lower()
+    if not text.startswith(FACTOR_PREFIX):
+        return None
+    name = text.removeprefix(FACTOR_PREFIX)
+    return None if is_builtin(name) else name
 
 
 def parse_reference(text: str) -> IndicatorRef | None:
@@ -250,8 +272,11 @@ def is_signal_type(value: str) -> TypeGuard[SignalType]:
     return value in SIGNAL_TYPES
 
 
-def parse_config(signal_type: str, config: Any) -> SignalSpec:
-    """The spec of a stored or submitted signal; raises ``ConfigError`` naming the field."""
+def parse_config(
+    signal_type: str, config: Any, custom_factors: CustomFactors | None = None
+) -> SignalSpec:
+    """The spec of a stored or submitted signal; raises ``ConfigError`` naming the field.
+    ``custom_factors`` are the signal owner's own (``factors/custom.py``)."""
     if not is_signal_type(signal_type):
         raise ConfigError("type", f"type must be one of {', '.join(SIGNAL_TYPES)}")
     if not isinstance(config, dict):
@@ -265,7 +290,7 @@ def parse_config(signal_type: str, config: Any) -> SignalSpec:
         return SignalSpec(
             "pattern", IndicatorRef("price", None), interval, pattern=pattern, lookback=lookback
         )
-    indicator = _indicator(config)
+    indicator = _indicator(config, custom_factors)
     operator = _operator(config, signal_type)
     if operator in CROSSINGS and indicator.name in SNAPSHOT_INDICATORS:
         raise ConfigError("config.operator", f"{indicator.name} supports comparisons only")
@@ -304,7 +329,9 @@ def _inferred_type(config: dict[str, Any]) -> str:
     return "threshold"
 
 
-def parse_inline_signal(element: dict[str, Any]) -> InlineSignal:
+def parse_inline_signal(
+    element: dict[str, Any], custom_factors: Mapping[str, str] | None = None
+) -> InlineSignal:
     """Either the signal-system guide's flat form (``{"indicator", "operator",
     "threshold", ...}``) or a definition's (``{"name"?, "type"?, "config"}``). Raises
     ``ConfigError`` whose field is relative to the element: ``operator`` in the flat form,
@@ -322,7 +349,7 @@ def parse_inline_signal(element: dict[str, Any]) -> InlineSignal:
         raise ConfigError("type", f"type must be one of {', '.join(SIGNAL_TYPES)}")
     signal_type = raw_type.strip().lower() if raw_type is not None else _inferred_type(config)
     try:
-        spec = parse_config(signal_type, config)
+        spec = parse_config(signal_type, config, custom_factors)
     except ConfigError as exc:
         if nested:
             raise

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from hyperoru.factors.lines import PREFIX as FACTOR_PREFIX
-from hyperoru.factors.lines import builtin_line
+from hyperoru.factors.lines import expression_line
 from hyperoru.market import indicators
 from hyperoru.market.indicators import FloatArray
 from hyperoru.market.providers.base import Candle
@@ -68,15 +68,14 @@ class Frame:
         self.high = np.concatenate([closed_high, live])
         self.low = np.concatenate([closed_low, live])
         self.snapshots = dict(snapshots or {})
-        self._lines: dict[tuple[str, int | None], FloatArray] = {}
+        self._lines: dict[IndicatorRef, FloatArray] = {}
         # Many pools (of many users) hold the same signal: read each one once per frame.
         self.readings: dict[SignalSpec, Reading] = {}
 
     def line(self, ref: IndicatorRef) -> FloatArray:
-        key = (ref.name, ref.period)
-        if key not in self._lines:
-            self._lines[key] = self._compute(ref)
-        return self._lines[key]
+        if ref not in self._lines:
+            self._lines[ref] = self._compute(ref)
+        return self._lines[ref]
 
     def _compute(self, ref: IndicatorRef) -> FloatArray:
         name, period = ref.name, ref.period or 1
@@ -85,8 +84,8 @@ class Frame:
             value = self.snapshots.get(name)
             return np.array([np.nan if value is None else value], dtype=np.float64)
         if name.startswith(FACTOR_PREFIX):
-            return builtin_line(
-                name.removeprefix(FACTOR_PREFIX),
+            return expression_line(
+                ref.expression or "",
                 open=self.opens,
                 high=self.closed_high,
                 low=self.closed_low,

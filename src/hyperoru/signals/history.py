@@ -21,7 +21,7 @@ from typing import Any
 
 from hyperoru.market.intervals import step
 from hyperoru.market.providers.base import Candle
-from hyperoru.signals.config import ConfigError, parse_config
+from hyperoru.signals.config import ConfigError, custom_factor_name, parse_config
 from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
 from hyperoru.signals.models import SignalDefinition, SignalPool
 
@@ -35,11 +35,19 @@ class PoolSnapshot:
     logic: str
     cooldown_seconds: int
     symbols: tuple[str, ...]
-    signals: tuple[dict[str, Any], ...]  # {"id", "name", "type", "config"}
+    # {"id", "name", "type", "config", "custom_factors"}: the owner's custom factors a
+    # signal reads (name → expression), frozen with it.
+    signals: tuple[dict[str, Any], ...]
 
     @classmethod
-    def of(cls, pool: SignalPool, definitions: Mapping[int, SignalDefinition]) -> PoolSnapshot:
-        """Only enabled definitions of the pool's owner count, as in the live runtime."""
+    def of(
+        cls,
+        pool: SignalPool,
+        definitions: Mapping[int, SignalDefinition],
+        custom_factors: Mapping[str, str] | None = None,
+    ) -> PoolSnapshot:
+        """Only enabled definitions of the pool's owner count, as in the live runtime;
+        ``custom_factors`` are the owner's own."""
         signals = []
         for signal_id in pool.signal_ids:
             definition = definitions.get(signal_id)
@@ -53,6 +61,7 @@ class PoolSnapshot:
                     "name": definition.name,
                     "type": definition.type,
                     "config": dict(definition.config),
+                    "custom_factors": _read_factors(definition.config, custom_factors or {}),
                 }
             )
         return cls(
@@ -89,7 +98,7 @@ class PoolSnapshot:
         signals = []
         for signal in self.signals:
             try:
-                spec = parse_config(signal["type"], signal["config"])
+                spec = parse_config(signal["type"], signal["config"], signal.get("custom_factors"))
             except ConfigError:  # stored before a grammar change: skipped, as live
                 continue
             signals.append(PoolSignal(signal["id"], signal["name"], signal["config"], spec))
@@ -108,6 +117,11 @@ class PoolSnapshot:
                 key = (symbol, signal.spec.interval)
                 wanted[key] = max(wanted.get(key, 0), signal.spec.bars_needed())
         return wanted
+
+
+def _read_factors(config: Mapping[str, Any], custom: Mapping[str, str]) -> dict[str, str]:
+    name = custom_factor_name(config)
+    return {name: custom[name]} if name is not None and name in custom else {}
 
 
 def merged_needs(pools: Sequence[PoolSnapshot]) -> dict[tuple[str, str], int]:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
+from hyperoru.factors.custom import custom_expressions_of
 from hyperoru.market.runtime import MarketRuntime
 from hyperoru.notifications import outbox
 from hyperoru.process_identity import worker_identity
@@ -34,7 +35,12 @@ from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.loop import tick_forever
 from hyperoru.runtime.scheduler import CycleGate, CycleRunner, UserChanged, run_counted
 from hyperoru.signals import leases
-from hyperoru.signals.config import SNAPSHOT_INDICATORS, ConfigError, parse_config
+from hyperoru.signals.config import (
+    SNAPSHOT_INDICATORS,
+    ConfigError,
+    custom_factor_name,
+    parse_config,
+)
 from hyperoru.signals.evaluator import Frame, PoolRules, PoolSignal, step_pool
 from hyperoru.signals.frames import FrameSource
 from hyperoru.signals.models import SignalDefinition, SignalPool, SignalTrigger
@@ -163,6 +169,10 @@ class SignalRuntime:
                     )
                 )
             }
+            # A factor:<name> signal that is no built-in reads its owner's own custom
+            # factors: one statement for all owners, none while no signal needs it.
+            owners = {d.user_id for d in definitions.values() if custom_factor_name(d.config)}
+            custom = await custom_expressions_of(session, owners) if owners else {}
         views = []
         for pool in pools:
             state = held.get(pool.id)
@@ -174,8 +184,10 @@ class SignalRuntime:
                 if definition is None or definition.user_id != pool.user_id:
                     continue
                 try:
-                    spec = parse_config(definition.type, definition.config)
-                except ConfigError:  # stored before a grammar change: skip, never guess
+                    spec = parse_config(
+                        definition.type, definition.config, custom.get(pool.user_id)
+                    )
+                except ConfigError:  # stored before a grammar change, or its factor deleted
                     continue
                 view.signals.append(
                     PoolSignal(definition.id, definition.name, definition.config, spec)

@@ -3,7 +3,7 @@ owns its transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from hyperoru.accounts.models import Account
 from hyperoru.auth.principal import Principal
 from hyperoru.db.owned import load_owned_row
 from hyperoru.errors import ApiError, not_found, validation_error
+from hyperoru.factors.custom import custom_expressions
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
@@ -48,10 +49,14 @@ MAX_POOLS_PER_USER = 100
 MAX_BINDINGS_PER_USER = 500
 
 
-def check_config(signal_type: str, config: object) -> None:
-    """400 VALIDATION_ERROR naming the offending field (``type``, ``config.operator``…)."""
+async def check_config(
+    session: AsyncSession, owner_id: int, signal_type: str, config: object
+) -> None:
+    """400 VALIDATION_ERROR naming the offending field (``type``, ``config.operator``…);
+    ``factor:<name>`` may name the caller's own custom factors."""
+    custom = await custom_expressions(session, owner_id)
     try:
-        parse_config(signal_type, config)
+        parse_config(signal_type, config, custom)
     except ConfigError as exc:
         raise validation_error(exc.message, exc.field) from None
 
@@ -101,7 +106,7 @@ async def list_definitions(session: AsyncSession, *, user: Principal) -> list[Si
 async def create_definition(
     session: AsyncSession, *, user: Principal, data: DefinitionCreate
 ) -> SignalDefinition:
-    check_config(data.type, data.config)
+    await check_config(session, user.id, data.type, data.config)
     row = await _add_definition(
         session, user, name=data.name, type=data.type, config=data.config, enabled=data.enabled
     )
@@ -140,7 +145,7 @@ async def update_definition(
 ) -> SignalDefinition:
     signal_type = data.type if data.type is not None else definition.type
     config = data.config if data.config is not None else definition.config
-    check_config(signal_type, config)
+    await check_config(session, definition.user_id, signal_type, config)
     if data.name is not None:
         definition.name = data.name
     if data.enabled is not None:
@@ -198,11 +203,11 @@ class _NewSignal:
     enabled: bool
 
 
-def _inline_signal(index: int, element: dict[str, Any]) -> _NewSignal:
+def _inline_signal(index: int, element: dict[str, Any], custom: Mapping[str, str]) -> _NewSignal:
     """An inline signal checked like a definition; errors name it (``signals.1.operator``)."""
     where = f"signals.{index}"
     try:
-        parsed = parse_inline_signal(element)
+        parsed = parse_inline_signal(element, custom)
     except ConfigError as exc:
         raise validation_error(f"{where}: {exc.message}", f"{where}.{exc.field}") from None
     name = element.get("name")
@@ -236,7 +241,8 @@ async def _pool_signal_ids(
     if len(signal_ids) + len(signals) > MAX_SIGNALS_PER_POOL:
         raise validation_error(f"a pool has at most {MAX_SIGNALS_PER_POOL} signals", "signals")
     await _check_signals(session, user, signal_ids)
-    inline = [_inline_signal(i, element) for i, element in enumerate(signals)]
+    custom = await custom_expressions(session, user.id) if signals else {}
+    inline = [_inline_signal(i, element, custom) for i, element in enumerate(signals)]
     if pool_room:
         await _check_room(session, SignalPool, user, MAX_POOLS_PER_USER)
     created = [

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
@@ -37,7 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hyperoru.accounts.models import Account
 from hyperoru.accounts.valuation import Valuation
 from hyperoru.exchanges.base import BalanceReport, ExchangeClient, FillReport, PositionReport
-from hyperoru.factors.lines import documented_names, latest_from_candles
+from hyperoru.factors.custom import custom_expressions
+from hyperoru.factors.lines import CustomFactors, documented_names, latest_from_candles
 from hyperoru.market import indicators, klines
 from hyperoru.market.price_cache import CachedPrice
 from hyperoru.market.providers.base import Candle
@@ -78,7 +80,8 @@ VARIABLE_NAMES: tuple[str, ...] = (
     # The API reference's example prompt says "Analyze {{symbol}} momentum".
     "symbol",
     "current_time_utc",
-    # The factor engine's documented built-ins, latest value per symbol (docs/FACTORS.md).
+    # The factor engine's documented built-ins, then the trader owner's custom factors,
+    # latest value per symbol (docs/FACTORS.md).
     "factor_values",
 )
 
@@ -302,8 +305,8 @@ def _sampling_line(symbol: str, candles: Sequence[Candle]) -> str:
     return f"{symbol} ({SAMPLING_INTERVAL} closes, oldest first): {closes or 'none'}"
 
 
-def _factor_line(symbol: str, candles: Sequence[Candle]) -> str:
-    values = latest_from_candles(candles, documented_names())
+def _factor_line(symbol: str, candles: Sequence[Candle], custom: CustomFactors) -> str:
+    values = latest_from_candles(candles, documented_names(), custom)
     shown = ", ".join(f"{name} {_num(np.nan if v is None else v)}" for name, v in values.items())
     return f"{symbol} ({INDICATOR_INTERVAL}): {shown}"
 
@@ -433,8 +436,11 @@ class DecisionInputs:
         trigger: TriggerInfo | None = None,
         now: datetime | None = None,
         source: CycleSource | None = None,
+        custom_factors: CustomFactors | None = None,
     ) -> None:
         self.account = account
+        self._sessionmaker = sessionmaker
+        self._custom_factors = custom_factors
         self.symbols = tuple(dict.fromkeys(symbols))
         self.trigger = trigger or TriggerInfo()
         self.now = now or utcnow()
@@ -504,8 +510,25 @@ class DecisionInputs:
     async def market_regime(self) -> str:
         return await self._hourly_lines(_regime_line)
 
+    async def custom_factors(self) -> CustomFactors:
+        """The trader owner's own custom factors (``{factor_values}``,
+        ``data.get_factor``): as given, else read once per cycle from the database (none
+        for a past moment that was given none)."""
+        if self._custom_factors is not None:
+            return self._custom_factors
+        sessionmaker = self._sessionmaker
+        if sessionmaker is None:
+            return {}
+
+        async def read() -> CustomFactors:
+            async with sessionmaker() as session:
+                return await custom_expressions(session, self.account.user_id)
+
+        return await self._memo.get("custom_factors", read)
+
     async def factor_values(self) -> str:
-        return await self._hourly_lines(_factor_line)
+        custom = await self.custom_factors()
+        return await self._hourly_lines(partial(_factor_line, custom=custom))
 
     async def regime_names(self) -> dict[str, str | None]:
         """Each symbol's regime as ``market_regime`` states it (None: too little history);

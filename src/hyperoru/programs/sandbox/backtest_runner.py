@@ -41,6 +41,7 @@ class BarSource:
         self._interval = replay.settings.interval
         self._numpy_root = numpy_root
         self._book: Any = None
+        self._factors: dict[tuple[str, str], Any] = {}
         self.closes = {s: replay.column(s).close for s in replay.symbols}
 
     def time(self, i: int) -> str:
@@ -85,6 +86,38 @@ class BarSource:
 
     def regime(self, symbol: str, i: int) -> Any:
         return self._series().regime(symbol, i)
+
+    def factor(self, symbol: str, name: str) -> Any:
+        """A factor's whole series on the replay's own candles (None at a bar without a
+        value), or None: an unknown name or symbol, or the factor engine off. Every
+        factor function is causal, so the value at bar ``i`` reads bars ``0..i`` only."""
+        key = (symbol, name)
+        if key not in self._factors:
+            self._factors[key] = self._factor_series(symbol, name)
+        return self._factors[key]
+
+    def _factor_series(self, symbol: str, name: str) -> Any:
+        custom = self._replay.settings.factors
+        if custom is None or symbol not in self.closes:
+            return None
+        self._series()  # numpy on the path
+        from hyperoru.factors.lines import expression_line, expression_of
+        from hyperoru.replay.series import as_values
+
+        expression = expression_of(name, custom)
+        if expression is None:
+            return None
+        column = self._replay.column(symbol)
+        return as_values(
+            expression_line(
+                expression,
+                open=column.open,
+                high=column.high,
+                low=column.low,
+                close=column.close,
+                volume=column.volume,
+            )
+        )
 
     def positions(self, i: int) -> list[dict[str, Any]]:
         return self._replay.positions_view(i)

@@ -184,8 +184,9 @@ class MarketData(ReadOnly):
         return dict(regime) if regime is not None else None
 
     def get_factor(self, symbol: str, factor_name: str) -> float | None:
-        """A built-in factor's value at the last closed hourly candle (docs/FACTORS.md);
-        None for an unknown name or symbol, or while the factor engine is off."""
+        """A factor's value at the last closed hourly candle: a built-in
+        (docs/FACTORS.md) or one of the program owner's custom factors; None for an
+        unknown name or symbol, or while the factor engine is off."""
         table = self._payload.get("factors", {}).get(str(symbol).upper(), {})
         value = table.get(str(factor_name))
         return None if value is None else float(value)
@@ -239,6 +240,7 @@ class BacktestData(ReadOnly):
         "_account_bar",
         "_bar",
         "_closes",
+        "_factors",
         "_log",
         "_series",
         "_source",
@@ -255,6 +257,7 @@ class BacktestData(ReadOnly):
     _account_bar: int
     _bar: int
     _closes: dict[str, list[float | None]]
+    _factors: dict[Any, Any]
     _log: ProgramLog
     _series: dict[Any, Any]
     _source: Any
@@ -280,6 +283,7 @@ class BacktestData(ReadOnly):
         _init(self, "_log", log)
         _init(self, "_closes", source.closes)
         _init(self, "_series", {})
+        _init(self, "_factors", {})
         _init(self, "_account", {})
         _init(self, "_account_bar", -1)
         _init(self, "_bar", 0)
@@ -346,9 +350,19 @@ class BacktestData(ReadOnly):
         regime = self._source.regime(str(symbol).upper(), self._bar)
         return None if regime is None else dict(regime)
 
-    def get_factor(self, *args: Any, **kwargs: Any) -> None:
-        """Factors do not exist yet (contract §13): always None."""
-        return None
+    def get_factor(self, symbol: str, factor_name: str) -> float | None:
+        """The factor (a built-in or one of the owner's custom factors) computed on the
+        backtest's own candles, at the current bar; None as in a live cycle (unknown
+        name or symbol, no value yet, the factor engine off)."""
+        try:
+            series = self._factors[symbol, factor_name]
+        except (KeyError, TypeError):
+            found = self._source.factor(str(symbol).upper(), str(factor_name))
+            series = _UNKNOWN if found is None else found
+            with contextlib.suppress(TypeError):
+                self._factors[symbol, factor_name] = series
+        value = series[self._bar]
+        return None if value is None else float(value)
 
     def log(self, *parts: Any) -> None:
         self._log.write(*parts)

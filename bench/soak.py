@@ -521,7 +521,12 @@ class Load:
         }
         while not self.stopping.is_set():
             response = await self.request(
-                "backtest", "POST", "/api/backtests", headers=user.headers, json_body=body
+                "backtest",
+                "POST",
+                "/api/backtests",
+                headers=user.headers,
+                json_body=body,
+                expected=(202,),
             )
             if response is not None and response.status_code == 202:
                 await self._follow_backtest(user, int(response.json()["id"]))
@@ -678,15 +683,22 @@ def _p99(values: list[float]) -> float | None:
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-def _in_fault_window(started: float, faults: list[Fault], settle: float, end: float) -> bool:
-    return any(
-        f.at <= started <= (f.recovered if f.recovered is not None else end) + settle
-        for f in faults
-        if f.at
-    )
+def _overlaps(call: Call, fault: Fault, settle: float, end: float) -> bool:
+    """The call was under way at some point of the fault's window (a request in flight
+    when the fault struck belongs to it)."""
+    closes = (fault.recovered if fault.recovered is not None else end) + settle
+    return call.started + call.seconds >= fault.at and call.started <= closes
 
 
-async def ledger_facts(database_url: str, traders: list[int], interval: int) -> dict[str, Any]:
+def _in_fault_window(call: Call, faults: list[Fault], settle: float, end: float) -> bool:
+    return any(_overlaps(call, f, settle, end) for f in faults if f.at)
+
+
+async def ledger_facts(
+    database_url: str, traders: list[int], interval: int, until: datetime
+) -> dict[str, Any]:
+    """What the database holds: the scheduled cycles recorded for triggers before
+    ``until``, and every order of the load."""
     connection = await asyncpg.connect(_asyncpg_dsn(database_url))
     try:
         decisions = await connection.fetch(
@@ -707,10 +719,10 @@ async def ledger_facts(database_url: str, traders: list[int], interval: int) -> 
     statuses: Counter[str] = Counter()
     for row in decisions:
         trigger = json.loads(row["trigger"]) if isinstance(row["trigger"], str) else row["trigger"]
-        if trigger.get("type") == "scheduled":
+        if trigger.get("type") == "scheduled" and _utc(str(trigger["at"])) < until:
             at = str(trigger["at"])
             recorded.add((row["account_id"], at))
-            starts[row["account_id"]].append(datetime.fromisoformat(at.replace("Z", "+00:00")))
+            starts[row["account_id"]].append(_utc(at))
             statuses[row["status"]] += 1
     skipped = 0
     for account_id in traders:
@@ -729,26 +741,26 @@ async def ledger_facts(database_url: str, traders: list[int], interval: int) -> 
     }
 
 
-def cycles_started(shape: Shape, stopped_at: datetime) -> set[tuple[int, str]]:
-    """(trader, trigger time) of every cycle a worker logged as started, but for those the
-    end of the run cut short (started or ended once the workers were being stopped)."""
-    started: dict[tuple[int, str], datetime] = {}
-    cut: set[tuple[int, str]] = set()
+def cycles_started(shape: Shape, until: datetime) -> set[tuple[int, str]]:
+    """(trader, trigger time) of every cycle a worker logged as started before ``until``
+    (the end of the load: the workers ran ``--drain`` seconds longer, for those cycles to
+    finish)."""
+    started = set()
     for spawned in shape.processes.started:
         if not spawned.label.startswith("worker"):
             continue
         for line in spawned.log_lines():
-            if '"cycle_' not in line:
+            if '"event": "cycle_started"' not in line:
                 continue
             with contextlib.suppress(ValueError, KeyError):
                 entry = json.loads(line)
-                key = (int(entry["account_id"]), str(entry["trigger_at"]))
-                logged = datetime.fromisoformat(entry["ts"].replace("Z", "+00:00"))
-                if entry["event"] == "cycle_started":
-                    started[key] = logged
-                if logged >= stopped_at:
-                    cut.add(key)
-    return set(started) - cut
+                if _utc(entry["trigger_at"]) < until:
+                    started.add((int(entry["account_id"]), str(entry["trigger_at"])))
+    return started
+
+
+def _utc(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def summarise(
@@ -759,12 +771,8 @@ def summarise(
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     end = run["load_end"]
-    inside = [
-        c for c in record.calls if _in_fault_window(c.started, record.faults, args.settle, end)
-    ]
-    outside = [
-        c for c in record.calls if not _in_fault_window(c.started, record.faults, args.settle, end)
-    ]
+    inside = [c for c in record.calls if _in_fault_window(c, record.faults, args.settle, end)]
+    outside = [c for c in record.calls if not _in_fault_window(c, record.faults, args.settle, end)]
     errors_outside = Counter(f"{c.kind}: {c.detail}" for c in outside if not c.ok)
     errors_inside = Counter(f"{c.kind}: {c.detail}" for c in inside if not c.ok)
     faults = []
@@ -786,9 +794,7 @@ def summarise(
                 if fault.recovery_seconds is None
                 else round(fault.recovery_seconds, 2),
                 "errors_in_window": sum(
-                    1
-                    for c in record.calls
-                    if not c.ok and fault.at <= c.started <= recovered_at + args.settle
+                    1 for c in record.calls if not c.ok and _overlaps(c, fault, args.settle, end)
                 ),
                 "p99_ms_before": p99(fault.at - window, fault.at),
                 "p99_ms_during": p99(fault.at, recovered_at),
@@ -969,6 +975,7 @@ async def soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             await asyncio.sleep(max(0.0, run["load_start"] + args.duration - time.monotonic()))
             await asyncio.gather(*shape.restarts)
             run["load_end"] = time.monotonic()
+            load_ended_at = datetime.now(UTC)
             run["load_s"] = round(run["load_end"] - run["load_start"], 1)
             load.stopping.set()
             await asyncio.wait_for(load_task, args.order_retry_seconds + 60)
@@ -976,10 +983,10 @@ async def soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             await load.aclose()
             run["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
             run["uptime_end"] = _uptime()
-            stopped_at = datetime.now(UTC)
+            await asyncio.sleep(args.drain)  # cycles under way finish before the workers stop
             shape.processes.stop_all()
-            facts = await ledger_facts(database_url, traders, args.interval)
-            report = summarise(record, facts, cycles_started(shape, stopped_at), run, args)
+            facts = await ledger_facts(database_url, traders, args.interval, load_ended_at)
+            report = summarise(record, facts, cycles_started(shape, load_ended_at), run, args)
         finally:
             shape.processes.stop_all()
     return report
@@ -1026,6 +1033,9 @@ def main() -> None:
         type=float,
         default=60.0,
         help="a process's memory is compared from this long after its start",
+    )
+    parser.add_argument(
+        "--drain", type=float, default=30.0, help="seconds the workers run on after the load"
     )
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--out", type=Path, default=Path("soak-report.json"))

@@ -106,6 +106,8 @@ class Fault:
     recovered: float | None = None
     note: str = ""
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # Wall-clock time of the fault, to compare with the workers' log lines.
+    wall: datetime | None = None
 
     @property
     def recovery_seconds(self) -> float | None:
@@ -635,6 +637,7 @@ async def inject(
     fault: Fault, shape: Shape, load: Load, traders: list[int], args: argparse.Namespace
 ) -> None:
     fault.at = time.monotonic()
+    fault.wall = datetime.now(UTC)
     fault.load_average = os.getloadavg()
     restart: Callable[[], Awaitable[Any]] | None = None
     if fault.kind == "worker":
@@ -741,22 +744,43 @@ async def ledger_facts(
     }
 
 
-def cycles_started(shape: Shape, until: datetime) -> set[tuple[int, str]]:
-    """(trader, trigger time) of every cycle a worker logged as started before ``until``
-    (the end of the load: the workers ran ``--drain`` seconds longer, for those cycles to
-    finish)."""
-    started = set()
+Span = tuple[datetime, datetime | None]
+
+
+def cycles_started(shape: Shape, until: datetime) -> dict[tuple[int, str], Span]:
+    """(trader, trigger time) -> (logged start, logged end or None) of every cycle a worker
+    started before ``until`` (the end of the load: the workers ran ``--drain`` seconds
+    longer, for those cycles to finish)."""
+    starts: dict[tuple[int, str], datetime] = {}
+    ends: dict[tuple[int, str], datetime] = {}
     for spawned in shape.processes.started:
         if not spawned.label.startswith("worker"):
             continue
         for line in spawned.log_lines():
-            if '"event": "cycle_started"' not in line:
+            if '"event": "cycle_' not in line:
                 continue
             with contextlib.suppress(ValueError, KeyError):
                 entry = json.loads(line)
-                if _utc(entry["trigger_at"]) < until:
-                    started.add((int(entry["account_id"]), str(entry["trigger_at"])))
-    return started
+                key = (int(entry["account_id"]), str(entry["trigger_at"]))
+                logged = _utc(entry["ts"])
+                if entry["event"] == "cycle_started" and logged < until:
+                    starts[key] = logged
+                elif entry["event"] == "cycle_ended":
+                    ends[key] = logged
+    return {key: (begun, ends.get(key)) for key, begun in starts.items()}
+
+
+def lost_by_fault(lost: dict[tuple[int, str], Span], faults: list[Fault]) -> Counter[str]:
+    """Each cycle lost in flight, put down to the first fault that struck while it ran."""
+    blamed: Counter[str] = Counter()
+    for begun, ended in lost.values():
+        struck = [
+            f.kind
+            for f in faults
+            if f.wall is not None and begun <= f.wall and (ended is None or f.wall <= ended)
+        ]
+        blamed[struck[0] if struck else "no fault"] += 1
+    return blamed
 
 
 def _utc(stamp: str) -> datetime:
@@ -766,7 +790,7 @@ def _utc(stamp: str) -> datetime:
 def summarise(
     record: Record,
     facts: dict[str, Any],
-    started: set[tuple[int, str]],
+    started: dict[tuple[int, str], Span],
     run: dict[str, Any],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
@@ -826,6 +850,7 @@ def summarise(
         if seen == "filled" and ledger.get(cid, {}).get("status") != "filled"
     ]
     recorded = facts.pop("recorded_cycles")
+    lost = {key: span for key, span in started.items() if key not in recorded}
     return {
         "run": run,
         "requests": {
@@ -845,7 +870,8 @@ def summarise(
         "cycles": {
             **facts["records"],
             "started_by_workers": len(started),
-            "started_without_record": len(started - recorded),
+            "started_without_record": len(lost),
+            "lost_in_flight_by_fault": dict(lost_by_fault(lost, record.faults)),
             "slots_skipped": facts["slots_skipped"],
         },
         "orders": {
@@ -896,7 +922,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Cycles: {cycles['cycles']} recorded {cycles['by_status']}; started by workers "
         f"{cycles['started_by_workers']}, started without a record (lost in flight) "
-        f"{cycles['started_without_record']}; schedule slots skipped {cycles['slots_skipped']}; "
+        f"{cycles['started_without_record']} {cycles['lost_in_flight_by_fault']}; "
+        f"schedule slots skipped {cycles['slots_skipped']}; "
         f"traders that never decided {cycles['traders_with_none']}.",
         f"Orders: {orders['sent']} sent, {orders['acknowledged']} acknowledged, "
         f"{orders['filled_per_client']} filled (client view), {orders['in_ledger']} in the ledger; "

@@ -850,7 +850,7 @@ def summarise(
         if seen == "filled" and ledger.get(cid, {}).get("status") != "filled"
     ]
     recorded = facts.pop("recorded_cycles")
-    lost = {key: span for key, span in started.items() if key not in recorded}
+    lost_cycles = {key: span for key, span in started.items() if key not in recorded}
     return {
         "run": run,
         "requests": {
@@ -870,8 +870,8 @@ def summarise(
         "cycles": {
             **facts["records"],
             "started_by_workers": len(started),
-            "started_without_record": len(lost),
-            "lost_in_flight_by_fault": dict(lost_by_fault(lost, record.faults)),
+            "started_without_record": len(lost_cycles),
+            "lost_in_flight_by_fault": dict(lost_by_fault(lost_cycles, record.faults)),
             "slots_skipped": facts["slots_skipped"],
         },
         "orders": {
@@ -1081,8 +1081,8 @@ def main() -> None:
             print(f"work folder kept: {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str))
     print(markdown(report))
+    args.out.write_text(json.dumps(report, indent=2, default=str))
     print(f"\nfull report: {args.out}")
 
 

@@ -53,7 +53,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -770,15 +770,22 @@ def cycles_started(shape: Shape, until: datetime) -> dict[tuple[int, str], Span]
     return {key: (begun, ends.get(key)) for key, begun in starts.items()}
 
 
-def lost_by_fault(lost: dict[tuple[int, str], Span], faults: list[Fault]) -> Counter[str]:
-    """Each cycle lost in flight, put down to the first fault that struck while it ran."""
+def lost_by_fault(
+    lost: dict[tuple[int, str], Span], faults: list[Fault], settle: float
+) -> Counter[str]:
+    """Each cycle lost in flight, put down to the first fault whose window (the fault to
+    its recovery, plus ``settle``) it overlapped: struck while it ran, or started before
+    the fault was over."""
     blamed: Counter[str] = Counter()
     for begun, ended in lost.values():
-        struck = [
-            f.kind
-            for f in faults
-            if f.wall is not None and begun <= f.wall and (ended is None or f.wall <= ended)
-        ]
+        struck = []
+        for fault in faults:
+            if fault.wall is None:
+                continue
+            lasted = (fault.recovery_seconds or 0.0) + settle
+            closes = fault.wall + timedelta(seconds=lasted)
+            if begun <= closes and (ended is None or fault.wall <= ended):
+                struck.append(fault.kind)
         blamed[struck[0] if struck else "no fault"] += 1
     return blamed
 
@@ -871,7 +878,7 @@ def summarise(
             **facts["records"],
             "started_by_workers": len(started),
             "started_without_record": len(lost_cycles),
-            "lost_in_flight_by_fault": dict(lost_by_fault(lost_cycles, record.faults)),
+            "lost_in_flight_by_fault": dict(lost_by_fault(lost_cycles, record.faults, args.settle)),
             "slots_skipped": facts["slots_skipped"],
         },
         "orders": {

@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -77,6 +77,23 @@ async def throwaway_cluster(workdir: Path) -> AsyncIterator[str]:
     pg_ctl, port = await asyncio.to_thread(_start_cluster, workdir)
     try:
         yield f"postgresql+asyncpg://hyperoru@127.0.0.1:{port}/postgres"
+    finally:
+        await asyncio.to_thread(_stop_cluster, pg_ctl)
+
+
+@contextlib.asynccontextmanager
+async def restartable_cluster(workdir: Path) -> AsyncIterator[tuple[str, Callable[[], None]]]:
+    """Like ``throwaway_cluster``, also yielding a blocking ``restart()``: a fast shutdown
+    (every session is ended, as an operator's restart does) and a start with the same
+    options (``pg_ctl`` keeps them in ``postmaster.opts``)."""
+    pg_ctl, port = await asyncio.to_thread(_start_cluster, workdir)
+
+    def restart() -> None:
+        log = str(workdir / "pg" / "log")  # without it the server would hold our pipe open
+        _run([*pg_ctl, "-l", log, "-m", "fast", "-w", "restart"], "pg_ctl restart")
+
+    try:
+        yield f"postgresql+asyncpg://hyperoru@127.0.0.1:{port}/postgres", restart
     finally:
         await asyncio.to_thread(_stop_cluster, pg_ctl)
 

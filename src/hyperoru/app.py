@@ -42,6 +42,7 @@ from hyperoru.market.domain import DOMAIN as MARKET
 from hyperoru.metrics.asgi import RequestMetricsMiddleware
 from hyperoru.metrics.domain import DOMAIN as METRICS
 from hyperoru.metrics.instruments import AppMetrics
+from hyperoru.metrics.venues import metered
 from hyperoru.offload import off_loop
 from hyperoru.programs.domain import DOMAIN as PROGRAMS
 from hyperoru.prompt_backtests.domain import DOMAIN as PROMPT_BACKTESTS
@@ -101,7 +102,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _install_services(app: FastAPI, services: Services) -> None:
-    app.state.services = services
+    # Every venue connection times its calls, also one a test swaps in later.
+    app.state.services = replace(services, venues=metered(services.venues, app.state.metrics))
 
 
 def replace_services(app: FastAPI, **changes: Any) -> Services:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 from fastapi import FastAPI
-from prometheus_client.parser import text_string_to_metric_families
 
 from hyperoru.app import create_app
 from hyperoru.jobs import service as jobs
@@ -16,20 +14,9 @@ from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
 from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
+from tests.metrics.scrape import Samples
+from tests.metrics.scrape import scrape as _scrape
 from tests.signals.traders import quiet_trader
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-async def _scrape(client: httpx.AsyncClient) -> Samples:
-    response = await client.get("/metrics")
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
 
 
 def _count(samples: Samples, route: str, status: str, method: str = "GET") -> float:

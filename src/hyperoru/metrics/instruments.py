@@ -5,13 +5,35 @@ fixed set: a route's template, never its path; a cycle's outcome, never its erro
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
 # From a cached read (about a millisecond) to a slow model answer.
 _REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+# A venue answers in tens of milliseconds; its timeouts are tens of seconds.
+_VENUE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class ScrapedCounter(Collector):
+    """A counter whose totals are kept by the code that counts (the WebSocket hub) and
+    copied in when /metrics is read: that code need not know about metrics."""
+
+    def __init__(self, name: str, documentation: str, label: str) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._label = label
+        self.totals: dict[str, float] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self._name, self._documentation, labels=[self._label])
+        for value, total in sorted(self.totals.items()):
+            family.add_metric([value], total)
+        yield family
 
 
 class AppMetrics:
@@ -54,6 +76,24 @@ class AppMetrics:
         self.websocket_sockets = Gauge(
             "hyperoru_websocket_sockets",
             "WebSocket connections open on this process",
+            registry=self.registry,
+        )
+        self.websocket_drops = ScrapedCounter(
+            "hyperoru_websocket_drops",
+            "WebSocket connections this process closed on its clients, by reason",
+            "reason",
+        )
+        self.registry.register(self.websocket_drops)
+        self.venue_calls = Histogram(
+            "hyperoru_venue_call_duration_seconds",
+            "Calls to live trading venues, by venue, call and outcome",
+            ["venue", "call", "outcome"],
+            buckets=_VENUE_BUCKETS,
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "hyperoru_outbox_pending",
+            "Notification messages waiting for delivery (all processes: read from the database)",
             registry=self.registry,
         )
         self.jobs = Gauge(

@@ -1,9 +1,12 @@
 """Adapters that measure the runtime's own calls without the runtime knowing about
-metrics: a cycle runner that times itself, and a publisher of recorded decisions."""
+metrics: a cycle runner that times (and logs) itself, and a publisher of recorded
+decisions."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 
@@ -14,9 +17,22 @@ from hyperoru.strategies.trigger import CycleOutcome, Trigger
 CycleRunner = Callable[[int, Trigger], Awaitable[CycleOutcome]]
 Publisher = Callable[[DecisionRecord], Awaitable[None]]
 
+log = logging.getLogger("hyperoru.runtime.cycles")
+
 
 def timed_cycles(metrics: AppMetrics, run_cycle: CycleRunner) -> CycleRunner:
     async def run(account_id: int, trigger: Trigger) -> CycleOutcome:
+        # Which process ran which cycle, when: with several workers, the logs show that a
+        # trader's cycles never overlap and move to another worker only when its lease
+        # does (tests/e2e/test_scaled_shape.py reads these lines). ``trigger_at`` is the
+        # decision record's ``trigger.at``.
+        facts = {
+            "account_id": account_id,
+            "trigger_at": trigger.as_dict()["at"],
+            "binding_id": trigger.binding_id,
+            "pid": os.getpid(),
+        }
+        log.info("cycle started", extra={"event": "cycle_started", **facts})
         started = time.perf_counter()
         outcome_label = "crashed"
         try:
@@ -28,7 +44,17 @@ def timed_cycles(metrics: AppMetrics, run_cycle: CycleRunner) -> CycleRunner:
             outcome_label = "skipped" if not outcome.ran else "ok" if outcome.ok else "failed"
             return outcome
         finally:
-            metrics.cycles.labels(outcome_label).observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            metrics.cycles.labels(outcome_label).observe(seconds)
+            log.info(
+                "cycle ended",
+                extra={
+                    "event": "cycle_ended",
+                    **facts,
+                    "outcome": outcome_label,
+                    "seconds": round(seconds, 3),
+                },
+            )
 
     return run
 

@@ -116,6 +116,8 @@ class Connection:
         self._peer_gone = False
         self.close_code: int | None = None
         self.close_reason = ""
+        # The server ended the socket (``close``), rather than the client leaving.
+        self.dropped = False
 
     @property
     def user_id(self) -> int:
@@ -150,6 +152,7 @@ class Connection:
             return
         self.close_code = code
         self.close_reason = reason
+        self.dropped = True
         self._closing.set()
 
     async def serve(self, dispatch: Dispatch) -> None:

@@ -10,7 +10,7 @@ so the bus is never held up by a socket.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -45,6 +45,8 @@ class Hub:
         self._by_user: defaultdict[int, set[Connection]] = defaultdict(set)
         self._listening: defaultdict[ListenKey, set[Connection]] = defaultdict(set)
         self._latest_price: dict[str, datetime] = {}
+        # Sockets the server closed since start-up, by close code (read by /metrics).
+        self.drops: Counter[int] = Counter()
 
     def attach(self, connection: Connection) -> None:
         self._by_user[connection.user_id].add(connection)
@@ -57,6 +59,12 @@ class Hub:
             if not sockets:
                 del self._by_user[connection.user_id]
         self._unindex(connection, connection.channels)
+
+    def ended(self, connection: Connection) -> None:
+        """A socket's handler is done with it: off the hub, and counted if we dropped it."""
+        self.detach(connection)
+        if connection.dropped and connection.close_code is not None:
+            self.drops[connection.close_code] += 1
 
     def switch_identity(self, connection: Connection, identity: SocketIdentity) -> None:
         """Move a socket to another session (``switch_user``) with its channels: from this

@@ -71,7 +71,7 @@ async def feed(websocket: WebSocket) -> None:
         await connection.serve(registry.dispatch)
     finally:
         # Off the hub first: a slow client's close may wait on its unread backlog.
-        hub.detach(connection)
+        hub.ended(connection)
     await connection.send_close()
     log.info(
         "websocket closed",

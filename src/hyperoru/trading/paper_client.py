@@ -436,7 +436,7 @@ class PaperExchange:
             recorded=recorded,
             fills_stored_upto=progress.stored_last_fill_id,
         )
-        save_state(ledger, account, progress.state, config, market_time=now)
+        await save_state(session, ledger, account, progress.state, config, market_time=now)
         await save_equity(session, progress.equity)
         await session.commit()
         return recorded

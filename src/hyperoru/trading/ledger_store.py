@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -104,12 +104,20 @@ async def lock_ledger(session: AsyncSession, account: Account) -> PaperLedger:
     return row
 
 
+class ForOrder(NamedTuple):
+    ledger: PaperLedger
+    order: TradingOrder
+    account: Account
+    # Whether the owner has a chat to tell of fills (``outbox.may_have_audience``).
+    may_notify: bool
+
+
 async def lock_for_order(
     session: AsyncSession, *, account_id: int, order_id: int
-) -> tuple[PaperLedger, TradingOrder, Account] | None:
+) -> ForOrder | None:
     """What executing an order reads: the trader's ledger (created on first use) locked,
-    the order (locked too) and the live trader; None if the order or the trader is missing
-    or the trader is deleted.
+    the order (locked too), the live trader and whether its owner has a chat for fills;
+    None if the order or the trader is missing or the trader is deleted.
 
     On PostgreSQL the ledger is locked (or created) first, in a statement of its own, as
     every writer of the trader does: one lock order, no deadlock. The order and the trader
@@ -118,7 +126,7 @@ async def lock_for_order(
     reads all three.
     """
     query = (
-        select(TradingOrder, Account)
+        select(TradingOrder, Account, outbox.may_have_audience(Account.user_id))
         .join(Account, Account.id == TradingOrder.account_id)
         .where(
             TradingOrder.id == order_id,
@@ -133,8 +141,8 @@ async def lock_for_order(
         found = (await session.execute(joined)).first()
         if found is None:
             return None
-        order, account, ledger = found
-        return ledger or await lock_ledger(session, account), order, account
+        order, account, may_notify, ledger = found
+        return ForOrder(ledger or await lock_ledger(session, account), order, account, may_notify)
     ledger = await lock_existing_ledger(session, account_id)
     if ledger is None:
         trader = await session.get(Account, account_id)
@@ -142,7 +150,7 @@ async def lock_for_order(
             return None
         ledger = await lock_ledger(session, trader)
     row = (await session.execute(query.with_for_update(of=TradingOrder))).first()
-    return None if row is None else (ledger, row[0], row[1])
+    return None if row is None else ForOrder(ledger, row[0], row[1], row[2])
 
 
 def current_state(ledger: PaperLedger, account: Account) -> AccountState:
@@ -183,13 +191,15 @@ async def record(
     results: Iterable[EngineResult],
     recorded: Recorded,
     fills_stored_upto: int | None = None,
+    may_notify: bool = True,
 ) -> None:
     """Write the events of ``results`` (in order) as rows, and advance order statuses.
 
     ``fills_stored_upto``: the ``last_fill_id`` of the ledger state the results were
     computed from, read under the ledger lock. A ledger's fills commit in the transaction
     that stores the state numbering them, so no fill numbered above it can be stored yet
-    and those need no look-up; None checks every fill.
+    and those need no look-up; None checks every fill. ``may_notify``: False when this
+    transaction read that the owner has no chat (``ForOrder.may_notify``).
     """
     orders: dict[int, _OrderProgress] = {}
 
@@ -257,6 +267,7 @@ async def record(
         account=account,
         fills=new_fills,
         positions=recorded.positions[first_position:],
+        may_notify=may_notify,
     )
     await session.flush()
 

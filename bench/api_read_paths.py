@@ -18,6 +18,7 @@ its database, so a table copied without the line above it still says which it is
     .venv/bin/python bench/api_read_paths.py --smoke            # a quick check, SQLite
     .venv/bin/python bench/api_read_paths.py                     # both databases, ~7 min
     .venv/bin/python bench/api_read_paths.py --database sqlite --seconds 5
+    .venv/bin/python bench/api_read_paths.py --orders-only         # bare + orders, ~1 min
     .venv/bin/python bench/api_read_paths.py --postgres-url postgresql+asyncpg://u@127.0.0.1/db
 
 PostgreSQL is a throw-away cluster started the way ``scripts/test.sh`` starts one (the
@@ -268,8 +269,12 @@ def measure_database(
         everything = stack == serve_stack()
         with server("hyperoru", stack, work_dir, database_url) as url:
             port = int(url.rsplit(":", 1)[1])
-            fixture = prepare(url, with_backtest=everything)
-            routes = ON_BOTH_STACKS + ((*ON_SERVE_STACK, ORDERS) if everything else ())
+            if args.orders_only:
+                fixture = prepare(url, with_backtest=False)
+                routes: tuple[Route, ...] = (ORDERS,)
+            else:
+                fixture = prepare(url, with_backtest=everything)
+                routes = ON_BOTH_STACKS + ((*ON_SERVE_STACK, ORDERS) if everything else ())
             for route in routes:
                 load = apply_load(port, fixture.token, route, fixture, args)
                 section.rows.append(Row(route, stack, load))
@@ -386,11 +391,18 @@ def main() -> None:
         "--serve-stack-only", action="store_true", help="skip the asyncio + h11 comparison"
     )
     parser.add_argument(
+        "--orders-only",
+        action="store_true",
+        help="the bare endpoint and the orders row only, on `hyperoru serve`'s stack",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="a quick check that everything answers: SQLite, 1 s per route, 8 connections",
     )
     args = parser.parse_args()
+    if args.orders_only:
+        args.serve_stack_only = True
     if args.smoke:
         if "--database" not in sys.argv:
             args.database = "sqlite"

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
@@ -99,6 +99,12 @@ class Audience:
         ]
 
 
+def may_have_audience(user_id: ColumnExpressionArgument[int]) -> ColumnElement[bool]:
+    """False when ``audience_of`` would surely answer None (no active binding): a column a
+    caller adds to a read it makes anyway, to skip ``audience_of``'s own read."""
+    return exists().where(ChatBinding.user_id == user_id, ChatBinding.status == "active")
+
+
 async def audience_of(session: AsyncSession, user_id: int) -> Audience | None:
     """None when nothing would be sent (no active binding on a connected bot, or off)."""
     bindings = tuple(
@@ -168,10 +174,12 @@ async def trades_recorded(
     account: Account,
     fills: Sequence[FillLike],
     positions: Sequence[PositionLike],
+    may_notify: bool = True,
 ) -> None:
     """A trader's new fills: one "trade executed" per fill, one "position closed" per
-    position that went flat (its realised PnL net of fees, if above the threshold)."""
-    if not fills:
+    position that went flat (its realised PnL net of fees, if above the threshold).
+    ``may_notify`` False: ``may_have_audience`` was false in this transaction."""
+    if not fills or not may_notify:
         return
     audience = await audience_of(session, account.user_id)
     if audience is None:

@@ -56,7 +56,11 @@ class TraderExchanges:
 
     async def for_trader(self, account_id: int) -> ExchangeClient:
         """Live for a live trader; paper otherwise (a missing trader gets paper's 404)."""
-        return self.live if await self.mode_of(account_id) == "live" else self.paper
+        return self.for_mode(await self.mode_of(account_id))
+
+    def for_mode(self, execution_mode: str | None) -> ExchangeClient:
+        """The client of a trader whose ``execution_mode`` the caller has just read."""
+        return self.live if execution_mode == "live" else self.paper
 
     async def place(self, *, account_id: int, intent: OrderIntent) -> ExecutionReport:
         client = await self.for_trader(account_id)

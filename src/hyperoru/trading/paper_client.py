@@ -196,7 +196,7 @@ class PaperExchange:
             if found is None:
                 await self._account(session, account_id)  # 404 for a missing trader first
                 raise not_found("order")
-            ledger, order, account = found
+            ledger, order, account, may_notify = found
             if order.status != "pending":
                 raise order_not_pending(order)
             now = self._clock()
@@ -212,7 +212,9 @@ class PaperExchange:
                 progress.state, _request(order), markets=markets, config=config, now=now
             )
             progress.apply(result)
-            recorded = await self._commit(session, ledger, account, progress, config, now)
+            recorded = await self._commit(
+                session, ledger, account, progress, config, now, may_notify=may_notify
+            )
         await self._publish(account, recorded, progress)
         placed = [f for f in recorded.fills if f.engine_order_id == str(order_id)]
         return ExecutionReport(
@@ -427,6 +429,8 @@ class PaperExchange:
         progress: _Progress,
         config: EngineConfig,
         now: datetime,
+        *,
+        may_notify: bool = True,
     ) -> Recorded:
         recorded = Recorded()
         await record(
@@ -435,8 +439,9 @@ class PaperExchange:
             results=progress.results,
             recorded=recorded,
             fills_stored_upto=progress.stored_last_fill_id,
+            may_notify=may_notify,
         )
-        save_state(ledger, account, progress.state, config, market_time=now)
+        await save_state(session, ledger, account, progress.state, config, market_time=now)
         await save_equity(session, progress.equity)
         await session.commit()
         return recorded

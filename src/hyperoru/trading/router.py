@@ -79,11 +79,16 @@ async def create_order(
 
 
 @orders_router.post("/execute/{order_id}", response_model=ExecuteOut)
-async def execute_order(order: OwnedOrder, paper: Exchanges, db: DbSession) -> ExecuteOut:
+async def execute_order(
+    order_id: ResourceId, user: CurrentUser, exchanges: Exchanges, db: DbSession
+) -> ExecuteOut:
+    # The owner and the venue in one read (the execution mode as the trader has it now).
+    target = await service.owned_order_target(db, user=user, order_id=order_id)
     # Give the request's connection back before queueing on the trader's lock: waiters
     # holding connections would starve the one that holds the lock.
     await db.close()
-    report = await paper.execute(account_id=order.account_id, order_id=order.id)
+    client = exchanges.for_mode(target.execution_mode)
+    report = await client.execute(account_id=target.account_id, order_id=order_id)
     return ExecuteOut.of(report)
 
 

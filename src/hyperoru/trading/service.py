@@ -3,11 +3,12 @@ ownership of orders, and the asset curve."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,6 +101,12 @@ def _attribution_columns(intent: OrderIntent) -> dict[str, object]:
     }
 
 
+# A Core statement, not the ORM's unit of work: the row is written once and never changed
+# in this transaction, and the flush machinery cost more than the INSERT itself.
+_ORDERS = cast(Table, TradingOrder.__table__)
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+
+
 async def create_order(
     session: AsyncSession,
     *,
@@ -128,7 +135,7 @@ async def create_order(
     allowed = min(account.max_leverage, asset.max_leverage)
     if not intent.reduce_only and leverage > allowed:
         raise leverage_too_high(leverage, allowed)
-    order = TradingOrder(
+    values: dict[str, object] = dict(
         account_id=account.id,
         user_id=account.user_id,
         client_order_id=intent.client_order_id,
@@ -153,8 +160,9 @@ async def create_order(
         updated_at=now,
         **_attribution_columns(intent),
     )
-    session.add(order)
     try:
+        connection = await session.connection()
+        order_id = (await connection.execute(_INSERT_ORDER, values)).scalar_one()
         await session.commit()
     except IntegrityError:
         # A parallel request with the same client_order_id won the insert.
@@ -164,14 +172,24 @@ async def create_order(
         if existing is None:
             raise
         return _same_or_conflict(existing, intent, leverage, margin_mode), False
+    # The answer's object, never added to the session: the insert above wrote the row.
+    order = TradingOrder(id=order_id, decision_id=None, **values)
     return order, True
+
+
+def _check_owned(owner_id: int | None, deleted_at: datetime | None, user: Principal) -> None:
+    """404 ORDER_NOT_FOUND for a missing order (``owner_id`` None) or one of a deleted
+    trader, 403 FORBIDDEN for another user's."""
+    if owner_id is None or deleted_at is not None:
+        raise not_found("order")
+    if owner_id != user.id:
+        raise forbidden()
 
 
 async def load_owned_order(
     session: AsyncSession, *, user: Principal, order_id: int
 ) -> TradingOrder:
-    """404 ORDER_NOT_FOUND for a missing order (or one of a deleted trader), 403 FORBIDDEN
-    for another user's."""
+    """The caller's order (``_check_owned``'s answers otherwise)."""
     row = (
         await session.execute(
             select(TradingOrder, Account.deleted_at)
@@ -179,12 +197,35 @@ async def load_owned_order(
             .where(TradingOrder.id == order_id)
         )
     ).first()
-    if row is None or row[1] is not None:
-        raise not_found("order")
-    order = row[0]
-    if order.user_id != user.id:
-        raise forbidden()
-    return order
+    _check_owned(row[0].user_id if row else None, row[1] if row else None, user)
+    assert row is not None  # _check_owned raised otherwise
+    return row[0]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTarget:
+    """Where the caller's order executes: its trader and the trader's execution mode."""
+
+    order_id: int
+    account_id: int
+    execution_mode: str
+
+
+# Columns, not entities: the execute route only needs to know whose order it is and where
+# it goes, and a Core row costs a fraction of loading two ORM objects.
+_TARGET = select(
+    TradingOrder.account_id, TradingOrder.user_id, Account.deleted_at, Account.execution_mode
+).join(Account, Account.id == TradingOrder.account_id)
+
+
+async def owned_order_target(
+    session: AsyncSession, *, user: Principal, order_id: int
+) -> OrderTarget:
+    """The caller's order's trader and venue in one read (``_check_owned``'s answers)."""
+    row = (await session.execute(_TARGET.where(TradingOrder.id == order_id))).first()
+    _check_owned(row.user_id if row else None, row.deleted_at if row else None, user)
+    assert row is not None  # _check_owned raised otherwise
+    return OrderTarget(order_id, row.account_id, row.execution_mode)
 
 
 def _live_orders(user_id: int) -> Select[TradingOrder]:

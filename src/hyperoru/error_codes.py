@@ -497,6 +497,14 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "later (after `Retry-After` seconds when given).",
     ),
     E(
+        "SERVICE_UNAVAILABLE",
+        (503,),
+        "The server's database or Redis cannot be reached right now (`details.service` "
+        "says which): an outage or restart of the service, not a fault of the request. "
+        "Retry after `Retry-After` seconds; a write may or may not have been applied, so "
+        "read it back, or resend an order with the same `client_order_id`.",
+    ),
+    E(
         "BOT_PLATFORM_UNAVAILABLE",
         (503,),
         "Telegram or Discord could not check the bot now (unreachable, slow down, 5xx); "

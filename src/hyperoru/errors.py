@@ -9,6 +9,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -185,7 +189,56 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# Seconds a client is asked to wait when the database or Redis cannot be reached: both
+# come back by themselves (pools reconnect, the bus resubscribes) within a few seconds of
+# the service returning.
+OUTAGE_RETRY_AFTER = 2
+_SQLITE_BUSY = ("database is locked", "unable to open database")
+
+
+def unreachable_service(exc: BaseException) -> str | None:
+    """``database`` or ``redis`` when ``exc`` says that service cannot be reached right now
+    (a transient outage a client should retry), else None (a bug: a 500)."""
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return "redis"
+    if isinstance(exc, (PoolTimeout, ConnectionRefusedError)):
+        return "database"
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return "database"
+        if isinstance(exc, OperationalError):
+            # SQLite's OperationalError also means "no such table" (a bug); PostgreSQL's
+            # (through asyncpg) means the connection or the server's state.
+            text = str(exc.orig).lower()
+            sqlite = type(exc.orig).__module__.startswith("sqlite3")
+            if not sqlite or any(reason in text for reason in _SQLITE_BUSY):
+                return "database"
+    cause = exc.__cause__ or exc.__context__
+    return unreachable_service(cause) if cause is not None and cause is not exc else None
+
+
+def outage_error(exc: BaseException) -> ApiError | None:
+    """The contract's 503 for an exception that says the database or Redis is
+    unreachable (see ``unreachable_service``), logged as such; None for anything else."""
+    service = unreachable_service(exc)
+    if service is None:
+        return None
+    log.warning("backing service unreachable", extra={"service": service, "error": repr(exc)})
+    return ApiError(
+        503,
+        "SERVICE_UNAVAILABLE",
+        f"The server's {service} cannot be reached right now. Retry after Retry-After "
+        "seconds; a write may or may not have been applied: read it back, or resend an "
+        "order with the same client_order_id (it is never placed twice).",
+        details={"service": service},
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER)},
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
+    outage = outage_error(exc)
+    if outage is not None:
+        return await _api_error(request, outage)
     log.error(
         "unhandled error",
         exc_info=exc,

@@ -21,6 +21,7 @@ from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
 from tests.conftest import asgi_client, running
 from tests.e2e.server import free_port
+from tests.helpers import STRONG_PASSWORD, Api, assert_error
 
 
 class RedisServer:
@@ -97,8 +98,21 @@ async def test_lost_redis_is_unready_and_recovers_without_a_restart(
             status, body = await _health(client)
             assert (status, body["status"], body["redis"]) == (200, "healthy", "ok")
             await _until_an_event_comes_back(app)
+            api = Api(client)
+            user, token = await api.user()
 
             redis.stop()
+            # Requests that need Redis (the rate limits live there) are told to come back,
+            # in the contract's shape: an outage is not a server bug (no 500).
+            login = {"username": user["username"], "password": STRONG_PASSWORD}
+            for answer in (
+                await client.post("/api/users/login", json=login),
+                await client.get("/api/users/profile", headers=api.bearer(token)),
+            ):
+                refused = assert_error(answer, 503, "SERVICE_UNAVAILABLE")
+                assert answer.headers["retry-after"] == "2"
+                assert refused["details"] == {"service": "redis"}
+                assert "redis" in refused["message"]
             status, body = await _health(client)
             assert (status, body["status"], body["redis"]) == (503, "unhealthy", "error")
             assert body["database"] == "ok"
@@ -108,6 +122,8 @@ async def test_lost_redis_is_unready_and_recovers_without_a_restart(
             await asyncio.to_thread(redis.start)  # the app's loop keeps running meanwhile
             status, body = await _health(client)
             assert (status, body["status"], body["redis"]) == (200, "healthy", "ok")
+            profile = await client.get("/api/users/profile", headers=api.bearer(token))
+            assert profile.status_code == 200, profile.text
             await _until_an_event_comes_back(app)
     finally:
         redis.stop()

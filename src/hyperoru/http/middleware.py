@@ -10,11 +10,11 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from hyperoru.errors import ApiError, error_body
+from hyperoru.errors import ApiError, error_body, outage_error
 from hyperoru.logging_setup import redact, working_for
 from hyperoru.strict_json import InvalidJson, parse_strict_json
 
@@ -54,9 +54,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_error(
-    send: Send, status: int, code: str, message: str, request_id: str | None
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    request_id: str | None,
+    *,
+    details: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
-    body = error_body(code, message, request_id)
+    body = error_body(code, message, request_id, details)
+    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send(
         {
             "type": "http.response.start",
@@ -64,6 +72,7 @@ async def send_error(
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *extra,
             ],
         }
     )
@@ -122,11 +131,27 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        except Exception:
-            logging.getLogger("hyperoru.errors").exception(
-                "unhandled error", extra={"request_id": request_id, "path": path}
-            )
-            if not status_holder["started"]:
+        except Exception as exc:
+            # An outage of the database or Redis raised outside the routes (the rate
+            # limits live in Redis) is a 503 to retry, not a bug.
+            outage = outage_error(exc)
+            if outage is None:
+                logging.getLogger("hyperoru.errors").exception(
+                    "unhandled error", extra={"request_id": request_id, "path": path}
+                )
+            if status_holder["started"]:
+                pass
+            elif outage is not None:
+                await send_error(
+                    send_with_headers,
+                    outage.status,
+                    outage.code,
+                    outage.message,
+                    request_id,
+                    details=outage.details,
+                    headers=outage.headers,
+                )
+            else:
                 await send_error(
                     send_with_headers, 500, "INTERNAL_ERROR", "Internal server error", request_id
                 )

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from hyperoru.errors import ApiError, error_body, outage_error
+from hyperoru.errors import ApiError, error_response, outage_error
 from hyperoru.logging_setup import redact, working_for
 from hyperoru.strict_json import InvalidJson, parse_strict_json
 
@@ -63,20 +63,14 @@ async def send_error(
     details: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    body = error_body(code, message, request_id, details)
-    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *extra,
-            ],
-        }
+    # The same bytes and headers a route's error answer has, sent by hand: this layer
+    # is outside the app's exception handlers.
+    response = error_response(
+        status, code, message, request_id=request_id, details=details, headers=headers
     )
-    await send({"type": "http.response.body", "body": body})
+    start = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": response.body})
 
 
 class RequestContextMiddleware:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from hyperoru.runtime import leases
 from tests.dashboard.conftest import Browser, Demo, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -67,3 +68,34 @@ async def test_demo_traders_and_a_new_fill_appear_without_reload(
     if not curve:
         assert "No equity history yet" in await page.locator("#equity-chart").inner_text()
     await screenshot(page, "traders-1280")
+
+
+async def test_a_trader_paused_by_failures_shows_error_and_why(
+    demo: Demo, browser: Browser
+) -> None:
+    token = await demo.token()
+    headers = demo.server.api.bearer(token)
+    accounts = (await demo.server.http.get("/api/account/list", headers=headers)).json()
+    target = accounts[0]["id"]
+    # What the scheduler does after each failed cycle, PAUSE_AFTER_FAILURES times in a row.
+    services = demo.server.app.state.services
+    owner = None
+    for _ in range(leases.PAUSE_AFTER_FAILURES):
+        async with services.sessionmaker() as session:
+            owner = await leases.record_outcome(
+                session, account_id=target, ok=False, error="the model refused the API key"
+            )
+    assert owner is not None
+    await services.versions.bump(owner)
+    reason = (await demo.server.http.get(f"/api/account/{target}", headers=headers)).json()[
+        "status_reason"
+    ]
+    assert reason.endswith("last error: the model refused the API key")
+
+    page, _ = await browser.page()
+    await sign_in(page, demo.url, "demo", demo.password)
+    badge = page.locator(f'#traders-table tr[data-trader-id="{target}"] .badge')
+    assert await badge.inner_text() == f"Error: {reason}"
+    other = page.locator(f'#traders-table tr[data-trader-id="{accounts[1]["id"]}"] .badge')
+    assert await other.inner_text() == "Active"
+    await screenshot(page, "traders-error-1280")

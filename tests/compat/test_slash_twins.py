@@ -41,6 +41,10 @@ async def test_every_route_answers_both_spellings_alike(app: FastAPI, api: Api) 
                 await _ask(api, method, p, await api.login(user["username"]))
                 for p in (path, twin_of(path))
             ]
+            # /logout-all ended the walk's own session too: once its revocation reached
+            # the token cache, every later route answered 401 until the failed-auth limit
+            # answered 429 in the middle of a pair (seen once in CI).
+            token = await api.login(user["username"])
         else:
             answers = [await _ask(api, method, p, token) for p in (path, twin_of(path))]
         for (status, code), spelling in zip(answers, (path, twin_of(path)), strict=True):

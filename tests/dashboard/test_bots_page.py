@@ -5,15 +5,19 @@ the delivery log, and the notification preferences survive a reload."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.dashboard.conftest import Browser, Demo, open_page, sign_in
-from tests.fakes.discord_api import FakeDiscord, fake_discord
-from tests.fakes.telegram_api import FakeTelegram, fake_telegram
-from tests.notifications.conftest import DISCORD_TOKEN, TELEGRAM_TOKEN
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram
+from tests.notifications.conftest import (  # noqa: F401 (fixtures)
+    DISCORD_TOKEN,
+    TELEGRAM_TOKEN,
+    discord,
+    telegram,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -21,21 +25,10 @@ CHAT = "4242"
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with fake_telegram() as fake:
-        fake.add_bot(TELEGRAM_TOKEN, "hyperoru_test_bot")
-        yield fake
-
-
-@pytest.fixture
-async def discord() -> AsyncIterator[FakeDiscord]:
-    async with fake_discord() as fake:
-        fake.add_bot(DISCORD_TOKEN, "hyperoru-discord")
-        yield fake
-
-
-@pytest.fixture
-def demo_settings(telegram: FakeTelegram, discord: FakeDiscord) -> dict[str, Any]:
+def demo_settings(
+    telegram: FakeTelegram,  # noqa: F811
+    discord: FakeDiscord,  # noqa: F811
+) -> dict[str, Any]:
     # The bots' loops stay off (HYPERORU_BOTS=off): the test ticks the poller and the
     # delivery worker itself.
     return {"telegram_api_url": telegram.base_url, "discord_api_url": discord.base_url}
@@ -47,7 +40,9 @@ async def _api(demo: Demo, path: str) -> Any:
 
 
 async def test_connect_telegram_link_a_chat_and_see_the_reply_delivered(
-    demo: Demo, browser: Browser, telegram: FakeTelegram
+    demo: Demo,
+    browser: Browser,
+    telegram: FakeTelegram,  # noqa: F811
 ) -> None:
     traders = await _api(demo, "/api/account/list")
     page, watch = await browser.page()
@@ -104,7 +99,9 @@ async def test_connect_telegram_link_a_chat_and_see_the_reply_delivered(
 
 
 async def test_connect_discord_with_a_bot_token_and_channel(
-    demo: Demo, browser: Browser, discord: FakeDiscord
+    demo: Demo,
+    browser: Browser,
+    discord: FakeDiscord,  # noqa: F811
 ) -> None:
     page, _ = await browser.page()
     await sign_in(page, demo.url, "demo", demo.password)

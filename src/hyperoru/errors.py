@@ -197,8 +197,21 @@ _SQLITE_BUSY = ("database is locked", "unable to open database")
 
 
 def unreachable_service(exc: BaseException) -> str | None:
-    """``database`` or ``redis`` when ``exc`` says that service cannot be reached right now
-    (a transient outage a client should retry), else None (a bug: a 500)."""
+    """``database`` or ``redis`` when ``exc``, or an exception it was raised from, says that
+    service cannot be reached right now (a transient outage a client should retry), else
+    None (a bug: a 500)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        service = _service_of(current)
+        if service is not None:
+            return service
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _service_of(exc: BaseException) -> str | None:
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
         return "redis"
     if isinstance(exc, (PoolTimeout, ConnectionRefusedError)):
@@ -213,8 +226,7 @@ def unreachable_service(exc: BaseException) -> str | None:
             sqlite = type(exc.orig).__module__.startswith("sqlite3")
             if not sqlite or any(reason in text for reason in _SQLITE_BUSY):
                 return "database"
-    cause = exc.__cause__ or exc.__context__
-    return unreachable_service(cause) if cause is not None and cause is not exc else None
+    return None
 
 
 def outage_error(exc: BaseException) -> ApiError | None:

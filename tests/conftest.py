@@ -210,9 +210,16 @@ async def postgres_url() -> AsyncIterator[str]:
 
 @pytest.fixture
 def redis_url() -> str:
+    """This test worker's own Redis database, emptied: rate-limit counters and streams
+    keyed by user or trader id would otherwise carry over from an earlier test whose
+    fresh database handed out the same ids."""
     if not REDIS_URL:
         _service_missing("redis")
     assert REDIS_URL
+    from redis import Redis
+
+    with Redis.from_url(REDIS_URL) as redis:
+        redis.flushdb()
     return REDIS_URL
 
 

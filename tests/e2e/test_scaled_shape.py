@@ -89,7 +89,9 @@ def _cycle_lines(running: RunningWorker) -> list[dict[str, Any]]:
     lines = []
     for line in running.logs().splitlines():
         if line.startswith("{") and '"event": "cycle_' in line:
-            lines.append(json.loads(line))
+            parsed = json.loads(line)
+            if parsed["event"] in ("cycle_started", "cycle_ended"):
+                lines.append(parsed)
     return lines
 
 

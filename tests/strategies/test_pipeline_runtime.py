@@ -299,6 +299,55 @@ async def test_a_trader_paused_while_its_model_thinks_places_no_order(
     assert orders.status_code == 200 and orders.json() == []
 
 
+async def test_a_trader_taken_over_while_its_model_thinks_is_traded_once_by_the_new_holder(
+    world: tuple[FastAPI, Api], llm: FakeLlm
+) -> None:
+    """Worker A's model is slow; meanwhile worker B takes the trader over (A's lease ran
+    out). A's cycle must not place its order; B runs the cycle again at once and is the
+    only one to trade."""
+    app, api = world
+    _, token = await api.user()
+    trader = await _scheduled(api, token, llm, name="taken over", max_leverage=5)
+    buy = Reply(
+        body=completion(
+            json.dumps({"operation": "long", "symbol": "BTC", "leverage": 2, "size_pct": 10})
+        )
+    )
+    llm.queue(buy, buy)
+
+    async def worker_b_takes_over(_: RecordedRequest) -> None:
+        llm.on_request = None
+        async with app.state.services.sessionmaker() as session:
+            await session.execute(
+                update(TraderRuntime)
+                .where(TraderRuntime.account_id == trader["id"])
+                .values(lease_owner="worker-b", lease_expires_at=utcnow() + timedelta(hours=1))
+            )
+            await session.commit()
+
+    llm.on_request = worker_b_takes_over
+    worker_a = scheduler_for(app)
+    start = utcnow()
+    await worker_a.tick(start)
+    await worker_a.drain()
+    assert len(llm.requests) == 1
+    assert await _decisions(api, token, trader["id"]) == []  # nothing placed, nothing recorded
+    assert (await _state(app, trader["id"]))[1] == 0  # and not a failure
+
+    worker_b = TraderScheduler(
+        app.state.services.sessionmaker,
+        app.state.pipeline.run_cycle,
+        cycle_timeout_seconds=60,
+        owner="worker-b",
+    )
+    await worker_b.tick(start + timedelta(seconds=1))  # long before its next slot
+    await worker_b.drain()
+    [record] = await _decisions(api, token, trader["id"])
+    assert record["executed"] is True and len(record["order_ids"]) == 1
+    orders = await api.client.get(f"/api/orders/account/{trader['id']}", headers=api.bearer(token))
+    assert [order["id"] for order in orders.json()] == record["order_ids"]
+
+
 async def test_a_trader_deleted_while_its_model_thinks_leaves_no_record(
     world: tuple[FastAPI, Api], llm: FakeLlm
 ) -> None:

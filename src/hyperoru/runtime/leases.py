@@ -33,10 +33,20 @@ class Schedulable:
     next_run_at: datetime | None = None
     # The ``trader_strategies`` row, whose clock ``start_due`` moves.
     strategy_id: int = 0
+    # Who started its last cycle and when, if that cycle never ended (see ``start_due``).
+    running_owner: str | None = None
+    running_since: datetime | None = None
 
     def looks_due(self, now: datetime) -> bool:
         """A cheap pre-check from the tick's read; ``start_due`` decides for real."""
-        return self.next_run_at is None or self.next_run_at <= now
+        return self.next_run_at is None or self.next_run_at <= now or self.cut_short
+
+    @property
+    def cut_short(self) -> bool:
+        """A cycle was started and never ended. Only meaningful to the trader's lease holder
+        when it is not running the trader itself: then the worker that started it died,
+        lost the trader (and stopped the cycle: ``scheduler``), or could not write the end."""
+        return self.running_owner is not None
 
 
 def may_run() -> tuple[ColumnElement[bool], ...]:
@@ -69,6 +79,8 @@ async def schedulable_traders(session: AsyncSession) -> list[Schedulable]:
             TraderStrategy.id,
             TraderStrategy.kind,
             StrategyRuntime.next_run_at,
+            StrategyRuntime.running_owner,
+            StrategyRuntime.running_since,
         )
         .join(Account, Account.id == TraderStrategy.account_id)
         .outerjoin(StrategyRuntime, StrategyRuntime.strategy_id == TraderStrategy.id)
@@ -76,13 +88,15 @@ async def schedulable_traders(session: AsyncSession) -> list[Schedulable]:
     )
     due = [
         Schedulable(
-            account_id=account_id,
-            interval=timedelta(seconds=interval),
-            binding_id=None if kind == PRIMARY else strategy_id,
-            next_run_at=next_run_at,
-            strategy_id=strategy_id,
+            account_id=row.account_id,
+            interval=timedelta(seconds=row.trigger_interval),
+            binding_id=None if row.kind == PRIMARY else row.id,
+            next_run_at=row.next_run_at,
+            strategy_id=row.id,
+            running_owner=row.running_owner,
+            running_since=row.running_since,
         )
-        for account_id, interval, strategy_id, kind, next_run_at in rows
+        for row in rows
     ]
     return sorted(due, key=lambda s: (s.account_id, s.binding_id or 0))
 
@@ -122,7 +136,11 @@ async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now:
     ours and the trader and this strategy may still run: one statement, so two workers can
     never both start the same strategy's cycle, and a trader paused or deleted since the
     tick read the list (by its owner, or by the failure that just ended its last cycle)
-    never runs again."""
+    never runs again.
+
+    A strategy is also due, whatever its clock says, when the read found its last cycle
+    cut short (``Schedulable.cut_short``) and that marker is still the one read: the
+    caller holds the trader and runs none of its cycles, so that cycle is over."""
     await _ensure_clock(session, due.strategy_id)
     runnable = (
         select(TraderStrategy.id)
@@ -137,18 +155,70 @@ async def start_due(session: AsyncSession, *, due: Schedulable, owner: str, now:
         )
         .exists()
     )
+    clock_due = or_(StrategyRuntime.next_run_at.is_(None), StrategyRuntime.next_run_at <= now)
+    if due.cut_short:
+        clock_due = or_(
+            clock_due,
+            and_(
+                StrategyRuntime.running_owner == due.running_owner,
+                StrategyRuntime.running_since == due.running_since,
+            ),
+        )
     started = await rows_changed(
         session,
         update(StrategyRuntime)
-        .where(
-            StrategyRuntime.strategy_id == due.strategy_id,
-            or_(StrategyRuntime.next_run_at.is_(None), StrategyRuntime.next_run_at <= now),
-            runnable,
-        )
-        .values(next_run_at=now + due.interval, last_cycle_at=now),
+        .where(StrategyRuntime.strategy_id == due.strategy_id, clock_due, runnable)
+        .values(
+            next_run_at=now + due.interval,
+            last_cycle_at=now,
+            running_owner=owner,
+            running_since=now,
+        ),
     )
     await session.commit()
     return started == 1
+
+
+async def finish(
+    session: AsyncSession,
+    *,
+    due: Schedulable,
+    owner: str,
+    started_at: datetime,
+    run_again_at: datetime | None = None,
+) -> None:
+    """The cycle ``owner`` started at ``started_at`` is over: clear its marker and, when it
+    was cut short, move the strategy's clock to ``run_again_at`` (commits).
+
+    Only while ``owner`` still holds the trader: a worker that lost it meanwhile leaves
+    the marker to the new holder, which runs the cycle again (the old one may have
+    stopped before placing its orders: ``strategies.cycle_guard``)."""
+    values: dict[str, object] = {"running_owner": None, "running_since": None}
+    if run_again_at is not None:
+        values["next_run_at"] = run_again_at
+    still_held = (
+        select(TraderRuntime.account_id).where(TRADERS.held_by(owner, [due.account_id])).exists()
+    )
+    await session.execute(
+        update(StrategyRuntime)
+        .where(
+            StrategyRuntime.strategy_id == due.strategy_id,
+            StrategyRuntime.running_owner == owner,
+            StrategyRuntime.running_since == started_at,
+            still_held,
+        )
+        .values(**values)
+    )
+    await session.commit()
+
+
+async def holds(session: AsyncSession, *, account_id: int, owner: str) -> bool:
+    """Whether ``owner`` still holds the trader's lease (whatever its expiry says: until
+    another worker takes it over, nobody else runs the trader)."""
+    held = await session.scalar(
+        select(TraderRuntime.account_id).where(TRADERS.held_by(owner, [account_id]))
+    )
+    return held is not None
 
 
 async def _ensure_clock(session: AsyncSession, strategy_id: int) -> None:

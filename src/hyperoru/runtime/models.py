@@ -39,3 +39,8 @@ class StrategyRuntime(Base):
     )
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_cycle_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when a worker starts a cycle, cleared when the cycle ends: a marker left behind
+    # by a worker that no longer holds the trader, or by one that no longer runs it, is a
+    # cycle cut short, and the holder runs it again (``leases.start_due``).
+    running_owner: Mapped[str | None] = mapped_column(String(128))
+    running_since: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -33,7 +33,13 @@ from hyperoru.notifications import outbox
 from hyperoru.process_identity import worker_identity
 from hyperoru.runtime import leases as trader_leases
 from hyperoru.runtime.loop import tick_forever
-from hyperoru.runtime.scheduler import CycleGate, CycleRunner, UserChanged, run_counted
+from hyperoru.runtime.scheduler import (
+    Counted,
+    CycleGate,
+    CycleRunner,
+    UserChanged,
+    run_counted,
+)
 from hyperoru.signals import leases
 from hyperoru.signals.config import (
     SNAPSHOT_INDICATORS,
@@ -105,7 +111,7 @@ class SignalRuntime:
         self._timeout = cycle_timeout_seconds
         self.owner = owner or worker_identity()
         self._held: set[int] = set()
-        self._cycles: set[asyncio.Task[bool]] = set()
+        self._cycles: set[asyncio.Task[Counted]] = set()
 
     @property
     def held(self) -> frozenset[int]:

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.errors import ApiError
 from hyperoru.exchanges.base import ExchangeClient, ExecutionReport, OrderAttribution
+from hyperoru.strategies import cycle_guard
 from hyperoru.strategies.book_lock import DEFAULT_LOCK_CONNECTIONS, BookLocks
 from hyperoru.strategies.decide import decide
 from hyperoru.strategies.decision import Decision
@@ -151,7 +152,7 @@ class DecisionPipeline:
         the trader manage to decide? A cycle that found nothing to run is neither."""
         try:
             record = await self._run(account_id, trigger)
-        except (BindingUnavailable, TraderGone, TraderStopped):
+        except (BindingUnavailable, TraderGone, TraderStopped, cycle_guard.TraderTakenOver):
             return CycleOutcome(ok=True, ran=False)
         return CycleOutcome(ok=record.status == "ok", error=record.error)
 
@@ -230,6 +231,7 @@ class DecisionPipeline:
         its model was thinking. (A trader that was already stopped when its owner ran it
         by hand stays runnable by hand.)"""
         async with self._parts.sessions() as session:
+            await cycle_guard.ensure_still_ours(session)
             now = await trader_state(session, trader.id)
         return now is not None and (now.runnable or not trader.runnable)
 

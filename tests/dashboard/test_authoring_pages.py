@@ -78,5 +78,5 @@ async def test_a_wrong_password_is_refused_on_the_page(demo: Demo, browser: Brow
     await page.get_by_label("Username or email").fill("demo")
     await page.locator("#signin-form").get_by_label("Password").fill("not the password")
     await page.get_by_role("button", name="Sign in", exact=True).click()
-    await page.locator("#signin-error").filter(has_text="nvalid").wait_for()
+    await page.locator("#signin-form-error").filter(has_text="nvalid").wait_for()
     assert await page.locator("#nav").is_hidden()

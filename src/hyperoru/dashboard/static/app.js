@@ -20,11 +20,11 @@ import { signalsPage } from "./page-signals.js";
 import { signInPage } from "./page-signin.js";
 import { traderPage } from "./page-trader.js";
 import { tradersPage } from "./page-traders.js";
+import { toast } from "./toast.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const liveState = document.getElementById("live-state");
-const toastEl = document.getElementById("toast");
 
 const ROUTES = [
   [/^traders$/, tradersPage, "Traders"],
@@ -48,15 +48,6 @@ const ROUTES = [
 
 let cleanup = null;
 let renderCount = 0;
-
-export function toast(message) {
-  toastEl.textContent = message;
-  toastEl.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => {
-    toastEl.hidden = true;
-  }, 6000);
-}
 
 export function navigate(hash) {
   if (location.hash === hash) render();

@@ -3,25 +3,20 @@
 
 import { del, patch } from "./api.js";
 import { field, h, input, section } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
-export function conversationActions(conversation, { toast, navigate, title }) {
+export function conversationActions(conversation, { navigate, title }) {
   const name = input("title", { value: conversation.title, maxLength: 200, required: true });
   const rename = h("form", { id: "rename-form", class: "inline-form" }, field("Title", name), h("button", { type: "submit", text: "Rename" }));
-  rename.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      const saved = await patch(`/api/hyper-ai/conversations/${conversation.id}`, { title: name.value });
-      title.textContent = saved.title;
-      toast("Renamed");
-    } catch (error) {
-      toast(error.message);
-    }
+  submitForm(rename, async (values) => {
+    const saved = await patch(`/api/hyper-ai/conversations/${conversation.id}`, { title: values.title });
+    title.textContent = saved.title;
+    return "Renamed";
   });
-  const remove = h("button", { type: "button", class: "danger", text: "Delete conversation" });
-  remove.addEventListener("click", async () => {
+  const remove = onPress(h("button", { type: "button", class: "danger", text: "Delete conversation" }), async () => {
     await del(`/api/hyper-ai/conversations/${conversation.id}`);
-    toast("Conversation deleted");
     navigate("#/assistant");
+    return "Conversation deleted";
   });
   return h("details", { class: "conversation-actions" }, h("summary", { text: "Rename or delete" }), rename, remove);
 }

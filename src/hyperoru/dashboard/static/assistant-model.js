@@ -2,7 +2,8 @@
 // OpenAI-compatible endpoint with a write-only key, or one of the user's traders' models.
 
 import { get, put } from "./api.js";
-import { field, formValues, h, input, section, select } from "./dom.js";
+import { field, h, input, section, select } from "./dom.js";
+import { submitForm } from "./forms.js";
 
 function describe(settings) {
   if (settings.source === "trader") return `Now: trader #${settings.trader_id}'s model.`;
@@ -13,7 +14,7 @@ function describe(settings) {
   return "Now: the builtin offline assistant (no key needed).";
 }
 
-export async function modelSection(toast) {
+export async function modelSection() {
   const [settings, traders] = await Promise.all([get("/api/hyper-ai/model"), get("/api/account/list")]);
   const source = select("source", [["builtin", "Builtin (offline)"], ["own", "An OpenAI-compatible endpoint"], ["trader", "A trader's model"]], settings.source);
   const own = h(
@@ -34,18 +35,12 @@ export async function modelSection(toast) {
   };
   source.addEventListener("change", toggle);
   toggle();
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const { source: chosen, trader_id: traderId, ...rest } = formValues(form);
+  submitForm(form, async ({ source: chosen, trader_id: traderId, ...rest }) => {
     const body = chosen === "builtin" ? { provider: "builtin" } : chosen === "trader" ? { trader_id: Number(traderId) } : { provider: "openai", ...rest };
-    try {
-      const saved = await put("/api/hyper-ai/model", body);
-      form.elements.api_key.value = "";
-      now.textContent = describe(saved);
-      toast("Assistant model saved");
-    } catch (error) {
-      toast(error.message);
-    }
+    const saved = await put("/api/hyper-ai/model", body);
+    form.elements.api_key.value = "";
+    now.textContent = describe(saved);
+    return "Assistant model saved";
   });
   return section("The assistant's model", form);
 }

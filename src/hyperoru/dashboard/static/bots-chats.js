@@ -4,6 +4,7 @@
 
 import { del, get, patch, post } from "./api.js";
 import { clear, field, fmtTime, h, input, section, select, table } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
 const PLATFORMS = [["telegram", "Telegram"], ["discord", "Discord"]];
 const LINK_POLL_MS = 2000;
@@ -16,17 +17,16 @@ function traderPicker(traders) {
 
 const chosenTraders = (form) => [...form.elements.trader_ids.selectedOptions].map((option) => Number(option.value));
 
-function chatRow(binding, names, reload, toast) {
-  const toggle = h("button", { type: "button", class: "small", text: binding.status === "active" ? "Disable" : "Enable", "aria-label": `${binding.status === "active" ? "Disable" : "Enable"} chat ${binding.chat_id}` });
-  toggle.addEventListener("click", async () => {
+function chatRow(binding, names, reload) {
+  const verb = binding.status === "active" ? "Disable" : "Enable";
+  const toggle = onPress(h("button", { type: "button", class: "small", text: verb, "aria-label": `${verb} chat ${binding.chat_id}` }), async () => {
     await patch(`/api/bot/bindings/${binding.id}`, { enabled: binding.status !== "active" });
     await reload();
   });
-  const remove = h("button", { type: "button", class: "small danger", text: "Remove", "aria-label": `Remove chat ${binding.chat_id}` });
-  remove.addEventListener("click", async () => {
+  const remove = onPress(h("button", { type: "button", class: "small danger", text: "Remove", "aria-label": `Remove chat ${binding.chat_id}` }), async () => {
     await del(`/api/bot/bindings/${binding.id}`);
-    toast(`Chat ${binding.chat_id} removed`);
     await reload();
+    return `Chat ${binding.chat_id} removed`;
   });
   const scope = binding.trader_ids.length ? binding.trader_ids.map((id) => names.get(id) || `#${id}`).join(", ") : "all";
   const status = binding.status === "active" ? "active" : `disabled: ${binding.disabled_reason || "by you"}`;
@@ -51,15 +51,14 @@ export function chatsSection(traders, { toast, onLinked }) {
 
   async function reload() {
     const bindings = await get("/api/bot/bindings");
-    const rows = bindings.map((binding) => chatRow(binding, names, reload, toast));
+    const rows = bindings.map((binding) => chatRow(binding, names, reload));
     clear(holder, rows.length ? table("Chats", ["Platform", "Chat", "Traders", "Commands", "Status", ""], rows, { id: "bot-chats" }) : h("p", { class: "muted", text: "No chats yet." }));
     return bindings;
   }
 
   const shown = h("div", { id: "link-code", role: "status" });
   const linkForm = h("form", { id: "link-form" }, field("Platform", select("platform", PLATFORMS)), traderPicker(traders), h("button", { type: "submit", text: "Create link code" }));
-  linkForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  submitForm(linkForm, async () => {
     stop();
     const before = new Set((await reload()).filter((b) => b.linked).map((b) => `${b.id}@${b.updated_at}`));
     const made = await post("/api/bot/link-codes", { platform: linkForm.elements.platform.value, trader_ids: chosenTraders(linkForm) });
@@ -81,18 +80,11 @@ export function chatsSection(traders, { toast, onLinked }) {
     timer = setInterval(() => check().catch(() => {}), LINK_POLL_MS);
   });
 
-  const failure = h("p", { class: "error", role: "alert" });
-  const addForm = h("form", { id: "chat-add-form" }, field("Platform", select("platform", PLATFORMS)), field("Chat id", input("chat_id", { required: true, maxLength: 64 })), traderPicker(traders), h("button", { type: "submit", text: "Add receive-only chat" }), failure);
-  addForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await post("/api/bot/bindings", { platform: addForm.elements.platform.value, chat_id: addForm.elements.chat_id.value, trader_ids: chosenTraders(addForm) });
-      failure.textContent = "";
-      addForm.reset();
-      await reload();
-    } catch (error) {
-      failure.textContent = error.message;
-    }
+  const addForm = h("form", { id: "chat-add-form" }, field("Platform", select("platform", PLATFORMS)), field("Chat id", input("chat_id", { required: true, maxLength: 64 })), traderPicker(traders), h("button", { type: "submit", text: "Add receive-only chat" }));
+  submitForm(addForm, async (values) => {
+    await post("/api/bot/bindings", { platform: values.platform, chat_id: values.chat_id, trader_ids: chosenTraders(addForm) });
+    addForm.reset();
+    await reload();
   });
 
   const element = section(

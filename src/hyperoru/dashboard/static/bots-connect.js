@@ -3,7 +3,8 @@
 // write-only: the inputs start empty and the API only ever says that one is stored.
 
 import { del, post } from "./api.js";
-import { field, formValues, h, input, section } from "./dom.js";
+import { field, h, input, section } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
 const secret = (name, maxLength, required = false) => input(name, { type: "password", autocomplete: "off", maxLength, required });
 
@@ -37,35 +38,21 @@ function state(config) {
 }
 
 // onChange: called with the platform's new config (or null once disconnected).
-export function botSection(config, { toast, onChange }) {
+export function botSection(config, { onChange }) {
   const platform = config.platform;
   const title = TITLES[platform];
-  const failure = h("p", { class: "error", role: "alert" });
   const submit = h("button", { type: "submit", text: config.connected ? `Replace ${title} bot` : `Connect ${title}` });
-  const form = h("form", { id: `${platform}-form` }, FIELDS[platform](), submit, failure);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
-    try {
-      const saved = await post(`/api/bots/${platform}`, formValues(form));
-      form.reset();
-      toast(`${title} connected`);
-      onChange(saved);
-    } catch (error) {
-      failure.textContent = error.message; // e.g. the platform refused the token
-    } finally {
-      submit.disabled = false;
-    }
+  // A refusal (e.g. the platform refused the token) is shown in the form.
+  const form = submitForm(h("form", { id: `${platform}-form` }, FIELDS[platform](), submit), async (values) => {
+    const saved = await post(`/api/bots/${platform}`, values);
+    form.reset();
+    onChange(saved);
+    return `${title} connected`;
   });
-  const disconnect = h("button", { type: "button", class: "danger", text: `Disconnect ${title}` });
-  disconnect.addEventListener("click", async () => {
-    try {
-      await del(`/api/bot/config/${platform}`);
-      toast(`${title} disconnected`);
-      onChange(null);
-    } catch (error) {
-      failure.textContent = error.message;
-    }
+  const disconnect = onPress(h("button", { type: "button", class: "danger", text: `Disconnect ${title}` }), async () => {
+    await del(`/api/bot/config/${platform}`);
+    onChange(null);
+    return `${title} disconnected`;
   });
   const card = section(title, ...state(config), form, config.connected ? h("div", { class: "actions" }, disconnect) : null);
   card.id = `${platform}-bot`;

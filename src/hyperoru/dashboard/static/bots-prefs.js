@@ -3,6 +3,7 @@
 
 import { put } from "./api.js";
 import { field, h, input, section } from "./dom.js";
+import { submitForm } from "./forms.js";
 
 const EVENTS = [
   ["trade_notifications", "A trade fills"],
@@ -41,21 +42,13 @@ export function preferencesSection(config, toast) {
       field("Minimum PnL to tell a closed position", input("min_pnl_threshold", { type: "number", min: "0", step: "any", value: config.min_pnl_threshold, required: true })),
     ),
     h("button", { type: "submit", text: "Save preferences" }),
-    h("p", { class: "error", role: "alert" }),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const failure = form.querySelector(".error");
+  submitForm(form, async () => {
     const body = {};
     for (const [name] of EVENTS) body[name] = form.elements[name].checked;
     for (const name of ["daily_summary_time", "time_zone", "min_pnl_threshold"]) body[name] = form.elements[name].value;
-    try {
-      await put("/api/bot/notification-config", body);
-      failure.textContent = "";
-      toast("Preferences saved");
-    } catch (error) {
-      failure.textContent = error.message;
-    }
+    await put("/api/bot/notification-config", body);
+    return "Preferences saved";
   });
   return section("Notifications", enabled, form);
 }

@@ -3,7 +3,8 @@
 // replaces it. Saving and removing need a fresh two-factor code.
 
 import { api, get, put } from "./api.js";
-import { clear, field, fmtTime, formValues, h, input, section, select } from "./dom.js";
+import { clear, field, fmtTime, h, input, section, select } from "./dom.js";
+import { submitForm } from "./forms.js";
 
 const ENVIRONMENTS = {
   hyperliquid: [["testnet", "Testnet (practice)"], ["mainnet", "Mainnet (real money)"]],
@@ -22,6 +23,9 @@ export function codeField(name = "totp_code") {
     "The current code from your authenticator (set it up on the Security page).",
   );
 }
+
+// A refused two-factor code is shown at the code field (forms.js fieldFor).
+export const CODE_REFUSED = { INVALID_TOTP: "totp_code" };
 
 function shown(connection) {
   if (!connection.connected) return h("p", { id: "exchange-state", text: "Not connected: this trader can trade on paper only." });
@@ -42,7 +46,7 @@ function shown(connection) {
 }
 
 // ``onChange(connection)`` after a save or removal.
-export function exchangeSection({ id, connection, toast, onChange }) {
+export function exchangeSection({ id, connection, onChange }) {
   const base = `/api/account/${id}/exchange`;
   const state = h("div");
   const exchange = select("exchange", [["hyperliquid", "Hyperliquid"], ["binance", "Binance USDⓈ-M futures"]], connection.exchange || "hyperliquid");
@@ -68,37 +72,31 @@ export function exchangeSection({ id, connection, toast, onChange }) {
     }
   }
   exchange.addEventListener("change", drawKeys);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      connection = await put(base, formValues(form));
+  submitForm(
+    form,
+    async (values) => {
+      connection = await put(base, values);
       redraw();
-      toast("Exchange connection checked and saved");
       await onChange(connection);
-    } catch (error) {
-      toast(error.message);
-    } finally {
-      button.disabled = false;
-    }
-  });
+      return "Exchange connection checked and saved";
+    },
+    { fieldFor: CODE_REFUSED },
+  );
 
   const removeForm = h("form", { id: "exchange-remove-form", class: "inline-form" }, codeField(), h("button", { type: "submit", class: "danger", text: "Remove connection" }));
-  removeForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
+  submitForm(
+    removeForm,
+    async (values) => {
       // The code in the body: query strings end up in logs.
-      await api("DELETE", base, { totp_code: formValues(removeForm).totp_code });
+      await api("DELETE", base, { totp_code: values.totp_code });
       connection = await get(base);
       removeForm.reset();
       redraw();
-      toast("Exchange connection removed");
       await onChange(connection);
-    } catch (error) {
-      toast(error.message);
-    }
-  });
+      return "Exchange connection removed";
+    },
+    { fieldFor: CODE_REFUSED },
+  );
 
   const replace = h("details", {}, h("summary"), form);
   const remove = h("details", {}, h("summary", { text: "Remove the connection" }), removeForm);

@@ -1,5 +1,6 @@
 // An API refusal shown next to the form control it names (details.field or
 // details.fields[].field), else under the form; the control is described by its message.
+// Used through forms.js. Resetting the form clears what is shown.
 
 import { h } from "./dom.js";
 
@@ -25,14 +26,16 @@ export function fieldErrors(form) {
     }
   }
 
-  // ``fallback`` names the control for refusals that name none (e.g. a name taken).
-  function show(failure, fallback) {
+  // ``chosen``: the control the page knows this refusal is about, before the field the
+  // refusal names (a refusal may name none, e.g. a name taken, or the API's own name for
+  // it, e.g. "password" for a form's "new_password").
+  function show(failure, chosen) {
     clear();
     const details = failure.details || {};
-    const named = details.field || (details.fields || [])[0]?.field || fallback;
+    const named = chosen || details.field || (details.fields || [])[0]?.field;
     const control = named && form.elements.namedItem(String(named).split(".").pop());
     if (!control || !control.after) {
-      const note = h("p", { class: "error", role: "alert", text: failure.message });
+      const note = h("p", { class: "error", role: "alert", id: form.id ? `${form.id}-error` : null, text: failure.message });
       form.append(note);
       shown.push([note, null]);
       return;
@@ -45,5 +48,6 @@ export function fieldErrors(form) {
     }
   }
 
+  form.addEventListener("reset", clear);
   return { show, clear };
 }

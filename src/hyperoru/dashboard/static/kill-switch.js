@@ -4,6 +4,7 @@
 
 import { post } from "./api.js";
 import { clear, h, section, table } from "./dom.js";
+import { onPress } from "./forms.js";
 
 function reportTable(reports) {
   return table(
@@ -27,7 +28,7 @@ function reportTable(reports) {
 
 // ``what``: the words for what stops ("this trader", "all your traders"); ``url``: the
 // kill route; ``onDone(reports)``: after a kill (the page refreshes what it shows).
-export function killSwitchSection({ prefix, what, url, onDone, toast }) {
+export function killSwitchSection({ prefix, what, url, onDone }) {
   const flatten = h("input", { type: "checkbox", name: "flatten", id: `${prefix}-flatten` });
   const arm = h("button", { type: "button", class: "danger", id: `${prefix}-arm`, text: "Kill switch…" });
   const confirmText = h("p", { role: "alert" });
@@ -54,18 +55,14 @@ export function killSwitchSection({ prefix, what, url, onDone, toast }) {
     disarm();
     arm.focus();
   });
-  confirm.addEventListener("click", async () => {
-    confirm.disabled = true;
+  onPress(confirm, async () => {
     try {
       const answer = await post(url, { flatten: flatten.checked });
       const reports = answer.traders || [answer];
       clear(result, reports.length ? reportTable(reports) : h("p", { text: "You have no traders to stop." }));
-      toast(`Kill switch: ${reports.length} trader(s) stopped`);
       if (onDone) await onDone(reports);
-    } catch (error) {
-      toast(error.message);
+      return `Kill switch: ${reports.length} trader(s) stopped`;
     } finally {
-      confirm.disabled = false;
       disarm();
     }
   });

@@ -6,6 +6,7 @@ import { chatTurn } from "./assistant-chat.js";
 import { conversationActions, draftSection } from "./assistant-forms.js";
 import { modelSection } from "./assistant-model.js";
 import { clear, field, fmtTime, h, section } from "./dom.js";
+import { submitForm } from "./forms.js";
 import { toolCard } from "./tool-cards.js";
 
 const HINT = 'Try "list my AI traders", "show decisions of trader 1" or "backtest program 1 over the last month".';
@@ -49,7 +50,7 @@ function conversationList(conversations, currentId) {
   );
 }
 
-export async function assistantPage(main, { params, toast, navigate }) {
+export async function assistantPage(main, { params, navigate }) {
   let conversationId = params[0] ? Number(params[0]) : null;
   const controller = new AbortController();
   const [conversations, opened] = await Promise.all([
@@ -127,15 +128,9 @@ export async function assistantPage(main, { params, toast, navigate }) {
     ...(conversationId ? { conversation_id: conversationId } : {}),
   });
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!message.value.trim()) return;
-    send.disabled = true;
-    try {
-      await ask(message.value.trim());
-    } finally {
-      send.disabled = false;
-    }
+  // ask() shows a refusal or a cut-off answer in the chat itself (#chat-error).
+  submitForm(form, async (values) => {
+    if (values.message?.trim()) await ask(values.message.trim());
   });
 
   main.append(
@@ -147,13 +142,13 @@ export async function assistantPage(main, { params, toast, navigate }) {
         "section",
         { class: "card chat" },
         title,
-        opened ? conversationActions(opened, { toast, navigate, title }) : null,
+        opened ? conversationActions(opened, { navigate, title }) : null,
         thread,
         form,
       ),
     ),
     draftSection(message, form),
-    await modelSection(toast),
+    await modelSection(),
   );
   return () => controller.abort();
 }

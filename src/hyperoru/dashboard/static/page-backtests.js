@@ -4,9 +4,10 @@
 import { del, get, post } from "./api.js";
 import { equitySection, isoDay, jobProgress, metricsTable, tradesSection } from "./backtest-results.js";
 import { equityChart } from "./charts.js";
-import { clear, field, fmtSigned, fmtTime, formValues, h, input, section, select, signClass, table } from "./dom.js";
+import { clear, field, fmtSigned, fmtTime, h, input, section, select, signClass, table } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
-export async function backtestsPage(main, { navigate, toast }) {
+export async function backtestsPage(main, { navigate }) {
   main.append(h("h1", { text: "Backtests" }));
   const [programs, runs] = await Promise.all([get("/api/programs/"), get("/api/backtests?limit=50")]);
   const form = h(
@@ -22,24 +23,18 @@ export async function backtestsPage(main, { navigate, toast }) {
     field("Initial balance (USD)", input("initial_balance", { type: "number", min: "1", step: "any", value: "10000" })),
     h("button", { type: "submit", text: "Start backtest", disabled: programs.length === 0 }),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = formValues(form);
-    try {
-      const job = await post("/api/backtests", {
-        program_id: Number(values.program_id),
-        config: {
-          symbols: values.symbols.split(",").map((s) => s.trim()).filter(Boolean),
-          start_date: `${values.start_date}T00:00:00Z`,
-          end_date: `${values.end_date}T00:00:00Z`,
-          interval: values.interval,
-          initial_balance: Number(values.initial_balance),
-        },
-      });
-      navigate(`#/backtest/${job.id}`);
-    } catch (error) {
-      toast(error.message);
-    }
+  submitForm(form, async (values) => {
+    const job = await post("/api/backtests", {
+      program_id: Number(values.program_id),
+      config: {
+        symbols: values.symbols.split(",").map((s) => s.trim()).filter(Boolean),
+        start_date: `${values.start_date}T00:00:00Z`,
+        end_date: `${values.end_date}T00:00:00Z`,
+        interval: values.interval,
+        initial_balance: Number(values.initial_balance),
+      },
+    });
+    navigate(`#/backtest/${job.id}`);
   });
 
   const first = select("compare_a", runs.map((run) => [run.id, `#${run.id} ${run.program_name || ""} (${run.status})`]));
@@ -52,8 +47,7 @@ export async function backtestsPage(main, { navigate, toast }) {
     field("Second run", second),
     h("button", { type: "submit", text: "Compare", disabled: runs.length < 2 }),
   );
-  compareForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  submitForm(compareForm, async () => {
     const [a, b] = await Promise.all([get(`/api/backtests/${first.value}`), get(`/api/backtests/${second.value}`)]);
     const chart = h("div", { id: "compare-chart" });
     clear(comparison, metricsTable([a, b]), chart);
@@ -70,8 +64,7 @@ export async function backtestsPage(main, { navigate, toast }) {
             "Backtests, newest first",
             ["Run", "Program", "Status", "Created", "PnL", ""],
             runs.map((run) => {
-              const remove = h("button", { type: "button", class: "small", text: "Delete", "aria-label": `Delete backtest ${run.id}` });
-              remove.addEventListener("click", async () => {
+              const remove = onPress(h("button", { type: "button", class: "small", text: "Delete", "aria-label": `Delete backtest ${run.id}` }), async () => {
                 await del(`/api/backtests/${run.id}`);
                 navigate("#/backtests");
               });

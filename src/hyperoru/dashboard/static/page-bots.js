@@ -19,7 +19,6 @@ export async function botsPage(main, { toast }) {
   const chats = chatsSection(traders, { toast, onLinked: outbox.reload });
   const bot = (config) => {
     const card = botSection(config, {
-      toast,
       onChange: (saved) => {
         card.replaceWith(bot(saved || { platform: config.platform, connected: false }));
         chats.reload(); // disconnecting removes the bot's chats

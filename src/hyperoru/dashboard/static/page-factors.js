@@ -4,13 +4,13 @@
 
 import { del, get, post, put } from "./api.js";
 import { lineChart } from "./charts.js";
-import { clear, field, fmtNumber, formValues, h, input, section, select, table } from "./dom.js";
+import { clear, field, fmtNumber, h, input, section, select, table } from "./dom.js";
 import { effectivenessSection } from "./factors-effectiveness.js";
-import { fieldErrors } from "./field-errors.js";
+import { onPress, submitForm } from "./forms.js";
 
 const OFF = "The factor engine is off on this server. The operator turns it on with HYPERORU_FACTOR_ENGINE=enabled (docs/FACTORS.md); your factors, evaluation and effectiveness appear here then.";
 
-function evaluateSection(symbols, toast) {
+function evaluateSection(symbols) {
   const expression = h("textarea", { name: "expression", rows: 2, class: "code", required: true, value: "ema(close, 20) / ema(close, 50) - 1" });
   const symbol = select("symbol", symbols.map((asset) => asset.symbol), "BTC");
   const form = h(
@@ -27,24 +27,15 @@ function evaluateSection(symbols, toast) {
   );
   const about = h("p", { id: "evaluate-result", role: "status" });
   const chart = h("div", { id: "evaluate-chart" });
-  const errors = fieldErrors(form);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = formValues(form);
-    try {
-      const result = await post("/api/factors/evaluate", { expression: values.expression, symbol: values.symbol, bars: Number(values.bars) });
-      errors.clear();
-      const [series] = result.series;
-      about.textContent = `${result.canonical} on ${series.symbol}, ${result.interval} bars (needs ${result.lookback_bars} bars of history): latest ${fmtNumber(series.latest)}.`;
-      lineChart(chart, [{ name: series.symbol, x: series.times, y: series.values }], {
-        title: `${series.symbol}: ${result.canonical}`,
-        empty: "Fewer than two values: nothing to draw.",
-        yaxis: { automargin: true, tickformat: ",.4~f" },
-      });
-    } catch (error) {
-      if (error.status === 400 || error.status === 422) errors.show(error, "expression");
-      else toast(error.message);
-    }
+  submitForm(form, async (values) => {
+    const result = await post("/api/factors/evaluate", { expression: values.expression, symbol: values.symbol, bars: Number(values.bars) });
+    const [series] = result.series;
+    about.textContent = `${result.canonical} on ${series.symbol}, ${result.interval} bars (needs ${result.lookback_bars} bars of history): latest ${fmtNumber(series.latest)}.`;
+    lineChart(chart, [{ name: series.symbol, x: series.times, y: series.values }], {
+      title: `${series.symbol}: ${result.canonical}`,
+      empty: "Fewer than two values: nothing to draw.",
+      yaxis: { automargin: true, tickformat: ",.4~f" },
+    });
   });
   function use(text) {
     expression.value = text;
@@ -54,7 +45,7 @@ function evaluateSection(symbols, toast) {
   return { el: section("Evaluate", form, about, chart), use };
 }
 
-function customSection(factors, { evaluate, reload, toast }) {
+function customSection(factors, { evaluate, reload }) {
   const name = input("name", { required: true, autocapitalize: "none", spellcheck: "false" });
   const expression = h("textarea", { name: "expression", rows: 3, class: "code", required: true, spellcheck: "false" });
   const description = input("description");
@@ -68,38 +59,33 @@ function customSection(factors, { evaluate, reload, toast }) {
     field("Description", description),
     h("div", { class: "actions" }, save, cancel),
   );
-  const errors = fieldErrors(form);
   let editing = null;
   function edit(factor) {
     editing = factor;
+    form.reset(); // and the errors shown go
     name.value = factor ? factor.name : "";
     expression.value = factor ? factor.expression : "";
     description.value = factor ? factor.description || "" : "";
     save.textContent = factor ? `Save ${factor.name}` : "Create factor";
     cancel.hidden = !factor;
-    errors.clear();
     if (factor) name.focus();
   }
   cancel.addEventListener("click", () => edit(null));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = formValues(form);
-    const body = { name: values.name, expression: values.expression, description: values.description || null };
-    try {
+  submitForm(
+    form,
+    async (values) => {
+      const body = { name: values.name, expression: values.expression, description: values.description || null };
       if (editing) await put(`/api/factors/custom/${editing.id}`, body);
       else await post("/api/factors/custom", body);
-      toast(`Factor ${values.name} saved`);
       reload();
-    } catch (error) {
-      if (error.status === 400 || error.status === 409 || error.status === 422) {
-        errors.show(error, error.code === "FACTOR_NAME_TAKEN" ? "name" : undefined);
-      } else toast(error.message);
-    }
-  });
+      return `Factor ${values.name} saved`;
+    },
+    { fieldFor: { FACTOR_NAME_TAKEN: "name" } },
+  );
 
   const button = (text, label, action) => {
     const el = h("button", { type: "button", class: "small", text, "aria-label": label });
-    el.addEventListener("click", action);
+    if (action) el.addEventListener("click", action);
     return el;
   };
   const list =
@@ -120,13 +106,9 @@ function customSection(factors, { evaluate, reload, toast }) {
                 { class: "actions" },
                 button("Evaluate", `Evaluate ${factor.name}`, () => evaluate(factor.expression)),
                 button("Edit", `Edit ${factor.name}`, () => edit(factor)),
-                button("Delete", `Delete ${factor.name}`, async () => {
-                  try {
-                    await del(`/api/factors/custom/${factor.id}`);
-                    reload();
-                  } catch (error) {
-                    toast(error.message);
-                  }
+                onPress(button("Delete", `Delete ${factor.name}`), async () => {
+                  await del(`/api/factors/custom/${factor.id}`);
+                  reload();
                 }),
               ),
             ),
@@ -178,7 +160,7 @@ export async function factorsPage(main, { navigate, toast }) {
     return;
   }
   const symbols = await get("/api/crypto/symbols");
-  const evaluate = evaluateSection(symbols, toast);
+  const evaluate = evaluateSection(symbols);
   const effectiveness = effectivenessSection(toast);
   await effectiveness.load();
   const reload = () => navigate("#/factors");
@@ -187,7 +169,7 @@ export async function factorsPage(main, { navigate, toast }) {
     h("h1", { text: "Factors" }),
     customSection(
       catalogue.filter((factor) => factor.source === "custom"),
-      { evaluate: evaluate.use, reload, toast },
+      { evaluate: evaluate.use, reload },
     ),
     evaluate.el,
     effectiveness.el,

@@ -4,8 +4,9 @@
 // Every route is public /api (docs/LIVE_TRADING.md); nothing here decides what is safe.
 
 import { get, put } from "./api.js";
-import { clear, field, fmtMoney, fmtNumber, fmtSigned, fmtTime, formValues, h, input, section, signClass, table } from "./dom.js";
-import { codeField, exchangeSection } from "./exchange-connection.js";
+import { clear, field, fmtMoney, fmtNumber, fmtSigned, fmtTime, h, input, section, signClass, table } from "./dom.js";
+import { CODE_REFUSED, codeField, exchangeSection } from "./exchange-connection.js";
+import { submitForm } from "./forms.js";
 import { killSwitchSection } from "./kill-switch.js";
 import { listen } from "./live.js";
 
@@ -34,11 +35,11 @@ export async function livePage(main, { params, toast }) {
     h("p", {}, h("a", { href: `#/trader/${id}`, text: "Back to the trader" })),
     mfaMissing,
     section("Execution", mode),
-    exchangeSection({ id, connection, toast, onChange: (changed) => (connected = changed) }),
+    exchangeSection({ id, connection, onChange: (changed) => (connected = changed) }),
     limitsSection(),
     section("At the venue", venue),
     section("Reconciliation", events),
-    killSwitchSection({ prefix: "trader-kill", what: "this trader", url: `${base}/kill`, toast, onDone: refresh }),
+    killSwitchSection({ prefix: "trader-kill", what: "this trader", url: `${base}/kill`, onDone: refresh }),
   );
 
   function drawMode() {
@@ -51,20 +52,16 @@ export async function livePage(main, { params, toast }) {
     const form = live
       ? h("form", { id: "live-switch-form", class: "actions" }, h("button", { type: "submit", text: "Switch back to paper" }))
       : h("form", { id: "live-switch-form", class: "inline-form" }, codeField(), h("button", { type: "submit", class: "danger", text: "Switch to live" }));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const body = live ? { execution_mode: "paper" } : { execution_mode: "live", totp_code: formValues(form).totp_code };
+    const send = async (values) => {
+      const body = live ? { execution_mode: "paper" } : { execution_mode: "live", totp_code: values.totp_code };
       // Live goes to the exchange the trader is connected to.
       if (!live && connected.connected) body.exchange = connected.exchange;
-      try {
-        trader = await put(base, body);
-        toast(live ? "Back on paper" : "The trader now trades live");
-        drawMode();
-        await refresh();
-      } catch (error) {
-        toast(error.message);
-      }
-    });
+      trader = await put(base, body);
+      toast(live ? "Back on paper" : "The trader now trades live");
+      drawMode();
+      await refresh();
+    };
+    submitForm(form, send, { fieldFor: CODE_REFUSED });
     clear(mode, summary, form);
   }
 
@@ -78,20 +75,14 @@ export async function livePage(main, { params, toast }) {
       h("div", { class: "field check" }, flatten, h("label", { for: flatten.id, text: "Close every position when the daily loss limit is reached" })),
       h("button", { type: "submit", text: "Save limits" }),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const values = formValues(form);
+    submitForm(form, async (values) => {
       const body = { flatten_on_daily_loss: values.flatten_on_daily_loss };
       // An empty field lifts that limit (null clears it).
       for (const [name] of LIMITS) body[name] = values[name] ? Number(values[name]) : null;
       const symbols = (values.allowed_symbols || "").split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
       body.allowed_symbols = symbols.length ? symbols : null;
-      try {
-        trader = await put(base, body);
-        toast("Limits saved");
-      } catch (error) {
-        toast(error.message);
-      }
+      trader = await put(base, body);
+      return "Limits saved";
     });
     return section("Limits checked before every order", form);
   }

@@ -2,6 +2,7 @@
 
 import { del, get, post, put } from "./api.js";
 import { field, h, input, section, select } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
 const TEMPLATE = `class Strategy:
     def init(self, params):
@@ -16,7 +17,7 @@ const TEMPLATE = `class Strategy:
         return Decision("long", "BTC", leverage=2, size_pct=20, reasoning="take turns")
 `;
 
-export async function programsPage(main, { params = [], toast }) {
+export async function programsPage(main, { params = [], navigate }) {
   main.append(h("h1", { text: "Programs" }));
   const [programs, accounts] = await Promise.all([get("/api/programs/"), get("/api/account/list")]);
   const picker = select("program", [["", "New program"], ...programs.map((p) => [p.id, p.name])]);
@@ -50,7 +51,7 @@ export async function programsPage(main, { params = [], toast }) {
     } else escaped = false;
   });
 
-  validate.addEventListener("click", async () => {
+  onPress(validate, async () => {
     const answer = await post("/api/programs/validate", { code: code.value });
     messages.replaceChildren(
       answer.valid
@@ -67,45 +68,30 @@ export async function programsPage(main, { params = [], toast }) {
     messages,
     h("div", { class: "actions" }, validate, save, remove),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      const program = current();
-      if (program) {
-        Object.assign(program, await put(`/api/programs/${program.id}`, { name: name.value, code: code.value }));
-        picker.selectedOptions[0].textContent = program.name;
-      } else {
-        const made = await post("/api/programs/", { name: name.value, code: code.value });
-        programs.push(made);
-        picker.append(h("option", { value: String(made.id), text: made.name }));
-        picker.value = String(made.id);
-        load();
-      }
-      toast(`Saved ${name.value}`);
-    } catch (error) {
-      toast(error.message);
-    }
-  });
-  remove.addEventListener("click", async () => {
+  submitForm(form, async (values) => {
     const program = current();
-    await del(`/api/programs/${program.id}`);
-    programs.splice(programs.indexOf(program), 1);
-    picker.selectedOptions[0].remove();
-    picker.value = "";
-    load();
-  });
-  run.addEventListener("click", async () => {
-    run.disabled = true;
-    try {
-      const body = { program_id: current().id, symbol: symbol.value };
-      if (trader.value) body.account_id = Number(trader.value);
-      const answer = await post("/api/programs/test-run", body);
-      output.textContent = JSON.stringify(answer, null, 2);
-    } catch (error) {
-      toast(error.message);
-    } finally {
-      run.disabled = false;
+    const body = { name: values.name, code: values.code };
+    if (program) {
+      Object.assign(program, await put(`/api/programs/${program.id}`, body));
+      picker.selectedOptions[0].textContent = program.name;
+    } else {
+      const made = await post("/api/programs/", body);
+      programs.push(made);
+      picker.append(h("option", { value: String(made.id), text: made.name }));
+      picker.value = String(made.id);
+      load();
     }
+    return `Saved ${values.name}`;
+  });
+  onPress(remove, async () => {
+    await del(`/api/programs/${current().id}`);
+    navigate("#/programs"); // drawn again: nothing chosen, so nothing to delete or run
+  });
+  onPress(run, async () => {
+    const body = { program_id: current().id, symbol: symbol.value };
+    if (trader.value) body.account_id = Number(trader.value);
+    const answer = await post("/api/programs/test-run", body);
+    output.textContent = JSON.stringify(answer, null, 2);
   });
   if (params[0]) picker.value = params[0]; // #/…/<id> opens that one (the assistant links its drafts)
   load();

@@ -4,7 +4,8 @@
 
 import { del, get, post } from "./api.js";
 import { equitySection, isoDay, jobProgress, metricsTable, tradesSection } from "./backtest-results.js";
-import { clear, field, fmtSigned, fmtTime, formValues, h, input, section, select, signClass, table } from "./dom.js";
+import { clear, field, fmtSigned, fmtTime, h, input, section, select, signClass, table } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
 const API = "/api/prompt-backtests";
 const RUNNING = new Set(["queued", "running"]);
@@ -13,7 +14,7 @@ function cost(job) {
   return `${job.snapshots_done}/${job.sample_count} snapshots · ${job.calls} model calls, ${job.cached_calls} cached`;
 }
 
-export async function promptBacktestsPage(main, { navigate, toast }) {
+export async function promptBacktestsPage(main, { navigate }) {
   main.append(h("h1", { text: "Prompt backtests" }));
   const [traders, prompts, runs] = await Promise.all([get("/api/account/list"), get("/api/prompts/"), get(`${API}?limit=50`)]);
   const traderName = new Map(traders.map((trader) => [trader.id, trader.name]));
@@ -29,9 +30,7 @@ export async function promptBacktestsPage(main, { navigate, toast }) {
     field("Initial balance (USD)", input("initial_balance", { type: "number", min: "1", step: "any", value: "10000" })),
     h("button", { type: "submit", text: "Start prompt backtest", disabled: traders.length === 0 }),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = formValues(form);
+  submitForm(form, async (values) => {
     const config = {
       start_date: `${values.start_date}T00:00:00Z`,
       end_date: `${values.end_date}T00:00:00Z`,
@@ -42,12 +41,8 @@ export async function promptBacktestsPage(main, { navigate, toast }) {
     if (symbols.length) config.symbols = symbols;
     const body = { trader_id: Number(values.trader_id), config };
     if (values.prompt_id) body.prompt_id = Number(values.prompt_id);
-    try {
-      const job = await post(API, body);
-      navigate(`#/prompt-backtest/${job.id}`);
-    } catch (error) {
-      toast(error.message);
-    }
+    const job = await post(API, body);
+    navigate(`#/prompt-backtest/${job.id}`);
   });
 
   main.append(
@@ -61,14 +56,9 @@ export async function promptBacktestsPage(main, { navigate, toast }) {
             ["Run", "Trader", "Prompt", "Status", "Created", "Cost", "PnL", ""],
             runs.map((run) => {
               const verb = RUNNING.has(run.status) ? "Cancel" : "Delete";
-              const remove = h("button", { type: "button", class: "small", text: verb, "aria-label": `${verb} prompt backtest ${run.id}` });
-              remove.addEventListener("click", async () => {
-                try {
-                  await del(`${API}/${run.id}`);
-                  navigate("#/prompt-backtests");
-                } catch (error) {
-                  toast(error.message);
-                }
+              const remove = onPress(h("button", { type: "button", class: "small", text: verb, "aria-label": `${verb} prompt backtest ${run.id}` }), async () => {
+                await del(`${API}/${run.id}`);
+                navigate("#/prompt-backtests");
               });
               return h(
                 "tr",
@@ -131,13 +121,9 @@ export async function promptBacktestPage(main, { params, toast, navigate }) {
     section("Progress", about, ...progress.elements, h("div", { class: "actions" }, cancel)),
     results,
   );
-  cancel.addEventListener("click", async () => {
-    try {
-      await del(`${API}/${id}`);
-      navigate(`#/prompt-backtest/${id}`);
-    } catch (error) {
-      toast(error.message);
-    }
+  onPress(cancel, async () => {
+    await del(`${API}/${id}`);
+    navigate(`#/prompt-backtest/${id}`);
   });
 
   function describe(job) {

@@ -2,8 +2,9 @@
 
 import { del, get, post, put } from "./api.js";
 import { field, h, input, section, select } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
-export async function promptsPage(main, { params = [], toast }) {
+export async function promptsPage(main, { params = [] }) {
   main.append(h("h1", { text: "Prompts" }));
   const [prompts, accounts] = await Promise.all([get("/api/prompts/"), get("/api/account/list")]);
   const picker = select("prompt", [["", "New template"], ...prompts.map((p) => [p.id, `${p.name}${p.is_system ? " (built-in)" : ""}`])]);
@@ -40,51 +41,43 @@ export async function promptsPage(main, { params = [], toast }) {
     readOnly,
     h("div", { class: "actions" }, save, copy, remove),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      const prompt = current();
-      let saved;
-      if (prompt) {
-        saved = await put(`/api/prompts/${prompt.id}`, { name: name.value, content: content.value });
-        Object.assign(prompt, saved);
-      } else {
-        saved = await post("/api/prompts/", { name: name.value, content: content.value });
-        prompts.push(saved);
-        picker.append(h("option", { value: String(saved.id), text: saved.name }));
-        picker.value = String(saved.id);
-      }
-      picker.selectedOptions[0].textContent = saved.name;
-      toast(`Saved ${saved.name}`);
-    } catch (error) {
-      toast(error.message);
+  submitForm(form, async (values) => {
+    const prompt = current();
+    const body = { name: values.name, content: values.content };
+    let saved;
+    if (prompt) {
+      saved = await put(`/api/prompts/${prompt.id}`, body);
+      Object.assign(prompt, saved);
+    } else {
+      saved = await post("/api/prompts/", body);
+      prompts.push(saved);
+      picker.append(h("option", { value: String(saved.id), text: saved.name }));
+      picker.value = String(saved.id);
     }
+    picker.selectedOptions[0].textContent = saved.name;
+    return `Saved ${saved.name}`;
   });
-  copy.addEventListener("click", async () => {
+  onPress(copy, async () => {
     const made = await post(`/api/prompts/${current().id}/copy`);
     prompts.push(made);
     picker.append(h("option", { value: String(made.id), text: made.name }));
     picker.value = String(made.id);
     load();
-    toast(`Copied to ${made.name}`);
+    return `Copied to ${made.name}`;
   });
-  remove.addEventListener("click", async () => {
+  onPress(remove, async () => {
     const prompt = current();
     await del(`/api/prompts/${prompt.id}`);
     prompts.splice(prompts.indexOf(prompt), 1);
     picker.selectedOptions[0].remove();
     picker.value = "";
     load();
-    toast("Deleted");
+    return "Deleted";
   });
-  previewButton.addEventListener("click", async () => {
-    try {
-      const answer = await post("/api/prompts/preview", { content: content.value, account_id: Number(trader.value) });
-      preview.textContent = answer.rendered;
-      unknown.textContent = answer.unknown_variables.length ? `Unknown placeholders: ${answer.unknown_variables.join(", ")}` : "";
-    } catch (error) {
-      toast(error.message);
-    }
+  onPress(previewButton, async () => {
+    const answer = await post("/api/prompts/preview", { content: content.value, account_id: Number(trader.value) });
+    preview.textContent = answer.rendered;
+    unknown.textContent = answer.unknown_variables.length ? `Unknown placeholders: ${answer.unknown_variables.join(", ")}` : "";
   });
   if (params[0]) picker.value = params[0]; // #/…/<id> opens that one (the assistant links its drafts)
   load();

@@ -3,7 +3,8 @@
 // Routes: /api/users/mfa/totp/{setup,enable,disable}, /api/users/kill (docs/LIVE_TRADING.md).
 
 import { get, post } from "./api.js";
-import { clear, field, formValues, h, input, section } from "./dom.js";
+import { clear, field, h, input, section } from "./dom.js";
+import { submitForm } from "./forms.js";
 import { killSwitchSection } from "./kill-switch.js";
 
 const MFA = "/api/users/mfa/totp";
@@ -12,29 +13,13 @@ function codeInput(name = "code", props = {}) {
   return input(name, { inputmode: "numeric", autocomplete: "one-time-code", required: true, maxLength: 64, ...props });
 }
 
-export async function securityPage(main, { toast, navigate }) {
+export async function securityPage(main, { navigate }) {
   main.append(h("h1", { text: "Security" }));
   const profile = await get("/api/users/profile");
   const twoFactor = h("div", { id: "two-factor" });
 
-  function submitting(form, action) {
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const button = form.querySelector("button[type=submit]");
-      button.disabled = true;
-      try {
-        await action(formValues(form));
-      } catch (error) {
-        toast(error.message);
-      } finally {
-        button.disabled = false;
-      }
-    });
-    return form;
-  }
-
   function showEnrolment() {
-    const setupForm = submitting(
+    const setupForm = submitForm(
       h(
         "form",
         { id: "totp-setup-form" },
@@ -45,6 +30,7 @@ export async function securityPage(main, { toast, navigate }) {
         const pending = await post(`${MFA}/setup`, { password: values.password });
         showConfirmation(pending);
       },
+      { fieldFor: { INVALID_CURRENT_PASSWORD: "password" } },
     );
     clear(
       twoFactor,
@@ -54,7 +40,7 @@ export async function securityPage(main, { toast, navigate }) {
   }
 
   function showConfirmation(pending) {
-    const confirmForm = submitting(
+    const confirmForm = submitForm(
       h(
         "form",
         { id: "totp-enable-form" },
@@ -65,6 +51,7 @@ export async function securityPage(main, { toast, navigate }) {
         const enabled = await post(`${MFA}/enable`, { code: values.code });
         showRecoveryCodes(enabled.recovery_codes);
       },
+      { fieldFor: { INVALID_TOTP: "code" } },
     );
     clear(
       twoFactor,
@@ -92,7 +79,7 @@ export async function securityPage(main, { toast, navigate }) {
   }
 
   function showEnabled() {
-    const disableForm = submitting(
+    const disableForm = submitForm(
       h(
         "form",
         { id: "totp-disable-form" },
@@ -102,9 +89,10 @@ export async function securityPage(main, { toast, navigate }) {
       ),
       async (values) => {
         await post(`${MFA}/disable`, { password: values.password, code: values.code });
-        toast("Two-factor turned off");
         navigate("#/security");
+        return "Two-factor turned off";
       },
+      { fieldFor: { INVALID_CURRENT_PASSWORD: "password", INVALID_TOTP: "code" } },
     );
     clear(twoFactor, h("p", { id: "mfa-state", text: "Two-factor is on." }), disableForm);
   }
@@ -114,6 +102,6 @@ export async function securityPage(main, { toast, navigate }) {
 
   main.append(
     section("Two-factor authentication", twoFactor),
-    killSwitchSection({ prefix: "user-kill", what: "all your traders", url: "/api/users/kill", toast }),
+    killSwitchSection({ prefix: "user-kill", what: "all your traders", url: "/api/users/kill" }),
   );
 }

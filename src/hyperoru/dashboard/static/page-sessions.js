@@ -3,12 +3,12 @@
 
 import { del, forgetSession, get, post } from "./api.js";
 import { clear, fmtTime, h, section, table } from "./dom.js";
+import { onPress } from "./forms.js";
 
-export async function sessionsPage(main, { toast }) {
+export async function sessionsPage(main) {
   main.append(h("h1", { text: "Sessions" }));
   const holder = h("div");
-  const everywhere = h("button", { type: "button", class: "danger", text: "Sign out everywhere" });
-  everywhere.addEventListener("click", async () => {
+  const everywhere = onPress(h("button", { type: "button", class: "danger", text: "Sign out everywhere" }), async () => {
     await post("/api/users/logout-all");
     forgetSession();
   });
@@ -23,14 +23,14 @@ export async function sessionsPage(main, { toast }) {
         text: one.current ? "Revoke (signs you out)" : "Revoke",
         "aria-label": `Revoke session ${one.id}${one.current ? " (this one)" : ""}`,
       });
-      revoke.addEventListener("click", async () => {
+      onPress(revoke, async () => {
         await del(`/api/users/sessions/${one.id}`);
         if (one.current) {
           forgetSession();
-          return;
+          return null;
         }
-        toast(`Session ${one.id} revoked`);
         await load();
+        return `Session ${one.id} revoked`;
       });
       return h(
         "tr",

@@ -1,9 +1,10 @@
 // The user's own settings: profile, password, and the default exchange for new traders.
 
 import { get, post, put } from "./api.js";
-import { field, formValues, h, input, section, select } from "./dom.js";
+import { field, h, input, section, select } from "./dom.js";
+import { submitForm } from "./forms.js";
 
-export async function settingsPage(main, { toast }) {
+export async function settingsPage(main) {
   main.append(h("h1", { text: "Settings" }));
   const [profile, exchange] = await Promise.all([get("/api/users/profile"), get("/api/users/exchange-config")]);
 
@@ -14,14 +15,9 @@ export async function settingsPage(main, { toast }) {
     field("Email", input("email", { type: "email", value: profile.email || "", autocomplete: "email" })),
     h("button", { type: "submit", text: "Save profile" }),
   );
-  profileForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await put("/api/users/profile", formValues(profileForm));
-      toast("Profile saved");
-    } catch (error) {
-      toast(error.message);
-    }
+  submitForm(profileForm, async (values) => {
+    await put("/api/users/profile", values);
+    return "Profile saved";
   });
 
   const passwordForm = h(
@@ -31,16 +27,15 @@ export async function settingsPage(main, { toast }) {
     field("New password", input("new_password", { type: "password", required: true, minLength: 8, autocomplete: "new-password" }), "Changing it signs out your other sessions."),
     h("button", { type: "submit", text: "Change password" }),
   );
-  passwordForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await put("/api/users/password", formValues(passwordForm));
+  submitForm(
+    passwordForm,
+    async (values) => {
+      await put("/api/users/password", values);
       passwordForm.reset();
-      toast("Password changed; other sessions were signed out");
-    } catch (error) {
-      toast(error.message);
-    }
-  });
+      return "Password changed; other sessions were signed out";
+    },
+    { fieldFor: { INVALID_CURRENT_PASSWORD: "current_password", WEAK_PASSWORD: "new_password" } },
+  );
 
   const exchangeForm = h(
     "form",
@@ -48,14 +43,9 @@ export async function settingsPage(main, { toast }) {
     field("Default exchange for new traders", select("selected_exchange", ["hyperliquid", "binance"], exchange.selected_exchange)),
     h("button", { type: "submit", text: "Save exchange" }),
   );
-  exchangeForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await post("/api/users/exchange-config", formValues(exchangeForm));
-      toast("Exchange saved");
-    } catch (error) {
-      toast(error.message);
-    }
+  submitForm(exchangeForm, async (values) => {
+    await post("/api/users/exchange-config", values);
+    return "Exchange saved";
   });
 
   main.append(

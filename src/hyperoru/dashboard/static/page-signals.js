@@ -1,11 +1,21 @@
 // Signals, pools and bindings.
 
 import { del, get, post } from "./api.js";
-import { field, fmtTime, formValues, h, input, section, select, table } from "./dom.js";
+import { field, fmtTime, h, input, section, select, table } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 
 const EXAMPLE = '{"indicator": "rsi", "period": 14, "interval": "5m", "operator": "<", "threshold": 30}';
 
-export async function signalsPage(main, { navigate, toast }) {
+// Text that is not JSON is refused here, at the field, as the API refuses what it names.
+function parseConfig(text) {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw Object.assign(new Error(`Configuration is not valid JSON: ${error.message}`), { details: { field: "config" } });
+  }
+}
+
+export async function signalsPage(main, { navigate }) {
   main.append(h("h1", { text: "Signals, pools and bindings" }));
   const [overview, bindings, accounts, prompts, programs] = await Promise.all([
     get("/api/signals/"),
@@ -17,11 +27,10 @@ export async function signalsPage(main, { navigate, toast }) {
   const reload = () => navigate("#/signals");
   const deleteButton = (label, path) => {
     const button = h("button", { type: "button", class: "small", text: "Delete", "aria-label": `Delete ${label}` });
-    button.addEventListener("click", async () => {
+    return onPress(button, async () => {
       await del(path);
       reload();
     });
-    return button;
   };
 
   const definitionForm = h(
@@ -32,15 +41,9 @@ export async function signalsPage(main, { navigate, toast }) {
     field("Configuration (JSON)", h("textarea", { name: "config", rows: 3, class: "code", required: true, value: EXAMPLE })),
     h("button", { type: "submit", text: "Add signal" }),
   );
-  definitionForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = formValues(definitionForm);
-    try {
-      await post("/api/signals/definitions", { name: values.name, type: values.type, config: JSON.parse(values.config) });
-      reload();
-    } catch (error) {
-      toast(error.message);
-    }
+  submitForm(definitionForm, async (values) => {
+    await post("/api/signals/definitions", { name: values.name, type: values.type, config: parseConfig(values.config) });
+    reload();
   });
 
   const signalChoice = h("select", { name: "signal_ids", multiple: true, size: Math.min(6, Math.max(2, overview.definitions.length)) });
@@ -54,20 +57,14 @@ export async function signalsPage(main, { navigate, toast }) {
     field("Logic", select("logic", [["and", "all signals (and)"], ["or", "any signal (or)"]])),
     h("button", { type: "submit", text: "Add pool", disabled: overview.definitions.length === 0 }),
   );
-  poolForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = formValues(poolForm);
-    try {
-      await post("/api/signals/pools", {
-        name: values.name,
-        signal_ids: [...signalChoice.selectedOptions].map((o) => Number(o.value)),
-        symbols: (values.symbols || "").split(",").map((s) => s.trim()).filter(Boolean),
-        logic: values.logic,
-      });
-      reload();
-    } catch (error) {
-      toast(error.message);
-    }
+  submitForm(poolForm, async (values) => {
+    await post("/api/signals/pools", {
+      name: values.name,
+      signal_ids: [...signalChoice.selectedOptions].map((o) => Number(o.value)),
+      symbols: (values.symbols || "").split(",").map((s) => s.trim()).filter(Boolean),
+      logic: values.logic,
+    });
+    reload();
   });
 
   const strategies = [
@@ -86,23 +83,17 @@ export async function signalsPage(main, { navigate, toast }) {
     h("div", { class: "field check" }, h("input", { type: "checkbox", name: "scheduled_trigger_enabled", id: "binding-scheduled" }), h("label", { for: "binding-scheduled", text: "Also run on schedule" })),
     h("button", { type: "submit", text: "Add binding", disabled: accounts.length === 0 || strategies.length === 0 }),
   );
-  bindingForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = formValues(bindingForm);
+  submitForm(bindingForm, async (values) => {
     const [kind, id] = values.strategy.split(":");
-    try {
-      await post("/api/bindings", {
-        account_id: Number(values.account_id),
-        strategy_type: kind,
-        [`${kind}_id`]: Number(id),
-        signal_pool_ids: [...poolChoice.selectedOptions].map((o) => Number(o.value)),
-        trigger_interval: Number(values.trigger_interval),
-        scheduled_trigger_enabled: values.scheduled_trigger_enabled,
-      });
-      reload();
-    } catch (error) {
-      toast(error.message);
-    }
+    await post("/api/bindings", {
+      account_id: Number(values.account_id),
+      strategy_type: kind,
+      [`${kind}_id`]: Number(id),
+      signal_pool_ids: [...poolChoice.selectedOptions].map((o) => Number(o.value)),
+      trigger_interval: Number(values.trigger_interval),
+      scheduled_trigger_enabled: values.scheduled_trigger_enabled,
+    });
+    reload();
   });
 
   const names = new Map(accounts.map((a) => [a.id, a.name]));

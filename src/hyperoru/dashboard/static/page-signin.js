@@ -1,10 +1,10 @@
 // Sign in and create an account, on the public /api/users routes.
 
 import { post, setSession } from "./api.js";
-import { field, formValues, h, input } from "./dom.js";
+import { field, h, input } from "./dom.js";
+import { submitForm } from "./forms.js";
 
 export function signInPage(main, { onSignedIn }) {
-  const status = h("p", { class: "error", role: "alert", id: "signin-error" });
   const signIn = h(
     "form",
     { class: "card narrow", id: "signin-form", "aria-labelledby": "signin-title" },
@@ -12,26 +12,13 @@ export function signInPage(main, { onSignedIn }) {
     field("Username or email", input("login", { autocomplete: "username", required: true })),
     field("Password", input("password", { type: "password", autocomplete: "current-password", required: true })),
     h("button", { type: "submit", text: "Sign in" }),
-    status,
   );
-  signIn.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    status.textContent = "";
-    const values = formValues(signIn);
-    try {
-      const answer = await post("/api/users/login", {
-        login: values.login,
-        password: values.password,
-        client_name: "dashboard",
-      });
-      setSession(answer.session_token);
-      onSignedIn();
-    } catch (error) {
-      status.textContent = error.message;
-    }
+  submitForm(signIn, async (values) => {
+    const answer = await post("/api/users/login", { login: values.login, password: values.password, client_name: "dashboard" });
+    setSession(answer.session_token);
+    onSignedIn();
   });
 
-  const registerStatus = h("p", { class: "error", role: "alert", id: "register-error" });
   const register = h(
     "form",
     { class: "card narrow", id: "register-form", "aria-labelledby": "register-title" },
@@ -44,24 +31,12 @@ export function signInPage(main, { onSignedIn }) {
       "At least 8 characters, not your username or email.",
     ),
     h("button", { type: "submit", text: "Create account and sign in" }),
-    registerStatus,
   );
-  register.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    registerStatus.textContent = "";
-    const values = formValues(register);
-    try {
-      await post("/api/users/register", values);
-      const answer = await post("/api/users/login", {
-        username: values.username,
-        password: values.password,
-        client_name: "dashboard",
-      });
-      setSession(answer.session_token);
-      onSignedIn();
-    } catch (error) {
-      registerStatus.textContent = error.message;
-    }
+  submitForm(register, async (values) => {
+    await post("/api/users/register", values);
+    const answer = await post("/api/users/login", { username: values.username, password: values.password, client_name: "dashboard" });
+    setSession(answer.session_token);
+    onSignedIn();
   });
   main.append(h("div", { class: "signin" }, signIn, register));
   signIn.querySelector("input").focus();

@@ -5,7 +5,8 @@
 import { get, post, put } from "./api.js";
 import { candleChart, equityChart } from "./charts.js";
 import { decisionCard } from "./decisions.js";
-import { clear, field, fmtMoney, fmtNumber, fmtSigned, fmtTime, formValues, h, input, section, select, signClass, table } from "./dom.js";
+import { clear, field, fmtMoney, fmtNumber, fmtSigned, fmtTime, h, input, section, select, signClass, table } from "./dom.js";
+import { onPress, submitForm } from "./forms.js";
 import { listen } from "./live.js";
 import { statusBadge } from "./traders.js";
 
@@ -55,24 +56,14 @@ export async function traderPage(main, { params, toast }) {
     title.textContent = account.name;
     clear(badge, statusBadge(account));
     const paused = account.status !== "active";
-    const toggle = h("button", { type: "button", id: "pause-resume", text: paused ? "Resume" : "Pause" });
-    toggle.addEventListener("click", async () => {
+    const toggle = onPress(h("button", { type: "button", id: "pause-resume", text: paused ? "Resume" : "Pause" }), async () => {
       account = await put(base, { is_active: paused });
       drawHeader();
     });
-    const runNow = h("button", { type: "button", id: "run-now", text: "Run now" });
-    runNow.addEventListener("click", async () => {
-      runNow.disabled = true;
-      try {
-        const decision = await post(`${base}/trigger`);
-        addDecision(decision);
-        toast("Decision cycle finished");
-        await refresh();
-      } catch (error) {
-        toast(error.message);
-      } finally {
-        runNow.disabled = false;
-      }
+    const runNow = onPress(h("button", { type: "button", id: "run-now", text: "Run now" }), async () => {
+      addDecision(await post(`${base}/trigger`));
+      toast("Decision cycle finished");
+      await refresh();
     });
     clear(controls, toggle, runNow);
   }
@@ -133,14 +124,9 @@ export async function traderPage(main, { params, toast }) {
             "Open orders",
             ["Id", "Symbol", "Side", "Type", "Quantity", "Price", "TP", "SL", "Status", ""],
             openOrders.map((order) => {
-              const cancel = h("button", { type: "button", class: "small", text: "Cancel", "aria-label": `Cancel order ${order.id}` });
-              cancel.addEventListener("click", async () => {
-                try {
-                  await post(`/api/orders/cancel/${order.id}`);
-                  await refresh();
-                } catch (error) {
-                  toast(error.message);
-                }
+              const cancel = onPress(h("button", { type: "button", class: "small", text: "Cancel", "aria-label": `Cancel order ${order.id}` }), async () => {
+                await post(`/api/orders/cancel/${order.id}`);
+                await refresh();
               });
               return h(
                 "tr",
@@ -237,22 +223,15 @@ export async function traderPage(main, { params, toast }) {
       h("div", { class: "field check" }, h("input", { type: "checkbox", name: "reduce_only", id: "ticket-reduce" }), h("label", { for: "ticket-reduce", text: "Reduce only" })),
       h("button", { type: "submit", text: "Place order" }),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const values = formValues(form);
+    return submitForm(form, async (values) => {
       const body = { account_id: id, symbol: values.symbol.toUpperCase(), side: values.side, order_type: values.order_type, quantity: Number(values.quantity), reduce_only: values.reduce_only };
       for (const name of ["price", "take_profit_price", "stop_loss_price"]) if (values[name]) body[name] = Number(values[name]);
       if (values.leverage) body.leverage = Number(values.leverage);
-      try {
-        const order = await post("/api/orders/create", body);
-        const result = await post(`/api/orders/execute/${order.id}`);
-        toast(`Order ${order.id}: ${result.execution_status}${result.reject_code ? ` (${result.reject_code})` : ""}`);
-        await refresh();
-      } catch (error) {
-        toast(error.message);
-      }
+      const order = await post("/api/orders/create", body);
+      const result = await post(`/api/orders/execute/${order.id}`);
+      toast(`Order ${order.id}: ${result.execution_status}${result.reject_code ? ` (${result.reject_code})` : ""}`);
+      await refresh();
     });
-    return form;
   }
 
   async function drawSettings() {
@@ -271,9 +250,7 @@ export async function traderPage(main, { params, toast }) {
       h("div", { class: "field check" }, h("input", { type: "checkbox", name: "scheduled_trigger_enabled", id: "strategy-scheduled", checked: strategy.scheduled_trigger_enabled }), h("label", { for: "strategy-scheduled", text: "Run on schedule" })),
       h("button", { type: "submit", text: "Save strategy" }),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const values = formValues(form);
+    submitForm(form, async (values) => {
       const body = {
         symbols: (values.symbols || "").split(",").map((s) => s.trim()).filter(Boolean),
         trigger_interval: Number(values.trigger_interval),
@@ -281,13 +258,9 @@ export async function traderPage(main, { params, toast }) {
       };
       if (values.program_id) body.program_id = Number(values.program_id);
       else if (values.prompt_id) body.prompt_id = Number(values.prompt_id);
-      try {
-        strategy = await put(`${base}/strategy`, body);
-        toast("Strategy saved");
-        await drawCandles();
-      } catch (error) {
-        toast(error.message);
-      }
+      strategy = await put(`${base}/strategy`, body);
+      toast("Strategy saved");
+      await drawCandles();
     });
     return section("Strategy", form);
   }
@@ -302,17 +275,11 @@ export async function traderPage(main, { params, toast }) {
       field("Max open positions", input("max_open_positions", { type: "number", min: "1", max: "1000", value: account.max_open_positions ?? "" })),
       h("button", { type: "submit", text: "Save risk limits" }),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const values = formValues(form);
+    submitForm(form, async (values) => {
       const body = {};
       for (const [key, value] of Object.entries(values)) body[key] = Number(value);
-      try {
-        account = await put(base, body);
-        toast("Risk limits saved");
-      } catch (error) {
-        toast(error.message);
-      }
+      account = await put(base, body);
+      return "Risk limits saved";
     });
     return section("Risk", form);
   }
@@ -332,16 +299,10 @@ export async function traderPage(main, { params, toast }) {
       ),
       h("button", { type: "submit", text: "Save model" }),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const values = formValues(form);
-      try {
-        account = await put(base, values);
-        toast("Model settings saved");
-        settings.lastChild.replaceWith(modelForm());
-      } catch (error) {
-        toast(error.message);
-      }
+    submitForm(form, async (values) => {
+      account = await put(base, values);
+      settings.lastChild.replaceWith(modelForm());
+      return "Model settings saved";
     });
     return h("div", {}, section("Model", form));
   }

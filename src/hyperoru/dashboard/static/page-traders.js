@@ -3,7 +3,8 @@
 
 import { get, post } from "./api.js";
 import { equityChart } from "./charts.js";
-import { clear, field, fmtMoney, fmtNumber, fmtSigned, fmtTime, formValues, h, input, section, select, signClass, table } from "./dom.js";
+import { clear, field, fmtMoney, fmtNumber, fmtSigned, fmtTime, h, input, section, select, signClass, table } from "./dom.js";
+import { submitForm } from "./forms.js";
 import { listen } from "./live.js";
 import { decisionSummary, statusBadge, traderSummary } from "./traders.js";
 
@@ -12,7 +13,7 @@ const MAX_FILLS = 30;
 // budget per user (1200 requests a minute) stays far away with many traders.
 const REFRESH_MS = 1000;
 
-export async function tradersPage(main, { navigate, toast }) {
+export async function tradersPage(main, { navigate }) {
   main.append(h("h1", { text: "Traders" }));
   const tableHolder = h("div", { id: "traders-holder" });
   const chart = h("div", { id: "equity-chart" });
@@ -21,7 +22,7 @@ export async function tradersPage(main, { navigate, toast }) {
     section("All traders", tableHolder),
     section("Equity", chart),
     section("Recent fills", fillsList),
-    section("New trader", newTraderForm(navigate, toast)),
+    section("New trader", newTraderForm(navigate)),
   );
 
   const accounts = await get("/api/account/list");
@@ -127,7 +128,7 @@ export async function tradersPage(main, { navigate, toast }) {
   };
 }
 
-function newTraderForm(navigate, toast) {
+function newTraderForm(navigate) {
   const form = h(
     "form",
     { id: "new-trader-form" },
@@ -147,17 +148,10 @@ function newTraderForm(navigate, toast) {
     field("Initial capital (USD)", input("initial_capital", { type: "number", min: "1", step: "any", value: "10000" })),
     h("button", { type: "submit", text: "Create trader" }),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      const values = formValues(form);
-      if (values.initial_capital) values.initial_capital = Number(values.initial_capital);
-      const created = await post("/api/account/", values);
-      toast(`Trader ${created.name} created`);
-      navigate(`#/trader/${created.id}`);
-    } catch (error) {
-      toast(error.message);
-    }
+  return submitForm(form, async (values) => {
+    if (values.initial_capital) values.initial_capital = Number(values.initial_capital);
+    const created = await post("/api/account/", values);
+    navigate(`#/trader/${created.id}`);
+    return `Trader ${created.name} created`;
   });
-  return form;
 }

@@ -4,7 +4,8 @@ Outside ``/api`` and without a user session: a scraper is not a user. Without
 ``HYPERORU_METRICS_TOKEN`` only a loopback client may read it, and only when no proxy
 stands in between (a reverse proxy on the same machine connects from loopback on behalf
 of anyone on the internet, and says so in its forwarding headers). With a token, any
-client that sends it.
+client that sends it. ``hyperoru worker`` serves this same route on its own port
+(``port.py``), under the same rule.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hyperoru.errors import ApiError
 from hyperoru.metrics.sources import sample
+from hyperoru.offload import off_loop
 
 router = APIRouter(tags=["operations"])
 
@@ -32,7 +34,9 @@ def _is_loopback(host: str | None) -> bool:
 
 def _allowed(request: Request) -> bool:
     token = request.app.state.services.settings.metrics_token
-    if token is not None:
+    # An empty value (``HYPERORU_METRICS_TOKEN=`` left blank in an env file) is no token:
+    # loopback only, as if unset, rather than a token no client can send.
+    if token is not None and token.get_secret_value():
         sent = request.headers.get("authorization", "")
         expected = f"Bearer {token.get_secret_value()}"
         return hmac.compare_digest(sent.encode(), expected.encode())
@@ -54,4 +58,7 @@ async def metrics(request: Request) -> Response:
     await sample(
         collected, hub=services.ws_hub, engine=services.engine, sessions=services.sessionmaker
     )
-    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+    # Rendering walks every series: on a worker thread, so that the loop (a worker's runs
+    # the trader cycles) goes on meanwhile. The registry locks each metric it reads.
+    body = await off_loop(generate_latest, collected.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

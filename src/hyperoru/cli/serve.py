@@ -96,16 +96,16 @@ def worker(
         typer.Option(
             min=1,
             max=65535,
-            help="Serve this process's /metrics on this port "
-            "[default: HYPERORU_WORKER_METRICS_PORT, unset: no port]",
+            help="Serve this process's /metrics on this port (default: "
+            "HYPERORU_WORKER_METRICS_PORT; unset: no port)",
             show_default=False,
         ),
     ] = None,
     metrics_host: Annotated[
         str | None,
         typer.Option(
-            help="Address the metrics port listens on "
-            "[default: HYPERORU_WORKER_METRICS_HOST, 127.0.0.1]",
+            help="Address the metrics port listens on (default: "
+            "HYPERORU_WORKER_METRICS_HOST, else 127.0.0.1)",
             show_default=False,
         ),
     ] = None,
@@ -113,6 +113,7 @@ def worker(
     """Run only the trader runtime (the scaled shape: API processes set HYPERORU_RUNTIME=off)."""
     from hyperoru.app import create_app
     from hyperoru.metrics.port import listen, serving_metrics
+    from hyperoru.metrics.router import operator_token
 
     settings = load_settings(server=True).model_copy(update={"runtime": "embedded"})
     _refuse_unsafe_production(settings)
@@ -124,9 +125,10 @@ def worker(
             listener = listen(host, port)
         except OSError as exc:
             fail(f"cannot serve metrics on {host}:{port}: {exc}")
-        if not _is_loopback(host):
+        if not _is_loopback(host) and operator_token(settings) is None:
             log.warning(
-                "metrics port on a non-loopback address: set HYPERORU_METRICS_TOKEN",
+                "metrics port on a non-loopback address without HYPERORU_METRICS_TOKEN: "
+                "only loopback clients are let in",
                 extra={"host": host, "port": port},
             )
     _mark_database_in_use(settings)

@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hyperoru.errors import ApiError
 from hyperoru.metrics.sources import sample
 from hyperoru.offload import off_loop
+from hyperoru.settings import Settings
 
 router = APIRouter(tags=["operations"])
 
@@ -32,13 +33,19 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def operator_token(settings: Settings) -> str | None:
+    """The token a scraper must send, or None: loopback clients only. A blank value
+    (``HYPERORU_METRICS_TOKEN=`` left empty in an env file) counts as unset, rather than
+    as a token no client can send."""
+    value = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    return value or None
+
+
 def _allowed(request: Request) -> bool:
-    token = request.app.state.services.settings.metrics_token
-    # An empty value (``HYPERORU_METRICS_TOKEN=`` left blank in an env file) is no token:
-    # loopback only, as if unset, rather than a token no client can send.
-    if token is not None and token.get_secret_value():
+    token = operator_token(request.app.state.services.settings)
+    if token is not None:
         sent = request.headers.get("authorization", "")
-        expected = f"Bearer {token.get_secret_value()}"
+        expected = f"Bearer {token}"
         return hmac.compare_digest(sent.encode(), expected.encode())
     forwarded = any(name in request.headers for name in _FORWARDING_HEADERS)
     return not forwarded and _is_loopback(request.client.host if request.client else None)

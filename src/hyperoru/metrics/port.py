@@ -65,8 +65,10 @@ async def serving_metrics(application: FastAPI, listener: socket.socket) -> Asyn
         metrics_app(application),
         lifespan="off",
         log_config=None,
-        access_log=False,
+        access_log=False,  # the request context's JSON line instead
         server_header=False,
+        # The peer is the client: no proxy is trusted to name another in front of this port.
+        proxy_headers=False,
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
     )
     server = _SignalsLeftAlone(config)

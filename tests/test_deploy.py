@@ -79,7 +79,7 @@ def test_compose_runs_two_api_processes_and_two_workers_on_postgres_and_redis() 
     assert api["command"][:2] == ["hyperoru", "serve"]
     assert api["command"][api["command"].index("--workers") + 1] == "2"
     assert api["environment"]["HYPERORU_RUNTIME"] == "off"
-    assert worker["command"] == ["hyperoru", "worker"]
+    assert worker["command"][:2] == ["hyperoru", "worker"]
     assert worker["deploy"]["replicas"] == 2
     for service in (api, worker):
         assert service["environment"]["HYPERORU_DATABASE_URL"].startswith("postgresql+asyncpg://")
@@ -87,6 +87,22 @@ def test_compose_runs_two_api_processes_and_two_workers_on_postgres_and_redis() 
         assert set(service["depends_on"]) == {"postgres", "redis"}
     # Published on the host's loopback only: the proxy in front is the way in.
     assert all(port.startswith("127.0.0.1:") for port in api["ports"])
+
+
+def test_compose_publishes_each_workers_metrics_port_on_the_hosts_loopback() -> None:
+    worker = _compose()["services"]["worker"]
+    command = worker["command"]
+    help_text = run_cli(Path("/nonexistent"), "worker", "--help")
+    assert help_text.returncode == 0, help_text.stderr
+    for option in (word for word in command[2:] if word.startswith("--")):
+        assert option in help_text.stdout, f"compose: {option} is not an option of worker"
+    port = command[command.index("--metrics-port") + 1]
+    (published,) = worker["ports"]
+    host, host_ports, container_port = published.rsplit(":", 2)
+    assert host == "127.0.0.1" and container_port == port
+    # One host port for each replica.
+    first, last = (int(p) for p in host_ports.split("-"))
+    assert last - first + 1 == worker["deploy"]["replicas"]
 
 
 @pytest.mark.parametrize("unit", ["hyperoru-api.service", "hyperoru-worker@.service"])
@@ -100,6 +116,10 @@ def test_systemd_units_run_real_commands(unit: str) -> None:
     for option in (word for word in command[2:] if word.startswith("--")):
         assert option in help_text.stdout, f"{unit}: {option} is not an option of {command[1]}"
     assert "EnvironmentFile=/etc/hyperoru/hyperoru.env" in text
+    if command[1] == "worker":
+        # Each instance's metrics on its own loopback port (the default address).
+        assert command[command.index("--metrics-port") + 1] == "910%i"
+        assert "--metrics-host" not in command
 
 
 def test_production_refuses_development_defaults_and_lists_every_problem(

@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     # How long a worker's claim on a trader lasts without renewal (a dead worker's traders
     # move to another worker after this).
     runtime_lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)
+    # `hyperoru worker` serves its own /metrics on this port (unset: it opens no port),
+    # on this address, under /metrics' operator rule (docs/OPERATIONS.md, "Metrics").
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
     cycle_timeout_seconds: float = Field(default=120.0, ge=1, le=3600)
     # Decision cycles one process runs at once (scheduled, signal and manual together);
     # more wait for a free place, without their timeout running. Cycles hold no database

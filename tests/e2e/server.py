@@ -86,7 +86,9 @@ class RunningWorker:
 
 
 @contextmanager
-def worker(data_dir: Path, extra_env: dict[str, str]) -> Iterator[RunningWorker]:
+def worker(
+    data_dir: Path, extra_env: dict[str, str], args: tuple[str, ...] = ()
+) -> Iterator[RunningWorker]:
     """`hyperoru worker` as a real process; returns once it says it has started."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
@@ -94,7 +96,7 @@ def worker(data_dir: Path, extra_env: dict[str, str]) -> Iterator[RunningWorker]
     stderr_path = data_dir / "worker.stderr"
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "hyperoru", "worker"],
+            [sys.executable, "-m", "hyperoru", "worker", *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

@@ -90,17 +90,56 @@ def serve(
     run_server(create_app(settings, freeze_after_startup=True), settings, host=host, port=port)
 
 
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve this process's /metrics on this port (default: "
+            "HYPERORU_WORKER_METRICS_PORT; unset: no port)",
+            show_default=False,
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str | None,
+        typer.Option(
+            help="Address the metrics port listens on (default: "
+            "HYPERORU_WORKER_METRICS_HOST, else 127.0.0.1)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Run only the trader runtime (the scaled shape: API processes set HYPERORU_RUNTIME=off)."""
     from hyperoru.app import create_app
+    from hyperoru.metrics.port import listen, serving_metrics
+    from hyperoru.metrics.router import operator_token
 
     settings = load_settings(server=True).model_copy(update={"runtime": "embedded"})
     _refuse_unsafe_production(settings)
+    port = metrics_port or settings.worker_metrics_port
+    host = metrics_host or settings.worker_metrics_host
+    listener = None
+    if port is not None:
+        try:
+            listener = listen(host, port)
+        except OSError as exc:
+            fail(f"cannot serve metrics on {host}:{port}: {exc}")
+        if not _is_loopback(host) and operator_token(settings) is None:
+            log.warning(
+                "metrics port on a non-loopback address without HYPERORU_METRICS_TOKEN: "
+                "only loopback clients are let in",
+                extra={"host": host, "port": port},
+            )
     _mark_database_in_use(settings)
     application = create_app(settings, freeze_after_startup=True)
+    application.state.metrics.identify("worker")
 
     async def run() -> None:
-        async with application.router.lifespan_context(application):
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            if listener is not None:
+                await stack.enter_async_context(serving_metrics(application, listener))
             log.info("worker started", extra={"event": "worker_started"})
             await asyncio.Event().wait()
 

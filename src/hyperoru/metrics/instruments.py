@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -17,6 +18,8 @@ _REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 _CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 # A venue answers in tens of milliseconds; its timeouts are tens of seconds.
 _VENUE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+ProcessKind = Literal["api", "worker"]
 
 
 class ScrapedCounter(Collector):
@@ -41,10 +44,10 @@ class AppMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         # CPU seconds, resident memory, open descriptors: what a soak test watches grow.
         ProcessCollector(registry=self.registry)
-        # Which process answered a scrape: several serve one port (`serve --workers N`).
-        Info("hyperoru_process", "This process", registry=self.registry).info(
-            {"pid": str(os.getpid())}
-        )
+        # Which process answered a scrape: several serve one port (`serve --workers N`),
+        # and workers serve their own (`worker --metrics-port`).
+        self._process = Info("hyperoru_process", "This process", registry=self.registry)
+        self.identify("api")
         self.http_requests = Histogram(
             "hyperoru_http_request_duration_seconds",
             "HTTP requests by method, route template and status, with their duration",
@@ -108,3 +111,8 @@ class AppMetrics:
             ["state"],
             registry=self.registry,
         )
+
+    def identify(self, kind: ProcessKind) -> None:
+        """Name the kind of process these metrics describe: ``api`` (``hyperoru serve``,
+        whether or not it also runs the traders) or ``worker`` (``hyperoru worker``)."""
+        self._process.info({"pid": str(os.getpid()), "kind": kind})

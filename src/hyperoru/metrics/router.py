@@ -4,7 +4,8 @@ Outside ``/api`` and without a user session: a scraper is not a user. Without
 ``HYPERORU_METRICS_TOKEN`` only a loopback client may read it, and only when no proxy
 stands in between (a reverse proxy on the same machine connects from loopback on behalf
 of anyone on the internet, and says so in its forwarding headers). With a token, any
-client that sends it.
+client that sends it. ``hyperoru worker`` serves this same route on its own port
+(``port.py``), under the same rule.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hyperoru.errors import ApiError
 from hyperoru.metrics.sources import sample
+from hyperoru.offload import off_loop
+from hyperoru.settings import Settings
 
 router = APIRouter(tags=["operations"])
 
@@ -30,11 +33,19 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def operator_token(settings: Settings) -> str | None:
+    """The token a scraper must send, or None: loopback clients only. A blank value
+    (``HYPERORU_METRICS_TOKEN=`` left empty in an env file) counts as unset, rather than
+    as a token no client can send."""
+    value = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    return value or None
+
+
 def _allowed(request: Request) -> bool:
-    token = request.app.state.services.settings.metrics_token
+    token = operator_token(request.app.state.services.settings)
     if token is not None:
         sent = request.headers.get("authorization", "")
-        expected = f"Bearer {token.get_secret_value()}"
+        expected = f"Bearer {token}"
         return hmac.compare_digest(sent.encode(), expected.encode())
     forwarded = any(name in request.headers for name in _FORWARDING_HEADERS)
     return not forwarded and _is_loopback(request.client.host if request.client else None)
@@ -54,4 +65,7 @@ async def metrics(request: Request) -> Response:
     await sample(
         collected, hub=services.ws_hub, engine=services.engine, sessions=services.sessionmaker
     )
-    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+    # Rendering walks every series: on a worker thread, so that the loop (a worker's runs
+    # the trader cycles) goes on meanwhile. The registry locks each metric it reads.
+    body = await off_loop(generate_latest, collected.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -21,6 +21,7 @@ from hyperoru.factors.catalogue import BY_NAME, builtin_trees
 from hyperoru.factors.evaluate import evaluate_many
 from hyperoru.market.providers.base import Candle, ProviderError, UnknownSymbol
 from hyperoru.settings import Settings
+from tests.accounts.helpers import create_trader
 from tests.analytics.conftest import DeepMarket
 from tests.factors.data import random_bars
 from tests.helpers import Api, assert_error
@@ -227,3 +228,29 @@ async def test_by_factor_without_trades_lists_every_factor_with_nulls(api: Api) 
     assert all(r["trades"] == 0 and r["rank_ic"] is None and r["ic"] is None for r in rows)
     assert all(r["aligned_pnl"] == 0 and r["aligned_win_rate"] is None for r in rows)
     assert [r["factor_name"] for r in rows] == sorted(r["factor_name"] for r in rows)
+
+
+async def test_by_factor_of_one_trader_counts_only_its_trades(
+    app: FastAPI, api: Api, clock: TestClock, market: CandleMarket
+) -> None:
+    first = await new_trader(api, name="First", initial_capital=10000)
+    account = await create_trader(api, first.token, name="Second", initial_capital=10000)
+    second = Trader(api, first.token, account, first.user)
+    for k, trip in enumerate(ROUND_TRIPS):
+        await _round_trip(app, clock, market, first if k % 2 else second, trip)
+    clock.at(20 * 60)
+    await tick(app)
+
+    everyone = await first.get("/api/analytics/by-factor", days=1)
+    assert max(r["trades"] for r in everyone) == len(ROUND_TRIPS)
+    for trader, count in ((first, 4), (second, 5)):
+        trades = await first.get("/api/analytics/trades", days=1, account_id=trader.id)
+        assert len(trades) == count and {t["account_id"] for t in trades} == {trader.id}
+        rows = await first.get("/api/analytics/by-factor", days=1, account_id=trader.id)
+        assert max(r["trades"] for r in rows) == count
+        expected = _expected(market, trades)
+        for row in rows:
+            want = expected[row["factor_name"]]
+            assert row["trades"] == want["trades"], row
+            assert _close(row["rank_ic"], want["rank_ic"]), (row, want)
+            assert row["aligned_pnl"] == pytest.approx(want["aligned_pnl"], abs=1e-9)

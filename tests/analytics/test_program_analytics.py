@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from hyperoru.strategies.records import DecisionRecord
 from hyperoru.strategies.trigger import Trigger
+from tests.accounts.helpers import create_trader
 from tests.helpers import Api
 from tests.programs.programs import strategy
 from tests.trading.helpers import Trader, new_trader, tick
@@ -96,6 +97,12 @@ async def test_program_runs_and_signal_trades_are_reported(
     assert row["execution_time_ms"]["samples"] == 4
     assert row["trades"] == 2 and row["wins"] == 1 and row["losses"] == 1
     assert await trader.get("/api/analytics/programs", days=3, program_id=program_id + 1) == []
+    # Filtered to a trader: the program's runs by that trader only (an idle second trader
+    # of the same user has none).
+    idle = await create_trader(api, trader.token, name="Idle", account_type="program")
+    assert await trader.get("/api/analytics/programs", days=3, account_id=trader.id) == [row]
+    assert await trader.get("/api/analytics/programs", days=3, account_id=idle["id"]) == []
+    assert await trader.get("/api/analytics/by-trigger-type", account_id=idle["id"]) == []
 
     trades: list[dict[str, Any]] = await trader.get("/api/analytics/trades", days=1)
     assert [t["trigger_type"] for t in reversed(trades)] == ["ai_decision", "signal"]

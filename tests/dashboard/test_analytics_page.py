@@ -1,5 +1,7 @@
 """The analytics page against /api/analytics: a demo trader's summary figures, the traders
-compared and sorted, a breakdown, and the calm note while the factor engine is off."""
+compared and sorted, the breakdowns and AI attribution filtered to that trader and then
+to all of them, and the calm note while the factor engine is off (asked from
+/api/factors/status: no refused request, no console error)."""
 
 from __future__ import annotations
 
@@ -79,17 +81,50 @@ async def _round_trip(demo: Demo, headers: dict[str, str], trader: int, symbol: 
         assert done.json()["execution_status"] == "filled", done.text
 
 
+# The breakdown tables and the route each shows, with the field that keys its rows.
+BREAKDOWNS = {
+    "by-symbol": ("by-symbol", "symbol"),
+    "by-strategy": ("by-strategy", "strategy"),
+    "by-operation": ("by-operation", "operation"),
+    "by-trigger": ("by-trigger-type", "trigger_type"),
+}
+
+
+async def _shown_rows(page: Any, table: str) -> dict[str, tuple[str, str]]:
+    """A breakdown table as {row key: (trades, PnL)}, as the page shows it."""
+    rows = page.locator(f"#{table} tbody tr")
+    shown = {}
+    for k in range(await rows.count()):
+        row = rows.nth(k)
+        key = await row.get_attribute("data-key")
+        trades = await row.locator('[data-label="Trades"]').inner_text()
+        shown[key] = (trades, await row.locator('[data-label="PnL"]').inner_text())
+    return shown
+
+
+async def _expected_rows(http: Any, headers: dict[str, str], query: str) -> dict[str, Any]:
+    """Every breakdown table as the API answers it for ``query``."""
+    expected = {}
+    for table, (route, key) in BREAKDOWNS.items():
+        answer = await http.get(f"/api/analytics/{route}?{query}", headers=headers)
+        assert answer.status_code == 200, answer.text
+        expected[table] = {r[key]: (str(r["trades"]), signed(r["pnl"])) for r in answer.json()}
+    return expected
+
+
 async def test_the_demo_traders_metrics_match_the_api(demo: Demo, browser: Browser) -> None:
+    # The demo server runs without the factor engine: the page asks /api/factors/status
+    # first and never calls by-factor, so no request is refused (the watch fails on any).
     page, watch = await browser.page()
-    # The demo server runs without the factor engine: by-factor answers 403 by design.
-    watch.allowed_refusals.add((403, "/api/analytics/by-factor"))
     await sign_in(page, demo.url, "demo", demo.password)
     headers = demo.server.api.bearer(await demo.token())
     http = demo.server.http
     accounts = (await http.get("/api/account/list", headers=headers)).json()
-    trader = accounts[0]["id"]
+    trader, other = accounts[0]["id"], accounts[1]["id"]
     await _round_trip(demo, headers, trader, "BTC")
     await _round_trip(demo, headers, trader, "ETH")
+    # The other trader's BTC trade: in the unfiltered breakdowns only.
+    await _round_trip(demo, headers, other, "BTC")
 
     await open_page(page, f"#/analytics?trader={trader}&days=30&period=1d", "analytics")
     assert await page.locator('nav a[aria-current="page"]').inner_text() == "Analytics"
@@ -138,13 +173,28 @@ async def test_the_demo_traders_metrics_match_the_api(demo: Demo, browser: Brows
         wanted = sorted(pnl, key=lambda k: pnl[k], reverse=direction == "descending")
         assert keys == wanted
 
-    # A breakdown: the symbols' rows as /by-symbol answers them.
-    by_symbol = (await http.get("/api/analytics/by-symbol?days=30", headers=headers)).json()
-    assert {row["symbol"] for row in by_symbol} == {"BTC", "ETH"}
-    for row in by_symbol:
-        shown = page.locator(f'#by-symbol tr[data-key="{row["symbol"]}"]')
-        assert await shown.locator('[data-label="PnL"]').inner_text() == signed(row["pnl"])
-        assert await shown.locator('[data-label="Trades"]').inner_text() == str(row["trades"])
+    # Filtered: said on top, and every breakdown and the AI attribution count this
+    # trader's trades only.
+    banner = page.locator("#analytics-filter")
+    assert f"Filtered to trader {accounts[0]['name']}" in await banner.inner_text()
+    filtered = await _expected_rows(http, headers, query)
+    assert {k: trades for k, (trades, _) in filtered["by-symbol"].items()} == {
+        "BTC": "1",
+        "ETH": "1",
+    }
+    for table, rows in filtered.items():
+        assert await _shown_rows(page, table) == rows, table
+    attribution = (await http.get(f"/api/analytics/ai-attribution?{query}", headers=headers)).json()
+    assert attribution["account_id"] == trader
+    shown = await page.locator('#attribution-figures [data-metric="decisions"] dd').inner_text()
+    assert shown == str(attribution["decisions"])
+    requested = [url for url in watch.urls if "/api/" in url]
+    assert any("/api/factors/status" in url for url in requested)
+    assert not any("/api/analytics/by-factor" in url for url in requested)
+    for route in ("by-symbol", "by-strategy", "by-operation", "by-trigger-type", "ai-attribution"):
+        assert any(
+            f"/api/analytics/{route}?" in u and f"account_id={trader}" in u for u in requested
+        )
 
     # The factor engine is off here: a calm note, not an error.
     await page.locator("#factors-off").wait_for()
@@ -162,12 +212,20 @@ async def test_the_demo_traders_metrics_match_the_api(demo: Demo, browser: Brows
             await page.locator(chart).get_by_text("No equity history yet").wait_for()
     await screenshot(page, "analytics-trader-1280")
 
-    # The filter goes: back to all traders, the summary counts both.
-    await page.get_by_label("Trader").select_option(label="All traders")
-    await page.get_by_role("button", name="Show").click()
+    # The filter goes (the banner's link): back to all traders, the summary counts both and
+    # the breakdowns change to the user's every trade.
+    await page.get_by_role("link", name="Show all traders").click()
     await page.get_by_role("heading", name="All your traders: last 30 days").wait_for()
     await page.wait_for_selector('#main[data-page="analytics"][data-ready="true"]')
+    assert await page.locator("#analytics-filter").count() == 0
     everyone = (await http.get("/api/analytics/summary?days=30&period=1d", headers=headers)).json()
-    assert everyone["traders"] == 2
+    assert everyone["traders"] == 2 and everyone["total_trades"] == 3
     shown = await figures.locator('[data-metric="total_pnl"] dd').inner_text()
     assert shown == signed(everyone["total_pnl"])
+    unfiltered = await _expected_rows(http, headers, "days=30&period=1d")
+    for table, rows in unfiltered.items():
+        assert await _shown_rows(page, table) == rows, table
+    assert unfiltered["by-symbol"]["BTC"][0] == "2" and filtered["by-symbol"]["BTC"][0] == "1"
+    assert unfiltered != filtered
+    await page.locator("#factors-off").wait_for()
+    assert not any("/api/analytics/by-factor" in url for url in watch.urls)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.analytics import metrics
-from hyperoru.analytics.service import Window, closed_trades, trade_fields
+from hyperoru.analytics.service import Scope, closed_trades, trade_fields
 from hyperoru.analytics.trades import Trade
 from hyperoru.jobs.models import Job, JobStatus
 from hyperoru.strategies.records import DecisionRecord
@@ -44,16 +44,14 @@ def stated_confidence(raw_output: str | None) -> float | None:
     return min(max(found), 1.0) if found else None
 
 
-async def _records(
-    session: AsyncSession, user_id: int, window: Window, account_id: int | None
-) -> list[DecisionRecord]:
+async def _records(session: AsyncSession, scope: Scope) -> list[DecisionRecord]:
     query = select(DecisionRecord).where(
-        DecisionRecord.user_id == user_id,
-        DecisionRecord.created_at >= window.since,
-        DecisionRecord.created_at <= window.until,
+        DecisionRecord.user_id == scope.user_id,
+        DecisionRecord.created_at >= scope.window.since,
+        DecisionRecord.created_at <= scope.window.until,
     )
-    if account_id is not None:
-        query = query.where(DecisionRecord.account_id == account_id)
+    if scope.account_id is not None:
+        query = query.where(DecisionRecord.account_id == scope.account_id)
     return list((await session.scalars(query.order_by(DecisionRecord.id))).all())
 
 
@@ -113,14 +111,10 @@ def _regimes(record: DecisionRecord) -> list[str]:
     return [str(regimes.get(s) or "unknown") for s in sorted(symbols)] or ["unknown"]
 
 
-async def ai_attribution(
-    session: AsyncSession, user_id: int, window: Window, account_id: int | None
-) -> dict[str, Any]:
-    """One trader's decisions (``account_id``), or all of the user's traders' (None)."""
-    records = await _records(session, user_id, window, account_id)
-    _, trades = await closed_trades(
-        session, user_id, window, None if account_id is None else [account_id]
-    )
+async def ai_attribution(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """One trader's decisions (``scope.account_id``), or all of the user's traders'."""
+    records = await _records(session, scope)
+    _, trades = await closed_trades(session, scope)
     outcome = _by_decision(trades)
     judged = [
         (r, sum((t.pnl for t in outcome[r.id]), Decimal(0))) for r in records if r.id in outcome
@@ -146,11 +140,11 @@ async def ai_attribution(
     for record in records:
         models.setdefault(record.model or "unknown", []).append(record)
     return {
-        "trader_id": account_id,
-        "account_id": account_id,
-        "days": window.days,
-        "since": window.since,
-        "until": window.until,
+        "trader_id": scope.account_id,
+        "account_id": scope.account_id,
+        "days": scope.window.days,
+        "since": scope.window.since,
+        "until": scope.window.until,
         "decisions": len(records),
         "failed_decisions": sum(1 for r in records if r.status != "ok"),
         "executed_decisions": sum(1 for r in records if r.executed),
@@ -182,23 +176,24 @@ async def ai_attribution(
 
 
 async def program_analytics(
-    session: AsyncSession, user_id: int, window: Window, program_id: int | None
+    session: AsyncSession, scope: Scope, program_id: int | None
 ) -> list[dict[str, Any]]:
-    """Per program: its live decision cycles' execution time, decision mix and trades."""
+    """Per program: its live decision cycles' execution time, decision mix and trades
+    (of the traders in ``scope``)."""
     records = [
         r
-        for r in await _records(session, user_id, window, None)
+        for r in await _records(session, scope)
         if r.strategy_type == "program" and r.program_id is not None
     ]
     if program_id is not None:
         records = [r for r in records if r.program_id == program_id]
-    _, trades = await closed_trades(session, user_id, window)
+    _, trades = await closed_trades(session, scope)
     outcome = _by_decision(trades)
     programs: dict[int, list[DecisionRecord]] = {}
     for record in records:
         assert record.program_id is not None
         programs.setdefault(record.program_id, []).append(record)
-    backtests = await _latest_backtests(session, user_id, sorted(programs))
+    backtests = await _latest_backtests(session, scope.user_id, sorted(programs))
     rows = []
     for pid, runs in sorted(programs.items()):
         times = [float(r.latency_ms) for r in runs if r.latency_ms is not None]

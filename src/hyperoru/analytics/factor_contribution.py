@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.analytics import metrics
-from hyperoru.analytics.service import Window, closed_trades
+from hyperoru.analytics.service import Scope, closed_trades
 from hyperoru.analytics.trades import Trade
 from hyperoru.errors import ApiError
 from hyperoru.factors.bars import Bars, Matrix
@@ -185,12 +185,11 @@ async def by_factor(
     sessionmaker: async_sessionmaker[AsyncSession],
     provider: MarketDataProvider,
     *,
-    user_id: int,
-    window: Window,
+    scope: Scope,
     interval: str,
 ) -> list[dict[str, Any]]:
-    _, trades = await closed_trades(session, user_id, window)
-    trees = await factor_trees(session, user_id)
+    _, trades = await closed_trades(session, scope)
+    trees = await factor_trees(session, scope.user_id)
     return await _rows(sessionmaker, provider, trades, trees, interval)
 
 
@@ -199,22 +198,22 @@ async def program_factor_correlation(
     sessionmaker: async_sessionmaker[AsyncSession],
     provider: MarketDataProvider,
     *,
-    user_id: int,
+    scope: Scope,
     program_id: int,
-    window: Window,
     interval: str,
 ) -> dict[str, Any]:
     """The program analytics' factor correlation: the rows of ``by_factor`` over the
-    caller's closed trades that the program's runs opened (``trades.cause.program_id``).
-    Only the caller's trades count, so another user's program id finds none."""
-    _, trades = await closed_trades(session, user_id, window)
+    caller's closed trades (in ``scope``) that the program's runs opened
+    (``trades.cause.program_id``). Only the caller's trades count, so another user's
+    program id finds none."""
+    _, trades = await closed_trades(session, scope)
     own = [t for t in trades if t.cause.program_id == program_id]
-    trees = await factor_trees(session, user_id)
+    trees = await factor_trees(session, scope.user_id)
     return {
         "program_id": program_id,
-        "days": window.days,
-        "since": window.since,
-        "until": window.until,
+        "days": scope.window.days,
+        "since": scope.window.since,
+        "until": scope.window.until,
         "interval": interval,
         "trades": len(own),
         "factors": await _rows(sessionmaker, provider, own, trees, interval),

@@ -11,7 +11,7 @@ from hyperoru.accounts.service import load_owned_account
 from hyperoru.analytics import decisions, factor_contribution, service
 from hyperoru.analytics import schemas as out
 from hyperoru.analytics.replay import trade_replay
-from hyperoru.analytics.service import Window
+from hyperoru.analytics.service import Scope, Window
 from hyperoru.analytics.trades import Trade
 from hyperoru.api_types import MAX_ID, ResourceId
 from hyperoru.auth.dependencies import CurrentUser
@@ -33,6 +33,13 @@ Period = Annotated[
 UserId = Annotated[
     str | None, Query(description="Accepted for the documented clients: must be the caller")
 ]
+AccountId = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_ID, description="Only this one of your traders (none: all of them)"),
+]
+TraderId = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="The feature page's name for account_id")
+]
 
 
 def _only_self(user: CurrentUser, user_id: str | None) -> None:
@@ -49,112 +56,88 @@ async def _window(paper: Paper, days: Days = 30, period: Period = "1d") -> Windo
     return Window.ending(paper.now(), days=days, period=period)
 
 
-AnalyticsWindow = Annotated[Window, Depends(_window)]
+async def _scope(
+    user: CurrentUser,
+    db: DbSession,
+    window: Annotated[Window, Depends(_window)],
+    user_id: UserId = None,
+    account_id: AccountId = None,
+    trader_id: TraderId = None,
+) -> Scope:
+    """Whose trades a route covers. Every route reads its filter here, so another user's
+    trader gets the same answer everywhere: 403 FORBIDDEN (404 ACCOUNT_NOT_FOUND when it
+    does not exist or was deleted)."""
+    _only_self(user, user_id)
+    if trader_id is not None and account_id is not None and trader_id != account_id:
+        raise validation_error("trader_id and account_id name different traders", "trader_id")
+    chosen = trader_id if trader_id is not None else account_id
+    if chosen is not None:
+        await load_owned_account(db, user=user, account_id=chosen)
+    return Scope(user.id, window, chosen)
+
+
+AnalyticsScope = Annotated[Scope, Depends(_scope)]
 
 
 @router.get("/summary", response_model=out.SummaryOut)
-async def summary(
-    user: CurrentUser,
-    db: DbSession,
-    window: AnalyticsWindow,
-    user_id: UserId = None,
-    account_id: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="One of your traders only")
-    ] = None,
-) -> Row:
-    _only_self(user, user_id)
-    if account_id is not None:
-        await load_owned_account(db, user=user, account_id=account_id)
-    return await service.summary(db, user.id, window, None if account_id is None else [account_id])
+async def summary(db: DbSession, scope: AnalyticsScope) -> Row:
+    return await service.summary(db, scope)
 
 
 @router.get("/by-strategy", response_model=list[out.StrategyRow])
-async def by_strategy(
-    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
-) -> list[Row]:
-    _only_self(user, user_id)
-    return await service.by_strategy(db, user.id, window)
+async def by_strategy(db: DbSession, scope: AnalyticsScope) -> list[Row]:
+    return await service.by_strategy(db, scope)
 
 
 @router.get("/by-account", response_model=list[out.AccountRow])
-async def by_account(
-    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
-) -> list[Row]:
-    _only_self(user, user_id)
-    return await service.by_account(db, user.id, window)
+async def by_account(db: DbSession, scope: AnalyticsScope) -> list[Row]:
+    return await service.by_account(db, scope)
 
 
 @router.get("/by-symbol", response_model=list[out.SymbolRow])
-async def by_symbol(
-    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
-) -> list[Row]:
-    _only_self(user, user_id)
-    return await service.by_symbol(db, user.id, window)
+async def by_symbol(db: DbSession, scope: AnalyticsScope) -> list[Row]:
+    return await service.by_symbol(db, scope)
 
 
 @router.get("/by-operation", response_model=list[out.OperationRow])
-async def by_operation(
-    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
-) -> list[Row]:
-    _only_self(user, user_id)
-    return await service.by_operation(db, user.id, window)
+async def by_operation(db: DbSession, scope: AnalyticsScope) -> list[Row]:
+    return await service.by_operation(db, scope)
 
 
 @router.get("/by-trigger-type", response_model=list[out.TriggerTypeRow])
-async def by_trigger_type(
-    user: CurrentUser, db: DbSession, window: AnalyticsWindow, user_id: UserId = None
-) -> list[Row]:
-    _only_self(user, user_id)
-    return await service.by_trigger_type(db, user.id, window)
+async def by_trigger_type(db: DbSession, scope: AnalyticsScope) -> list[Row]:
+    return await service.by_trigger_type(db, scope)
 
 
 @router.get(
     "/by-factor", response_model=list[out.FactorRow], dependencies=[Depends(require_engine)]
 )
-async def by_factor(
-    request: Request,
-    user: CurrentUser,
-    db: DbSession,
-    window: AnalyticsWindow,
-    user_id: UserId = None,
-) -> list[Row]:
+async def by_factor(request: Request, db: DbSession, scope: AnalyticsScope) -> list[Row]:
     """Each factor (the built-ins, then the caller's custom ones) at the caller's trade
     entries vs their returns; 403
     FACTOR_ENGINE_DISABLED while the factor engine is off, like /api/factors."""
-    _only_self(user, user_id)
     services = request.app.state.services
     return await factor_contribution.by_factor(
         db,
         services.sessionmaker,
         services.market.provider,
-        user_id=user.id,
-        window=window,
+        scope=scope,
         interval=services.settings.factor_interval,
     )
 
 
 @router.get("/ai-attribution", response_model=out.AttributionOut)
-async def ai_attribution(
-    user: CurrentUser,
-    db: DbSession,
-    window: AnalyticsWindow,
-    trader_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-) -> Row:
-    chosen = trader_id if trader_id is not None else account_id
-    if chosen is not None:
-        await load_owned_account(db, user=user, account_id=chosen)
-    return await decisions.ai_attribution(db, user.id, window, chosen)
+async def ai_attribution(db: DbSession, scope: AnalyticsScope) -> Row:
+    return await decisions.ai_attribution(db, scope)
 
 
 @router.get("/programs", response_model=list[out.ProgramRow])
 async def programs(
-    user: CurrentUser,
     db: DbSession,
-    window: AnalyticsWindow,
+    scope: AnalyticsScope,
     program_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[Row]:
-    return await decisions.program_analytics(db, user.id, window, program_id)
+    return await decisions.program_analytics(db, scope, program_id)
 
 
 @router.get(
@@ -163,11 +146,7 @@ async def programs(
     dependencies=[Depends(require_engine)],
 )
 async def program_factor_correlation(
-    program_id: ResourceId,
-    request: Request,
-    user: CurrentUser,
-    db: DbSession,
-    window: AnalyticsWindow,
+    program_id: ResourceId, request: Request, db: DbSession, scope: AnalyticsScope
 ) -> Row:
     """Each factor at the entries of the caller's trades the program opened, against their
     returns; 403 FACTOR_ENGINE_DISABLED while the factor engine is off."""
@@ -176,9 +155,8 @@ async def program_factor_correlation(
         db,
         services.sessionmaker,
         services.market.provider,
-        user_id=user.id,
+        scope=scope,
         program_id=program_id,
-        window=window,
         interval=services.settings.factor_interval,
     )
 
@@ -214,15 +192,8 @@ def _trade(trade: Trade) -> Row:
 
 
 @router.get("/trades", response_model=list[out.TradeOut])
-async def trades(
-    user: CurrentUser,
-    db: DbSession,
-    window: AnalyticsWindow,
-    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-) -> list[Row]:
-    if account_id is not None:
-        await load_owned_account(db, user=user, account_id=account_id)
-    return [_trade(t) for t in await service.trade_list(db, user.id, window, account_id)]
+async def trades(db: DbSession, scope: AnalyticsScope) -> list[Row]:
+    return [_trade(t) for t in await service.trade_list(db, scope)]
 
 
 @router.get("/replay/{order_id}", response_model=out.ReplayOut)

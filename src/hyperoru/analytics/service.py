@@ -34,6 +34,20 @@ class Window:
         return trade.exit_time is not None and self.since <= trade.exit_time <= self.until
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose trades a number covers: the user's live traders over ``window``, all of them
+    or only ``account_id`` (the caller's, checked by the router before it gets here)."""
+
+    user_id: int
+    window: Window
+    account_id: int | None = None
+
+    @property
+    def account_ids(self) -> list[int] | None:
+        return None if self.account_id is None else [self.account_id]
+
+
 def trade_fields(trades: Sequence[Trade]) -> dict[str, Any]:
     """The statistics every breakdown row and the summary share."""
     stats = metrics.trade_stats([t.pnl for t in trades])
@@ -75,11 +89,9 @@ def group(
     return rows
 
 
-async def closed_trades(
-    session: AsyncSession, user_id: int, window: Window, account_ids: Sequence[int] | None = None
-) -> tuple[list[Trader], list[Trade]]:
-    traders = await traders_of(session, user_id, account_ids)
-    trades = [t for t in await trades_of(session, traders) if window.holds(t)]
+async def closed_trades(session: AsyncSession, scope: Scope) -> tuple[list[Trader], list[Trade]]:
+    traders = await traders_of(session, scope.user_id, scope.account_ids)
+    trades = [t for t in await trades_of(session, traders) if scope.window.holds(t)]
     return traders, trades
 
 
@@ -114,10 +126,9 @@ def combined_returns(
     return returns, path
 
 
-async def summary(
-    session: AsyncSession, user_id: int, window: Window, account_ids: Sequence[int] | None = None
-) -> dict[str, Any]:
-    traders, trades = await closed_trades(session, user_id, window, account_ids)
+async def summary(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    traders, trades = await closed_trades(session, scope)
+    window = scope.window
     points = boundaries(window.since, window.until, window.period)
     returns, path = combined_returns(points, await equity_at(session, traders, points))
     periods_per_year = metrics.PERIODS_PER_YEAR[window.period]
@@ -165,8 +176,8 @@ def _drawdown_fields(
     }
 
 
-async def by_account(session: AsyncSession, user_id: int, window: Window) -> list[dict[str, Any]]:
-    traders, trades = await closed_trades(session, user_id, window)
+async def by_account(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    traders, trades = await closed_trades(session, scope)
     names = {t.id: t.name for t in traders}
     return group(
         trades,
@@ -175,8 +186,8 @@ async def by_account(session: AsyncSession, user_id: int, window: Window) -> lis
     )
 
 
-async def by_strategy(session: AsyncSession, user_id: int, window: Window) -> list[dict[str, Any]]:
-    _, trades = await closed_trades(session, user_id, window)
+async def by_strategy(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    _, trades = await closed_trades(session, scope)
     return group(
         trades,
         lambda t: (t.strategy, t.cause.prompt_id, t.cause.program_id),
@@ -184,28 +195,22 @@ async def by_strategy(session: AsyncSession, user_id: int, window: Window) -> li
     )
 
 
-async def by_symbol(session: AsyncSession, user_id: int, window: Window) -> list[dict[str, Any]]:
-    _, trades = await closed_trades(session, user_id, window)
+async def by_symbol(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    _, trades = await closed_trades(session, scope)
     return group(trades, lambda t: t.symbol, lambda k: {"symbol": k})
 
 
-async def by_operation(session: AsyncSession, user_id: int, window: Window) -> list[dict[str, Any]]:
-    _, trades = await closed_trades(session, user_id, window)
+async def by_operation(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    _, trades = await closed_trades(session, scope)
     return group(trades, lambda t: t.operation, lambda k: {"operation": k})
 
 
-async def by_trigger_type(
-    session: AsyncSession, user_id: int, window: Window
-) -> list[dict[str, Any]]:
-    _, trades = await closed_trades(session, user_id, window)
+async def by_trigger_type(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    _, trades = await closed_trades(session, scope)
     return group(trades, lambda t: t.trigger_type, lambda k: {"trigger_type": k})
 
 
-async def trade_list(
-    session: AsyncSession, user_id: int, window: Window, account_id: int | None
-) -> list[Trade]:
+async def trade_list(session: AsyncSession, scope: Scope) -> list[Trade]:
     """The closed trades behind every number, newest close first."""
-    _, trades = await closed_trades(
-        session, user_id, window, None if account_id is None else [account_id]
-    )
+    _, trades = await closed_trades(session, scope)
     return sorted(trades, key=lambda t: (t.exit_time, t.fill_ids), reverse=True)

@@ -22,7 +22,7 @@ from hyperoru.accounts.models import Account
 from hyperoru.analytics import decisions as attribution
 from hyperoru.analytics import service as analytics
 from hyperoru.analytics.schemas import AccountRow, AttributionOut, SummaryOut
-from hyperoru.analytics.service import Window, trade_fields
+from hyperoru.analytics.service import Scope, Window, trade_fields
 from hyperoru.api_types import MAX_ID
 from hyperoru.auth.principal import Principal
 from hyperoru.backtests import service as backtests
@@ -319,7 +319,7 @@ def _window(ctx: ToolContext, days: int) -> Window:
 
 
 async def _analytics_summary(ctx: ToolContext, session: AsyncSession, args: DaysArgs) -> Any:
-    row = await analytics.summary(session, ctx.user.id, _window(ctx, args.days))
+    row = await analytics.summary(session, Scope(ctx.user.id, _window(ctx, args.days)))
     shown = SummaryOut.model_validate(row).model_dump(mode="json")
     # One return per day: the statistics above already say what they add up to.
     shown["returns"].pop("values", None)
@@ -328,7 +328,7 @@ async def _analytics_summary(ctx: ToolContext, session: AsyncSession, args: Days
 
 async def _trader_metrics(ctx: ToolContext, session: AsyncSession, args: TraderDaysArgs) -> Any:
     account = await _owned_trader(ctx, session, args.trader_id)
-    rows = await analytics.by_account(session, ctx.user.id, _window(ctx, args.days))
+    rows = await analytics.by_account(session, Scope(ctx.user.id, _window(ctx, args.days)))
     row = next((r for r in rows if r["account_id"] == account.id), None)
     if row is None:  # no closed trade in the window: the same fields, all zero or null
         row = {"account_id": account.id, "account_name": account.name, **trade_fields([])}
@@ -340,7 +340,7 @@ async def _ai_attribution(ctx: ToolContext, session: AsyncSession, args: Attribu
     if args.trader_id is not None:
         await _owned_trader(ctx, session, args.trader_id)
     row = await attribution.ai_attribution(
-        session, ctx.user.id, _window(ctx, args.days), args.trader_id
+        session, Scope(ctx.user.id, _window(ctx, args.days), args.trader_id)
     )
     return AttributionOut.model_validate(row).model_dump(mode="json")
 

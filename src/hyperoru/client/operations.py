@@ -178,6 +178,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("get_trade_replay", "GET", "/api/analytics/replay/{order_id}"),
     # Factors (docs/FACTORS.md)
     Op("list_factors", "GET", "/api/factors/"),
+    Op("get_factor_status", "GET", "/api/factors/status"),
     Op("create_factor", "POST", "/api/factors/", body=True),
     Op("list_custom_factors", "GET", "/api/factors/custom"),
     Op("create_custom_factor", "POST", "/api/factors/custom", body=True),

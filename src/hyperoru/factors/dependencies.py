@@ -8,9 +8,13 @@ from hyperoru.errors import ApiError
 from hyperoru.settings import Settings
 
 
+def engine_enabled(settings: Settings) -> bool:
+    return settings.factor_engine == "enabled"
+
+
 def ensure_engine(settings: Settings) -> None:
     """403 FACTOR_ENGINE_DISABLED while the engine is off (routes and assistant tools)."""
-    if settings.factor_engine != "enabled":
+    if not engine_enabled(settings):
         raise ApiError(
             403,
             "FACTOR_ENGINE_DISABLED",

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from hyperoru.domain import Domain
 from hyperoru.factors.router import router
 from hyperoru.factors.runs import KIND, effectiveness_handler, scheduler
+from hyperoru.factors.status import status_router
 from hyperoru.jobs.runner import job_runner
 
 
@@ -29,4 +30,4 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
 
 
-DOMAIN = Domain(name="factors", protected_routers=(router,), lifespan=_lifespan)
+DOMAIN = Domain(name="factors", protected_routers=(status_router, router), lifespan=_lifespan)

@@ -185,3 +185,9 @@ class EvaluateOut(ResponseModel):
     interval: str
     lookback_bars: int
     series: list[SeriesOut]
+
+
+class FactorStatusOut(ResponseModel):
+    """Our addition (not in the API map): whether this server runs the factor engine."""
+
+    enabled: bool

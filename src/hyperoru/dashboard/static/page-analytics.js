@@ -1,6 +1,7 @@
 // Analytics (/api/analytics, docs/ANALYTICS.md): the summary of all traders or of one
-// (`#/analytics?trader=ID`), the traders compared, equity and drawdown, breakdowns by
-// symbol, strategy, operation and trigger, AI attribution, and factors when the engine is on.
+// (`#/analytics?trader=ID`: the summary, breakdowns, AI attribution and factors all pass it
+// on as `account_id`), the traders compared, equity and drawdown, breakdowns by symbol,
+// strategy, operation and trigger, AI attribution, and factors when the engine is on.
 
 import { attributionParts } from "./analytics-attribution.js";
 import { fmtRatio, fmtShare, statsTable } from "./analytics-tables.js";
@@ -45,14 +46,23 @@ function curveQuery(days) {
   return `timeframe=${timeframe}&limit=${Math.min(1000, days * perDay)}`;
 }
 
-// 403 FACTOR_ENGINE_DISABLED is a server setting, not a failure: null, and a note.
-async function unlessFactorsOff(request) {
-  try {
-    return await request;
-  } catch (error) {
-    if (error.code === "FACTOR_ENGINE_DISABLED") return null;
-    throw error;
-  }
+// The factor engine is a server setting: ask first, so an engine that is off means a note
+// (null), not a refused request.
+async function factorRows(query) {
+  const status = await get("/api/factors/status");
+  return status.enabled ? get(`/api/analytics/by-factor?${query}`) : null;
+}
+
+// While one trader is chosen: say so on top, with the way back to all of them.
+function filterNote(name, chosen) {
+  const all = new URLSearchParams({ days: chosen.days, period: chosen.period });
+  return h(
+    "p",
+    { id: "analytics-filter", class: "card title-row" },
+    h("span", { class: "badge paused", text: `Filtered to trader ${name}` }),
+    h("span", { text: "The figures, breakdowns, AI attribution and factors below count its trades only." }),
+    h("a", { href: `#/analytics?${all}`, id: "analytics-clear-filter", text: "Show all traders" }),
+  );
 }
 
 function figures(summary) {
@@ -135,18 +145,19 @@ export async function analyticsPage(main, { params, navigate }) {
   const query = new URLSearchParams(params[0] || "");
   const chosen = { trader: query.get("trader") || "", days: Number(query.get("days")) || 30, period: query.get("period") || "1d" };
   const span = `days=${chosen.days}&period=${chosen.period}`;
-  const only = chosen.trader ? `&account_id=${chosen.trader}` : "";
+  const scope = new URLSearchParams({ days: chosen.days, period: chosen.period });
+  if (chosen.trader) scope.set("account_id", chosen.trader);
   const accounts = await get("/api/account/list");
   const shown = chosen.trader ? accounts.filter((a) => String(a.id) === chosen.trader) : accounts;
   const [summary, summaries, bySymbol, byStrategy, byOperation, byTrigger, attribution, byFactor, curves] = await Promise.all([
-    get(`/api/analytics/summary?${span}${only}`),
+    get(`/api/analytics/summary?${scope}`),
     Promise.all(accounts.map((a) => get(`/api/analytics/summary?${span}&account_id=${a.id}`))),
-    get(`/api/analytics/by-symbol?${span}`),
-    get(`/api/analytics/by-strategy?${span}`),
-    get(`/api/analytics/by-operation?${span}`),
-    get(`/api/analytics/by-trigger-type?${span}`),
-    get(`/api/analytics/ai-attribution?${span}${chosen.trader ? `&trader_id=${chosen.trader}` : ""}`),
-    unlessFactorsOff(get(`/api/analytics/by-factor?${span}`)),
+    get(`/api/analytics/by-symbol?${scope}`),
+    get(`/api/analytics/by-strategy?${scope}`),
+    get(`/api/analytics/by-operation?${scope}`),
+    get(`/api/analytics/by-trigger-type?${scope}`),
+    get(`/api/analytics/ai-attribution?${scope}`),
+    factorRows(scope),
     Promise.all(
       shown.map(async (a) => {
         const [points, overview] = await Promise.all([get(`/api/account/${a.id}/asset-curve?${curveQuery(chosen.days)}`), get(`/api/account/${a.id}/overview`)]);
@@ -155,12 +166,14 @@ export async function analyticsPage(main, { params, navigate }) {
     ),
   ]);
 
-  const whose = shown.length === 1 && chosen.trader ? shown[0].name : "All your traders";
-  const everyone = chosen.trader ? " (all your traders)" : "";
+  const name = chosen.trader ? (shown[0]?.name ?? `#${chosen.trader}`) : null;
+  const whose = name ?? "All your traders";
+  const only = name ? ` (${name})` : "";
   const equity = h("div", { id: "analytics-equity-chart" });
   const drawdown = h("div", { id: "analytics-drawdown-chart" });
   main.append(
     h("h1", { text: "Analytics" }),
+    ...(name ? [filterNote(name, chosen)] : []),
     section("Show", controls(accounts, chosen, navigate)),
     section(
       `${whose}: last ${chosen.days} ${chosen.days === 1 ? "day" : "days"}`,
@@ -170,14 +183,14 @@ export async function analyticsPage(main, { params, navigate }) {
         text: `Returns between ${chosen.period} boundaries, annualised with ${summary.returns.periods_per_year} periods a year and a risk-free rate of ${summary.returns.risk_free_rate}; a ratio is "–" where it is undefined (docs/ANALYTICS.md).`,
       }),
     ),
-    section("Traders compared", comparison(accounts, summaries)),
+    section(name ? "Traders compared (all your traders)" : "Traders compared", comparison(accounts, summaries)),
     section("Equity", equity),
     section("Drawdown", h("p", { class: "muted", text: "Each curve's fall from its running peak, from the recorded equity; the figures above sample the equity at period boundaries." }), drawdown),
-    section(`By symbol${everyone}`, statsTable("Closed trades by symbol", "Symbol", bySymbol, (r) => r.symbol, "by-symbol")),
-    section(`By strategy${everyone}`, statsTable("Closed trades by strategy", "Strategy", byStrategy, (r) => r.strategy, "by-strategy")),
-    section(`By decision${everyone}`, statsTable("By operation", "Operation", byOperation, (r) => r.operation, "by-operation"), statsTable("By trigger", "Trigger", byTrigger, (r) => r.trigger_type, "by-trigger")),
-    section("AI attribution", ...attributionParts(attribution)),
-    section(`By factor${everyone}`, factorTable(byFactor)),
+    section(`By symbol${only}`, statsTable("Closed trades by symbol", "Symbol", bySymbol, (r) => r.symbol, "by-symbol")),
+    section(`By strategy${only}`, statsTable("Closed trades by strategy", "Strategy", byStrategy, (r) => r.strategy, "by-strategy")),
+    section(`By decision${only}`, statsTable("By operation", "Operation", byOperation, (r) => r.operation, "by-operation"), statsTable("By trigger", "Trigger", byTrigger, (r) => r.trigger_type, "by-trigger")),
+    section(`AI attribution${only}`, ...attributionParts(attribution)),
+    section(`By factor${only}`, factorTable(byFactor)),
   );
   equityChart(equity, curves, "Equity");
   drawdownChart(drawdown, curves, "Drawdown (%)");

@@ -106,7 +106,7 @@ async def test_password_change_checks_current_and_new(app, api: Api) -> None:
         json={"current_password": STRONG_PASSWORD, "new_password": "password123"},
         headers=api.bearer(token),
     )
-    assert_error(weak, 422, "WEAK_PASSWORD")
+    assert assert_error(weak, 422, "WEAK_PASSWORD")["details"]["field"] == "new_password"
     for _ in range(10):
         wrong = await api.client.put(
             "/api/users/password",

@@ -54,9 +54,7 @@ async def test_every_page_at_phone_and_laptop_width(
     started = json.loads(chat.text.split("data: ", 1)[1].split("\n", 1)[0])
     conversation = started["conversation_id"]
 
-    page, watch = await browser.page(viewport)
-    # The demo runs without the factor engine: its routes answer 403, the pages say so.
-    watch.allowed_refusals |= {(403, "/api/factors/"), (403, "/api/analytics/by-factor")}
+    page, _watch = await browser.page(viewport)
     await page.goto(demo.url + "/")
     assert await page.evaluate(UNLABELLED) == []
     await screenshot(page, f"signin-{viewport['width']}")

@@ -55,8 +55,9 @@ def _dummy_hash() -> str:
     return passwords.hash_password("hyperoru-timing-equaliser-not-a-password")
 
 
-def _weak(message: str) -> ApiError:
-    return ApiError(422, "WEAK_PASSWORD", message, details={"field": "password"})
+def _weak(message: str, field: str = "password") -> ApiError:
+    """``field``: the request's name for the refused password, so a form can point at it."""
+    return ApiError(422, "WEAK_PASSWORD", message, details={"field": field})
 
 
 async def _user_by_id(session: AsyncSession, user_id: int) -> User:
@@ -364,7 +365,7 @@ async def change_password(
         raise ApiError(403, "INVALID_CURRENT_PASSWORD", "Current password is incorrect")
     problem = passwords.weakness(new_password, username=user.username, email=user.email)
     if problem:
-        raise _weak(problem)
+        raise _weak(problem, field="new_password")
     user.password_hash = passwords.hash_password(new_password)
     user.updated_at = utcnow()
     others = (

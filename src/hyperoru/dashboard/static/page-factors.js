@@ -151,14 +151,13 @@ function catalogueSection(builtins, evaluate) {
 
 export async function factorsPage(main, { navigate, toast }) {
   main.append(h("h1", { text: "Factors" }));
-  let catalogue;
-  try {
-    catalogue = await get("/api/factors/");
-  } catch (error) {
-    if (error.code !== "FACTOR_ENGINE_DISABLED") throw error;
+  // Asked first, so that a server without the engine is a calm note, not a refused call.
+  const status = await get("/api/factors/status");
+  if (!status.enabled) {
     main.append(section("Factor engine off", h("p", { class: "muted", id: "factors-off", text: OFF })));
     return;
   }
+  const catalogue = await get("/api/factors/");
   const symbols = await get("/api/crypto/symbols");
   const evaluate = evaluateSection(symbols);
   const effectiveness = effectivenessSection(toast);

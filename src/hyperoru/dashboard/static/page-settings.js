@@ -34,7 +34,7 @@ export async function settingsPage(main) {
       passwordForm.reset();
       return "Password changed; other sessions were signed out";
     },
-    { fieldFor: { INVALID_CURRENT_PASSWORD: "current_password", WEAK_PASSWORD: "new_password" } },
+    { fieldFor: { INVALID_CURRENT_PASSWORD: "current_password" } },
   );
 
   const exchangeForm = h(

@@ -24,6 +24,18 @@ from hyperoru.notifications.models import BotConfig, BotPreferences, ChatBinding
 from hyperoru.timeutils import utcnow
 
 Category = Literal["trade", "position_closed", "signal", "error", "paused", "daily_summary"]
+# Who or what stopped a running trader; every pause path names itself (``trader_paused``).
+PauseCause = Literal["owner", "chat_command", "kill_switch", "failures", "daily_loss"]
+PAUSED_BY: dict[PauseCause, str] = {
+    "owner": "its owner",
+    "chat_command": "a /pause chat command",
+    "kill_switch": "the kill switch",
+    "failures": "Hyperoru after repeated failed cycles",
+    "daily_loss": "its daily loss limit",
+}
+# The automatic pauses say why in the trader's status reason (the last error, the loss);
+# the others' reasons only repeat who paused it.
+TELLS_REASON: frozenset[PauseCause] = frozenset({"failures", "daily_loss"})
 ZERO = Decimal(0)
 
 
@@ -241,6 +253,26 @@ async def signal_fired(
     add_messages(session, list(bindings.values()), "signal", message)
 
 
+def _add_paused(
+    session: AsyncSession, audience: Audience, account: Account, cause: PauseCause
+) -> int:
+    if not audience.preferences.wants("paused"):
+        return 0
+    reason = account.status_reason if cause in TELLS_REASON else None
+    message = messages.trader_paused(account.name, PAUSED_BY[cause], reason)
+    return add_messages(session, audience.for_trader(account.id), "paused", message)
+
+
+async def trader_paused(session: AsyncSession, *, account: Account, cause: PauseCause) -> int:
+    """The one "trader paused" message of every pause path, to the chats bound to that
+    trader. Called only by the transaction that moved ``account`` from running to paused
+    (its status and reason already set), so a pause of a paused trader tells nothing."""
+    audience = await audience_of(session, account.user_id)
+    if audience is None:
+        return 0
+    return _add_paused(session, audience, account, cause)
+
+
 async def cycle_failed(
     session: AsyncSession, *, account_id: int, error: str | None, paused: bool
 ) -> None:
@@ -251,15 +283,12 @@ async def cycle_failed(
     audience = await audience_of(session, account.user_id)
     if audience is None:
         return
-    to = audience.for_trader(account_id)
     if audience.preferences.wants("error"):
         add_messages(
-            session, to, "error", messages.strategy_error(account.name, error or "unknown")
-        )
-    if paused and audience.preferences.wants("paused"):
-        add_messages(
             session,
-            to,
-            "paused",
-            messages.trader_paused(account.name, account.status_reason or "too many failures"),
+            audience.for_trader(account_id),
+            "error",
+            messages.strategy_error(account.name, error or "unknown"),
         )
+    if paused:
+        _add_paused(session, audience, account, "failures")

@@ -49,6 +49,7 @@ from hyperoru.exchanges.venue import (
     VenueOrder,
     VenueOrderState,
 )
+from hyperoru.notifications import outbox
 from hyperoru.realtime.bus import EventBus
 from hyperoru.realtime.events import (
     AssetCurveEvent,
@@ -799,7 +800,7 @@ class LiveExchange:
         positions when ``flatten_on_daily_loss``); True when this call paused it."""
         now = self._clock()
         async with self._sessionmaker() as session:
-            account = await session.get(Account, account_id)
+            account = await session.get(Account, account_id, with_for_update=True)
             snapshot = await session.get(LiveAccountSnapshot, account_id)
             if account is None or snapshot is None or account.status != "active":
                 return False
@@ -821,6 +822,7 @@ class LiveExchange:
                 now=now,
                 details={"loss": str(loss), "flatten": flatten},
             )
+            await outbox.trader_paused(session, account=account, cause="daily_loss")
             await session.commit()
         log.warning("live trader paused at its daily loss limit", extra={"account_id": account_id})
         await self.tell_changed(user_id)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from hyperoru.accounts.models import Account
 from hyperoru.errors import ApiError, not_found
 from hyperoru.exchanges.base import OrderIntent
+from hyperoru.notifications import outbox
 from hyperoru.trading.execution import TraderExchanges
 from hyperoru.trading.models import TradingOrder
 
@@ -36,13 +37,17 @@ async def kill_trader(exchanges: TraderExchanges, account_id: int, *, flatten: b
     """404 ACCOUNT_NOT_FOUND for a missing trader; everything else is in the report."""
     sessionmaker = exchanges.live.sessionmaker
     async with sessionmaker() as session:
-        account = await session.get(Account, account_id)
+        # Locked: of two kills at once, only the one that stopped it tells the chats.
+        account = await session.get(Account, account_id, with_for_update=True)
         if account is None or account.deleted_at is not None:
             raise not_found("account")
         report = KillReport(account_id, account.execution_mode)
+        was_running = account.status == "active"
         account.auto_trading_enabled = False
         account.status, account.status_reason = "paused", STOPPED_REASON
         account.updated_at = exchanges.now()
+        if was_running:
+            await outbox.trader_paused(session, account=account, cause="kill_switch")
         user_id = account.user_id
         await session.commit()
         report.stopped = True

@@ -5,6 +5,7 @@ trader hear it; pausing a paused trader tells nothing; preferences off tell noth
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -273,3 +274,16 @@ async def test_a_binding_turned_off_hears_nothing(desk: Desk) -> None:
     assert turned_off.status_code == 200, turned_off.text
     await _by_kill_switch(desk)
     assert [chat for _, chat, _ in await desk.paused_messages()] == [ALPHA_CHAT]
+
+
+async def test_pauses_at_the_same_time_tell_the_chats_once(desk: Desk) -> None:
+    # Every request loads the trader while it still runs; the first to stop it holds it
+    # (PostgreSQL's row lock, SQLite's write lock) and the others then find it paused.
+    await asyncio.gather(
+        _by_owner_turning_trading_off(desk),
+        _by_owner_deactivating(desk),
+        _by_kill_switch(desk),
+        _by_kill_switch(desk),
+    )
+    assert await desk.status(desk.alpha.id) == "paused"
+    assert [chat for _, chat, _ in await desk.paused_messages()] == [ALPHA_CHAT, DISCORD_CHANNEL]

@@ -100,11 +100,11 @@ async def update_trader(
     """Change the sent fields; the primary strategy follows a new account_type, a resumed
     trader starts a fresh failure streak and a paused one tells its chats, all in one
     transaction. Commits."""
-    if account.status == "active" and _stops(data):
-        # Locked before deciding it was running, so of two pauses at once only the
-        # first tells the chats (a no-op on SQLite, whose writers take turns anyway).
-        await session.refresh(account, with_for_update=True)
-    was_running = account.status == "active"
+    was_running = (
+        account.status == "active"
+        and _stops(data)
+        and await outbox.lock_running(session, account.id)
+    )
     change = await accounts.change_account(
         session,
         box,

@@ -14,10 +14,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, exists, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
+from hyperoru.db.dml import rows_changed
 from hyperoru.notifications import messages
 from hyperoru.notifications.messages import Message, Platform
 from hyperoru.notifications.models import BotConfig, BotPreferences, ChatBinding, OutboxMessage
@@ -263,10 +264,28 @@ def _add_paused(
     return add_messages(session, audience.for_trader(account.id), "paused", message)
 
 
+async def lock_running(session: AsyncSession, account_id: int) -> bool:
+    """Whether the trader is running, held so until this transaction ends: a pause path
+    asks this before it stops a trader, so of two pauses at once only the first finds it
+    running and tells its chats. Call it before changing the row (a flush would answer
+    for this transaction's own change)."""
+    # A write that changes nothing, for its lock: PostgreSQL's row lock (a second caller
+    # waits, then sees the status the first committed), SQLite's write lock.
+    held = await rows_changed(
+        session,
+        update(Account)
+        .where(Account.id == account_id, Account.status == "active")
+        .values(status="active")
+        .execution_options(synchronize_session=False),
+    )
+    return held == 1
+
+
 async def trader_paused(session: AsyncSession, *, account: Account, cause: PauseCause) -> int:
     """The one "trader paused" message of every pause path, to the chats bound to that
     trader. Called only by the transaction that moved ``account`` from running to paused
-    (its status and reason already set), so a pause of a paused trader tells nothing."""
+    (``lock_running`` true, then its status and reason set), so a pause of a paused
+    trader tells nothing."""
     audience = await audience_of(session, account.user_id)
     if audience is None:
         return 0

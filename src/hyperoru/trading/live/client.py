@@ -800,13 +800,15 @@ class LiveExchange:
         positions when ``flatten_on_daily_loss``); True when this call paused it."""
         now = self._clock()
         async with self._sessionmaker() as session:
-            account = await session.get(Account, account_id, with_for_update=True)
+            account = await session.get(Account, account_id)
             snapshot = await session.get(LiveAccountSnapshot, account_id)
             if account is None or snapshot is None or account.status != "active":
                 return False
             loss = daily_loss(snapshot.day_start_equity, snapshot.equity)
             if not daily_loss_breached(risk_limits(account), loss):
                 return False
+            if not await outbox.lock_running(session, account_id):
+                return False  # paused meanwhile by something else
             account.status = "error"
             account.status_reason = (
                 f"paused: today's loss {loss} reached max_daily_loss {account.max_daily_loss}"

@@ -37,12 +37,11 @@ async def kill_trader(exchanges: TraderExchanges, account_id: int, *, flatten: b
     """404 ACCOUNT_NOT_FOUND for a missing trader; everything else is in the report."""
     sessionmaker = exchanges.live.sessionmaker
     async with sessionmaker() as session:
-        # Locked: of two kills at once, only the one that stopped it tells the chats.
-        account = await session.get(Account, account_id, with_for_update=True)
+        account = await session.get(Account, account_id)
         if account is None or account.deleted_at is not None:
             raise not_found("account")
         report = KillReport(account_id, account.execution_mode)
-        was_running = account.status == "active"
+        was_running = await outbox.lock_running(session, account_id)
         account.auto_trading_enabled = False
         account.status, account.status_reason = "paused", STOPPED_REASON
         account.updated_at = exchanges.now()

@@ -1,9 +1,10 @@
 """Writing notifications into the outbox, inside the caller's transaction.
 
-Every function here only adds rows to the session it is given: the event that causes a
-message (a fill, a fired signal, a failed cycle) commits together with its message or not
-at all, so a crash can neither lose a message of a committed event nor send one for an
-event that was rolled back. A user without any chat binding costs one indexed read.
+Every function here only adds rows to the session it is given (``lock_running`` also
+holds the trader's row): the event that causes a message (a fill, a fired signal, a failed
+cycle, a trader stopped) commits together with its message or not at all, so a crash can
+neither lose a message of a committed event nor send one for an event that was rolled
+back. A user without any chat binding costs one indexed read.
 """
 
 from __future__ import annotations

@@ -199,6 +199,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "`application/vnd.apache.parquet` or `application/octet-stream`; set the type.",
     ),
     # 409: conflicts with the current state.
+    E(
+        "BOT_NO_CHAT",
+        (409,),
+        "Your bot of that platform has no active chat (none bound, all turned off or "
+        "disabled after failures, or the platform refused the bot's token); bind a chat or "
+        "save the bot again, then retry.",
+    ),
     E("USERNAME_TAKEN", (409,), "Another user has this username (ignoring case); pick another."),
     E(
         "FACTOR_NAME_TAKEN",

@@ -249,6 +249,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("list_bot_outbox", "GET", "/api/bot/outbox"),
     Op("connect_telegram", "POST", "/api/bots/telegram", body=True),
     Op("connect_discord", "POST", "/api/bots/discord", body=True),
+    Op("send_bot_test_message", "POST", "/api/bots/{platform}/test"),
     Op("list_program_traders", "GET", "/api/programs/accounts/"),
     # Programs and backtests (§12)
     Op("list_programs", "GET", "/api/programs/", m.Program, many=True),

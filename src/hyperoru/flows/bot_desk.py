@@ -105,6 +105,7 @@ class BotDesk:
             account=account,
             data=AccountUpdate(is_active=running),
             versions=self.versions,
+            paused_by="chat_command",
         )
 
 

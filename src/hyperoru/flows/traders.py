@@ -17,6 +17,7 @@ from hyperoru.accounts.schemas import AccountCreate, AccountUpdate, StrategyUpda
 from hyperoru.auth.principal import Principal
 from hyperoru.db.versions import DataVersions
 from hyperoru.net.policy import OutboundGuard
+from hyperoru.notifications import outbox
 from hyperoru.paging import ListWindow
 from hyperoru.programs import service as programs
 from hyperoru.prompts import service as prompts
@@ -94,9 +95,16 @@ async def update_trader(
     data: AccountUpdate,
     versions: DataVersions,
     live: LiveSwitch = PAPER_ONLY,
+    paused_by: outbox.PauseCause = "owner",
 ) -> accounts.AccountView:
-    """Change the sent fields; the primary strategy follows a new account_type and a
-    resumed trader starts a fresh failure streak, all in one transaction. Commits."""
+    """Change the sent fields; the primary strategy follows a new account_type, a resumed
+    trader starts a fresh failure streak and a paused one tells its chats, all in one
+    transaction. Commits."""
+    was_running = (
+        account.status == "active"
+        and _stops(data)
+        and await outbox.lock_running(session, account.id)
+    )
     change = await accounts.change_account(
         session,
         box,
@@ -110,9 +118,15 @@ async def update_trader(
         await primary.follow_account_type(session, account=change.account)
     if change.resumed:
         await runtime_leases.reset_failures(session, account_id=change.account.id)
+    if was_running and change.account.status != "active":
+        await outbox.trader_paused(session, account=change.account, cause=paused_by)
     await session.commit()
     await versions.bump(change.account.user_id)
     return await valuation.account_view(session, change.account)
+
+
+def _stops(data: AccountUpdate) -> bool:
+    return data.auto_trading_enabled is False or data.is_active is False
 
 
 async def delete_trader(session: AsyncSession, *, account: Account, versions: DataVersions) -> None:

@@ -94,5 +94,14 @@ def strategy_error(trader: str, details: str) -> Message:
     return Message(f"Strategy error: {trader}", (details[:500],))
 
 
-def trader_paused(trader: str, reason: str) -> Message:
-    return Message(f"Trader paused: {trader}", (reason[:500],))
+def trader_paused(trader: str, paused_by: str, reason: str | None) -> Message:
+    lines = [f"Paused by {paused_by}"]
+    if reason:
+        lines.append(reason[:500])
+    return Message(f"Trader paused: {trader}", tuple(lines))
+
+
+TEST = Message(
+    "Hyperoru test message",
+    ("This chat is connected: Hyperoru's notifications will arrive here.",),
+)

@@ -1,9 +1,10 @@
 """Writing notifications into the outbox, inside the caller's transaction.
 
-Every function here only adds rows to the session it is given: the event that causes a
-message (a fill, a fired signal, a failed cycle) commits together with its message or not
-at all, so a crash can neither lose a message of a committed event nor send one for an
-event that was rolled back. A user without any chat binding costs one indexed read.
+Every function here only adds rows to the session it is given (``lock_running`` also
+holds the trader's row): the event that causes a message (a fill, a fired signal, a failed
+cycle, a trader stopped) commits together with its message or not at all, so a crash can
+neither lose a message of a committed event nor send one for an event that was rolled
+back. A user without any chat binding costs one indexed read.
 """
 
 from __future__ import annotations
@@ -14,16 +15,29 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, exists, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
+from hyperoru.db.dml import rows_changed
 from hyperoru.notifications import messages
 from hyperoru.notifications.messages import Message, Platform
 from hyperoru.notifications.models import BotConfig, BotPreferences, ChatBinding, OutboxMessage
 from hyperoru.timeutils import utcnow
 
 Category = Literal["trade", "position_closed", "signal", "error", "paused", "daily_summary"]
+# Who or what stopped a running trader; every pause path names itself (``trader_paused``).
+PauseCause = Literal["owner", "chat_command", "kill_switch", "failures", "daily_loss"]
+PAUSED_BY: dict[PauseCause, str] = {
+    "owner": "its owner",
+    "chat_command": "a /pause chat command",
+    "kill_switch": "the kill switch",
+    "failures": "Hyperoru after repeated failed cycles",
+    "daily_loss": "its daily loss limit",
+}
+# The automatic pauses say why in the trader's status reason (the last error, the loss);
+# the others' reasons only repeat who paused it.
+TELLS_REASON: frozenset[PauseCause] = frozenset({"failures", "daily_loss"})
 ZERO = Decimal(0)
 
 
@@ -241,6 +255,44 @@ async def signal_fired(
     add_messages(session, list(bindings.values()), "signal", message)
 
 
+def _add_paused(
+    session: AsyncSession, audience: Audience, account: Account, cause: PauseCause
+) -> int:
+    if not audience.preferences.wants("paused"):
+        return 0
+    reason = account.status_reason if cause in TELLS_REASON else None
+    message = messages.trader_paused(account.name, PAUSED_BY[cause], reason)
+    return add_messages(session, audience.for_trader(account.id), "paused", message)
+
+
+async def lock_running(session: AsyncSession, account_id: int) -> bool:
+    """Whether the trader is running, held so until this transaction ends: a pause path
+    asks this before it stops a trader, so of two pauses at once only the first finds it
+    running and tells its chats. Call it before changing the row (a flush would answer
+    for this transaction's own change)."""
+    # A write that changes nothing, for its lock: PostgreSQL's row lock (a second caller
+    # waits, then sees the status the first committed), SQLite's write lock.
+    held = await rows_changed(
+        session,
+        update(Account)
+        .where(Account.id == account_id, Account.status == "active")
+        .values(status="active")
+        .execution_options(synchronize_session=False),
+    )
+    return held == 1
+
+
+async def trader_paused(session: AsyncSession, *, account: Account, cause: PauseCause) -> int:
+    """The one "trader paused" message of every pause path, to the chats bound to that
+    trader. Called only by the transaction that moved ``account`` from running to paused
+    (``lock_running`` true, then its status and reason set), so a pause of a paused
+    trader tells nothing."""
+    audience = await audience_of(session, account.user_id)
+    if audience is None:
+        return 0
+    return _add_paused(session, audience, account, cause)
+
+
 async def cycle_failed(
     session: AsyncSession, *, account_id: int, error: str | None, paused: bool
 ) -> None:
@@ -251,15 +303,12 @@ async def cycle_failed(
     audience = await audience_of(session, account.user_id)
     if audience is None:
         return
-    to = audience.for_trader(account_id)
     if audience.preferences.wants("error"):
         add_messages(
-            session, to, "error", messages.strategy_error(account.name, error or "unknown")
-        )
-    if paused and audience.preferences.wants("paused"):
-        add_messages(
             session,
-            to,
-            "paused",
-            messages.trader_paused(account.name, account.status_reason or "too many failures"),
+            audience.for_trader(account_id),
+            "error",
+            messages.strategy_error(account.name, error or "unknown"),
         )
+    if paused:
+        _add_paused(session, audience, account, "failures")

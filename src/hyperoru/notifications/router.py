@@ -29,14 +29,19 @@ from hyperoru.notifications.schemas import (
     NotificationConfigIn,
     OkOut,
     OutboxOut,
+    QueuedOut,
     StatusIn,
     TelegramIn,
 )
+from hyperoru.ratelimit.dependencies import MINUTE, spend
+from hyperoru.ratelimit.limiter import Budget
 from hyperoru.timeutils import utcnow
 
 bot_router = APIRouter(prefix="/api/bot", tags=["bots"])
 bots_router = APIRouter(prefix="/api/bots", tags=["bots"])
 inbound_router = APIRouter(prefix="/api/bots", tags=["bots"])
+# Test messages go to real chats: a few a minute per user is plenty for checking a bot.
+TEST_MESSAGES = Budget("bot_test", 5, MINUTE, exact=True)
 
 
 def _binding_out(row: ChatBinding) -> BindingOut:
@@ -144,6 +149,16 @@ async def connect_discord(
     config = ConfigIn(platform="discord", **data.model_dump())
     row = await service.save_config(db, bots.box, bots.platforms, user_id=user.id, data=config)
     return service.config_out(row, "discord", bots.platforms.public_url)
+
+
+@bots_router.post("/{platform}/test", status_code=202, response_model=QueuedOut)
+async def send_test_message(
+    platform: Platform, request: Request, user: CurrentUser, db: DbSession
+) -> QueuedOut:
+    """One short message to every active chat of the caller's bot on ``platform``."""
+    await spend(request, TEST_MESSAGES, str(user.id))
+    queued = await service.queue_test_messages(db, user_id=user.id, platform=platform)
+    return QueuedOut(platform=platform, queued=queued)
 
 
 @inbound_router.post("/telegram/webhook", response_model=OkOut)

@@ -73,6 +73,14 @@ class OkOut(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class QueuedOut(BaseModel):
+    """A test message was queued for each of ``queued`` chats; the delivery worker sends
+    them (``GET /api/bot/outbox`` shows how it went)."""
+
+    platform: PlatformName
+    queued: int
+
+
 class NotificationConfig(BaseModel):
     """The documented four fields, and the rest of the preferences."""
 

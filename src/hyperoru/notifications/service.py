@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hyperoru.accounts.models import Account
 from hyperoru.errors import ApiError, not_found, validation_error
-from hyperoru.notifications import secrets_store
+from hyperoru.notifications import messages, secrets_store
 from hyperoru.notifications.models import (
     BotConfig,
     BotPreferences,
@@ -27,7 +27,7 @@ from hyperoru.notifications.models import (
     LinkCode,
     OutboxMessage,
 )
-from hyperoru.notifications.outbox import Preferences, preferences_of
+from hyperoru.notifications.outbox import Preferences, add_messages, preferences_of
 from hyperoru.notifications.platforms import Discord, PlatformError, Telegram
 from hyperoru.notifications.schemas import (
     BindingIn,
@@ -246,6 +246,36 @@ async def delete_config(session: AsyncSession, *, user_id: int, platform: str) -
     )
     await session.delete(row)
     await session.commit()
+
+
+async def queue_test_messages(session: AsyncSession, *, user_id: int, platform: str) -> int:
+    """One test message to each active chat of the user's bot there, through the outbox
+    and the delivery worker like any notification; the number queued. Sent whatever the
+    preferences say (the owner asked for it). Commits."""
+    config = await config_of(session, user_id, platform)
+    if config is None:
+        raise not_found("bot_config", "No bot is configured for this platform")
+    chats = list(
+        await session.scalars(
+            select(ChatBinding)
+            .where(
+                ChatBinding.user_id == user_id,
+                ChatBinding.platform == platform,
+                ChatBinding.status == "active",
+            )
+            .order_by(ChatBinding.id)
+        )
+    )
+    if not config.connected or not chats:
+        raise ApiError(
+            409,
+            "BOT_NO_CHAT",
+            "This bot has no chat to send to: bind a chat (or turn a disabled one back on), "
+            "or save the bot again if the platform refused its token",
+        )
+    queued = add_messages(session, chats, "test", messages.TEST)
+    await session.commit()
+    return queued
 
 
 # --- preferences -------------------------------------------------------------------------

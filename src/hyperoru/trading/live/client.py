@@ -49,6 +49,7 @@ from hyperoru.exchanges.venue import (
     VenueOrder,
     VenueOrderState,
 )
+from hyperoru.notifications import outbox
 from hyperoru.realtime.bus import EventBus
 from hyperoru.realtime.events import (
     AssetCurveEvent,
@@ -806,6 +807,8 @@ class LiveExchange:
             loss = daily_loss(snapshot.day_start_equity, snapshot.equity)
             if not daily_loss_breached(risk_limits(account), loss):
                 return False
+            if not await outbox.lock_running(session, account_id):
+                return False  # paused meanwhile by something else
             account.status = "error"
             account.status_reason = (
                 f"paused: today's loss {loss} reached max_daily_loss {account.max_daily_loss}"
@@ -821,6 +824,7 @@ class LiveExchange:
                 now=now,
                 details={"loss": str(loss), "flatten": flatten},
             )
+            await outbox.trader_paused(session, account=account, cause="daily_loss")
             await session.commit()
         log.warning("live trader paused at its daily loss limit", extra={"account_id": account_id})
         await self.tell_changed(user_id)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from hyperoru.accounts.models import Account
 from hyperoru.errors import ApiError, not_found
 from hyperoru.exchanges.base import OrderIntent
+from hyperoru.notifications import outbox
 from hyperoru.trading.execution import TraderExchanges
 from hyperoru.trading.models import TradingOrder
 
@@ -40,9 +41,12 @@ async def kill_trader(exchanges: TraderExchanges, account_id: int, *, flatten: b
         if account is None or account.deleted_at is not None:
             raise not_found("account")
         report = KillReport(account_id, account.execution_mode)
+        was_running = await outbox.lock_running(session, account_id)
         account.auto_trading_enabled = False
         account.status, account.status_reason = "paused", STOPPED_REASON
         account.updated_at = exchanges.now()
+        if was_running:
+            await outbox.trader_paused(session, account=account, cause="kill_switch")
         user_id = account.user_id
         await session.commit()
         report.stopped = True

@@ -21,7 +21,16 @@ ASSEMBLY = {"app", "cli", "flows", "services"}
 # The layers of docs/ARCHITECTURE.md, lowest first: a package imports only packages
 # earlier in this order. A new package takes its place here.
 LAYERS = (
-    ("__version__", "settings", "errors", "timeutils", "api_types", "paging", "strict_json"),
+    (
+        "__version__",
+        "settings",
+        "errors",
+        "timeutils",
+        "api_types",
+        "paging",
+        "strict_json",
+        "decimal_text",
+    ),
     ("stopping", "production"),
     ("logging_setup", "domain", "process_identity", "offload", "data_dir", "db"),
     ("http", "ratelimit", "net", "vault", "exchanges", "health", "dashboard"),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from hyperoru.decimal_text import readable
+
 Platform = Literal["telegram", "discord"]
 PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
 
@@ -55,10 +57,7 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def number(value: Decimal) -> str:
-    """A decimal as people write it: no exponent, no trailing zeros."""
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", ""} else text
+number = readable  # a decimal as people write it
 
 
 def signed(value: Decimal) -> str:

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
 from hyperoru.accounts.valuation import Valuation
+from hyperoru.decimal_text import readable
 from hyperoru.exchanges.base import BalanceReport, ExchangeClient, FillReport, PositionReport
 from hyperoru.factors.custom import custom_expressions
 from hyperoru.factors.lines import CustomFactors, documented_names, latest_from_candles
@@ -208,9 +209,7 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _plain(value: Decimal) -> str:
-    """Without trailing zeros or exponent: 0.01000 → 0.01, 1E+4 → 10000."""
-    return format(value.normalize(), "f")
+_plain = readable  # without trailing zeros or exponent: 0.01000 → 0.01, 1E+4 → 10000
 
 
 def _time(value: datetime) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hyperoru.accounts.models import Account
+from hyperoru.decimal_text import readable
 from hyperoru.errors import ApiError, not_found
 from hyperoru.exchanges.base import (
     BalanceReport,
@@ -811,7 +812,8 @@ class LiveExchange:
                 return False  # paused meanwhile by something else
             account.status = "error"
             account.status_reason = (
-                f"paused: today's loss {loss} reached max_daily_loss {account.max_daily_loss}"
+                f"paused: today's loss {readable(loss)} reached max_daily_loss "
+                f"{readable(account.max_daily_loss or Decimal(0))}"
             )[:500]
             account.updated_at = now
             flatten, user_id = account.flatten_on_daily_loss, account.user_id

@@ -71,7 +71,7 @@ async def test_the_markets_candles_exported_and_imported_backtest_identically(
 
     file = tmp_path / f"btc-1h.{suffix}"
     rows = await _export(settings, "BTC", file)
-    assert all(row["funding_rate"] not in (None, "") for row in rows)
+    assert all(row["hourly_funding_rate"] not in (None, "") for row in rows)
     # Imported under the market's own name: bob's candles win over the market's for him.
     await _import(settings, file, "BTC", bob["username"])
     imported = await _backtest(api, bob_token, "BTC")
@@ -120,7 +120,9 @@ async def test_without_the_funding_column_no_funding_is_charged(
     with plain.open("w", newline="") as text:
         writer = csv.DictWriter(text, ["timestamp", "open", "high", "low", "close", "volume"])
         writer.writeheader()
-        writer.writerows({k: v for k, v in row.items() if k != "funding_rate"} for row in rows)
+        writer.writerows(
+            {k: v for k, v in row.items() if k != "hourly_funding_rate"} for row in rows
+        )
     await _import(settings, plain, "BTC", bob["username"])
     imported = await _backtest(api, bob_token, "BTC")
 

@@ -1,4 +1,4 @@
-"""The optional funding_rate column of candle files: written when candles have a rate,
+"""The optional hourly_funding_rate column of candle files: written when candles have a rate,
 read back to the same rates (CSV exactly, Parquet as the same floats), checked."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_csv_writes_and_reads_the_funding_column_exactly() -> None:
     text = io.StringIO()
     write_csv(_with_rates(), text)
     lines = text.getvalue().splitlines()
-    assert lines[0] == "timestamp,open,high,low,close,volume,funding_rate"
+    assert lines[0] == "timestamp,open,high,low,close,volume,hourly_funding_rate"
     assert lines[3].endswith(",")  # unknown: left blank
     assert [c.funding_rate for c in read(text.getvalue())] == RATES
 
@@ -56,15 +56,15 @@ def test_parquet_carries_the_rates_as_the_same_floats() -> None:
 @pytest.mark.parametrize(
     ("cell", "message"),
     [
-        ("0.01%", "funding_rate '0.01%' is not a number"),
-        ("1.5", "funding_rate 1.5 is not an hourly fraction"),
-        ("-1", "funding_rate -1 is not an hourly fraction"),
-        ("1e-30", "funding_rate 1e-30: at most 20 digits before the point and 18 after"),
+        ("0.01%", "hourly_funding_rate '0.01%' is not a number"),
+        ("1.5", "hourly_funding_rate 1.5 is not an hourly fraction"),
+        ("-1", "hourly_funding_rate -1 is not an hourly fraction"),
+        ("1e-30", "hourly_funding_rate 1e-30: at most 20 digits before the point and 18 after"),
     ],
 )
 def test_a_bad_rate_is_refused_with_its_line(cell: str, message: str) -> None:
     text = (
-        "timestamp,open,high,low,close,volume,funding\n"
+        "timestamp,open,high,low,close,volume,hourly_funding_rate\n"
         "2026-01-01T00:00:00Z,2.5,2.6,2.4,2.5,10,0.00001\n"
         f"2026-01-01T01:00:00Z,2.5,2.6,2.4,2.5,10,{cell}\n"
     )

@@ -8,7 +8,7 @@ duplicates), with positive prices, ``low <= open, close <= high`` and a volume t
 not negative; the closest two candles must be exactly one interval apart (a file of
 minute candles declared as hourly, or the reverse, is refused).
 
-An optional ``funding_rate`` column holds the hourly funding rate in effect at each
+An optional ``hourly_funding_rate`` column holds the funding rate per hour in effect at each
 candle's open (a fraction: 0.0000125 is 0.00125 % an hour; blank where unknown). An export
 writes it for the market's candles, so a backtest over the exported file imported again
 charges the same funding as over the market's own candles.
@@ -53,11 +53,13 @@ _COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "low": ("low", "l"),
     "close": ("close", "c"),
     "volume": ("volume", "vol", "v"),
-    "funding": ("funding_rate", "funding"),
+    # Named for its unit: venues quote funding per 8 hours, or per hour, under plain
+    # "funding_rate"; a column of 8-hour rates read as hourly would charge 8 times too much.
+    "funding": ("hourly_funding_rate",),
 }
 _REQUIRED = ("time", "open", "high", "low", "close")
 _CSV_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
-_FUNDING_HEADER = "funding_rate"
+_FUNDING_HEADER = "hourly_funding_rate"
 # A rate per hour of 100 % or more is a percent or a per-period rate given by mistake.
 _MAX_FUNDING = Decimal(1)
 
@@ -296,10 +298,10 @@ def _funding(row: RawRow) -> Decimal | None:
     value = row.funding
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    rate = _price(value, "funding_rate", row.where)
+    rate = _price(value, _FUNDING_HEADER, row.where)
     if abs(rate) >= _MAX_FUNDING:
         raise CandleFileError(
-            f"funding_rate {rate} is not an hourly fraction (0.0000125 is 0.00125 % an hour)",
+            f"{_FUNDING_HEADER} {rate} is not an hourly fraction (0.0000125 is 0.00125 % an hour)",
             row.where,
         )
     return rate

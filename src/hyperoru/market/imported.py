@@ -9,7 +9,7 @@ A backtest of a symbol and interval reads the user's own imported candles when t
 have any, else the operator's, else the server's market data. So a user may backtest a
 symbol the market does not list (``MYCOIN``), or their own history of one it does, and
 nobody else sees what they uploaded. Imported candles carry the funding rates of their
-file's optional ``funding_rate`` column (an export writes it), and none without it.
+file's optional ``hourly_funding_rate`` column (an export writes it), and none without it.
 
 An import replaces what the same dataset held for the symbol and interval between the
 file's first and last candle, in one transaction: re-importing a corrected file fixes it.

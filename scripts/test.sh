@@ -80,10 +80,5 @@ set +e
 .venv/bin/python -m pytest -p tests.skip_summary -n "${HYPERORU_TEST_WORKERS:-auto}" "$@"
 status=$?
 set -e
-if [ ${#not_tested[@]} -gt 0 ]; then
-  {
-    echo "!!!!!!!!!! NOT A FULL RUN: ${#not_tested[@]} part(s) of the suite could not run here:"
-    for line in "${not_tested[@]}"; do echo "!!!!!!!!!!   $line"; done
-  } >&2
-fi
+bash scripts/not_a_full_run.sh "${not_tested[@]}" >&2
 exit $status

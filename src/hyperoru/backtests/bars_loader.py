@@ -1,9 +1,10 @@
 """A backtest's past market as replay ``Bars``: the market's closed candles of the range
 (``market.history``, which reads the candle store and fills its gaps from the provider)
 with the funding rate in effect at each bar's open, when the provider knows one; or, for
-a symbol the user imported (``market.imported``), exactly the imported candles, without
-funding. Which symbols are imported is decided when the backtest is submitted
-(``sources``), so that a rerun reads the same data.
+a symbol the user imported (``market.imported``), exactly the imported candles, with the
+funding rates their file carried (none when it had no funding column). Which symbols are
+imported is decided when the backtest is submitted (``sources``), so that a rerun reads
+the same data.
 
 It lives with the backtests, above the market and the replay in the layers, so the market
 never needs the replay's types and the replay stays pure (it runs inside the sandbox).
@@ -39,6 +40,12 @@ def bars_of(symbol: str, candles: Sequence[Candle], funding: Sequence[float | No
     )
 
 
+def _carried_funding(candles: Sequence[Candle]) -> list[float | None] | None:
+    if all(c.funding_rate is None for c in candles):
+        return None
+    return [None if c.funding_rate is None else float(c.funding_rate) for c in candles]
+
+
 async def load_bars(
     sessionmaker: async_sessionmaker[AsyncSession],
     provider: MarketDataProvider,
@@ -69,7 +76,7 @@ async def load_bars(
                     start=ceil_time(start, interval),
                     end=end,
                 )
-            loaded[symbol] = await off_loop(bars_of, symbol, imported, None)
+            loaded[symbol] = await off_loop(bars_of, symbol, imported, _carried_funding(imported))
             continue
         candles = await load_candles(
             sessionmaker, provider, symbol=symbol, interval=interval, start=start, end=end, now=now

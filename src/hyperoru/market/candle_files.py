@@ -8,6 +8,11 @@ duplicates), with positive prices, ``low <= open, close <= high`` and a volume t
 not negative; the closest two candles must be exactly one interval apart (a file of
 minute candles declared as hourly, or the reverse, is refused).
 
+An optional ``hourly_funding_rate`` column holds the funding rate per hour in effect at each
+candle's open (a fraction: 0.0000125 is 0.00125 % an hour; blank where unknown). An export
+writes it for the market's candles, so a backtest over the exported file imported again
+charges the same funding as over the market's own candles.
+
 CSV is always available. Parquet needs pyarrow (``pip install hyperoru[parquet]``): it
 is imported only when a Parquet file is read or written.
 """
@@ -48,9 +53,15 @@ _COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "low": ("low", "l"),
     "close": ("close", "c"),
     "volume": ("volume", "vol", "v"),
+    # Named for its unit: venues quote funding per 8 hours, or per hour, under plain
+    # "funding_rate"; a column of 8-hour rates read as hourly would charge 8 times too much.
+    "funding": ("hourly_funding_rate",),
 }
 _REQUIRED = ("time", "open", "high", "low", "close")
 _CSV_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
+_FUNDING_HEADER = "hourly_funding_rate"
+# A rate per hour of 100 % or more is a percent or a per-period rate given by mistake.
+_MAX_FUNDING = Decimal(1)
 
 
 class CandleFileError(ValueError):
@@ -88,6 +99,7 @@ class RawRow:
     low: Any
     close: Any
     volume: Any
+    funding: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +193,7 @@ def _row_of(cells: Sequence[str], columns: dict[str, int], where: tuple[str, int
         cell("low"),
         cell("close"),
         cell("volume"),
+        cell("funding"),
     )
 
 
@@ -215,6 +228,7 @@ def parquet_rows(binary: IO[bytes]) -> Iterator[RawRow]:
                 values["low"][offset],
                 values["close"][offset],
                 values["volume"][offset] if "volume" in values else None,
+                values["funding"][offset] if "funding" in values else None,
             )
 
 
@@ -277,7 +291,20 @@ def _candle(row: RawRow) -> Candle:
             raise CandleFileError(
                 f"{name} {prices[name]} is outside low {low} .. high {high}", where
             )
-    return Candle(opened, prices["open"], high, low, prices["close"], volume)
+    return Candle(opened, prices["open"], high, low, prices["close"], volume, _funding(row))
+
+
+def _funding(row: RawRow) -> Decimal | None:
+    value = row.funding
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    rate = _price(value, _FUNDING_HEADER, row.where)
+    if abs(rate) >= _MAX_FUNDING:
+        raise CandleFileError(
+            f"{_FUNDING_HEADER} {rate} is not an hourly fraction (0.0000125 is 0.00125 % an hour)",
+            row.where,
+        )
+    return rate
 
 
 def _z(moment: datetime) -> str:
@@ -357,36 +384,45 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def write_csv(candles: Iterable[Candle], text: IO[str]) -> int:
+def _with_funding(candles: Sequence[Candle]) -> bool:
+    """Whether the file gets a funding column: only when some candle has a rate, so that
+    plain candles export as the plain six columns."""
+    return any(c.funding_rate is not None for c in candles)
+
+
+def write_csv(candles: Sequence[Candle], text: IO[str]) -> int:
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(_CSV_HEADER)
-    count = 0
+    funding = _with_funding(candles)
+    writer.writerow((*_CSV_HEADER, _FUNDING_HEADER) if funding else _CSV_HEADER)
     for c in candles:
-        writer.writerow(
-            (_z(c.open_time), *(_plain(v) for v in (c.open, c.high, c.low, c.close, c.volume)))
-        )
-        count += 1
-    return count
+        cells = [_z(c.open_time), *(_plain(v) for v in (c.open, c.high, c.low, c.close, c.volume))]
+        if funding:
+            cells.append("" if c.funding_rate is None else _plain(c.funding_rate))
+        writer.writerow(cells)
+    return len(candles)
 
 
 def write_parquet(candles: Sequence[Candle], binary: IO[bytes]) -> int:
-    """Times as UTC milliseconds, prices as float64 (what data tools expect; the CSV
-    keeps the exact decimals)."""
+    """Times as UTC milliseconds, prices and funding rates as float64 (what data tools
+    expect; the CSV keeps the exact decimals)."""
     parquet = _pyarrow_parquet()
     import pyarrow
 
-    table = pyarrow.table(
-        {
-            "timestamp": pyarrow.array(
-                [c.open_time for c in candles], type=pyarrow.timestamp("ms", tz="UTC")
-            ),
-            **{
-                name: pyarrow.array([float(getattr(c, name)) for c in candles], pyarrow.float64())
-                for name in ("open", "high", "low", "close", "volume")
-            },
-        }
-    )
-    parquet.write_table(table, binary)
+    columns = {
+        "timestamp": pyarrow.array(
+            [c.open_time for c in candles], type=pyarrow.timestamp("ms", tz="UTC")
+        ),
+        **{
+            name: pyarrow.array([float(getattr(c, name)) for c in candles], pyarrow.float64())
+            for name in ("open", "high", "low", "close", "volume")
+        },
+    }
+    if _with_funding(candles):
+        columns[_FUNDING_HEADER] = pyarrow.array(
+            [None if c.funding_rate is None else float(c.funding_rate) for c in candles],
+            pyarrow.float64(),
+        )
+    parquet.write_table(pyarrow.table(columns), binary)
     return len(candles)
 
 

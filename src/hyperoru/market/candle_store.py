@@ -33,6 +33,7 @@ async def save_candles(
             "low": c.low,
             "close": c.close,
             "volume": c.volume,
+            "funding_rate": c.funding_rate,
         }
         for c in candles
     ]
@@ -63,6 +64,7 @@ async def load_candles(
             StoredCandle.low,
             StoredCandle.close,
             StoredCandle.volume,
+            StoredCandle.funding_rate,
         )
         .where(
             StoredCandle.exchange == dataset,

@@ -16,6 +16,7 @@ import bisect
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -85,6 +86,15 @@ async def funding_per_bar(
     provider: MarketDataProvider, symbol: str, opens: Sequence[datetime], interval: str
 ) -> list[float | None] | None:
     """The hourly funding rate in effect at each bar's open, or None when unknown."""
+    rates = await funding_rates_at(provider, symbol, opens, interval)
+    return None if rates is None else [None if r is None else float(r) for r in rates]
+
+
+async def funding_rates_at(
+    provider: MarketDataProvider, symbol: str, opens: Sequence[datetime], interval: str
+) -> list[Decimal | None] | None:
+    """``funding_per_bar``'s rates as exact decimals (what an export writes, so that its
+    import charges the same floats)."""
     if not opens:
         return None
     try:
@@ -107,14 +117,16 @@ async def funding_per_bar(
 
 def _rates_in_effect(
     history: Sequence[FundingRate], opens: Sequence[datetime]
-) -> list[float | None]:
+) -> list[Decimal | None]:
     times = [rate.time for rate in history]
-    per_bar: list[float | None] = []
+    per_bar: list[Decimal | None] = []
     for opened in opens:
         at = bisect.bisect_right(times, opened) - 1
         if at < 0:
             per_bar.append(None)
         else:
             rate = history[at]
-            per_bar.append(float(rate.rate) / max(1, rate.interval_hours))
+            # Exact for periods of 1, 2, 4 or 8 hours, so the float is the one an
+            # exported-then-imported rate gives.
+            per_bar.append(rate.rate / max(1, rate.interval_hours))
     return per_bar

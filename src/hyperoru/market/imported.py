@@ -8,7 +8,8 @@ upload route, or ``hyperoru candles import --user``), ``imported`` for the opera
 A backtest of a symbol and interval reads the user's own imported candles when they
 have any, else the operator's, else the server's market data. So a user may backtest a
 symbol the market does not list (``MYCOIN``), or their own history of one it does, and
-nobody else sees what they uploaded. Imported candles carry no funding history.
+nobody else sees what they uploaded. Imported candles carry the funding rates of their
+file's optional ``hourly_funding_rate`` column (an export writes it), and none without it.
 
 An import replaces what the same dataset held for the symbol and interval between the
 file's first and last candle, in one transaction: re-importing a corrected file fixes it.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from typing import IO
@@ -267,8 +268,9 @@ async def candles_for_export(
     end: datetime,
 ) -> tuple[str, list[Candle]]:
     """The candles a backtest of ``owner_id`` would read for ``symbol`` in [start, end)
-    (imported ones, else the market's, fetched and stored where missing), and the dataset
-    they came from. Raises ProviderError for a symbol the market does not list."""
+    (imported ones, else the market's, fetched and stored where missing, with the funding
+    rate a backtest charges at each open), and the dataset they came from. Raises
+    ProviderError for a symbol the market does not list."""
     symbol, interval = checked_target(symbol, interval)
     async with sessionmaker() as session:
         dataset = await imported_source(
@@ -287,4 +289,9 @@ async def candles_for_export(
     fetched = await history.load_candles(
         sessionmaker, provider, symbol=symbol, interval=interval, start=start, end=end
     )
+    rates = await history.funding_rates_at(
+        provider, symbol, [c.open_time for c in fetched], interval
+    )
+    if rates is not None:
+        fetched = [replace(c, funding_rate=r) for c, r in zip(fetched, rates, strict=True)]
     return provider.dataset, fetched

@@ -32,6 +32,8 @@ class StoredCandle(Base):
     low: Mapped[Decimal] = mapped_column(ExactDecimal)
     close: Mapped[Decimal] = mapped_column(ExactDecimal)
     volume: Mapped[Decimal] = mapped_column(ExactDecimal)
+    # Imported candles only (see Candle.funding_rate); NULL for the market's.
+    funding_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal, nullable=True)
 
 
 class KlineBackfill(Base):

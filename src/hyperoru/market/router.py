@@ -231,7 +231,9 @@ _UPLOAD_BODY = {
     description=(
         "Store your own candles (CSV or Parquet, the file as the body, up to 64 MiB) for "
         "your backtests. CSV: a header naming timestamp, open, high, low, close and "
-        "optionally volume (an unnamed first column, as pandas writes its index, is the time), "
+        "optionally volume and hourly_funding_rate (the rate per hour in effect at the open, as "
+        "`hyperoru candles export` writes it; without it no funding is charged) (an unnamed "
+        "first column, as pandas writes its index, is the time), "
         "or no header and those columns in that order; a time without a zone is UTC. "
         "Candles must be "
         "sorted, without duplicates, closed, on the interval's grid, with low <= open, "

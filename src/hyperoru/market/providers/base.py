@@ -81,6 +81,10 @@ class Candle:
     low: Decimal
     close: Decimal
     volume: Decimal
+    # Only on imported candles whose file carried it: the hourly funding rate in effect
+    # at the open, as a backtest charges it (market candles take theirs from the
+    # provider's funding history instead).
+    funding_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

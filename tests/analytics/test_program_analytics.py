@@ -84,8 +84,12 @@ async def test_program_runs_and_signal_trades_are_reported(
         ).all()
     times = [float(r.latency_ms) for r in records if r.latency_ms is not None]
     assert len(records) == 4 and len(times) == 4
-    # What each run was given is recorded with it: no template, the input's regimes.
-    assert all(r.context == {"variables": [], "regimes": {"BTC": None}} for r in records)
+    # What each run was given is recorded with it: no template, the input's regimes; and
+    # who answered.
+    assert all(
+        r.context == {"variables": [], "regimes": {"BTC": None}, "provider": "program"}
+        for r in records
+    )
 
     (row,) = await trader.get("/api/analytics/programs", days=3)
     assert row["program_id"] == program_id and row["runs"] == 4 and row["failed_runs"] == 0

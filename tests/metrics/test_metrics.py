@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from hyperoru.app import create_app
 from hyperoru.jobs import service as jobs
-from hyperoru.metrics.observers import timed_cycles
+from hyperoru.metrics.observers import provider_label, timed_cycles
 from hyperoru.runtime.scheduler import TraderScheduler
 from hyperoru.settings import Settings
+from hyperoru.strategies.records import DecisionRecord
 from hyperoru.timeutils import utcnow
 from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error
@@ -62,9 +63,19 @@ async def test_recorded_decisions_count_their_model_time_and_tokens(app: FastAPI
         after = await _scrape(local)
     key = (
         "hyperoru_model_call_duration_seconds_count",
-        (("status", decision["status"]), ("strategy_type", "prompt")),
+        (("provider", "builtin"), ("status", decision["status"]), ("strategy_type", "prompt")),
     )
     assert after[key] - before.get(key, 0) == 1
+
+
+def test_provider_names_outside_the_known_list_are_counted_as_other() -> None:
+    def record(provider: object) -> DecisionRecord:
+        return DecisionRecord(context={"provider": provider} if provider else {})
+
+    assert provider_label(record("openai")) == "openai"
+    assert provider_label(record("program")) == "program"
+    assert provider_label(record("my-own-gateway-7")) == "other"
+    assert provider_label(record(None)) == "other"
 
 
 async def test_cycles_are_timed_by_outcome(app: FastAPI, api: Api) -> None:

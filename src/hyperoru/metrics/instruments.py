@@ -64,8 +64,9 @@ class AppMetrics:
         )
         self.model_calls = Histogram(
             "hyperoru_model_call_duration_seconds",
-            "Model (or program) answers behind recorded decisions, by strategy type and status",
-            ["strategy_type", "status"],
+            "Model (or program) answers behind recorded decisions, by provider (a known "
+            "name, program, or other), strategy type and status",
+            ["provider", "strategy_type", "status"],
             buckets=_CYCLE_BUCKETS,
             registry=self.registry,
         )

@@ -59,12 +59,40 @@ def timed_cycles(metrics: AppMetrics, run_cycle: CycleRunner) -> CycleRunner:
     return run
 
 
+# Provider names are free text a user types: a label per name would let users grow the
+# metrics without bound, so names outside this list are counted as "other".
+KNOWN_PROVIDERS = frozenset(
+    {
+        "builtin",
+        "program",
+        "openai",
+        "anthropic",
+        "google",
+        "gemini",
+        "deepseek",
+        "ollama",
+        "openrouter",
+        "qwen",
+        "xai",
+        "mistral",
+        "groq",
+        "together",
+        "azure",
+    }
+)
+
+
+def provider_label(record: DecisionRecord) -> str:
+    provider = (record.context or {}).get("provider")
+    return provider if provider in KNOWN_PROVIDERS else "other"
+
+
 def counting_decisions(metrics: AppMetrics, publish: Publisher) -> Publisher:
     async def observe_then_publish(record: DecisionRecord) -> None:
         if record.latency_ms is not None:
-            metrics.model_calls.labels(record.strategy_type, record.status).observe(
-                record.latency_ms / 1000
-            )
+            metrics.model_calls.labels(
+                provider_label(record), record.strategy_type, record.status
+            ).observe(record.latency_ms / 1000)
         if record.prompt_tokens:
             metrics.model_tokens.labels("prompt").inc(record.prompt_tokens)
         if record.completion_tokens:

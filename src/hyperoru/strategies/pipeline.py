@@ -192,7 +192,12 @@ class DecisionPipeline:
             cycle.error = f"could not prepare the prompt: {exc.message}"
             return
         cycle.rendered, cycle.prompt_id = prepared.text, prepared.prompt_id
-        cycle.context = {"variables": list(prepared.variables_used), "regimes": prepared.regimes}
+        cycle.context = {
+            "variables": list(prepared.variables_used),
+            "regimes": prepared.regimes,
+            # Who answered: the metrics count model time and errors per provider.
+            "provider": "program" if plan.is_program else (trader.llm_provider or "builtin"),
+        }
         cycle.attribution = OrderAttribution(
             trigger_type="signal" if trigger.kind == "signal" else "ai_decision",
             strategy_type=plan.strategy_type,

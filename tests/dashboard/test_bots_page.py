@@ -5,10 +5,12 @@ the delivery log, and the notification preferences survive a reload."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from hyperoru.timeutils import utcnow
 from tests.dashboard.conftest import Browser, Demo, open_page, sign_in
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
@@ -91,6 +93,17 @@ async def test_connect_telegram_link_a_chat_and_see_the_reply_delivered(
     assert "Chat linked" in reply["text"]
     await page.get_by_role("button", name="Refresh the log").click()
     await page.locator('#bot-outbox tr[data-status="sent"]').get_by_text("reply").wait_for()
+
+    # A test message goes to the linked chat through the outbox and its worker.
+    await page.get_by_role("button", name="Send a test message").click()
+    await page.get_by_text("Test message queued for 1 chat").wait_for()
+    worker = demo.server.app.state.bot_worker
+    # The chat had a message a moment ago: step the worker's clock past its 1 s interval
+    # rather than wait for it.
+    worker.clock = lambda: utcnow() + timedelta(seconds=5)
+    assert await worker.tick() == 1
+    (_, test) = telegram.sent(CHAT)
+    assert "Hyperoru test message" in test["text"]
 
     await page.get_by_role("button", name="Disconnect Telegram").click()
     await page.locator('#telegram-bot[data-connected="false"]').wait_for()

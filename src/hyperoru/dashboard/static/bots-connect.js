@@ -37,8 +37,9 @@ function state(config) {
   return [h("dl", { class: "tool-args" }, facts.flatMap(([key, value]) => [h("dt", { text: key }), h("dd", { text: value })]))];
 }
 
-// onChange: called with the platform's new config (or null once disconnected).
-export function botSection(config, { onChange }) {
+// onChange: called with the platform's new config (or null once disconnected);
+// onTested: called once a test message is queued (the delivery log has a new line).
+export function botSection(config, { onChange, onTested }) {
   const platform = config.platform;
   const title = TITLES[platform];
   const submit = h("button", { type: "submit", text: config.connected ? `Replace ${title} bot` : `Connect ${title}` });
@@ -54,7 +55,13 @@ export function botSection(config, { onChange }) {
     onChange(null);
     return `${title} disconnected`;
   });
-  const card = section(title, ...state(config), form, config.connected ? h("div", { class: "actions" }, disconnect) : null);
+  // POST /api/bots/{platform}/test: one message to each active chat, through the outbox.
+  const test = onPress(h("button", { type: "button", text: "Send a test message" }), async () => {
+    const { queued } = await post(`/api/bots/${platform}/test`, {});
+    onTested();
+    return `Test message queued for ${queued} chat${queued === 1 ? "" : "s"}`;
+  });
+  const card = section(title, ...state(config), form, config.connected ? h("div", { class: "actions" }, test, disconnect) : null);
   card.id = `${platform}-bot`;
   card.dataset.connected = String(config.connected);
   return card;

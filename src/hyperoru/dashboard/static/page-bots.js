@@ -1,6 +1,5 @@
-// Telegram and Discord bots: connect or disconnect each, link chats, choose what they
-// tell, and see what was delivered (docs/BOTS.md). The API has no "send a test message"
-// route: linking a chat makes the bot answer there, which the delivery log shows.
+// Telegram and Discord bots: connect or disconnect each (and send a test message to its
+// chats), link chats, choose what they tell, and see what was delivered (docs/BOTS.md).
 
 import { get } from "./api.js";
 import { botSection } from "./bots-connect.js";
@@ -23,6 +22,7 @@ export async function botsPage(main, { toast }) {
         card.replaceWith(bot(saved || { platform: config.platform, connected: false }));
         chats.reload(); // disconnecting removes the bot's chats
       },
+      onTested: outbox.reload,
     });
     return card;
   };

@@ -296,6 +296,10 @@ async def run(args: argparse.Namespace) -> None:
                 event.remove(engine, "before_cursor_execute", tally.note)
             print(f"\n{engine.dialect.name}")
     report(rows, args.top)
+    if args.save:
+        for n, row in enumerate(rows):
+            assert row.stats is not None
+            row.stats.dump_stats(f"{args.save}-{n}.pstats")
 
 
 def main() -> None:
@@ -303,6 +307,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="per route")
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
     parser.add_argument("--top", type=int, default=15, help="most-called functions per route")
+    parser.add_argument("--save", help="also write each route's profile to SAVE-<n>.pstats")
     args = parser.parse_args()
     # As `hyperoru serve` logs: one JSON access line per request, written (here, away).
     configure_logging("INFO")

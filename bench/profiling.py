@@ -114,14 +114,14 @@ class Statements:
 
 
 @contextlib.asynccontextmanager
-async def running_app(database_url: str | None, log_level: str = "WARNING") -> AsyncIterator[Any]:
-    """Hyperoru as the bench server builds it, SQLite in a temporary folder unless
-    ``database_url``, started and stopped around the block."""
+async def running_app(database_url: str | None, **settings_changes: Any) -> AsyncIterator[Any]:
+    """Hyperoru as the bench server builds it (log level WARNING unless changed), SQLite in
+    a temporary folder unless ``database_url``, started and stopped around the block."""
     from asgi_lifespan import LifespanManager
 
     with tempfile.TemporaryDirectory(prefix="hyperoru-profile-") as tmp:
         settings = bench_settings(Path(tmp) / "data", database_url)
-        settings = settings.model_copy(update={"log_level": log_level})
+        settings = settings.model_copy(update={"log_level": "WARNING", **settings_changes})
         app = hyperoru_app(settings)
         async with LifespanManager(app, startup_timeout=120, shutdown_timeout=120):
             yield app

@@ -83,6 +83,9 @@ GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 
+BATCHES = 5  # profiled batches per route; the cheapest is reported
+
+
 @dataclass
 class Route:
     name: str
@@ -223,26 +226,32 @@ async def measure(
     started = time.perf_counter()
     await send_all(client, route, path, headers, requests)
     seconds = time.perf_counter() - started
-    before = tally.count[route.name]
-    with profiled.profiling(route.name) as profile:
-        await send_all(client, route, path, headers, requests)
-    stats = pstats.Stats(profile)
-    _, calls = by_group(stats, GROUPS)
-    server = Counter({group: n for group, n in calls.items() if group != CLIENT})
-    return Measured(
-        route,
-        requests,
-        sum(server.values()),
-        tally.count[route.name] - before,
-        seconds,
-        server,
-        stats,
-    )
+    # Background work (the price refresh, the token cache's refill) runs in the requests'
+    # awaits and only ever adds calls: of a few batches, the one with the fewest is the
+    # requests' own cost.
+    best: Measured | None = None
+    batch = max(1, requests // BATCHES)
+    for _ in range(BATCHES):
+        before = tally.count[route.name]
+        with profiled.profiling(route.name) as profile:
+            await send_all(client, route, path, headers, batch)
+        stats = pstats.Stats(profile)
+        _, calls = by_group(stats, GROUPS)
+        server = Counter({group: n for group, n in calls.items() if group != CLIENT})
+        measured = Measured(
+            route, batch, sum(server.values()), tally.count[route.name] - before, 0.0, server, stats
+        )
+        if best is None or measured.calls < best.calls:
+            best = measured
+    assert best is not None
+    best.seconds = seconds * batch / requests
+    return best
 
 
 def report(rows: list[Measured], top: int) -> None:
     print(
-        f"\nper request, {rows[0].requests} requests a route, one after another; 1-minute "
+        f"\nper request, the cheapest of {BATCHES} batches of {rows[0].requests} requests a "
+        "route (one after another); 1-minute "
         f"load average {os.getloadavg()[0]:.2f}\n"
     )
     print("| route | function calls | SQL statements | µs in-process (noisy) |")
@@ -280,7 +289,8 @@ async def run(args: argparse.Namespace) -> None:
     transport = httpx.ASGITransport(app=bare, client=("127.0.0.1", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         rows.append(await measure(client, bare, ROUTES[0], 0, args.requests, tally))
-    async with running_app(args.database_url, log_level="INFO") as app:
+    # No trader runtime or bots: their ticks would run inside the profiled requests' awaits.
+    async with running_app(args.database_url, log_level="INFO", runtime="off", bots="off") as app:
         profiled = ProfiledApp(app)
         transport = httpx.ASGITransport(app=profiled, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

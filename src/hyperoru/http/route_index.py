@@ -4,12 +4,14 @@ Starlette's router tries every route's regular expression in turn until one matc
 route registered late (the backtests' routes come after about 110 others) paid for all
 of them, about 570 Python calls per request, more than the rest of a cached answer.
 
-Here each route is filed under the first two segments of its path when those are
-literal (``/api/backtests/{id}`` under ``("api", "backtests")``); routes whose literal
-part is shorter (``/health``, ``/{path}``, mounts at the top) could match any path and
-are kept in every list. A request is handed to a router holding only its key's routes
-plus those, in the original order, so the first match (and a 405 before a 404) is the
-one the full router would have found. The lists are built on the first request, and
+Here each route is known by the complete literal segments its path starts with
+(``/api/backtests/{id}``: ``api``, ``backtests``). A request's path is looked up by its
+first three segments, else its first two; the list found holds, in the router's own
+order, every route whose literal segments agree with that prefix (so also
+``/api/{x}/...`` or ``/{path}``), and a path no list knows gets the routes with fewer than
+two literal segments. A route can only match a path that starts with its literal
+segments, so the first match (and a 405 before a 404) is the one the full router would
+have found. The lists are built on the first request, and
 again whenever routes have been added since.
 """
 
@@ -21,8 +23,10 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-Key = tuple[str, str]
-_DEPTH = 2
+Key = tuple[str, ...]
+# Literal prefixes tried, longest first: three segments tell `/api/users/profile` from the
+# other `/api/users/...` routes; two are the fallback when the third is an id.
+_DEPTHS = (3, 2)
 
 
 def literal_segments(route: BaseRoute) -> list[str]:
@@ -39,9 +43,10 @@ def literal_segments(route: BaseRoute) -> list[str]:
     return template[: template.index("{")].split("/")[1:-1]
 
 
-def key_of(path: str) -> Key | None:
-    segments = path.split("/", _DEPTH + 1)[1 : _DEPTH + 1]
-    return (segments[0], segments[1]) if len(segments) == _DEPTH else None
+def _compatible(literals: list[str], key: Key) -> bool:
+    """Whether a route with these literal segments can match a path starting with ``key``."""
+    shared = min(len(literals), len(key))
+    return tuple(literals[:shared]) == key[:shared]
 
 
 class RouteIndex:
@@ -50,20 +55,29 @@ class RouteIndex:
     def __init__(self, router: Router) -> None:
         self._router = router
         self._built_for = -1
-        self._by_key: dict[Key, Router] = {}
+        self._tables: dict[int, dict[Key, Router]] = {}
         self._anywhere = router
 
     def _build(self) -> None:
         routes: Sequence[BaseRoute] = list(self._router.routes)
-        keyed: list[tuple[Key | None, BaseRoute]] = []
-        for route in routes:
-            segments = literal_segments(route)
-            keyed.append(((segments[0], segments[1]) if len(segments) >= _DEPTH else None, route))
-        keys = {key for key, _ in keyed if key is not None}
-        self._by_key = {
-            key: self._subrouter([r for k, r in keyed if k is None or k == key]) for key in keys
-        }
-        self._anywhere = self._subrouter([r for k, r in keyed if k is None])
+        literals = [literal_segments(route) for route in routes]
+        for depth in _DEPTHS:
+            keys = {tuple(each[:depth]) for each in literals if len(each) >= depth}
+            self._tables[depth] = {
+                key: self._subrouter(
+                    [
+                        route
+                        for route, each in zip(routes, literals, strict=True)
+                        if _compatible(each, key)
+                    ]
+                )
+                for key in keys
+            }
+        # A path whose prefix no table knows can only be matched by these.
+        shortest = min(_DEPTHS)
+        self._anywhere = self._subrouter(
+            [route for route, each in zip(routes, literals, strict=True) if len(each) < shortest]
+        )
         self._built_for = len(routes)
 
     def _subrouter(self, routes: list[BaseRoute]) -> Router:
@@ -82,8 +96,14 @@ class RouteIndex:
         """A router with every route that could match ``route_path``, in order."""
         if self._built_for != len(self._router.routes):
             self._build()
-        key = key_of(route_path)
-        return self._by_key.get(key, self._anywhere) if key is not None else self._anywhere
+        deepest = _DEPTHS[0]
+        segments = tuple(route_path.split("/", deepest + 1)[1 : deepest + 1])
+        for depth in _DEPTHS:
+            if len(segments) >= depth:
+                found = self._tables[depth].get(segments[:depth])
+                if found is not None:
+                    return found
+        return self._anywhere
 
 
 def install(router: Router) -> None:

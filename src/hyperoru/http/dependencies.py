@@ -30,9 +30,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def _untouched(session: AsyncSession) -> bool:
-    return not (
-        session.in_transaction() or session.identity_map or session.new or session.deleted
-    )
+    return not (session.in_transaction() or session.identity_map or session.new or session.deleted)
 
 
 async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:

@@ -58,7 +58,8 @@ async def authenticate(request: Request) -> AuthContext:
         raise
     request.state.user_id = user.id
     await spend(request, Budget("user", settings.rate_limit_user_per_minute, MINUTE), str(user.id))
-    found = request.state.auth = AuthContext(user=user, session=record)
+    found = AuthContext(user=user, session=record)
+    request.state.auth = found  # for current_auth, later in this request
     return found
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hyperoru.metrics.instruments import AppMetrics
@@ -23,7 +23,7 @@ class RequestMetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
         self.app = app
         self.histogram = metrics.http_requests
-        self._children: dict[tuple[str, str, int], Any] = {}
+        self._children: dict[tuple[str, str, int], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,7 +45,7 @@ class RequestMetricsMiddleware:
             template = getattr(route, "path", None) or UNMATCHED
             self._child(scope["method"], template, status).observe(time.perf_counter() - started)
 
-    def _child(self, method: str, template: str, status: int) -> Any:
+    def _child(self, method: str, template: str, status: int) -> Histogram:
         key = (method, template, status)
         child = self._children.get(key)
         if child is None:

@@ -19,6 +19,8 @@ its database, so a table copied without the line above it still says which it is
     .venv/bin/python bench/api_read_paths.py                     # both databases, ~7 min
     .venv/bin/python bench/api_read_paths.py --database sqlite --seconds 5
     .venv/bin/python bench/api_read_paths.py --orders-only         # bare + orders, ~1 min
+    .venv/bin/python bench/api_read_paths.py --database sqlite --serve-stack-only \
+        --routes profile traders backtest                          # some routes only
     .venv/bin/python bench/api_read_paths.py --postgres-url postgresql+asyncpg://u@127.0.0.1/db
 
 PostgreSQL is a throw-away cluster started the way ``scripts/test.sh`` starts one (the
@@ -95,6 +97,16 @@ ON_SERVE_STACK = (
     Route("backtest status poll", "/api/backtests/{backtest}?include=none", 0.3),
 )
 ORDERS = Route("order create + execute (orders/s)", "", 500.0, kind="order")
+# ``--routes`` names: a run of some routes only (the bare endpoint always runs).
+BY_NAME: dict[str, Route] = {
+    "profile": PROFILE,
+    "traders": TRADER_LIST,
+    "overview": ON_SERVE_STACK[0],
+    "positions": ON_SERVE_STACK[1],
+    "curve": ON_SERVE_STACK[2],
+    "backtest": ON_SERVE_STACK[3],
+    "orders": ORDERS,
+}
 
 
 @dataclass
@@ -273,8 +285,12 @@ def measure_database(
                 fixture = prepare(url, with_backtest=False)
                 routes: tuple[Route, ...] = (ORDERS,)
             else:
-                fixture = prepare(url, with_backtest=everything)
                 routes = ON_BOTH_STACKS + ((*ON_SERVE_STACK, ORDERS) if everything else ())
+                if args.routes:
+                    chosen = {BY_NAME[name] for name in args.routes}
+                    routes = tuple(route for route in routes if route in chosen)
+                backtest = ON_SERVE_STACK[3] in routes
+                fixture = prepare(url, with_backtest=backtest)
             for route in routes:
                 load = apply_load(port, fixture.token, route, fixture, args)
                 section.rows.append(Row(route, stack, load))
@@ -394,6 +410,12 @@ def main() -> None:
         "--orders-only",
         action="store_true",
         help="the bare endpoint and the orders row only, on `hyperoru serve`'s stack",
+    )
+    parser.add_argument(
+        "--routes",
+        nargs="+",
+        choices=sorted(BY_NAME),
+        help="only these routes (and the bare endpoint); default: all",
     )
     parser.add_argument(
         "--smoke",

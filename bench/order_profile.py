@@ -26,69 +26,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import contextvars
 import cProfile
 import os
 import pstats
 import sys
-import tempfile
 import time
-from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
-from asgi_lifespan import LifespanManager
 from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from auth.serve import bench_settings, hyperoru_app
+from profiling import CLIENT, REQUEST, Statements, by_group, entries, running_app
 
 PASSWORD = "correct horse battery staple"  # a throw-away account in a throw-away database
-
-# Which request a statement belongs to; unset for background work (monitor, jobs).
-_REQUEST: contextvars.ContextVar[str | None] = contextvars.ContextVar("request", default=None)
-
-# Self time grouped by where the code lives: the first matching fragment of the path.
-GROUPS: tuple[tuple[str, str], ...] = (
-    ("hyperoru/auth", "auth (token, session, rate limit)"),
-    ("hyperoru/ratelimit", "auth (token, session, rate limit)"),
-    ("hyperoru/trading/engine", "engine (pure)"),
-    ("hyperoru/trading/codec", "ledger state codec"),
-    ("hyperoru/trading/ledger_store", "ledger writes"),
-    ("hyperoru/trading/paper_client", "paper client"),
-    ("hyperoru/trading/market_feed", "market feed"),
-    ("hyperoru/trading", "trading (routes, service, schemas)"),
-    ("hyperoru/accounts", "accounts (owned trader)"),
-    ("hyperoru/notifications", "notifications outbox"),
-    ("hyperoru/realtime", "event bus"),
-    ("hyperoru/db", "db driver (hyperoru)"),
-    ("hyperoru/http", "middleware (hyperoru)"),
-    ("hyperoru/metrics", "middleware (hyperoru)"),
-    ("hyperoru/logging_setup", "logging"),
-    ("hyperoru", "hyperoru, other"),
-    ("sqlalchemy", "SQLAlchemy"),
-    ("aiosqlite", "driver (aiosqlite/asyncpg)"),
-    ("asyncpg", "driver (aiosqlite/asyncpg)"),
-    ("sqlite3", "driver (aiosqlite/asyncpg)"),
-    ("greenlet", "SQLAlchemy"),
-    ("fastapi", "framework (FastAPI, Starlette)"),
-    ("starlette", "framework (FastAPI, Starlette)"),
-    ("pydantic", "pydantic"),
-    ("httpx", "in-process client (not the server)"),
-    ("httpcore", "in-process client (not the server)"),
-    ("anyio", "framework (FastAPI, Starlette)"),
-    ("logging", "logging"),
-    ("json", "json"),
-    ("asyncio", "asyncio (loop, queues, waiting on threads)"),
-    ("selectors", "asyncio (loop, queues, waiting on threads)"),
-    ("threading", "asyncio (loop, queues, waiting on threads)"),
-    ("decimal", "Decimal"),
-)
-
 
 # Steps of an order, by (a fragment of the file, the function): cumulative time, nested
 # (a step's time includes the steps it calls).
@@ -125,46 +77,6 @@ STEPS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def group_of(filename: str, function: str) -> str:
-    if "select.epoll" in function:
-        return "event loop idle (waiting for SQLite's thread or the client)"
-    if "SimpleQueue" in function:
-        return "driver (aiosqlite/asyncpg)"
-    for fragment, group in GROUPS:
-        if fragment in filename:
-            return group
-    if filename.startswith("~") or filename.startswith("<"):
-        return "builtins (C calls)"
-    return "other"
-
-
-class Statements:
-    """The statements each order request runs, by request kind."""
-
-    def __init__(self) -> None:
-        self.count: Counter[str] = Counter()
-        self.shapes: dict[str, list[str]] = defaultdict(list)
-        self.requests: Counter[str] = Counter()
-
-    def note(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        kind = _REQUEST.get()
-        if kind is None:
-            return
-        self.count[kind] += 1
-        if self.requests[kind] == 1:  # the shape of one request, after the warm-up
-            self.shapes[kind].append(" ".join(statement.split()[:6]))
-
-
-@contextlib.asynccontextmanager
-async def running_app(database_url: str | None) -> AsyncIterator[Any]:
-    with tempfile.TemporaryDirectory(prefix="hyperoru-order-profile-") as tmp:
-        settings = bench_settings(Path(tmp) / "data", database_url)
-        settings = settings.model_copy(update={"log_level": "WARNING"})
-        app = hyperoru_app(settings)
-        async with LifespanManager(app, startup_timeout=120, shutdown_timeout=120):
-            yield app
-
-
 async def sign_in(client: httpx.AsyncClient) -> tuple[dict[str, str], int]:
     body = {"username": f"profile-{os.getpid()}-{time.time_ns() % 10**6}", "password": PASSWORD}
     (await client.post("/api/users/register", json=body)).raise_for_status()
@@ -189,31 +101,25 @@ async def orders(
         }
         if tally is not None:
             tally.requests["create"] += 1
-        token = _REQUEST.set("create")
+        token = REQUEST.set("create")
         created = await client.post("/api/orders/create", json=body, headers=headers)
-        _REQUEST.reset(token)
+        REQUEST.reset(token)
         if created.status_code != 201:
             raise SystemExit(f"create: {created.status_code} {created.text}")
         if tally is not None:
             tally.requests["execute"] += 1
-        token = _REQUEST.set("execute")
+        token = REQUEST.set("execute")
         executed = await client.post(f"/api/orders/execute/{created.json()['id']}", headers=headers)
-        _REQUEST.reset(token)
+        REQUEST.reset(token)
         if executed.status_code != 200 or executed.json()["execution_status"] != "filled":
             raise SystemExit(f"execute: {executed.status_code} {executed.text}")
 
 
 def print_profile(profile: cProfile.Profile, top: int, orders_run: int) -> None:
     stats = pstats.Stats(profile)
-    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
-    by_group: Counter[str] = Counter()
-    for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
-        by_group[group_of(filename, function)] += row[2]
-    calls: Counter[str] = Counter()
-    for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
-        calls[group_of(filename, function)] += row[1]
-    client = "in-process client (not the server)"
-    server_calls = sum(calls.values()) - calls[client]
+    seconds_by_group, calls = by_group(stats)
+    total = sum(seconds_by_group.values())
+    server_calls = sum(calls.values()) - calls[CLIENT]
     # Function calls do not depend on how busy the machine is: on a shared machine they
     # compare two versions better than seconds do.
     print(
@@ -223,7 +129,7 @@ def print_profile(profile: cProfile.Profile, top: int, orders_run: int) -> None:
     print(f"\nself time by where the code lives ({total:.2f} s for {orders_run} orders):\n")
     print("| part | share | µs per order | calls per order |")
     print("|---|---:|---:|---:|")
-    for group, seconds in by_group.most_common():
+    for group, seconds in seconds_by_group.most_common():
         share, each = 100 * seconds / total, 1e6 * seconds / orders_run
         print(f"| {group} | {share:.1f} % | {each:,.0f} | {calls[group] / orders_run:,.0f} |")
     print("\nsteps (cumulative, nested; a coroutine counts while it runs, not while it waits):\n")
@@ -232,7 +138,7 @@ def print_profile(profile: cProfile.Profile, top: int, orders_run: int) -> None:
     for label, fragment, function in STEPS:
         seconds = sum(
             row[3]
-            for (filename, _, name), row in stats.stats.items()  # type: ignore[attr-defined]
+            for (filename, _, name), row in entries(stats).items()
             if name == function and fragment in filename
         )
         print(f"| {label} | {1e6 * seconds / orders_run:,.0f} |")

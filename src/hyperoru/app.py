@@ -35,6 +35,7 @@ from hyperoru.flows.sessions import announcer_for
 from hyperoru.health.domain import DOMAIN as HEALTH
 from hyperoru.http.conditional import ConditionalGetMiddleware
 from hyperoru.http.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from hyperoru.http.route_index import install as index_routes
 from hyperoru.http.route_policy import PUBLIC_ROUTES, enforce_protection
 from hyperoru.http.slash_twins import SlashTwinMiddleware
 from hyperoru.logging_setup import configure_logging
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     if settings.docs_enabled:
         app.add_route("/openapi.json", _openapi_json, methods=["GET"], include_in_schema=False)
+    index_routes(app.router)  # tries only the routes a path can match
 
     if settings.allowed_origin_list:
         app.add_middleware(

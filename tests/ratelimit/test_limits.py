@@ -8,6 +8,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 
 from hyperoru.app import create_app
+from hyperoru.ratelimit.limiter import Budget, LimitStatus
 from hyperoru.settings import Settings
 from tests.conftest import asgi_client, running
 from tests.helpers import Api, assert_error, away_from_minute_edge
@@ -76,3 +77,17 @@ async def test_two_app_instances_share_one_redis_budget(
             client = one if index % 2 == 0 else two
             statuses.append((await client.get("/api/users/profile", headers=headers)).status_code)
         assert statuses == [200] * 6 + [429, 429]
+
+
+def test_raw_headers_are_the_headers_as_asgi_carries_them() -> None:
+    status = LimitStatus(allowed=True, limit=1200, remaining=0, reset_seconds=37)
+    assert status.raw_headers() == [
+        (name.lower().encode(), value.encode()) for name, value in status.headers().items()
+    ]
+
+
+def test_budgets_of_one_bucket_with_other_amounts_have_their_own_items() -> None:
+    small, large = Budget("user", 5, 60), Budget("user", 6, 60)
+    assert small.item() is Budget("user", 5, 60).item()  # built once
+    assert (small.item().amount, large.item().amount) == (5, 6)
+    assert Budget("ip", 5, 60).item().namespace == "ip"

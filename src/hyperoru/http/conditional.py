@@ -88,6 +88,16 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
+def _request_header(scope: Scope, name: bytes) -> bytes | None:
+    # Servers send request header names in lower case (Starlette's Headers relies on it
+    # too): compared as they are, without a copy of the list.
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
 def _is_buffered_json(message: Message) -> bool:
     """A 200 whose whole length is announced and small enough to hold."""
     if message["status"] != 200:
@@ -122,7 +132,7 @@ class ConditionalGetMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        if_none_match = _header(list(scope.get("headers", ())), b"if-none-match")
+        if_none_match = _request_header(scope, b"if-none-match")
         start: Message | None = None
         chunks: list[bytes] = []
         passing = False

@@ -114,12 +114,10 @@ class RequestContextMiddleware:
                 # Cache-Control on the answers it tags); these are only the defaults.
                 existing = {k.lower() for k, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(h for h in security if h[0] not in existing)
+                headers += [h for h in security if h[0] not in existing]
                 limit = state.get("rate_limit")
                 if limit is not None:
-                    for name, value in limit.headers().items():
-                        if name.lower().encode() not in existing:
-                            headers.append((name.lower().encode(), value.encode()))
+                    headers += [h for h in limit.raw_headers() if h[0] not in existing]
                 message["headers"] = headers
             await send(message)
 

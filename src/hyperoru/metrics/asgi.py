@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hyperoru.metrics.instruments import AppMetrics
@@ -13,10 +14,16 @@ from hyperoru.metrics.instruments import AppMetrics
 UNMATCHED = "unmatched"
 
 
+# Children kept per label set: prometheus_client's ``labels()`` takes a lock and rebuilds
+# the key on every call. Bounded: the method is the client's to choose.
+_MAX_CHILDREN = 1024
+
+
 class RequestMetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
         self.app = app
         self.histogram = metrics.http_requests
+        self._children: dict[tuple[str, str, int], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,6 +43,13 @@ class RequestMetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED
-            self.histogram.labels(scope["method"], template, str(status)).observe(
-                time.perf_counter() - started
-            )
+            self._child(scope["method"], template, status).observe(time.perf_counter() - started)
+
+    def _child(self, method: str, template: str, status: int) -> Histogram:
+        key = (method, template, status)
+        child = self._children.get(key)
+        if child is None:
+            if len(self._children) >= _MAX_CHILDREN:
+                self._children.clear()
+            child = self._children[key] = self.histogram.labels(method, template, str(status))
+        return child

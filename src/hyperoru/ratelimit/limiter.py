@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -25,7 +26,13 @@ class Budget:
     exact: bool = False
 
     def item(self) -> RateLimitItemPerSecond:
-        return RateLimitItemPerSecond(self.amount, self.seconds, namespace=self.bucket)
+        return _item(self.amount, self.seconds, self.bucket)
+
+
+@lru_cache(maxsize=256)
+def _item(amount: int, seconds: int, bucket: str) -> RateLimitItemPerSecond:
+    # Immutable once built, and every request spends the same few budgets.
+    return RateLimitItemPerSecond(amount, seconds, namespace=bucket)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +48,14 @@ class LimitStatus:
             "X-RateLimit-Remaining": str(self.remaining),
             "X-RateLimit-Reset": str(self.reset_seconds),
         }
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``headers()`` as an ASGI answer carries them (lower-case names, bytes)."""
+        return [
+            (b"x-ratelimit-limit", b"%d" % self.limit),
+            (b"x-ratelimit-remaining", b"%d" % self.remaining),
+            (b"x-ratelimit-reset", b"%d" % self.reset_seconds),
+        ]
 
 
 def _storage_for(redis_url: str | None) -> Storage:

@@ -8,6 +8,7 @@ under ``hyperoru`` (``hyperoru.quotas`` is the package ``quotas``).
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ LAYERS = (
         "decimal_text",
     ),
     ("stopping", "production"),
-    ("logging_setup", "domain", "process_identity", "offload", "data_dir", "db"),
+    ("logging_setup", "domain", "process_identity", "offload", "data_dir", "redis_connect", "db"),
     ("http", "ratelimit", "net", "vault", "exchanges", "health", "dashboard"),
     ("auth",),
     ("jobs", "quotas"),
@@ -196,3 +197,14 @@ def test_only_the_assembly_imports_flows_and_the_container() -> None:
         for imp in imports
     ]
     assert not offenders, "domains never import flows or the container:\n" + "\n".join(offenders)
+
+
+def test_every_redis_client_is_opened_through_redis_connect() -> None:
+    """redis_connect bounds connecting and closing; a client opened elsewhere would not be."""
+    opening = re.compile(r"\bRedis(\.from_url)?\(")
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path.name != "redis_connect.py" and opening.search(path.read_text())
+    ]
+    assert offenders == []

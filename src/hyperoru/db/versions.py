@@ -26,6 +26,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hyperoru.redis_connect import redis_client
 from hyperoru.settings import Settings
 
 log = logging.getLogger("hyperoru.db.versions")
@@ -71,7 +72,7 @@ class _Unknown:
 
 class SharedVersions:
     def __init__(self, url: str) -> None:
-        self._redis: Redis = Redis.from_url(url)
+        self._redis: Redis = redis_client(url)
         db = self._redis.connection_pool.connection_kwargs.get("db", 0)
         self._prefix = f"hyperoru:{db}:data-version:"
         self._local = LocalVersions()

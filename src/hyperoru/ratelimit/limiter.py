@@ -12,6 +12,8 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.aio.strategies import RateLimiter as RateLimiter_
 
+from hyperoru.redis_connect import CONNECT_SECONDS
+
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -62,7 +64,12 @@ def _storage_for(redis_url: str | None) -> Storage:
     if not redis_url:
         return MemoryStorage()
     uri = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
-    return RedisStorage(uri, implementation="redispy", key_prefix="hyperoru-limits")
+    return RedisStorage(
+        uri,
+        implementation="redispy",
+        key_prefix="hyperoru-limits",
+        socket_connect_timeout=CONNECT_SECONDS,  # as every Redis client here: redis_connect
+    )
 
 
 class RateLimiter:

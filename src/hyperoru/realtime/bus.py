@@ -26,6 +26,7 @@ from hyperoru.realtime.events import (
     decode_event,
     encode_event,
 )
+from hyperoru.redis_connect import redis_client
 from hyperoru.settings import Settings
 from hyperoru.stopping import cancel_and_wait
 
@@ -96,7 +97,7 @@ class RedisEventBus:
     """Every event goes through one Redis channel, so every process sees it exactly once."""
 
     def __init__(self, url: str) -> None:
-        self._redis: Redis = Redis.from_url(url)
+        self._redis: Redis = redis_client(url)
         self._channel = redis_channel(self._redis)
         self._subscribers = _Subscribers()
         self._listening = asyncio.Event()

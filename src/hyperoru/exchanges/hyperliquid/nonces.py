@@ -16,10 +16,10 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hyperoru.exchanges.venue import VenueError
+from hyperoru.redis_connect import redis_client
 
 
 class NonceSource(Protocol):
@@ -59,7 +59,7 @@ class RedisNonces:
     action is not signed, so nothing is sent (``VENUE_UNAVAILABLE``)."""
 
     def __init__(self, redis_url: str) -> None:
-        self._redis = Redis.from_url(redis_url)
+        self._redis = redis_client(redis_url)
         self._take = self._redis.register_script(_TAKE)
 
     async def take(self, signer: str, now_ms: int) -> int:

@@ -22,7 +22,7 @@ from hyperoru.backtests.presenters import (
 )
 from hyperoru.backtests.results import EquityPoint, TradeOut, equity_out, trades_out
 from hyperoru.backtests.schemas import BacktestCreate, BacktestOut, BacktestSummaryOut
-from hyperoru.http.dependencies import AppSettings, DbSession
+from hyperoru.http.dependencies import AppSettings, DbSession, Sessionmaker
 from hyperoru.http.pagination import ListWindowQuery
 from hyperoru.jobs.dependencies import Runner
 from hyperoru.market.dependencies import Market
@@ -96,7 +96,7 @@ async def list_backtests(
 async def get_backtest(
     backtest_id: ResourceId,
     user: CurrentUser,
-    db: DbSession,
+    sessions: Sessionmaker,
     include: Included,
     answers: Answers,
 ) -> Response:
@@ -107,9 +107,12 @@ async def get_backtest(
     if kept is not None:
         return Response(kept, media_type="application/json")
     version = await answers.version(user.id)
-    record = await service.load_owned_backtest(
-        db, user=user, backtest_id=backtest_id, parts=include
-    )
+    # A session only on a miss: the poll dashboards repeat is answered from memory, and
+    # a request-scoped session (a generator dependency) costs every poll its set-up.
+    async with sessions() as db:
+        record = await service.load_owned_backtest(
+            db, user=user, backtest_id=backtest_id, parts=include
+        )
     response = backtest_answer(record, include)
     answers.keep(
         owner_id=user.id,

@@ -87,9 +87,13 @@ class _Writer:
                 )
                 return
 
-    async def finish(self) -> None:
+    async def settle(self) -> None:
+        """Waits for the write on its way (it fails rather than hangs: Redis errors)."""
         if self._flushing is not None:
             await self._flushing
+
+    async def finish(self) -> None:
+        await self.settle()
         batch, self._pending = self._pending, []
         try:
             await self._store.write(self._task, batch)
@@ -214,6 +218,11 @@ class RedisTaskStore:
         running = self._local.running()
         if not running:
             return
+        # A renewal vouches for the chunks said before it: a task whose process dies
+        # after it still shows them.
+        await asyncio.gather(
+            *(w.settle() for t in running if (w := self._writers.get(t.task_id)) is not None)
+        )
         lease_until = self._clock() + self._lease
         try:
             async with self._redis.pipeline(transaction=False) as pipe:

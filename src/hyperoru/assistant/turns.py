@@ -83,8 +83,12 @@ class AssistantRuntime:
         """The heartbeat: keeps the leases of this process's tasks and stream slots."""
         while True:
             await asyncio.sleep(every_seconds)
-            await self.tasks.renew()
-            await self.slots.renew()
+            try:
+                await self.tasks.renew()
+                await self.slots.renew()
+            except Exception:
+                # A missed beat costs nothing yet (three per lease); a dead loop would.
+                log.exception("assistant heartbeat failed", extra={"event": "assistant_heartbeat"})
 
     async def close(self) -> None:
         await self.tasks.close()

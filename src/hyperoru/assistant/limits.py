@@ -4,13 +4,15 @@ tokens a UTC day. Each refusal is the contract's 429 ``RATE_LIMITED`` with
 
 Messages a minute go through the shared rate limiter (memory, or Redis across
 processes). Tokens a day are rows in the database. Streams at once are counted in the
-process that runs them.
+process that runs them (``LocalStreamSlots``), or with Redis across every process
+(assistant/redis_slots.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,25 +32,49 @@ def _too_many(message: str, limit: int, retry_after: int) -> ApiError:
     return rate_limited(status, message)
 
 
-class StreamSlots:
+def too_many_streams(limit: int) -> ApiError:
+    return _too_many(f"At most {limit} assistant chats may run at once", limit, 1)
+
+
+class StreamSlots(Protocol):
+    async def acquire(self, user_id: int, limit: int) -> None:
+        """Raises 429 RATE_LIMITED when ``limit`` chats of the user run already."""
+        ...
+
+    async def release(self, user_id: int) -> None:
+        """Gives back one slot the user took in this process. Never raises."""
+        ...
+
+    def running(self, user_id: int) -> int:
+        """The user's chats running in this process."""
+        ...
+
+    async def renew(self) -> None:
+        """Keeps this process's slots taken (the heartbeat)."""
+        ...
+
+
+class LocalStreamSlots:
     """Chats running now, per user, in this process."""
 
     def __init__(self) -> None:
         self._running: Counter[int] = Counter()
 
-    def acquire(self, user_id: int, limit: int) -> None:
-        """Raises 429 RATE_LIMITED when ``limit`` chats of the user run already."""
+    async def acquire(self, user_id: int, limit: int) -> None:
         if self._running[user_id] >= limit:
-            raise _too_many(f"At most {limit} assistant chats may run at once", limit, 1)
+            raise too_many_streams(limit)
         self._running[user_id] += 1
 
-    def release(self, user_id: int) -> None:
+    async def release(self, user_id: int) -> None:
         self._running[user_id] -= 1
         if self._running[user_id] <= 0:
             del self._running[user_id]
 
     def running(self, user_id: int) -> int:
         return self._running[user_id]
+
+    async def renew(self) -> None:
+        return None
 
 
 async def spend_message(limiter: RateLimiter, *, user_id: int, per_minute: int) -> None:

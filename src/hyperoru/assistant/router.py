@@ -81,8 +81,7 @@ async def chat_queued(body: ChatStart, request: Request, tools: Tools, runtime: 
     turn = await prepare_turn(
         runtime, tools, body, limiter=services.limiter, secret_box=services.secret_box
     )
-    task = runtime.tasks.new(tools.user.id)
-    task.runner = runtime.start(turn, task.emit, lambda: runtime.tasks.ended(task))
+    task = await runtime.start_queued(turn)
     return Queued(status="queued", task_id=task.task_id)
 
 
@@ -91,7 +90,7 @@ async def task_chunks(
     task_id: TaskId, user: CurrentUser, runtime: Runtime, since: Since = 0
 ) -> TaskPage:
     """The chunks after ``since``; pass ``next_cursor`` (or ``next``) back as ``since``."""
-    return runtime.tasks.owned(user.id, task_id).page(since)
+    return await runtime.tasks.page(user.id, task_id, since)
 
 
 router.add_api_route(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from hyperoru.assistant.limits import StreamSlots, add_tokens, check_tokens, spe
 from hyperoru.assistant.model_settings import chat_model_for
 from hyperoru.assistant.models import Conversation
 from hyperoru.assistant.schemas import ChatStart
-from hyperoru.assistant.tasks import DONE_MARK, TaskStore
+from hyperoru.assistant.tasks import DONE_MARK, ChatTask, TaskStore
 from hyperoru.assistant.tools import ToolContext
 from hyperoru.auth.principal import Principal
 from hyperoru.errors import ApiError
@@ -38,6 +38,7 @@ from hyperoru.vault.cipher import SecretBox
 log = logging.getLogger("hyperoru.assistant")
 
 Sink = Callable[[Frame], None]
+OnEnd = Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -47,23 +48,47 @@ class AssistantRuntime:
 
     http: httpx.AsyncClient
     tasks: TaskStore
-    slots: StreamSlots = field(default_factory=StreamSlots)
+    slots: StreamSlots
     running: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def start(
-        self, turn: PreparedTurn, sink: Sink, on_end: Callable[[], None]
-    ) -> asyncio.Task[None]:
+    def start(self, turn: PreparedTurn, sink: Sink, on_end: OnEnd) -> asyncio.Task[None]:
         task = asyncio.create_task(self._run(turn, sink, on_end), name="assistant-turn")
         self.running.add(task)
         task.add_done_callback(self.running.discard)
         return task
 
-    async def _run(self, turn: PreparedTurn, sink: Sink, on_end: Callable[[], None]) -> None:
+    async def start_queued(self, turn: PreparedTurn) -> ChatTask:
+        """The turn in the background, its frames kept by the task store for polls."""
+        user_id = turn.ctx.user.id
+        try:
+            task = await self.tasks.new(user_id)
+        except BaseException:
+            await self.slots.release(user_id)
+            raise
+
+        async def ended() -> None:
+            await self.tasks.ended(task)
+
+        task.runner = self.start(turn, task.emit, ended)
+        return task
+
+    async def _run(self, turn: PreparedTurn, sink: Sink, on_end: OnEnd) -> None:
         try:
             await produce(turn, self.http, sink)
         finally:
-            self.slots.release(turn.ctx.user.id)
-            on_end()
+            await self.slots.release(turn.ctx.user.id)
+            await on_end()
+
+    async def renew_forever(self, every_seconds: float) -> None:
+        """The heartbeat: keeps the leases of this process's tasks and stream slots."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.tasks.renew()
+                await self.slots.renew()
+            except Exception:
+                # A missed beat costs nothing yet (three per lease); a dead loop would.
+                log.exception("assistant heartbeat failed", extra={"event": "assistant_heartbeat"})
 
     async def close(self) -> None:
         await self.tasks.close()
@@ -99,14 +124,14 @@ async def prepare_turn(
         await check_tokens(
             session, user_id=ctx.user.id, per_day=settings.assistant_tokens_per_day, now=utcnow()
         )
-        runtime.slots.acquire(ctx.user.id, settings.assistant_max_concurrent_streams)
+        await runtime.slots.acquire(ctx.user.id, settings.assistant_max_concurrent_streams)
         try:
             conversation = await _conversation(session, ctx.user, body)
             history = await conversations.history(session, conversation)
             await conversations.append(session, conversation, "user", body.message)
             await session.commit()
         except BaseException:
-            runtime.slots.release(ctx.user.id)
+            await runtime.slots.release(ctx.user.id)
             raise
     return PreparedTurn(
         ctx=ctx,
@@ -193,9 +218,10 @@ class SseTurn:
     def __init__(self, runtime: AssistantRuntime, turn: PreparedTurn) -> None:
         self._queue: asyncio.Queue[Frame | None] = asyncio.Queue()
         self._stopped = False
-        self._task = runtime.start(
-            turn, self._queue.put_nowait, lambda: self._queue.put_nowait(None)
-        )
+        self._task = runtime.start(turn, self._queue.put_nowait, self._ended)
+
+    async def _ended(self) -> None:
+        self._queue.put_nowait(None)
 
     def stop(self) -> None:
         # Once: a second cancel would interrupt the turn storing what it said so far.

@@ -3,8 +3,9 @@
 Connecting, and closing a broken connection, are bounded: redis-py waits for a closing
 socket without a limit unless ``socket_connect_timeout`` is set, so a half-open TCP
 connection (a Redis host that vanished) could hold a cancelled task, and a shutdown
-waiting for it, for ever. Reads are left unbounded on purpose: the event bus blocks on
-its subscription between events.
+waiting for it, for ever. Commands are bounded too (``COMMAND_SECONDS``: a Redis that
+hangs fails the request with a 503 instead of holding it), except for a client that
+blocks on purpose between messages: the event bus's subscription (``blocking_reads``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 CONNECT_SECONDS = 5.0
+COMMAND_SECONDS = 5.0
 
 
-def redis_client(url: str) -> Redis:
-    return Redis.from_url(url, socket_connect_timeout=CONNECT_SECONDS)
+def redis_client(url: str, *, blocking_reads: bool = False) -> Redis:
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_SECONDS,
+        socket_timeout=None if blocking_reads else COMMAND_SECONDS,
+    )

@@ -97,7 +97,10 @@ class RedisEventBus:
     """Every event goes through one Redis channel, so every process sees it exactly once."""
 
     def __init__(self, url: str) -> None:
+        # Publishing and pings are bounded commands; the subscription blocks between
+        # events on a client of its own.
         self._redis: Redis = redis_client(url)
+        self._subscriber: Redis = redis_client(url, blocking_reads=True)
         self._channel = redis_channel(self._redis)
         self._subscribers = _Subscribers()
         self._listening = asyncio.Event()
@@ -116,6 +119,7 @@ class RedisEventBus:
     async def aclose(self) -> None:
         if self._reader is not None:
             await cancel_and_wait(self._reader)
+        await self._subscriber.aclose()
         await self._redis.aclose()
 
     async def publish(self, event: AnyEvent) -> None:
@@ -155,7 +159,7 @@ class RedisEventBus:
         delay = 0.5
         while True:
             try:
-                async with self._redis.pubsub() as pubsub:
+                async with self._subscriber.pubsub() as pubsub:
                     await pubsub.subscribe(self._channel)
                     self._listening.set()
                     delay = 0.5

@@ -306,12 +306,14 @@ def mutated_source(mutant: Mutant) -> str:
 
 
 def _run_tests(copy_root: Path, tests: list[str], timeout: float) -> tuple[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(copy_root / "src"), "PYTHONHASHSEED": "0"}
+    # scripts/ for the plugin that stops hypothesis at its first failure (no shrinking).
+    path = os.pathsep.join((str(copy_root / "src"), str(ROOT / "scripts")))
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONHASHSEED": "0"}
     started = time.monotonic()
     try:
         completed = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
             [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0",
-             "--noconftest", *tests],
+             "--noconftest", "-p", "mutation_no_shrink", *tests],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

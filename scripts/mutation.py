@@ -57,6 +57,7 @@ REPLAY_TESTS = (
 # The replay's bar-by-bar rules (driver, round trips, the shared bar path): the scripted
 # replays with hand-computed answers and the pinned known answer, without the sandbox.
 DRIVER_TESTS = (
+    "tests/replay/test_driver_exact.py",
     "tests/replay/test_bar_rules.py",
     "tests/replay/test_known_answers.py::"
     "test_a_scripted_replay_gives_its_known_fingerprint_and_result",

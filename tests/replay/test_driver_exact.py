@@ -1,11 +1,15 @@
 """The replay driver's own rules, on bars small enough to compute by hand (mutation
-testing, scripts/mutation.py): how many rejections are kept, ..."""
+testing, scripts/mutation.py): how many rejections are kept, how a late symbol with a
+missing candle is aligned and funded, which extreme a small long meets first."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from hyperoru.replay.bars import Bars
 from hyperoru.replay.driver import Replay
 from tests.replay.candles import by_hand
-from tests.replay.scripted import settings
+from tests.replay.scripted import both_ways, scripted, settings
 
 FLAT = (100.0, 100.0, 100.0, 100.0)
 
@@ -19,3 +23,61 @@ def test_the_first_hundred_rejections_are_kept_and_every_one_is_counted() -> Non
     assert [r["reason"] for r in result.rejections] == [f"unusable answer {i}" for i in range(100)]
     assert result.metrics["rejected_decisions"] == 101
     assert result.metrics["decisions"] == 101
+
+
+def test_a_late_symbol_with_a_missing_candle_is_aligned_with_its_funding() -> None:
+    btc = by_hand([FLAT] * 4, funding=[0.0001] * 4)
+    # ETH starts at bar 1 and has no candle at bar 2.
+    eth = Bars(
+        "ETH",
+        [btc.times[1], btc.times[3]],
+        [50.0, 60.0],
+        [51.0, 61.0],
+        [49.0, 59.0],
+        [50.5, 60.5],
+        [7.0, 8.0],
+        [0.0002, 0.0003],
+    )
+    rules = settings(symbols=("BTC", "ETH"), sz_decimals={"BTC": 3, "ETH": 2})
+    replay = Replay(rules, {"BTC": btc, "ETH": eth})
+    column = replay.column("ETH")
+    assert column.open == [None, 50.0, 50.5, 60.0]
+    assert column.high == [None, 51.0, 50.5, 61.0]
+    assert column.low == [None, 49.0, 50.5, 59.0]
+    assert column.close == [None, 50.5, 50.5, 60.5]
+    # No candle once the symbol has started: nothing traded; before: unknown.
+    assert column.volume == [None, 7.0, 0.0, 8.0]
+    assert column.rates == [None, 0.0002, None, 0.0003]
+
+
+def test_a_late_symbols_funding_is_paid() -> None:
+    btc = by_hand([FLAT] * 4)
+    eth = Bars(
+        "ETH",
+        [btc.times[1], btc.times[2], btc.times[3]],
+        [50.0] * 3,
+        [50.0] * 3,
+        [50.0] * 3,
+        [50.0] * 3,
+        [1.0] * 3,
+        [0.001] * 3,
+    )
+    rules = settings(symbols=("BTC", "ETH"), sz_decimals={"BTC": 3, "ETH": 2})
+    buy_eth = {"operation": "long", "symbol": "ETH", "size_pct": 10}
+    result, _ = scripted(rules, {"BTC": btc, "ETH": eth}, {1: [buy_eth]})
+    (trade,) = result.trades
+    # 20 ETH bought at 02:00's open; 03:00 is settled at 50 x 20 x 0.1% = 1.
+    assert trade["quantity"] == "20.00"
+    assert trade["funding"] == "1.00000000"
+
+
+def test_a_long_under_one_unit_meets_its_stop_before_its_take_profit() -> None:
+    # 5,000 USD at 50,000 is 0.1 BTC; the bar reaches both exits: the low comes first.
+    flat = (50000.0,) * 4
+    bars = by_hand([flat, flat, (50000, 55500, 44000, 50000), flat])
+    exits = {"take_profit_price": 55000, "stop_loss_price": 45000}
+    decision = {"operation": "long", "symbol": "BTC", "size_pct": 50, **exits}
+    result = both_ways(settings(), bars, {0: [decision]})
+    (trade,) = result.trades
+    assert trade["quantity"] == "0.100"
+    assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 45000)

@@ -1,11 +1,13 @@
 """Rules found untested by mutation testing (scripts/mutation.py), each with an answer
-computed by hand: resting reduce-only limits that fill, ..."""
+computed by hand: resting reduce-only limits that fill, an exact close while the rest of
+the account is short of margin."""
 
 from __future__ import annotations
 
 from hyperoru.trading.engine import (
     AccountState,
     Liquidity,
+    MarketSnapshot,
     OrderStatus,
     RejectCode,
     on_market,
@@ -53,3 +55,29 @@ def test_a_resting_reduce_only_limit_larger_than_what_is_left_fills_that_and_sto
         D("0.1"),
         RejectCode.REDUCE_ONLY_REJECTED,
     )
+
+
+def _deep_eth(mark: int) -> MarketSnapshot:
+    return market("ETH", mark, bids=[(mark - 10, 100)], asks=[(mark + 10, 100)])
+
+
+def test_closing_a_whole_position_is_allowed_while_the_rest_is_short_of_margin() -> None:
+    # 0.1 BTC and 25 ETH at 10x; ETH falls from 3010 to 2800: equity about 4,700 is below
+    # ETH's own initial margin (25 * 2800 / 10 = 7,000), above maintenance (about 1,460).
+    both = {**quoted(50000), "ETH": _deep_eth(3000)}
+    state = account()
+    for request in (
+        order("buy", "0.1", order_id="btc", leverage=10),
+        order("buy", "25", order_id="eth", symbol="ETH", leverage=10),
+    ):
+        state = place_order(state, request, markets=both, config=CONFIG, now=T0).state
+    fallen = {**quoted(50000), "ETH": _deep_eth(2800)}
+    # Exactly the position: it only reduces, so no margin check.
+    close = order("sell", "0.1", order_id="close")
+    result = place_order(state, close, markets=fallen, config=CONFIG, now=at(1))
+    assert result.status is OrderStatus.FILLED
+    assert [p.symbol for p in result.state.positions] == ["ETH"]
+    # One lot more would open a short: that needs margin the account does not have.
+    flip = order("sell", "0.10001", order_id="flip")
+    refused = place_order(state, flip, markets=fallen, config=CONFIG, now=at(1))
+    assert refused.reject_code is RejectCode.INSUFFICIENT_MARGIN

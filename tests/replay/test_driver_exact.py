@@ -81,3 +81,14 @@ def test_a_long_under_one_unit_meets_its_stop_before_its_take_profit() -> None:
     (trade,) = result.trades
     assert trade["quantity"] == "0.100"
     assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 45000)
+
+
+def test_a_shorts_path_goes_up_first_then_down_to_its_take_profit() -> None:
+    # The high (101) stays below the stop; the low (94) passes the take-profit at 95.
+    bars = by_hand([FLAT, FLAT, (100, 101, 94, 100), FLAT])
+    short = {"operation": "short", "symbol": "BTC", "size_pct": 50}
+    exits = {"take_profit_price": 95, "stop_loss_price": 105}
+    result = both_ways(settings(), bars, {0: [{**short, **exits}]})
+    (trade,) = result.trades
+    assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("take_profit", 95)
+    assert trade["pnl"] == "250.00000000"  # 50 units x 5

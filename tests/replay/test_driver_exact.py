@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from hyperoru.replay.bars import Bars
 from hyperoru.replay.driver import Replay
-from tests.replay.candles import by_hand
+from tests.replay.candles import HOUR_MS, by_hand
 from tests.replay.scripted import both_ways, scripted, settings
 
 FLAT = (100.0, 100.0, 100.0, 100.0)
@@ -92,3 +92,19 @@ def test_a_shorts_path_goes_up_first_then_down_to_its_take_profit() -> None:
     (trade,) = result.trades
     assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("take_profit", 95)
     assert trade["pnl"] == "250.00000000"  # 50 units x 5
+
+
+def test_funding_inside_a_four_hour_bar_is_paid_at_the_price_the_path_has_then() -> None:
+    # The path of a long's bar: open 00:00, low 01:20, high 02:40, close 04:00, in straight
+    # lines. 05:00 is 3/4 of the way down from 100 to 80: 85; 06:00 half way up from 80 to
+    # 120: 100; 07:00 a quarter of the way from 120 down to 100: 115. 08:00 is the next
+    # bar's open (100), and 09:00 to 11:00 are inside that flat bar: 50 units x 0.1% x
+    # (85 + 100 + 115 + 100 + 3 x 100) = 35.
+    flat = (100.0,) * 4
+    bars = by_hand([flat, (100, 120, 80, 100), flat], step_ms=4 * HOUR_MS, funding=[0.001] * 3)
+    result = both_ways(
+        settings(interval="4h"), bars, {0: [{"operation": "long", "symbol": "BTC", "size_pct": 50}]}
+    )
+    (trade,) = result.trades
+    assert trade["entry_time"] == "2026-01-01T04:00:00Z"
+    assert trade["funding"] == "35.00000000"

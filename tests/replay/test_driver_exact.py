@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hyperoru.replay.bars import Bars
+from hyperoru.replay.decisions import read_decisions
 from hyperoru.replay.driver import Replay
 from tests.replay.candles import HOUR_MS, by_hand
 from tests.replay.scripted import both_ways, scripted, settings
@@ -108,3 +109,58 @@ def test_funding_inside_a_four_hour_bar_is_paid_at_the_price_the_path_has_then()
     (trade,) = result.trades
     assert trade["entry_time"] == "2026-01-01T04:00:00Z"
     assert trade["funding"] == "35.00000000"
+
+
+def test_the_view_at_a_close_holds_the_account_marked_at_the_closes() -> None:
+    btc = by_hand([FLAT, (100, 110, 100, 110), FLAT])
+    eth = by_hand([(50.0,) * 4, (50, 50, 40, 40), (40.0,) * 4], symbol="ETH")
+    rules = settings(symbols=("BTC", "ETH"), sz_decimals={"BTC": 3, "ETH": 3})
+    replay = Replay(rules, {"BTC": btc, "ETH": eth})
+    replay.advance(0)
+    long_btc = {"operation": "long", "symbol": "BTC", "size_pct": 50}
+    short_eth = {"operation": "short", "symbol": "ETH", "size_pct": 20, "leverage": 2}
+    replay.submit(0, read_decisions([long_btc, short_eth]))
+    replay.advance(1)
+    view = replay.view(1)
+    # Decided at bar 1's close, 02:00; both filled at 01:00's open (100 and 50).
+    assert (view["now"], view["bar"]) == ("2026-01-01T02:00:00Z", 1)
+    assert view["prices"] == {"BTC": 110.0, "ETH": 40.0}
+    assert view["positions"] == [
+        {
+            "symbol": "BTC",
+            "side": "long",
+            "size": 50.0,
+            "entry_price": 100.0,
+            "mark_price": 110.0,
+            "leverage": 1,
+            "unrealized_pnl": 500.0,
+            "opened_at": "2026-01-01T01:00:00Z",
+        },
+        {
+            "symbol": "ETH",
+            "side": "short",
+            "size": 40.0,
+            "entry_price": 50.0,
+            "mark_price": 40.0,
+            "leverage": 2,
+            "unrealized_pnl": 400.0,
+            "opened_at": "2026-01-01T01:00:00Z",
+        },
+    ]
+    # Margin: 50 x 110 / 1 + 40 x 40 / 2 = 6,300 of 10,900 equity.
+    assert view["balance"] == {
+        "total": 10900.0,
+        "available": 4600.0,
+        "margin_used": 6300.0,
+        "unrealized_pnl": 900.0,
+    }
+    assert view["trigger"] == {"type": "scheduled", "signal_pool_id": None, "values": {}}
+    assert replay.decision_time(2) == "2026-01-01T03:00:00Z"
+
+
+def test_a_replay_of_one_bar_ends_where_it_started() -> None:
+    replay = Replay(settings(), {"BTC": by_hand([FLAT])})
+    replay.advance(0)
+    result = replay.finish()
+    assert result.metrics["final_equity"] == "10000.00000000"
+    assert result.equity_curve == [{"time": "2026-01-01T00:00:00Z", "equity": "10000.00000000"}]

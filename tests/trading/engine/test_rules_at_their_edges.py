@@ -81,3 +81,14 @@ def test_closing_a_whole_position_is_allowed_while_the_rest_is_short_of_margin()
     flip = order("sell", "0.10001", order_id="flip")
     refused = place_order(state, flip, markets=fallen, config=CONFIG, now=at(1))
     assert refused.reject_code is RejectCode.INSUFFICIENT_MARGIN
+
+
+def test_a_price_off_the_tick_is_refused_with_the_assets_own_limits() -> None:
+    # BTC has 5 size decimals, so prices may carry 6 - 5 = 1 decimal; ETH 4, so 2.
+    btc = order("buy", "0.01", price="50000.5")
+    refused = place_order(account(), btc, markets=quoted(50000), config=CONFIG, now=T0)
+    assert refused.reject_code is RejectCode.INVALID_TICK
+    assert refused.message == ("price 50000.5 has more than 5 significant figures or 1 decimals")
+    eth = order("buy", "1", price="3000.123", symbol="ETH")
+    refused = place_order(account(), eth, markets=quoted(3000, "ETH"), config=CONFIG, now=T0)
+    assert refused.message == "price 3000.123 has more than 5 significant figures or 2 decimals"

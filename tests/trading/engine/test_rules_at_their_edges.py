@@ -1,6 +1,6 @@
 """Rules found untested by mutation testing (scripts/mutation.py), each with an answer
 computed by hand: resting reduce-only limits that fill, an exact close while the rest of
-the account is short of margin."""
+the account is short of margin, the tick rejection naming the asset's own decimals."""
 
 from __future__ import annotations
 

@@ -119,8 +119,10 @@ def test_the_view_at_a_close_holds_the_account_marked_at_the_closes() -> None:
     replay.advance(0)
     long_btc = {"operation": "long", "symbol": "BTC", "size_pct": 50}
     short_eth = {"operation": "short", "symbol": "ETH", "size_pct": 20, "leverage": 2}
-    replay.submit(0, read_decisions([long_btc, short_eth]))
+    outcomes = replay.submit(0, read_decisions([long_btc, short_eth]))
     replay.advance(1)
+    # Order ids count from 1 in the order the decisions executed.
+    assert [o["order_id"] for o in outcomes] == ["1", "2"]
     view = replay.view(1)
     # Decided at bar 1's close, 02:00; both filled at 01:00's open (100 and 50).
     assert (view["now"], view["bar"]) == ("2026-01-01T02:00:00Z", 1)

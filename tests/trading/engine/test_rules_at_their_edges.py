@@ -1,6 +1,7 @@
 """Rules found untested by mutation testing (scripts/mutation.py), each with an answer
 computed by hand: resting reduce-only limits that fill, an exact close while the rest of
-the account is short of margin, the tick rejection naming the asset's own decimals."""
+the account is short of margin, the tick rejection naming the asset's own decimals,
+cancelling one order or one trigger, a stored trigger without its position."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from hyperoru.trading.engine import (
     MarketSnapshot,
     OrderStatus,
     RejectCode,
+    Side,
+    TriggerKind,
+    TriggerOrder,
+    cancel_order,
     on_market,
     place_order,
 )
@@ -92,3 +97,37 @@ def test_a_price_off_the_tick_is_refused_with_the_assets_own_limits() -> None:
     eth = order("buy", "1", price="3000.123", symbol="ETH")
     refused = place_order(account(), eth, markets=quoted(3000, "ETH"), config=CONFIG, now=T0)
     assert refused.message == "price 3000.123 has more than 5 significant figures or 2 decimals"
+
+
+def test_cancelling_one_resting_order_keeps_the_other_orders_waiting_triggers() -> None:
+    state = account(100000)
+    for order_id in ("a", "b"):
+        request = order("buy", "0.1", order_id=order_id, price="49000", stop_loss="45000")
+        state = place_order(state, request, markets=quoted(50000), config=CONFIG, now=T0).state
+    result = cancel_order(state, "a", now=at(1))
+    assert result is not None
+    assert [o.order_id for o in result.state.open_orders] == ["b"]
+    assert [t.order_id for t in result.state.triggers] == ["b:sl"]
+
+
+def test_cancelling_a_trigger_by_id_cancels_that_one_only() -> None:
+    request = order("buy", "0.1", price="49000", take_profit="55000", stop_loss="45000")
+    state = place_order(account(), request, markets=quoted(50000), config=CONFIG, now=T0).state
+    result = cancel_order(state, "o1:sl", now=at(1))
+    assert result is not None
+    assert [t.order_id for t in result.state.triggers] == ["o1:tp"]
+    assert [(e.order_id, e.status) for e in result.events] == [("o1:sl", OrderStatus.CANCELLED)]
+
+
+def test_a_stored_trigger_without_its_position_is_cancelled_when_reached() -> None:
+    # Only a hand-edited stored state has one: nothing to close, so no fill.
+    trigger = TriggerOrder("t", "p", "BTC", TriggerKind.STOP_LOSS, Side.SELL, D(49000), T0)
+    state = AccountState(cash=D(10000), triggers=(trigger,), funding_settled_at=T0)
+    result = on_market(state, quoted(48000), config=CONFIG, now=at(1))
+    assert result.fills == () and result.state.triggers == ()
+    (update,) = result.events
+    assert (update.order_id, update.status, update.reason) == (
+        "t",
+        OrderStatus.CANCELLED,
+        "position closed or reversed",
+    )

@@ -166,3 +166,17 @@ def test_a_replay_of_one_bar_ends_where_it_started() -> None:
     result = replay.finish()
     assert result.metrics["final_equity"] == "10000.00000000"
     assert result.equity_curve == [{"time": "2026-01-01T00:00:00Z", "equity": "10000.00000000"}]
+
+
+def test_a_daily_bars_funding_at_the_hours_its_extremes_are_reached() -> None:
+    # A day's legs end at 08:00 (the low, 80) and 16:00 (the high, 120): those hours are
+    # settled there, at the extreme. Hourly marks of the day after the entry:
+    # 97.5 ... 80 (sum 710), 85 ... 120 (820), 117.5 ... 102.5 (770), then the next
+    # day's open 100 and its 23 flat hours (2,300): 50 units x 0.01% x 4,700 = 23.5.
+    flat = (100.0,) * 4
+    bars = by_hand([flat, (100, 120, 80, 100), flat], step_ms=24 * HOUR_MS, funding=[0.0001] * 3)
+    long_btc = {"operation": "long", "symbol": "BTC", "size_pct": 50}
+    result = both_ways(settings(interval="1d"), bars, {0: [long_btc]})
+    (trade,) = result.trades
+    assert trade["entry_time"] == "2026-01-02T00:00:00Z"
+    assert trade["funding"] == "23.50000000"

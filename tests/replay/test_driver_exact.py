@@ -180,3 +180,16 @@ def test_a_daily_bars_funding_at_the_hours_its_extremes_are_reached() -> None:
     (trade,) = result.trades
     assert trade["entry_time"] == "2026-01-02T00:00:00Z"
     assert trade["funding"] == "23.50000000"
+
+
+def test_exits_exactly_at_the_bars_extremes_fire_when_quiet_bars_are_skipped() -> None:
+    # The skipping pre-check must not call a bar quiet when its high (or low) only
+    # touches the exit: touching counts as reaching it.
+    bars = by_hand([FLAT, FLAT, (101, 110, 100, 105), FLAT])
+    long_tp = {"operation": "long", "symbol": "BTC", "size_pct": 50, "take_profit_price": 110}
+    (trade,) = both_ways(settings(), bars, {0: [long_tp]}).trades
+    assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("take_profit", 110)
+    bars = by_hand([FLAT, FLAT, (99, 100, 95, 96), FLAT])
+    long_sl = {"operation": "long", "symbol": "BTC", "size_pct": 50, "stop_loss_price": 95}
+    (trade,) = both_ways(settings(), bars, {0: [long_sl]}).trades
+    assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 95)

@@ -15,8 +15,6 @@ from hyperoru.trading.engine.state import Position
 class Netted:
     position: Position | None
     realized_pnl: Decimal
-    # True when the fill opened, grew or flipped the position (so it needed margin).
-    added_exposure: bool
     # Cash moved into isolated margin by the fill (negative: margin returned to cash).
     margin_moved: Decimal = ZERO
 
@@ -66,7 +64,7 @@ def net_fill(
     signed = side.sign * quantity
     if position is None:
         opened = _opened(symbol, signed, price, leverage, mark_price, now, margin_mode)
-        return Netted(opened, ZERO, True, opened.isolated_margin)
+        return Netted(opened, ZERO, opened.isolated_margin)
 
     size = position.size
     if (size > 0) == (signed > 0):
@@ -81,7 +79,7 @@ def net_fill(
             mark_price=mark_price,
             isolated_margin=position.isolated_margin + added,
         )
-        return Netted(grown, ZERO, True, added)
+        return Netted(grown, ZERO, added)
 
     closed = min(quantity, abs(size))
     direction = 1 if size > 0 else -1
@@ -95,8 +93,8 @@ def net_fill(
             mark_price=mark_price,
             isolated_margin=position.isolated_margin - released,
         )
-        return Netted(reduced, realized, False, -released)
+        return Netted(reduced, realized, -released)
     if left == 0:
-        return Netted(None, realized, False, -position.isolated_margin)
+        return Netted(None, realized, -position.isolated_margin)
     flipped = _opened(symbol, side.sign * left, price, leverage, mark_price, now, margin_mode)
-    return Netted(flipped, realized, True, flipped.isolated_margin - position.isolated_margin)
+    return Netted(flipped, realized, flipped.isolated_margin - position.isolated_margin)

@@ -211,10 +211,25 @@ def unreachable_service(exc: BaseException) -> str | None:
     return None
 
 
+# PostgreSQL's SQLSTATE classes that mean "not now", not "wrong": connection exceptions
+# (08), insufficient resources such as too many connections (53), and operator
+# intervention (57: shutting down, restarting, "the database system is starting up").
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of an asyncpg error, raw or as SQLAlchemy wraps it."""
+    state = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
 def _service_of(exc: BaseException) -> str | None:
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
         return "redis"
     if isinstance(exc, (PoolTimeout, ConnectionRefusedError)):
+        return "database"
+    state = _sqlstate(exc)
+    if state is not None and state[:2] in _TRANSIENT_SQLSTATE_CLASSES:
         return "database"
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated or isinstance(exc, InterfaceError):

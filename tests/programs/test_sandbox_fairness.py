@@ -95,15 +95,14 @@ async def test_a_flood_of_spinning_programs_never_stalls_another_user(
         paused = []
         for _ in range(3):
             trigger = Trigger(kind="scheduled", at=utcnow())
-            paused.append(
-                await run_counted(
-                    sessions,
-                    pipeline.run_cycle,
-                    trader["id"],
-                    trigger,
-                    limit_seconds=CYCLE_LIMIT_SECONDS,
-                )
+            counted = await run_counted(
+                sessions,
+                pipeline.run_cycle,
+                trader["id"],
+                trigger,
+                limit_seconds=CYCLE_LIMIT_SECONDS,
             )
+            paused.append(counted.paused)
         answer = await mine
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "ok", answer.json()

@@ -191,13 +191,14 @@ async def test_a_trader_paused_between_a_ticks_read_and_its_claim_does_not_run(
     due = await scheduler.read(_at(start, 2))
     assert [entry.account_id for entry in due] == [trader["id"]]
     signal = Trigger(kind="signal", at=_at(start, 2), pool_id=1, values={"pool_id": 1})
-    assert await run_counted(
+    counted = await run_counted(
         app.state.services.sessionmaker,
         app.state.pipeline.run_cycle,
         trader["id"],
         signal,
         limit_seconds=60,
-    )  # this cycle paused the trader
+    )
+    assert counted.paused  # this cycle paused the trader
     assert await scheduler.start_due(due, _at(start, 2)) == []
     await scheduler.drain()
 

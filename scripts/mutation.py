@@ -15,6 +15,7 @@ Not part of the timed suite. Run niced on a shared machine, e.g.
 
     nice -n 19 .venv/bin/python scripts/mutation.py --out /tmp/mutation.json
     .venv/bin/python scripts/mutation.py --list            # the mutants, without running
+    .venv/bin/python scripts/mutation.py MODULE --from 59  # resume at the 59th mutant
 
 The score and every survivor are recorded in bench/README.md (Mutation testing).
 """
@@ -396,6 +397,13 @@ def main() -> None:
         help="a previous --out file: run only its survivors and timeouts again (after "
         "adding tests)",
     )
+    parser.add_argument(
+        "--from",
+        dest="first",
+        type=int,
+        default=1,
+        help="start at this mutant of the --list order (1-based): resume a run cut short",
+    )
     args = parser.parse_args()
     # A kill ends the run cleanly: the private copy of src/ is removed, the pytest child
     # killed (subprocess.run kills it on the way out).
@@ -408,6 +416,7 @@ def main() -> None:
         again = ("survived", "timeout")
         survived = {(r["module"], r["index"]) for r in rows if r["outcome"] in again}
         mutants = [m for m in mutants if (m.module, m.index) in survived]
+    mutants = mutants[args.first - 1 :]
     if args.list:
         for m in mutants:
             print(f"{m.module}:{m.line} [{m.index}] {m.operator}: {m.detail}")

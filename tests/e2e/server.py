@@ -1,4 +1,4 @@
-"""Run `hyperoru serve` as a real process on a free loopback port."""
+"""Run `hyperoru serve` and `hyperoru worker` as real processes on loopback."""
 
 from __future__ import annotations
 
@@ -14,11 +14,37 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import TEST_SECRET_KEY
+
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def scaled_env(database_url: str, redis_url: str, **settings: str) -> dict[str, str]:
+    """The settings every process of the scaled shape shares (one database, one Redis,
+    one secret key), plus ``settings`` given by their names without ``HYPERORU_``."""
+    return {
+        "HYPERORU_DATABASE_URL": database_url,
+        "HYPERORU_REDIS_URL": redis_url,
+        "HYPERORU_SECRET_KEY": TEST_SECRET_KEY,
+        "HYPERORU_MARKET_SYMBOLS": "BTC",
+        **{f"HYPERORU_{name}": value for name, value in settings.items()},
+    }
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL after 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass
@@ -68,12 +94,7 @@ def serve(
             time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
 
 
 @dataclass
@@ -110,10 +131,4 @@ def worker(
             time.sleep(0.1)
         yield running
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _stop(process)

@@ -11,8 +11,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cli.run import run_cli
-from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.server import serve
+from tests.e2e.server import scaled_env, serve
 from tests.helpers import STRONG_PASSWORD
 
 BUDGET = 40  # requests a user may make a minute
@@ -36,14 +35,9 @@ def _process_samples(client: httpx.Client, route: str) -> tuple[str, float]:
 
 
 def _scaled_env(postgres_url: str, redis_url: str) -> dict[str, str]:
-    return {
-        "HYPERORU_DATABASE_URL": postgres_url,
-        "HYPERORU_REDIS_URL": redis_url,
-        "HYPERORU_SECRET_KEY": TEST_SECRET_KEY,
-        "HYPERORU_RUNTIME": "off",
-        "HYPERORU_MARKET_SYMBOLS": "BTC",
-        "HYPERORU_RATE_LIMIT_USER_PER_MINUTE": str(BUDGET),
-    }
+    return scaled_env(
+        postgres_url, redis_url, RUNTIME="off", RATE_LIMIT_USER_PER_MINUTE=str(BUDGET)
+    )
 
 
 def _login(client: httpx.Client, username: str) -> dict[str, str]:

@@ -11,23 +11,20 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.server import serve
+from tests.e2e.server import scaled_env, serve
 from tests.helpers import STRONG_PASSWORD
 
 ROUNDS = 12
 
 
 def _env(database_url: str, redis_url: str) -> dict[str, str]:
-    return {
-        "HYPERORU_DATABASE_URL": database_url,
-        "HYPERORU_REDIS_URL": redis_url,
-        "HYPERORU_SECRET_KEY": TEST_SECRET_KEY,
-        "HYPERORU_RUNTIME": "off",
-        "HYPERORU_MARKET_SYMBOLS": "BTC",
-        "HYPERORU_RATE_LIMIT_AUTH_PER_MINUTE": "1000",
-        "HYPERORU_RATE_LIMIT_USER_PER_MINUTE": "100000",
-    }
+    return scaled_env(
+        database_url,
+        redis_url,
+        RUNTIME="off",
+        RATE_LIMIT_AUTH_PER_MINUTE="1000",
+        RATE_LIMIT_USER_PER_MINUTE="100000",
+    )
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:

@@ -32,8 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from websockets.asyncio.client import connect
 
 from hyperoru.strategies.models import AccountStrategy
-from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.server import RunningServer, RunningWorker, serve, worker
+from tests.e2e.server import RunningServer, RunningWorker, scaled_env, serve, worker
 from tests.helpers import STRONG_PASSWORD
 from tests.realtime.conftest import ask, receive
 
@@ -190,13 +189,7 @@ def _check_one_worker_at_a_time(
 async def test_two_api_processes_and_two_workers_act_as_one_server(
     postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    shared = {
-        "HYPERORU_DATABASE_URL": postgres_url,
-        "HYPERORU_REDIS_URL": redis_url,
-        "HYPERORU_SECRET_KEY": TEST_SECRET_KEY,
-        "HYPERORU_MARKET_SYMBOLS": "BTC",
-        "HYPERORU_RATE_LIMIT_AUTH_PER_MINUTE": str(LOGINS_PER_MINUTE),
-    }
+    shared = scaled_env(postgres_url, redis_url, RATE_LIMIT_AUTH_PER_MINUTE=str(LOGINS_PER_MINUTE))
     api_env = {**shared, "HYPERORU_RUNTIME": "off"}
     worker_env = {
         **shared,

@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hyperoru.strategies.records import DecisionRecord
-from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.server import free_port, serve, worker
+from tests.e2e.server import free_port, scaled_env, serve, worker
 from tests.helpers import STRONG_PASSWORD, assert_error
 from tests.metrics.scrape import Samples
 
@@ -78,13 +77,7 @@ async def _trader_deciding_once(api_url: str) -> int:
 async def test_a_worker_serves_the_cycle_it_ran_on_its_metrics_port(
     postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    shared = {
-        "HYPERORU_DATABASE_URL": postgres_url,
-        "HYPERORU_REDIS_URL": redis_url,
-        "HYPERORU_SECRET_KEY": TEST_SECRET_KEY,
-        "HYPERORU_MARKET_SYMBOLS": "BTC",
-        "HYPERORU_METRICS_TOKEN": TOKEN,
-    }
+    shared = scaled_env(postgres_url, redis_url, METRICS_TOKEN=TOKEN)
     with serve(tmp_path / "api", {**shared, "HYPERORU_RUNTIME": "off"}) as api:
         trader_id = await _trader_deciding_once(api.base_url)
 
@@ -147,12 +140,7 @@ async def test_a_worker_serves_the_cycle_it_ran_on_its_metrics_port(
 async def test_a_worker_opens_a_port_only_when_told(
     postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    shared = {
-        "HYPERORU_DATABASE_URL": postgres_url,
-        "HYPERORU_REDIS_URL": redis_url,
-        "HYPERORU_SECRET_KEY": TEST_SECRET_KEY,
-        "HYPERORU_MARKET_SYMBOLS": "BTC",
-    }
+    shared = scaled_env(postgres_url, redis_url)
     port = free_port()
     with (
         worker(tmp_path / "quiet", shared) as quiet,

@@ -114,6 +114,41 @@ def test_liquidation_on_a_wick_closes_at_the_liquidation_price() -> None:
     # The close (98) is above the liquidation price: only the wick reached it.
 
 
+ISOLATED = settings(margin_mode="isolated")
+# 250 units at 100 with 5x on 5,000 of isolated margin, maintenance 2.5% of notional: a
+# long is liquidated at 20,000 / (250 x 0.975) = 82.0512820512..., a short at 30,000 /
+# (250 x 1.025) = 117.0731707317...
+ISOLATED_5X = {"symbol": "BTC", "size_pct": 50, "leverage": 5}
+
+
+def test_a_wick_that_only_just_reaches_an_isolated_liquidation_price_liquidates() -> None:
+    # The low is 8e-11 past the liquidation price: the walk's float pre-check must not
+    # call that bar comfortably solvent (its tolerance is for rounding, not for margin).
+    bars = by_hand([FLAT, FLAT, (90, 90, 82.0512820512, 88), FLAT])
+    result = both_ways(ISOLATED, bars, {0: [{"operation": "long", **ISOLATED_5X}]})
+    (trade,) = result.trades
+    assert trade["exit_reason"] == "liquidation"
+    assert Decimal(trade["exit_price"]).quantize(Decimal("1e-9")) == Decimal("82.051282051")
+
+
+def test_a_longs_stop_above_its_liquidation_price_comes_first_on_the_way_down() -> None:
+    # The low (78) passes the stop (85) and then the liquidation price (82.05): the stop
+    # closes the position at 85 before the liquidation price is reached.
+    bars = by_hand([FLAT, FLAT, (90, 90, 78, 80), FLAT])
+    long_stop = {"operation": "long", **ISOLATED_5X, "stop_loss_price": 85}
+    (trade,) = both_ways(ISOLATED, bars, {0: [long_stop]}).trades
+    assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 85)
+    assert trade["pnl"] == "-3750.00000000"  # 250 x (85 - 100)
+
+
+def test_a_shorts_stop_below_its_liquidation_price_comes_first_on_the_way_up() -> None:
+    bars = by_hand([FLAT, FLAT, (110, 125, 110, 112), FLAT])
+    short_stop = {"operation": "short", **ISOLATED_5X, "stop_loss_price": 115}
+    (trade,) = both_ways(ISOLATED, bars, {0: [short_stop]}).trades
+    assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 115)
+    assert trade["pnl"] == "-3750.00000000"  # 250 x (100 - 115)
+
+
 def test_funding_is_paid_each_hour_on_the_size_held_at_the_open() -> None:
     rows = [FLAT, (101, 101, 101, 101), (102, 102, 102, 102), (103, 103, 103, 103), FLAT]
     bars = by_hand(rows, funding=[0.0001] * 5)

@@ -15,21 +15,19 @@ import httpx
 from websockets.asyncio.client import connect
 
 from hyperoru.realtime.limits import CLOSE_UNAUTHENTICATED
-from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.server import RunningServer, serve
+from tests.e2e.server import RunningServer, scaled_env, serve
 from tests.helpers import STRONG_PASSWORD
 from tests.realtime.conftest import ask, close_code, receive
 
 
 def _env(database_url: str, redis_url: str, symbol: str) -> dict[str, str]:
-    return {
-        "HYPERORU_DATABASE_URL": database_url,
-        "HYPERORU_REDIS_URL": redis_url,
-        "HYPERORU_SECRET_KEY": TEST_SECRET_KEY,
-        "HYPERORU_MARKET_SYMBOLS": symbol,
-        "HYPERORU_MARKET_REFRESH_SECONDS": "0.2",
-        "HYPERORU_RATE_LIMIT_AUTH_PER_MINUTE": "1000",
-    }
+    return scaled_env(
+        database_url,
+        redis_url,
+        MARKET_SYMBOLS=symbol,
+        MARKET_REFRESH_SECONDS="0.2",
+        RATE_LIMIT_AUTH_PER_MINUTE="1000",
+    )
 
 
 def _ws_url(server: RunningServer) -> str:

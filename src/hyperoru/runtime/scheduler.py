@@ -62,8 +62,12 @@ class Counted:
     """How a counted cycle ended, for the caller: it paused the trader, or an outage cut
     it short (then it counted neither as a success nor as a failure)."""
 
-    paused: bool = False
+    paused_owner: int | None = None  # the user whose trader this cycle paused
     cut_short: bool = False
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_owner is not None
 
 
 async def run_counted(
@@ -86,15 +90,9 @@ async def run_counted(
             counted = await _run_and_count(
                 sessions, run_cycle, account_id, trigger, limit_seconds=limit_seconds
             )
-    if counted.owner is not None and changed is not None:
-        await changed(counted.owner)
-    return Counted(paused=counted.owner is not None, cut_short=counted.cut_short)
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    owner: int | None = None  # the user whose trader this cycle paused
-    cut_short: bool = False
+    if counted.paused_owner is not None and changed is not None:
+        await changed(counted.paused_owner)
+    return counted
 
 
 async def _run_and_count(
@@ -104,7 +102,7 @@ async def _run_and_count(
     trigger: Trigger,
     *,
     limit_seconds: float,
-) -> _Outcome:
+) -> Counted:
     try:
         async with cycle_clock.deadline(limit_seconds):
             outcome = await run_cycle(account_id, trigger)
@@ -118,11 +116,11 @@ async def _run_and_count(
                 service,
                 extra={"event": "cycle_cut_short", "account_id": account_id, "service": service},
             )
-            return _Outcome(cut_short=True)
+            return Counted(cut_short=True)
         log.exception("trader cycle crashed", extra={"account_id": account_id})
         outcome = CycleOutcome(ok=False, error=f"internal error: {type(exc).__name__}")
     if not outcome.ran:
-        return _Outcome()
+        return Counted()
     try:
         async with sessions() as session:
             paused_owner = await leases.record_outcome(
@@ -136,13 +134,13 @@ async def _run_and_count(
             "could not count a cycle's outcome: the database is unreachable",
             extra={"event": "cycle_not_counted", "account_id": account_id},
         )
-        return _Outcome()
+        return Counted()
     if paused_owner is not None:
         log.warning(
             "trader paused after repeated failures",
             extra={"event": "trader_paused", "account_id": account_id},
         )
-    return _Outcome(owner=paused_owner)
+    return Counted(paused_owner=paused_owner)
 
 
 @dataclass(frozen=True, slots=True)

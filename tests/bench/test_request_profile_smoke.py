@@ -4,28 +4,14 @@ timing is asserted."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.run_bench import run_bench
 
 
 def test_the_request_profile_prints_each_routes_calls_and_statements() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "request_profile.py"), "--requests", "10"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    found = re.findall(r"^\| ([^|]+) \| ([\d,]+) \| [\d.]+ \| [\d,]+ \|$", done.stdout, re.M)
+    stdout = run_bench("request_profile.py", "--requests", "10")
+    found = re.findall(r"^\| ([^|]+) \| ([\d,]+) \| [\d.]+ \| [\d,]+ \|$", stdout, re.M)
     rows = dict(found)
     assert set(rows) == {
         "bare FastAPI endpoint",
@@ -33,8 +19,8 @@ def test_the_request_profile_prints_each_routes_calls_and_statements() -> None:
         "trader list, 10 traders",
         "backtest status poll, 200",
         "backtest status poll, If-None-Match → 304",
-    }, done.stdout
+    }, stdout
     # Every authenticated route does more than the bare endpoint: the counting works.
     bare = int(rows.pop("bare FastAPI endpoint").replace(",", ""))
     assert all(int(calls.replace(",", "")) > bare > 0 for calls in rows.values()), rows
-    assert "function calls per request by where the code lives" in done.stdout
+    assert "function calls per request by where the code lives" in stdout

@@ -3,6 +3,12 @@ except the event bus's subscription, which blocks between events on purpose."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from hyperoru.errors import unreachable_service
 from hyperoru.redis_connect import COMMAND_SECONDS, CONNECT_SECONDS, redis_client
 
 
@@ -15,3 +21,29 @@ def test_redis_clients_bound_their_commands_unless_they_block_on_purpose() -> No
     )
     assert blocking.connection_pool.connection_kwargs["socket_timeout"] is None
     assert blocking.connection_pool.connection_kwargs["socket_connect_timeout"] == CONNECT_SECONDS
+
+
+async def test_a_redis_that_accepts_and_never_answers_fails_a_command_as_an_outage() -> None:
+    # A real loopback server that takes the connection and the command, then stays
+    # silent: a Redis hung mid-restart, or a host gone behind a half-open socket.
+    received = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        received.set()
+        await asyncio.Event().wait()  # never answers; cancelled when the server closes
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = redis_client(f"redis://127.0.0.1:{port}/0", command_seconds=0.2)
+    try:
+        with pytest.raises(RedisTimeoutError) as failed:
+            # Without the bound the ping would wait for ever: fail the test instead.
+            await asyncio.wait_for(client.ping(), timeout=30)
+        assert received.is_set()
+        # The request that ran the command answers 503 (retry later), not 500.
+        assert unreachable_service(failed.value) == "redis"
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()

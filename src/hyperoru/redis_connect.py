@@ -16,9 +16,11 @@ CONNECT_SECONDS = 5.0
 COMMAND_SECONDS = 5.0
 
 
-def redis_client(url: str, *, blocking_reads: bool = False) -> Redis:
+def redis_client(
+    url: str, *, blocking_reads: bool = False, command_seconds: float = COMMAND_SECONDS
+) -> Redis:
     return Redis.from_url(
         url,
         socket_connect_timeout=CONNECT_SECONDS,
-        socket_timeout=None if blocking_reads else COMMAND_SECONDS,
+        socket_timeout=None if blocking_reads else command_seconds,
     )

@@ -131,6 +131,17 @@ def test_a_wick_that_only_just_reaches_an_isolated_liquidation_price_liquidates(
     assert Decimal(trade["exit_price"]).quantize(Decimal("1e-9")) == Decimal("82.051282051")
 
 
+def test_a_gap_through_an_isolated_liquidation_price_liquidates_at_the_open() -> None:
+    # Bar 2 opens at 80, below the liquidation price (82.05): the position is closed at
+    # the open, not at the better liquidation price the bar never traded at. No funding
+    # here, so nothing else makes the walk call the engine at the open.
+    bars = by_hand([FLAT, FLAT, (80, 81, 79, 80), FLAT])
+    result = both_ways(ISOLATED, bars, {0: [{"operation": "long", **ISOLATED_5X}]})
+    (trade,) = result.trades
+    assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("liquidation", 80)
+    assert trade["exit_time"] == "2026-01-01T02:00:00Z"
+
+
 def test_a_longs_stop_above_its_liquidation_price_comes_first_on_the_way_down() -> None:
     # The low (78) passes the stop (85) and then the liquidation price (82.05): the stop
     # closes the position at 85 before the liquidation price is reached.

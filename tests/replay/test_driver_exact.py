@@ -84,6 +84,20 @@ def test_a_long_under_one_unit_meets_its_stop_before_its_take_profit() -> None:
     assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 45000)
 
 
+def test_a_long_under_one_unit_is_liquidated_by_a_wick_in_a_bar_the_pre_check_skips() -> None:
+    # 1,000 USD at 10x is 0.2 BTC at 50,000 (under one unit: the quiet-bar pre-check
+    # must take the low as a long's adverse extreme whatever its size). Cross, all in:
+    # equity 1,000 + 0.2 (p - 50,000) meets 2.5% of 0.2 p at p = 9,000 / 0.195.
+    flat = (50000.0,) * 4
+    bars = by_hand([flat, flat, (49000, 50000, 45000, 49000), flat])
+    all_in = {"operation": "long", "symbol": "BTC", "size_pct": 100, "leverage": 10}
+    result = both_ways(settings(initial_balance=Decimal(1000)), bars, {0: [all_in]})
+    (trade,) = result.trades
+    assert trade["quantity"] == "0.200"
+    assert trade["exit_reason"] == "liquidation"
+    assert Decimal(trade["exit_price"]).quantize(Decimal("1e-6")) == Decimal("46153.846154")
+
+
 def test_a_shorts_path_goes_up_first_then_down_to_its_take_profit() -> None:
     # The high (101) stays below the stop; the low (94) passes the take-profit at 95.
     bars = by_hand([FLAT, FLAT, (100, 101, 94, 100), FLAT])
@@ -193,3 +207,17 @@ def test_exits_exactly_at_the_bars_extremes_fire_when_quiet_bars_are_skipped() -
     long_sl = {"operation": "long", "symbol": "BTC", "size_pct": 50, "stop_loss_price": 95}
     (trade,) = both_ways(settings(), bars, {0: [long_sl]}).trades
     assert (trade["exit_reason"], Decimal(trade["exit_price"])) == ("stop_loss", 95)
+
+
+def test_decisions_come_at_every_nth_close_and_at_each_signal_fired() -> None:
+    bars = by_hand([FLAT] * 10)
+    scheduled = Replay(settings(decide_every=3), {"BTC": bars})
+    assert [i for i in range(10) if scheduled.decides_at(i)] == [2, 5, 8]
+    signal = {"type": "signal", "signal_pool_id": 5, "values": {}}
+    fired = {bars.times[3]: signal}
+    both = Replay(settings(decide_every=3, signal_triggers=fired), {"BTC": bars})
+    assert [i for i in range(10) if both.decides_at(i)] == [2, 3, 5, 8]
+    assert both.trigger_at(3) == signal
+    assert both.trigger_at(5)["type"] == "scheduled"
+    only_signals = settings(decide_every=3, signal_triggers=fired, scheduled=False)
+    assert [i for i in range(10) if Replay(only_signals, {"BTC": bars}).decides_at(i)] == [3]

@@ -221,3 +221,30 @@ def test_decisions_come_at_every_nth_close_and_at_each_signal_fired() -> None:
     assert both.trigger_at(5)["type"] == "scheduled"
     only_signals = settings(decide_every=3, signal_triggers=fired, scheduled=False)
     assert [i for i in range(10) if Replay(only_signals, {"BTC": bars}).decides_at(i)] == [3]
+
+
+def test_a_long_under_one_unit_is_shown_as_a_long() -> None:
+    flat = (50000.0,) * 4
+    replay = Replay(settings(), {"BTC": by_hand([flat] * 3)})
+    replay.advance(0)
+    replay.submit(0, read_decisions([{"operation": "long", "symbol": "BTC", "size_pct": 50}]))
+    replay.advance(1)
+    (position,) = replay.view(1)["positions"]
+    assert (position["side"], position["size"]) == ("long", 0.1)
+
+
+def test_a_replay_stopped_early_ends_its_curve_at_the_last_bar_it_advanced() -> None:
+    # 3,000 bars: the curve samples 2,000 of them, bars 0, 2, 3, 5 ... (k x 2999 / 1999
+    # rounded): bar 4 is not one, so the finish adds it.
+    bars = by_hand([FLAT] * 3000)
+    replay = Replay(settings(), {"BTC": bars})
+    for i in range(5):
+        replay.advance(i)
+    curve = replay.finish().equity_curve
+    assert curve[-1]["time"] == "2026-01-01T04:00:00Z"
+    assert [point["time"] for point in curve] == [
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T02:00:00Z",
+        "2026-01-01T03:00:00Z",
+        "2026-01-01T04:00:00Z",
+    ]

@@ -248,3 +248,17 @@ def test_a_replay_stopped_early_ends_its_curve_at_the_last_bar_it_advanced() -> 
         "2026-01-01T03:00:00Z",
         "2026-01-01T04:00:00Z",
     ]
+
+
+def test_the_balance_of_each_close_is_measured_at_that_close() -> None:
+    # Bars 2 and 3 are quiet (the account is not replaced): the balance measured at
+    # bar 2 must not be answered again at bar 3.
+    bars = by_hand([FLAT, FLAT, (100, 110, 100, 110), (110, 120, 110, 120)])
+    replay = Replay(settings(), {"BTC": bars})
+    replay.advance(0)
+    replay.submit(0, read_decisions([{"operation": "long", "symbol": "BTC", "size_pct": 50}]))
+    totals = []
+    for i in (1, 2, 3):
+        replay.advance(i)
+        totals.append(replay.balance_view(i)["total"])
+    assert totals == [10000.0, 10500.0, 11000.0]  # 50 units marked at 100, 110, 120

@@ -261,4 +261,5 @@ def test_the_balance_of_each_close_is_measured_at_that_close() -> None:
     for i in (1, 2, 3):
         replay.advance(i)
         totals.append(replay.balance_view(i)["total"])
+        assert replay.balance_view(i)["total"] == totals[-1]  # asked again: the same
     assert totals == [10000.0, 10500.0, 11000.0]  # 50 units marked at 100, 110, 120

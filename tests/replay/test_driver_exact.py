@@ -4,11 +4,17 @@ missing candle is aligned and funded, which extreme a small long meets first."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from hyperoru.replay.bars import Bars
 from hyperoru.replay.decisions import read_decisions
-from hyperoru.replay.driver import Replay
+from hyperoru.replay.driver import PROGRESS_STEPS, Replay, run_replay
+from hyperoru.replay.prices import iso
+from hyperoru.replay.settings import ReplaySettings
+from hyperoru.strategies.decision import Decision
 from tests.replay.candles import HOUR_MS, by_hand
 from tests.replay.scripted import both_ways, scripted, settings
 
@@ -263,3 +269,63 @@ def test_the_balance_of_each_close_is_measured_at_that_close() -> None:
         totals.append(replay.balance_view(i)["total"])
         assert replay.balance_view(i)["total"] == totals[-1]  # asked again: the same
     assert totals == [10000.0, 10500.0, 11000.0]  # 50 units marked at 100, 110, 120
+
+
+def _asked(rules: ReplaySettings, bars: Bars) -> list[int]:
+    asked: list[int] = []
+    run_replay(rules, {"BTC": bars}, lambda i, view: asked.append(i) or [])
+    return asked
+
+
+def test_the_replay_loop_asks_at_the_same_closes_as_decides_at() -> None:
+    bars = by_hand([FLAT] * 10)
+    fired = {bars.times[3]: {"type": "signal", "signal_pool_id": 5, "values": {}}}
+    assert _asked(settings(decide_every=3), bars) == [2, 5, 8]
+    assert _asked(settings(decide_every=3, signal_triggers=fired), bars) == [2, 3, 5, 8]
+    signals_only = settings(decide_every=3, scheduled=False)
+    assert _asked(replace(signals_only, signal_triggers=fired), bars) == [3]
+    # Signal pools that never fired in the range: no decision at all, not the schedule.
+    assert _asked(signals_only, bars) == []
+
+
+def test_the_view_a_strategy_reads_is_the_replays_view_at_that_close() -> None:
+    btc = by_hand([FLAT, (100, 110, 100, 110), (110, 112, 104, 105), FLAT])
+    seen: dict[int, dict[str, object]] = {}
+
+    def decide(i: int, view: Mapping[str, Any]) -> list[Decision]:
+        assert len(view) == 6
+        seen[i] = {key: view[key] for key in view}
+        return read_decisions([{"operation": "long", "symbol": "BTC", "size_pct": 20}])
+
+    run_replay(settings(), {"BTC": btc}, decide)
+    same = Replay(settings(), {"BTC": btc})
+    for i in range(4):
+        same.advance(i)
+        assert seen[i] == same.view(i)
+        same.submit(i, read_decisions([{"operation": "long", "symbol": "BTC", "size_pct": 20}]))
+    assert seen[2]["positions"] and seen[2]["trigger"] == {
+        "type": "scheduled",
+        "signal_pool_id": None,
+        "values": {},
+    }
+
+
+def test_progress_is_reported_in_steps_up_to_the_whole() -> None:
+    reported: list[float] = []
+    run_replay(
+        settings(), {"BTC": by_hand([FLAT] * 1000)}, lambda i, v: [], on_progress=reported.append
+    )
+    assert len(reported) == PROGRESS_STEPS == 200
+    assert reported == [k * 5 / 1000 for k in range(1, 201)]
+    few: list[float] = []
+    run_replay(settings(), {"BTC": by_hand([FLAT] * 4)}, lambda i, v: [], on_progress=few.append)
+    assert few == [0.25, 0.5, 0.75, 1.0]
+
+
+def test_a_long_replays_curve_has_two_thousand_evenly_spread_points() -> None:
+    bars = by_hand([FLAT] * 3000)
+    curve = run_replay(settings(), {"BTC": bars}, lambda i, v: []).equity_curve
+    assert len(curve) == 2000
+    # Bar k x 2999 / 1999, rounded: 0, 2, 3, 5 ... 2996, 2997, 2999.
+    assert [p["time"] for p in curve[:4]] == [iso(bars.times[k]) for k in (0, 2, 3, 5)]
+    assert [p["time"] for p in curve[-3:]] == [iso(bars.times[k]) for k in (2996, 2997, 2999)]

@@ -670,7 +670,8 @@ def run_loop(
     every = max(1, count // PROGRESS_STEPS)
     decide_every = replay.settings.decide_every
     # The common case, a plain schedule, keeps the per-bar test to one modulo.
-    decides_at = replay.decides_at if replay.settings.signal_triggers else None
+    plain_schedule = replay.settings.scheduled and not replay.settings.signal_triggers
+    decides_at = None if plain_schedule else replay.decides_at
     # One view, moved from bar to bar: it is only valid during the ``decide`` call.
     view = _View(replay, 0)
     advance = replay.advance

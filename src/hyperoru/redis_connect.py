@@ -19,6 +19,8 @@ reconnection (``realtime.bus``), so it is not retried here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -29,11 +31,16 @@ COMMAND_SECONDS = 5.0
 CLOSED_CONNECTION_RETRIES = 1
 
 
-def redis_client(url: str, *, blocking_reads: bool = False) -> Redis:
+def redis_options(*, blocking_reads: bool = False) -> dict[str, Any]:
+    """The keyword arguments of every Redis client of the server, for ``Redis.from_url``
+    (the rate limits' storage builds its client from them too)."""
     retries = 0 if blocking_reads else CLOSED_CONNECTION_RETRIES
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=CONNECT_SECONDS,
-        socket_timeout=None if blocking_reads else COMMAND_SECONDS,
-        retry=Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,)),
-    )
+    return {
+        "socket_connect_timeout": CONNECT_SECONDS,
+        "socket_timeout": None if blocking_reads else COMMAND_SECONDS,
+        "retry": Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,)),
+    }
+
+
+def redis_client(url: str, *, blocking_reads: bool = False) -> Redis:
+    return Redis.from_url(url, **redis_options(blocking_reads=blocking_reads))

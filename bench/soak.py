@@ -833,6 +833,9 @@ class WorkerLogs:
     cut_short: set[tuple[int, datetime]]
     # Every start, to see that a trader ran again after an outage cut its cycle.
     all_starts: set[tuple[int, datetime]]
+    # How each ended cycle ended, as its ``cycle_ended`` line says (ok, skipped: taken
+    # over in the middle, timeout: stopped, crashed: an outage or a bug).
+    outcomes: dict[tuple[int, str], str]
 
 
 def worker_logs(shape: Shape, until: datetime) -> WorkerLogs:
@@ -841,6 +844,7 @@ def worker_logs(shape: Shape, until: datetime) -> WorkerLogs:
     run_again: set[tuple[int, datetime]] = set()
     cut_short: set[tuple[int, datetime]] = set()
     all_starts: set[tuple[int, datetime]] = set()
+    outcomes: dict[tuple[int, str], str] = {}
     for spawned in shape.processes.started:
         if not spawned.label.startswith("worker"):
             continue
@@ -865,8 +869,9 @@ def worker_logs(shape: Shape, until: datetime) -> WorkerLogs:
                         starts[key] = logged
                 elif event == "cycle_ended":
                     ends[key] = logged
+                    outcomes[key] = str(entry.get("outcome"))
     started = {key: (begun, ends.get(key)) for key, begun in starts.items()}
-    return WorkerLogs(started, run_again, cut_short, all_starts)
+    return WorkerLogs(started, run_again, cut_short, all_starts, outcomes)
 
 
 def lost_by_fault(
@@ -1035,6 +1040,9 @@ def summarise(
             "started_without_record": len(lost_cycles),
             "lost_in_flight_by_fault": dict(lost_by_fault(lost_cycles, record.faults, args.settle)),
             "without_record_outcome": dict(outcome),
+            "without_record_by_logged_end": dict(
+                Counter(logs.outcomes.get(key, "no end logged") for key in lost_cycles)
+            ),
             "run_again_on_takeover_logged": len(logs.run_again),
             "cut_short_by_outage_logged": len(logs.cut_short),
             "late_gaps": len(gaps),
@@ -1094,7 +1102,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Cycles: {cycles['cycles']} recorded {cycles['by_status']}; started by workers "
         f"{cycles['started_by_workers']}, started without a record (lost in flight) "
         f"{cycles['started_without_record']} {cycles['lost_in_flight_by_fault']}, of which "
-        f"{cycles['without_record_outcome']}; traders that never decided "
+        f"{cycles['without_record_outcome']}, ended as {cycles['without_record_by_logged_end']}; "
+        "traders that never decided "
         f"{cycles['traders_with_none']}.",
         f"Schedule: {cycles['late_gaps']} gaps longer than 1.5 intervals, "
         f"{cycles['slots_skipped']} slots skipped (whole intervals without a cycle); by cause:",

@@ -23,16 +23,21 @@ API processes answer ``/api/health`` 200 and an authenticated read, and every tr
 leased to a live worker.
 
 Then it reports (markdown on stdout, everything in ``--out`` as JSON): requests served,
-errors inside and outside the fault windows, time to recover from each fault, cycles lost
-(started without a record, and schedule slots skipped), orders lost or doubled (client
-order ids against the ledger), memory growth of each process, p99 latency before, during
-and after each fault, and the load average.
+errors inside and outside the fault windows (each one with its time, route, status,
+error code, request id and distance to the nearest fault window), time to recover from
+each fault, cycles started without a record and whether they ran again, the schedule's
+late gaps and skipped slots with their cause, orders lost or doubled (client order ids
+against the ledger), each process life's memory (RSS over its life, and its trend over
+the second half, the growth criterion), p99 latency before, during and after each
+fault, and the load average. ``soak_report.py`` holds the explaining parts.
 
     .venv/bin/python bench/soak.py --duration 300 --traders 40 --interval 30   # 5 minutes
     .venv/bin/python bench/soak.py                                            # 30 minutes
 
 Every process and the temporary folder are removed when the run ends (``--keep`` keeps
-the folder and its logs).
+the folder and its logs). ``--memory-probe 60`` (diagnosis only: it slows the processes)
+has each process write its objects by type and tracemalloc's top allocation sites every
+60 s into the folder, for ``bench/memory_probe_diff.py``.
 """
 
 from __future__ import annotations

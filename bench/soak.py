@@ -23,16 +23,21 @@ API processes answer ``/api/health`` 200 and an authenticated read, and every tr
 leased to a live worker.
 
 Then it reports (markdown on stdout, everything in ``--out`` as JSON): requests served,
-errors inside and outside the fault windows, time to recover from each fault, cycles lost
-(started without a record, and schedule slots skipped), orders lost or doubled (client
-order ids against the ledger), memory growth of each process, p99 latency before, during
-and after each fault, and the load average.
+errors inside and outside the fault windows (each one with its time, route, status,
+error code, request id and distance to the nearest fault window), time to recover from
+each fault, cycles started without a record and whether they ran again, the schedule's
+late gaps and skipped slots with their cause, orders lost or doubled (client order ids
+against the ledger), each process life's memory (RSS over its life, and its trend over
+the second half, the growth criterion), p99 latency before, during and after each
+fault, and the load average. ``soak_report.py`` holds the explaining parts.
 
     .venv/bin/python bench/soak.py --duration 300 --traders 40 --interval 30   # 5 minutes
     .venv/bin/python bench/soak.py                                            # 30 minutes
 
 Every process and the temporary folder are removed when the run ends (``--keep`` keeps
-the folder and its logs).
+the folder and its logs). ``--memory-probe 60`` (diagnosis only: it slows the processes)
+has each process write its objects by type and tracemalloc's top allocation sites every
+60 s into the folder, for ``bench/memory_probe_diff.py``.
 """
 
 from __future__ import annotations
@@ -61,9 +66,20 @@ import asyncpg
 import httpx
 from scale.postgres import restartable_cluster
 from scale.processes import Processes, SetupFailed, Spawned, wait_http_ok, wait_log_text
+from soak_report import (
+    Window,
+    error_entry,
+    error_line,
+    gaps_by_cause,
+    memory_life,
+    per_trader,
+    schedule_gaps,
+)
+from soak_report import lost_cycles as lost_cycles_outcome
 from sqlalchemy.engine import make_url
 from websockets.asyncio.client import connect as ws_connect
 
+MEMORY_PROBE = Path(__file__).resolve().parent / "scale" / "memory_probe"
 SECRET_KEY = "soak-bench-secret-key-0123456789abcdef-0123456789"
 PASSWORD = "Soak-bench-Passw0rd!"
 UNTHROTTLED = str(10**9)
@@ -89,13 +105,31 @@ class Strategy:
 
 
 @dataclass
+class Failure:
+    """What a failed call got: the answer's status and the contract's error fields, or
+    the exception that ended it."""
+
+    detail: str  # "HTTP 503", or the exception's class
+    status: int | None = None
+    code: str = ""  # the body's ``code``, or the exception's class
+    message: str = ""
+    request_id: str = ""  # to find the server's log lines of it
+    service: str = ""  # ``details.service`` of a 503
+
+
+@dataclass
 class Call:
     kind: str
     target: str
     started: float
     seconds: float
     ok: bool
-    detail: str = ""
+    route: str = ""  # the path's template
+    failure: Failure | None = None
+
+    @property
+    def detail(self) -> str:
+        return "" if self.failure is None else self.failure.detail
 
 
 @dataclass
@@ -126,8 +160,33 @@ class Record:
     # (label, pid) -> [(time, rss bytes)]
     memory: dict[str, list[tuple[float, int]]] = field(default_factory=lambda: defaultdict(list))
 
-    def call(self, kind: str, target: str, started: float, ok: bool, detail: str = "") -> None:
-        self.calls.append(Call(kind, target, started, time.monotonic() - started, ok, detail))
+    def call(
+        self, kind: str, target: str, route: str, started: float, failure: Failure | None = None
+    ) -> None:
+        seconds = time.monotonic() - started
+        self.calls.append(Call(kind, target, started, seconds, failure is None, route, failure))
+
+
+def _answer_failure(response: httpx.Response) -> Failure:
+    body: Any = None
+    with contextlib.suppress(ValueError):
+        body = response.json()
+    if not isinstance(body, dict):
+        body = {}
+    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    return Failure(
+        f"HTTP {response.status_code}",
+        status=response.status_code,
+        code=str(body.get("code") or ""),
+        message=str(body.get("message") or response.text[:200]),
+        request_id=str(body.get("request_id") or response.headers.get("x-request-id", "")),
+        service=str(details.get("service") or ""),
+    )
+
+
+def _exception_failure(exc: BaseException) -> Failure:
+    name = type(exc).__name__
+    return Failure(name, code=name, message=str(exc)[:200])
 
 
 # -- the processes ------------------------------------------------------------------------
@@ -186,6 +245,15 @@ class Shape:
             HYPERORU_LOG_LEVEL=self._args.log_level,
             **extra,
         )
+        if self._args.memory_probe:
+            # bench/scale/memory_probe/sitecustomize.py: one file per process life.
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(MEMORY_PROBE), env.get("PYTHONPATH")])
+            )
+            env["HYPERORU_BENCH_MEMORY_PROBE"] = str(self._args.memory_probe)
+            life = self._lives[name] or 1  # _label counted this life already
+            out = self.workdir / f"memory-{name}-life{life}.jsonl"
+            env["HYPERORU_BENCH_MEMORY_PROBE_OUT"] = str(out)
         return env
 
     def start_redis(self) -> Spawned:
@@ -373,20 +441,22 @@ class Load:
         headers: dict[str, str] | None = None,
         json_body: Any = None,
         expected: tuple[int, ...] = (200,),
+        route: str | None = None,
     ) -> httpx.Response | None:
-        """One HTTP request, recorded; None when it never got an answer. Any answer but
-        an ``expected`` one is an error."""
+        """One HTTP request, recorded under ``route`` (the path's template); None when it
+        never got an answer. Any answer but an ``expected`` one is an error."""
         target = target or self._target()
         started = time.monotonic()
+        route = route or path
         try:
             response = await self.clients[target].request(
                 method, path, headers=headers, json=json_body
             )
         except httpx.HTTPError as exc:
-            self.record.call(kind, target, started, False, type(exc).__name__)
+            self.record.call(kind, target, route, started, _exception_failure(exc))
             return None
         ok = response.status_code in expected
-        self.record.call(kind, target, started, ok, "" if ok else f"HTTP {response.status_code}")
+        self.record.call(kind, target, route, started, None if ok else _answer_failure(response))
         return response
 
     async def _pause(self, seconds: float) -> None:
@@ -405,8 +475,9 @@ class Load:
             if self.stopping.is_set():
                 return
             user = self.users[step % len(self.users)]
-            path = paths[step % len(paths)].format(id=user.trader_id)
-            await self.request("read", "GET", path, headers=user.headers)
+            route = paths[step % len(paths)]
+            path = route.format(id=user.trader_id)
+            await self.request("read", "GET", path, headers=user.headers, route=route)
             await self._pause(self.args.read_pause)
 
     async def logins(self) -> None:
@@ -418,14 +489,20 @@ class Load:
             await self._pause(self.args.login_every)
 
     async def _until_answered(
-        self, path: str, user: LoadUser, body: Any, expected: tuple[int, ...]
+        self, route: str, path: str, user: LoadUser, body: Any, expected: tuple[int, ...]
     ) -> httpx.Response | None:
         """Retry (on either process) until an ``expected`` answer, for up to
         ``--order-retry-seconds``: the client order id makes a repeated create harmless."""
         deadline = time.monotonic() + self.args.order_retry_seconds
         while time.monotonic() < deadline:
             response = await self.request(
-                "order", "POST", path, headers=user.headers, json_body=body, expected=expected
+                "order",
+                "POST",
+                path,
+                headers=user.headers,
+                json_body=body,
+                expected=expected,
+                route=route,
             )
             if response is not None and response.status_code in expected:
                 return response
@@ -443,13 +520,17 @@ class Load:
             "quantity": "0.001",
             "client_order_id": client_id,
         }
-        created = await self._until_answered("/api/orders/create", user, body, (200, 201))
+        created = await self._until_answered(
+            "/api/orders/create", "/api/orders/create", user, body, (200, 201)
+        )
         if created is None:
             return
         self.record.orders[client_id] = "acknowledged"
         # 409: an earlier attempt executed it, and its answer was lost on the way.
         path = f"/api/orders/execute/{created.json()['id']}"
-        executed = await self._until_answered(path, user, None, (200, 409))
+        executed = await self._until_answered(
+            "/api/orders/execute/{id}", path, user, None, (200, 409)
+        )
         if executed is None:
             return
         answer = executed.json()
@@ -492,7 +573,7 @@ class Load:
                         )
                     )
                     opened = True
-                    self.record.call("ws_connect", target, started, True)
+                    self.record.call("ws_connect", target, "/ws", started)
                     self.record.ws["connected"] += 1
                     while not self.stopping.is_set():
                         try:
@@ -507,7 +588,7 @@ class Load:
                 if opened:
                     self.record.ws["dropped"] += 1
                 else:
-                    self.record.call("ws_connect", target, started, False, type(exc).__name__)
+                    self.record.call("ws_connect", target, "/ws", started, _exception_failure(exc))
             await self._pause(1.0)
 
     async def backtests(self) -> None:
@@ -544,7 +625,11 @@ class Load:
                 self.record.backtests["running at the end"] += 1
                 return
             response = await self.request(
-                "backtest", "GET", f"/api/backtests/{backtest_id}", headers=user.headers
+                "backtest",
+                "GET",
+                f"/api/backtests/{backtest_id}",
+                headers=user.headers,
+                route="/api/backtests/{id}",
             )
             if response is None or response.status_code != 200:
                 continue
@@ -697,9 +782,7 @@ def _in_fault_window(call: Call, faults: list[Fault], settle: float, end: float)
     return any(_overlaps(call, f, settle, end) for f in faults if f.at)
 
 
-async def ledger_facts(
-    database_url: str, traders: list[int], interval: int, until: datetime
-) -> dict[str, Any]:
+async def ledger_facts(database_url: str, traders: list[int], until: datetime) -> dict[str, Any]:
     """What the database holds: the scheduled cycles recorded for triggers before
     ``until``, and every order of the load."""
     connection = await asyncpg.connect(_asyncpg_dsn(database_url))
@@ -727,11 +810,6 @@ async def ledger_facts(
             recorded.add((row["account_id"], at))
             starts[row["account_id"]].append(_utc(at))
             statuses[row["status"]] += 1
-    skipped = 0
-    for account_id in traders:
-        times = sorted(starts.get(account_id, []))
-        for earlier, later in itertools.pairwise(times):
-            skipped += max(0, round((later - earlier).total_seconds() / interval) - 1)
     return {
         "records": {
             "cycles": sum(statuses.values()),
@@ -739,7 +817,7 @@ async def ledger_facts(
             "traders_with_none": sum(1 for t in traders if not starts.get(t)),
         },
         "recorded_cycles": recorded,
-        "slots_skipped": skipped,
+        "recorded_starts": starts,
         "orders": [dict(row) for row in orders],
     }
 
@@ -747,27 +825,58 @@ async def ledger_facts(
 Span = tuple[datetime, datetime | None]
 
 
-def cycles_started(shape: Shape, until: datetime) -> dict[tuple[int, str], Span]:
-    """(trader, trigger time) -> (logged start, logged end or None) of every cycle a worker
-    started before ``until`` (the end of the load: the workers ran ``--drain`` seconds
-    longer, for those cycles to finish)."""
+@dataclass
+class WorkerLogs:
+    """What the workers' logs say about cycles, keyed by (trader, trigger time)."""
+
+    # (logged start, logged end or None) of every cycle started before the load ended
+    # (the workers ran ``--drain`` seconds longer, for those cycles to finish).
+    started: dict[tuple[int, str], Span]
+    # Cycles cut short that the worker taking their trader over ran again (by the cut
+    # short cycle's trigger time), and cycles an outage cut short.
+    run_again: set[tuple[int, datetime]]
+    cut_short: set[tuple[int, datetime]]
+    # Every start, to see that a trader ran again after an outage cut its cycle.
+    all_starts: set[tuple[int, datetime]]
+    # How each ended cycle ended, as its ``cycle_ended`` line says (ok, skipped: taken
+    # over in the middle, timeout: stopped, crashed: an outage or a bug).
+    outcomes: dict[tuple[int, str], str]
+
+
+def worker_logs(shape: Shape, until: datetime) -> WorkerLogs:
     starts: dict[tuple[int, str], datetime] = {}
     ends: dict[tuple[int, str], datetime] = {}
+    run_again: set[tuple[int, datetime]] = set()
+    cut_short: set[tuple[int, datetime]] = set()
+    all_starts: set[tuple[int, datetime]] = set()
+    outcomes: dict[tuple[int, str], str] = {}
     for spawned in shape.processes.started:
         if not spawned.label.startswith("worker"):
             continue
         for line in spawned.log_lines():
             if '"event": "cycle_' not in line:
                 continue
-            with contextlib.suppress(ValueError, KeyError):
+            with contextlib.suppress(ValueError, KeyError, TypeError):
                 entry = json.loads(line)
-                key = (int(entry["account_id"]), str(entry["trigger_at"]))
+                account_id = int(entry["account_id"])
+                event = entry["event"]
+                if event == "cycle_run_again":
+                    run_again.add((account_id, _utc(entry["cut_short_at"])))
+                    continue
+                if event == "cycle_cut_short":
+                    cut_short.add((account_id, _utc(entry["trigger_at"])))
+                    continue
+                key = (account_id, str(entry["trigger_at"]))
                 logged = _utc(entry["ts"])
-                if entry["event"] == "cycle_started" and logged < until:
-                    starts[key] = logged
-                elif entry["event"] == "cycle_ended":
+                if event == "cycle_started":
+                    all_starts.add((account_id, _utc(key[1])))
+                    if logged < until:
+                        starts[key] = logged
+                elif event == "cycle_ended":
                     ends[key] = logged
-    return {key: (begun, ends.get(key)) for key, begun in starts.items()}
+                    outcomes[key] = str(entry.get("outcome"))
+    started = {key: (begun, ends.get(key)) for key, begun in starts.items()}
+    return WorkerLogs(started, run_again, cut_short, all_starts, outcomes)
 
 
 def lost_by_fault(
@@ -794,11 +903,48 @@ def _utc(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
+def _windows(faults: list[Fault], settle: float, load_start: float, end: float) -> list[Window]:
+    return [
+        Window(
+            f.kind,
+            f.at - load_start,
+            (f.recovered if f.recovered is not None else end) + settle - load_start,
+        )
+        for f in faults
+        if f.at
+    ]
+
+
+def _errors(record: Record, windows: list[Window], load_start: float) -> list[dict[str, Any]]:
+    errors = []
+    for call in record.calls:
+        if call.failure is None:
+            continue
+        failure = call.failure
+        facts = {
+            "kind": call.kind,
+            "target": call.target,
+            "route": call.route,
+            "status": failure.status,
+            "code": failure.code,
+            "service": failure.service,
+            "message": failure.message,
+            "request_id": failure.request_id,
+        }
+        errors.append(
+            error_entry(
+                at=call.started - load_start, seconds=call.seconds, facts=facts, windows=windows
+            )
+        )
+    return errors
+
+
 def summarise(
     record: Record,
     facts: dict[str, Any],
-    started: dict[tuple[int, str], Span],
+    logs: WorkerLogs,
     run: dict[str, Any],
+    load_wall: datetime,
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     end = run["load_end"]
@@ -806,6 +952,8 @@ def summarise(
     outside = [c for c in record.calls if not _in_fault_window(c, record.faults, args.settle, end)]
     errors_outside = Counter(f"{c.kind}: {c.detail}" for c in outside if not c.ok)
     errors_inside = Counter(f"{c.kind}: {c.detail}" for c in inside if not c.ok)
+    windows = _windows(record.faults, args.settle, run["load_start"], end)
+    errors = _errors(record, windows, run["load_start"])
     faults = []
     for fault in record.faults:
         recovered_at = fault.recovered if fault.recovered is not None else end
@@ -824,6 +972,10 @@ def summarise(
                 "recovery_s": None
                 if fault.recovery_seconds is None
                 else round(fault.recovery_seconds, 2),
+                "window_s": [
+                    round(fault.at - run["load_start"], 1),
+                    round(recovered_at + args.settle - run["load_start"], 1),
+                ],
                 "errors_in_window": sum(
                     1 for c in record.calls if not c.ok and _overlaps(c, fault, args.settle, end)
                 ),
@@ -835,16 +987,9 @@ def summarise(
         )
     memory = {}
     for label, samples in record.memory.items():
-        # From the first sample a warm-up after the process started to its last one.
-        steady = [s for s in samples if s[0] >= samples[0][0] + args.memory_warmup]
-        if len(steady) >= 2:
-            first, last = steady[0][1], steady[-1][1]
-            memory[label] = {
-                "first_mb": round(first / 2**20, 1),
-                "last_mb": round(last / 2**20, 1),
-                "growth_pct": round(100 * (last - first) / first, 1),
-                "over_s": round(steady[-1][0] - steady[0][0]),
-            }
+        life = memory_life(samples, warmup=args.memory_warmup, mark_every=args.memory_mark)
+        if life is not None:
+            memory[label] = life
     ledger = {row["client_order_id"]: row for row in facts["orders"]}
     acknowledged = [cid for cid, seen in record.orders.items() if seen != "unconfirmed"]
     lost = [cid for cid in acknowledged if cid not in ledger]
@@ -856,8 +1001,26 @@ def summarise(
         for cid, seen in record.orders.items()
         if seen == "filled" and ledger.get(cid, {}).get("status") != "filled"
     ]
+
+    def since(at: datetime) -> float:
+        return (at - load_wall).total_seconds()
+
     recorded = facts.pop("recorded_cycles")
-    lost_cycles = {key: span for key, span in started.items() if key not in recorded}
+    starts = facts.pop("recorded_starts")
+    lost_cycles = {key: span for key, span in logs.started.items() if key not in recorded}
+    lost_keys = [(trader, since(_utc(at))) for trader, at in lost_cycles]
+    outcome = lost_cycles_outcome(
+        lost_keys,
+        {(t, since(at)) for t, at in logs.run_again},
+        {(t, since(at)) for t, at in logs.cut_short},
+        per_trader((t, since(at)) for t, at in logs.all_starts),
+    )
+    gaps = schedule_gaps(
+        {t: [since(at) for at in times] for t, times in starts.items()},
+        args.interval,
+        windows,
+        grace=args.gap_grace,
+    )
     return {
         "run": run,
         "requests": {
@@ -873,13 +1036,24 @@ def summarise(
             "count": sum(errors_inside.values()),
             "by_kind": dict(errors_inside),
         },
+        # Every error, in time order; ``from_window_s`` 0 is inside a fault's window.
+        "errors": errors,
         "faults": faults,
         "cycles": {
             **facts["records"],
-            "started_by_workers": len(started),
+            "started_by_workers": len(logs.started),
             "started_without_record": len(lost_cycles),
             "lost_in_flight_by_fault": dict(lost_by_fault(lost_cycles, record.faults, args.settle)),
-            "slots_skipped": facts["slots_skipped"],
+            "without_record_outcome": dict(outcome),
+            "without_record_by_logged_end": dict(
+                Counter(logs.outcomes.get(key, "no end logged") for key in lost_cycles)
+            ),
+            "run_again_on_takeover_logged": len(logs.run_again),
+            "cut_short_by_outage_logged": len(logs.cut_short),
+            "late_gaps": len(gaps),
+            "slots_skipped": sum(g["slots_skipped"] for g in gaps),
+            "gaps_by_cause": gaps_by_cause(gaps),
+            "gaps": gaps,
         },
         "orders": {
             "sent": len(record.orders),
@@ -900,6 +1074,7 @@ def summarise(
 
 def markdown(report: dict[str, Any]) -> str:
     run = report["run"]
+    outside = [e for e in report["errors"] if e["from_window_s"] != 0]
     lines = [
         f"Soak run: {run['load_s']} s of load (asked: {run['duration_s']} s), "
         f"{run['traders']} traders every {run['interval_s']} s, lease {run['lease_s']} s; "
@@ -911,16 +1086,18 @@ def markdown(report: dict[str, Any]) -> str:
         f"({report['requests']['by_kind']}).",
         f"Errors outside the fault windows: {report['errors_outside_fault_windows']['count']} "
         f"{report['errors_outside_fault_windows']['by_kind'] or ''}",
+        *(error_line(e) for e in outside),
         f"Errors inside the fault windows: {report['errors_inside_fault_windows']['count']} "
         f"{report['errors_inside_fault_windows']['by_kind'] or ''}",
         "",
-        "| fault | at (s) | recovered in (s) | errors in window "
+        "| fault | at (s) | recovered in (s) | window (s) | errors in window "
         "| p99 before / during / after (ms) | load avg |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for fault in report["faults"]:
         lines.append(
             f"| {fault['note']} | {fault['at_s']} | {fault['recovery_s']} | "
+            f"{fault['window_s']} | "
             f"{fault['errors_in_window']} | {fault['p99_ms_before']} / {fault['p99_ms_during']} / "
             f"{fault['p99_ms_after']} | {fault['load_average']} |"
         )
@@ -929,9 +1106,17 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Cycles: {cycles['cycles']} recorded {cycles['by_status']}; started by workers "
         f"{cycles['started_by_workers']}, started without a record (lost in flight) "
-        f"{cycles['started_without_record']} {cycles['lost_in_flight_by_fault']}; "
-        f"schedule slots skipped {cycles['slots_skipped']}; "
-        f"traders that never decided {cycles['traders_with_none']}.",
+        f"{cycles['started_without_record']} {cycles['lost_in_flight_by_fault']}, of which "
+        f"{cycles['without_record_outcome']}, ended as {cycles['without_record_by_logged_end']}; "
+        "traders that never decided "
+        f"{cycles['traders_with_none']}.",
+        f"Schedule: {cycles['late_gaps']} gaps longer than 1.5 intervals, "
+        f"{cycles['slots_skipped']} slots skipped (whole intervals without a cycle); by cause:",
+        *(
+            f"- {cause}: {entry['gaps']} gaps, {entry['slots_skipped']} skipped, late up to "
+            f"{entry['max_late_s']} s, due {entry['due_from_s']}-{entry['due_to_s']} s"
+            for cause, entry in sorted(cycles["gaps_by_cause"].items())
+        ),
         f"Orders: {orders['sent']} sent, {orders['acknowledged']} acknowledged, "
         f"{orders['filled_per_client']} filled (client view), {orders['in_ledger']} in the ledger; "
         f"lost {len(orders['lost'])}, doubled {len(orders['doubled'])}, client saw filled but "
@@ -939,13 +1124,17 @@ def markdown(report: dict[str, Any]) -> str:
         f"{orders['never_acknowledged']}.",
         f"WebSocket: {report['websocket']}. Backtests: {report['backtests']}.",
         "",
-        "| process | RSS first (MB) | RSS last (MB) | growth | over (s) |",
-        "|---|---|---|---|---|",
+        "| process | RSS first (MB) | RSS last (MB) | growth | over (s) "
+        "| second half: MB/min, growth (over s) | RSS (MB) at life (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, memory in sorted(report["memory"].items()):
+        marks = ", ".join(f"{mb}@{at}" for at, mb in memory["rss_mb_at_life_s"])
         lines.append(
             f"| {label} | {memory['first_mb']} | {memory['last_mb']} | "
-            f"{memory['growth_pct']} % | {memory['over_s']} |"
+            f"{memory['growth_pct']} % | {memory['over_s']} | "
+            f"{memory['second_half_mb_per_min']}, {memory['second_half_growth_pct']} % "
+            f"({memory['second_half_s']}) | {marks} |"
         )
     return "\n".join(lines)
 
@@ -955,7 +1144,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 def _fault_plan(spec: str, duration: float) -> list[tuple[str, float]]:
     plan = []
-    for item in spec.split(","):
+    for item in filter(None, spec.split(",")):
         kind, _, when = item.strip().partition("@")
         if kind not in FAULT_KINDS:
             raise SystemExit(f"unknown fault {kind!r}: one of {', '.join(FAULT_KINDS)}")
@@ -994,6 +1183,7 @@ async def soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "uptime_start": _uptime(),
                 "load_start": time.monotonic(),
             }
+            load_wall = datetime.now(UTC)
             load_task = asyncio.create_task(load.run())
             for kind, offset in plan:
                 await asyncio.sleep(max(0.0, run["load_start"] + offset - time.monotonic()))
@@ -1019,8 +1209,9 @@ async def soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             run["uptime_end"] = _uptime()
             await asyncio.sleep(args.drain)  # cycles under way finish before the workers stop
             shape.processes.stop_all()
-            facts = await ledger_facts(database_url, traders, args.interval, load_ended_at)
-            report = summarise(record, facts, cycles_started(shape, load_ended_at), run, args)
+            facts = await ledger_facts(database_url, traders, load_ended_at)
+            logs = worker_logs(shape, load_ended_at)
+            report = summarise(record, facts, logs, run, load_wall, args)
         finally:
             shape.processes.stop_all()
     return report
@@ -1067,6 +1258,26 @@ def main() -> None:
         type=float,
         default=60.0,
         help="a process's memory is compared from this long after its start",
+    )
+    parser.add_argument(
+        "--memory-mark",
+        type=float,
+        default=300.0,
+        help="the report gives each process life's RSS every this many seconds of it",
+    )
+    parser.add_argument(
+        "--gap-grace",
+        type=float,
+        default=60.0,
+        help="a schedule gap due this long after a fault's window is put down to it",
+    )
+    parser.add_argument(
+        "--memory-probe",
+        type=float,
+        default=0.0,
+        help="every this many seconds, each hyperoru process writes its objects by type "
+        "and tracemalloc's top sites to memory-*.jsonl in the work folder (slows them; "
+        "bench/memory_probe_diff.py compares); 0: off",
     )
     parser.add_argument(
         "--drain", type=float, default=30.0, help="seconds the workers run on after the load"

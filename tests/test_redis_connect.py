@@ -1,15 +1,19 @@
 """Every Redis client of the server is bounded: connecting, closing, and each command,
-except the event bus's subscription, which blocks between events on purpose."""
+except the event bus's subscription, which blocks between events on purpose; and its
+pooled connections survive a Redis restart."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hyperoru.errors import unreachable_service
 from hyperoru.redis_connect import COMMAND_SECONDS, CONNECT_SECONDS, redis_client
+from tests.e2e.server import free_port
+from tests.health.test_redis_recovery import RedisServer
 
 
 def test_redis_clients_bound_their_commands_unless_they_block_on_purpose() -> None:
@@ -47,3 +51,26 @@ async def test_a_redis_that_accepts_and_never_answers_fails_a_command_as_an_outa
         await client.aclose()
         server.close()
         await server.wait_closed()
+
+
+async def test_pooled_connections_outlive_a_redis_restart(tmp_path: Path) -> None:
+    """Every connection idle in the pool when Redis restarts is closed: the next command
+    on each goes through on a new connection instead of failing (a 503 for a request)."""
+    server = RedisServer(free_port(), tmp_path)
+    server.start()
+    client = redis_client(f"redis://127.0.0.1:{server.port}/0")
+    try:
+
+        async def command(index: int) -> bytes | None:
+            await client.set(f"key-{index}", b"value")
+            await asyncio.sleep(0)  # the others take connections of their own meanwhile
+            return await client.get(f"key-{index}")
+
+        assert await asyncio.gather(*(command(i) for i in range(8))) == [b"value"] * 8
+        assert len(client.connection_pool._available_connections) == 8
+        server.stop()
+        await asyncio.to_thread(server.start)
+        assert await asyncio.gather(*(command(i) for i in range(8))) == [b"value"] * 8
+    finally:
+        await client.aclose()
+        server.stop()

@@ -226,7 +226,10 @@ def _sqlstate(exc: BaseException) -> str | None:
 def _service_of(exc: BaseException) -> str | None:
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
         return "redis"
-    if isinstance(exc, (PoolTimeout, ConnectionRefusedError)):
+    # Raw socket errors reach here from opening a database connection (SQLAlchemy passes
+    # asyncpg's connect errors on unwrapped): refused while PostgreSQL is down, reset when
+    # it shuts down in the middle of the handshake (a 500 in the soak's restart).
+    if isinstance(exc, (PoolTimeout, ConnectionRefusedError, ConnectionResetError)):
         return "database"
     state = _sqlstate(exc)
     if state is not None and state[:2] in _TRANSIENT_SQLSTATE_CLASSES:

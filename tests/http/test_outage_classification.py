@@ -55,3 +55,11 @@ def test_a_restarting_postgresql_is_an_outage_but_a_bad_query_is_a_bug() -> None
     assert unreachable_service(starting) == "database"  # raw, as a connect raises it
     bad = asyncpg.exceptions.UndefinedColumnError('column "nope" does not exist')
     assert unreachable_service(_postgres(bad)) is None
+
+
+def test_a_connection_reset_while_connecting_to_postgresql_is_an_outage() -> None:
+    # What opening a connection met while PostgreSQL shut down mid-handshake in the soak
+    # (an order answered 500): asyncpg's socket error, passed on unwrapped by SQLAlchemy.
+    reset = ConnectionResetError(104, "Connection reset by peer")
+    assert unreachable_service(reset) == "database"
+    assert unreachable_service(ConnectionRefusedError(111, "Connection refused")) == "database"

@@ -12,6 +12,7 @@ Driven tick by tick with an explicit clock; "workers" are schedulers sharing one
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
@@ -89,6 +90,10 @@ class Blocking:
             raise
         self.placed += 1
         return CycleOutcome(ok=True)
+
+
+def _as_logged(at: datetime) -> str:
+    return Trigger(kind="scheduled", at=at).as_dict()["at"]
 
 
 def _quick(
@@ -182,10 +187,15 @@ async def test_a_cycle_stopped_by_the_takeover_tick_is_run_by_the_new_holder(
     assert stalled.cancelled == 1 and stalled.placed == 0 and stalled.taken_over == 0
 
 
+def _logged(caplog: pytest.LogCaptureFixture, event: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if getattr(r, "event", None) == event]
+
+
 async def test_a_killed_workers_cycle_runs_again_when_the_trader_moves(
-    app: FastAPI, api: Api
+    app: FastAPI, api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A `kill -9` in the middle of a cycle: nothing ends the cycle, its marker stays."""
+    caplog.set_level(logging.INFO, logger="hyperoru.runtime")
     trader_id = await _trader(app, api)
     _, worker_a, start = await _cycle_under_way_on_a(app)
     # The process is gone: its task with it (cancelled without any clean-up of ours).
@@ -200,6 +210,9 @@ async def test_a_killed_workers_cycle_runs_again_when_the_trader_moves(
     await worker_b.tick(takeover)
     await worker_b.drain()
     assert [t.at for t in calls_b] == [takeover]
+    # The log pairs the run with the cycle it replaces (bench/soak.py counts re-runs so).
+    [again] = _logged(caplog, "cycle_run_again")
+    assert (again.cut_short_at, again.trigger_at) == (_as_logged(start), _as_logged(takeover))
     # Once: the next ticks wait for the trader's next slot again.
     for second in range(12, 20):
         await worker_b.tick(start + timedelta(seconds=second))
@@ -207,8 +220,9 @@ async def test_a_killed_workers_cycle_runs_again_when_the_trader_moves(
 
 
 async def test_a_cycle_cut_short_by_a_database_outage_is_not_a_failure_and_runs_again(
-    app: FastAPI, api: Api
+    app: FastAPI, api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="hyperoru.runtime")
     trader_id = await _trader(app, api)
     calls: list[Trigger] = []
 
@@ -225,6 +239,9 @@ async def test_a_cycle_cut_short_by_a_database_outage_is_not_a_failure_and_runs_
         await worker.drain()
     # Every 5 s while the outage lasted, then back on its 300 s schedule.
     assert [(t.at - start).total_seconds() for t in calls] == [0, 5, 10, 15, 20]
+    assert [r.trigger_at for r in _logged(caplog, "cycle_cut_short")] == [
+        _as_logged(t.at) for t in calls[:4]
+    ]
     assert await _failures(app, trader_id) == 0  # four outages never paused anything
     assert await _marker(app) == (None, None, calls[-1].at + timedelta(seconds=INTERVAL))
 

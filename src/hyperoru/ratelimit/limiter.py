@@ -12,7 +12,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.aio.strategies import RateLimiter as RateLimiter_
 
-from hyperoru.redis_connect import COMMAND_SECONDS, CONNECT_SECONDS
+from hyperoru.redis_connect import redis_options
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +68,9 @@ def _storage_for(redis_url: str | None) -> Storage:
         uri,
         implementation="redispy",
         key_prefix="hyperoru-limits",
-        # Bounded as every Redis client of the server (redis_connect).
-        socket_connect_timeout=CONNECT_SECONDS,
-        socket_timeout=COMMAND_SECONDS,
+        # Bounded, and retried on a closed connection, as every Redis client of the
+        # server (redis_connect).
+        **redis_options(),
     )
 
 

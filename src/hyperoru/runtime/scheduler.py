@@ -114,7 +114,12 @@ async def _run_and_count(
             log.warning(
                 "trader cycle cut short: %s unreachable",
                 service,
-                extra={"event": "cycle_cut_short", "account_id": account_id, "service": service},
+                extra={
+                    "event": "cycle_cut_short",
+                    "account_id": account_id,
+                    "service": service,
+                    "trigger_at": trigger.as_dict()["at"],
+                },
             )
             return Counted(cut_short=True)
         log.exception("trader cycle crashed", extra={"account_id": account_id})
@@ -141,6 +146,11 @@ async def _run_and_count(
             extra={"event": "trader_paused", "account_id": account_id},
         )
     return Counted(paused_owner=paused_owner)
+
+
+def _log_time(at: datetime | None) -> str | None:
+    """A time as the cycle logs write ``trigger_at`` (``Trigger.as_dict``)."""
+    return None if at is None else Trigger(kind="scheduled", at=at).as_dict()["at"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +270,10 @@ class TraderScheduler:
                                 "event": "cycle_run_again",
                                 "account_id": entry.account_id,
                                 "previous_worker": entry.running_owner,
+                                # The cut-short cycle's ``trigger_at`` (it started then),
+                                # so a log reader can pair it with this run.
+                                "cut_short_at": _log_time(entry.running_since),
+                                "trigger_at": _log_time(now),
                             },
                         )
                     trigger = Trigger(kind="scheduled", at=now, binding_id=entry.binding_id)

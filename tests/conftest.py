@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -296,6 +297,22 @@ def asgi_client(application: FastAPI, client_ip: str = "203.0.113.10") -> httpx.
         app=application, raise_app_exceptions=False, client=(client_ip, 40000)
     )
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@asynccontextmanager
+async def two_processes(
+    settings: Settings,
+) -> AsyncIterator[tuple[FastAPI, FastAPI, httpx.AsyncClient, httpx.AsyncClient]]:
+    """Two API processes of the scaled shape in one test: two apps on the same settings
+    (one database, one Redis), each running, each with its own client."""
+    first, second = create_app(settings), create_app(settings)
+    async with (
+        running(first),
+        running(second),
+        asgi_client(first) as one,
+        asgi_client(second) as two,
+    ):
+        yield first, second, one, two
 
 
 @pytest.fixture

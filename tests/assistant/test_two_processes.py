@@ -4,33 +4,17 @@ one is polled through the other, and the streams-at-once limit counts both."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.accounts.helpers import create_trader
 from tests.assistant.helpers import API_KEY, streamed, text
-from tests.conftest import asgi_client, running
+from tests.conftest import two_processes
 from tests.helpers import Api, assert_error
 from tests.strategies.fake_llm import FakeLlm
-
-
-@asynccontextmanager
-async def two_processes(
-    settings: Settings,
-) -> AsyncIterator[tuple[Any, Any, httpx.AsyncClient, httpx.AsyncClient]]:
-    first, second = create_app(settings), create_app(settings)
-    async with (
-        running(first),
-        running(second),
-        asgi_client(first) as one,
-        asgi_client(second) as two,
-    ):
-        yield first, second, one, two
 
 
 async def _poll(client: httpx.AsyncClient, token: str, task_id: str, since: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from hyperoru.auth.principal import Principal, SessionInfo
 from hyperoru.auth.token_cache import TokenCache
 from hyperoru.settings import Settings
 from hyperoru.timeutils import utcnow
-from tests.conftest import asgi_client, running
+from tests.conftest import asgi_client, running, two_processes
 from tests.helpers import Api, assert_error
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -86,13 +86,7 @@ async def test_revocation_reaches_another_process_over_the_bus_at_once(
 ) -> None:
     # A long cache TTL: only the announcement can make the second process forget.
     settings = make_settings(redis_url=redis_url, token_cache_seconds=60)
-    first, second = create_app(settings), create_app(settings)
-    async with (
-        running(first),
-        running(second),
-        asgi_client(first) as one,
-        asgi_client(second) as two,
-    ):
+    async with two_processes(settings) as (_, _, one, two):
         api = Api(one)
         _, token = await api.user("announced")
         assert (await two.get("/api/users/profile", headers=api.bearer(token))).status_code == 200

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from hyperoru.app import create_app
 from hyperoru.ratelimit.limiter import Budget, LimitStatus, RateLimiter
 from hyperoru.settings import Settings
-from tests.conftest import asgi_client, running
+from tests.conftest import asgi_client, running, two_processes
 from tests.e2e.server import free_port
 from tests.health.test_redis_recovery import RedisServer
 from tests.helpers import Api, assert_error, away_from_minute_edge
@@ -65,14 +65,8 @@ async def test_two_app_instances_share_one_redis_budget(
     await connection.flushdb()
     await connection.aclose()
     settings = make_settings(redis_url=redis_url, rate_limit_user_per_minute=6)
-    first, second = create_app(settings), create_app(settings)
     username = f"shared-{uuid.uuid4().hex[:8]}"
-    async with (
-        running(first),
-        running(second),
-        asgi_client(first) as one,
-        asgi_client(second) as two,
-    ):
+    async with two_processes(settings) as (_, _, one, two):
         _, token = await Api(one).user(username)
         headers = Api.bearer(token)
         await away_from_minute_edge()

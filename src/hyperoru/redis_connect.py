@@ -31,13 +31,15 @@ COMMAND_SECONDS = 5.0
 CLOSED_CONNECTION_RETRIES = 1
 
 
-def redis_options(*, blocking_reads: bool = False) -> dict[str, Any]:
+def redis_options(
+    *, blocking_reads: bool = False, command_seconds: float = COMMAND_SECONDS
+) -> dict[str, Any]:
     """The keyword arguments of every Redis client of the server, for ``Redis.from_url``
     (the rate limits' storage builds its client from them too)."""
     retries = 0 if blocking_reads else CLOSED_CONNECTION_RETRIES
     return {
         "socket_connect_timeout": CONNECT_SECONDS,
-        "socket_timeout": None if blocking_reads else COMMAND_SECONDS,
+        "socket_timeout": None if blocking_reads else command_seconds,
         "retry": Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,)),
     }
 
@@ -45,7 +47,5 @@ def redis_options(*, blocking_reads: bool = False) -> dict[str, Any]:
 def redis_client(
     url: str, *, blocking_reads: bool = False, command_seconds: float = COMMAND_SECONDS
 ) -> Redis:
-    options = redis_options(blocking_reads=blocking_reads)
-    if not blocking_reads:
-        options["socket_timeout"] = command_seconds
+    options = redis_options(blocking_reads=blocking_reads, command_seconds=command_seconds)
     return Redis.from_url(url, **options)

@@ -39,7 +39,7 @@ from hyperoru.runtime import cycle_clock, leases
 from hyperoru.runtime.loop import tick_forever
 from hyperoru.strategies import cycle_guard
 from hyperoru.strategies.trigger import CycleOutcome, Trigger
-from hyperoru.timeutils import utcnow
+from hyperoru.timeutils import isoformat_z, utcnow
 
 log = logging.getLogger("hyperoru.runtime")
 
@@ -150,7 +150,7 @@ async def _run_and_count(
 
 def _log_time(at: datetime | None) -> str | None:
     """A time as the cycle logs write ``trigger_at`` (``Trigger.as_dict``)."""
-    return None if at is None else Trigger(kind="scheduled", at=at).as_dict()["at"]
+    return None if at is None else isoformat_z(at)
 
 
 @dataclass(frozen=True, slots=True)

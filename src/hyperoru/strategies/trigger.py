@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from hyperoru.timeutils import isoformat_z
+
 TriggerKind = Literal["scheduled", "signal", "manual"]
 
 
@@ -23,7 +25,7 @@ class Trigger:
     def as_dict(self) -> dict[str, Any]:
         return {
             "type": self.kind,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "at": isoformat_z(self.at),
             "pool_id": self.pool_id,
             "binding_id": self.binding_id,
             "values": self.values,

@@ -42,7 +42,10 @@ async def _book(api: Api, trader: Trader) -> dict[str, Any]:
 
 
 async def _trade_and_decide(trader: Trader, quantity: str) -> None:
-    await trader.trade(side="buy", quantity=quantity)
+    # SOL is outside the trader's strategy symbols (BTC, ETH), so the decision that follows
+    # never closes this position: the builtin model reads the simulated market at wall
+    # time, and on a falling BTC it would close a BTC long and leave no position to check.
+    await trader.trade(side="buy", quantity=quantity, symbol="SOL")
     response = await trader.api.client.post(
         f"/api/account/{trader.id}/trigger", headers=trader.headers
     )
@@ -60,7 +63,7 @@ async def test_a_restored_backup_brings_back_balances_trades_and_the_decision_lo
         user, token = await api.user()
         account = await quiet_trader(api, token, "kept")
         trader = Trader(api, token, account, user)
-        await _trade_and_decide(trader, "0.01")
+        await _trade_and_decide(trader, "1")
         saved = await _book(api, trader)
         assert saved["trades"] and saved["decisions"] and saved["positions"]
 
@@ -70,7 +73,7 @@ async def test_a_restored_backup_brings_back_balances_trades_and_the_decision_lo
         assert oct(backup.stat().st_mode & 0o777) == "0o600"
 
         # Life goes on after the backup: more trading, more decisions.
-        await _trade_and_decide(trader, "0.02")
+        await _trade_and_decide(trader, "2")
         assert await _book(api, trader) != saved
 
     restored = await run_cli_for(settings, "db", "restore", str(backup), "--yes")

@@ -30,7 +30,7 @@ from hyperoru.data_dir import PRIVATE_FILE_MODE
 from hyperoru.db.engine import create_engine
 from hyperoru.db.migrate import upgrade_database
 from hyperoru.settings import Settings
-from tests.helpers import Api
+from tests.helpers import MARKET_SEED, Api
 from tests.strategies.fake_llm import FakeLlm, fake_llm
 
 # Under pytest-xdist each worker gets its own database and Redis database number, so
@@ -232,6 +232,7 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             "database_url": database_url,
             "secret_key": TEST_SECRET_KEY,
             "log_level": "INFO",
+            "market_sim_seed": MARKET_SEED,
             # API tests drive cycles themselves; runtime tests turn the scheduler on.
             "runtime": "off",
             # Bot tests tick the delivery worker themselves (tests/notifications).

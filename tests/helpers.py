@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,25 @@ from hyperoru.settings import Settings
 
 _counter = itertools.count(1)
 STRONG_PASSWORD = "correct horse battery staple"
+
+# The simulated market runs on the wall clock, so a test that passes only because of what
+# the market happens to be doing now fails later. `HYPERORU_TEST_MARKET_SEED=N bash
+# scripts/test.sh` runs every app and `hyperoru` child process of the suite on another
+# market to find such tests (docs/CONTRIBUTING.md).
+MARKET_SEED = int(os.environ.get("HYPERORU_TEST_MARKET_SEED", "42"))
+
+
+def child_env(
+    data_dir: Path | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a child process of the suite: no HYPERORU_ setting inherited from
+    the suite's own environment, the suite's market seed, and ``data_dir`` and ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
+    env["HYPERORU_MARKET_SIM_SEED"] = str(MARKET_SEED)
+    if data_dir is not None:
+        env["HYPERORU_DATA_DIR"] = str(data_dir)
+    env.update(extra or {})
+    return env
 
 
 async def away_from_minute_edge(margin: float = 5.0) -> None:

@@ -21,7 +21,7 @@ from hyperoru.app import create_app
 from hyperoru.data_dir import prepare_sqlite
 from hyperoru.settings import Settings
 from tests.conftest import asgi_client, running
-from tests.helpers import STRONG_PASSWORD, Api
+from tests.helpers import STRONG_PASSWORD, Api, child_env
 
 NOBODY = 65534
 
@@ -43,8 +43,7 @@ def open_parent() -> Iterator[Path]:
 
 
 def hyperoru(data_dir: Path, *args: str, stdin: str = "") -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    env["HYPERORU_DATA_DIR"] = str(data_dir)
+    env = child_env(data_dir)
     result = subprocess.run(
         [sys.executable, "-m", "hyperoru", *args],
         input=stdin,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -29,7 +28,7 @@ from hyperoru.programs.program_inputs import program_payload
 from hyperoru.strategies.variables import DecisionInputs
 from tests.accounts.helpers import create_trader
 from tests.conftest import asgi_client
-from tests.helpers import Api
+from tests.helpers import Api, child_env
 
 # Run in a fresh interpreter: this test process has long imported everything.
 FIRST_CYCLE = """
@@ -78,7 +77,7 @@ asyncio.run(main())
 def test_heavy_modules_load_at_startup_and_the_first_cycles_import_nothing(
     tmp_path: Path,
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, "-c", FIRST_CYCLE, str(tmp_path / "data")],
         env=env,

@@ -3,17 +3,18 @@ inherited from the suite's environment."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.helpers import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_bench(script: str, *args: str) -> str:
     """``bench/<script> args``'s standard output; fails the test if it exits non-zero."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from hyperoru.settings import Settings
+from tests.helpers import child_env
 
 
 def run_cli(
@@ -18,9 +18,7 @@ def run_cli(
     database_url: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    environment["HYPERORU_DATA_DIR"] = str(data_dir)
-    environment.update(env or {})
+    environment = child_env(data_dir, env)
     if database_url is not None:
         environment["HYPERORU_DATABASE_URL"] = database_url
     return subprocess.run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -12,12 +11,11 @@ import httpx
 import pytest
 
 from tests.e2e.server import serve
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, child_env
 
 
 def _run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    env["HYPERORU_DATA_DIR"] = str(data_dir)
+    env = child_env(data_dir)
     return subprocess.run(
         [sys.executable, "-m", "hyperoru", *args],
         input=stdin,

@@ -3,7 +3,6 @@ and a restore never runs over a live server or from a file it cannot trust."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +18,7 @@ from hyperoru.app import create_app
 from hyperoru.settings import Settings
 from tests.cli.run import run_cli, run_cli_for
 from tests.conftest import asgi_client, running
-from tests.helpers import Api
+from tests.helpers import Api, child_env
 from tests.signals.traders import decisions, quiet_trader
 from tests.trading.helpers import Trader
 
@@ -133,8 +132,7 @@ def test_a_restore_refuses_while_a_server_runs_and_keeps_the_replaced_database(
     backup = tmp_path / "saved.backup"
     assert run_cli(data, "db", "backup", str(backup)).returncode == 0
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    env["HYPERORU_DATA_DIR"] = str(data)
+    env = child_env(data)
     server = subprocess.Popen(
         [sys.executable, "-m", "hyperoru", "serve", "--port", "0"],
         env=env,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import TEST_SECRET_KEY
+from tests.helpers import child_env
 
 
 def free_port() -> int:
@@ -69,8 +69,7 @@ def serve(
     start_seconds: float = 90,
 ) -> Iterator[RunningServer]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    env.update({"HYPERORU_DATA_DIR": str(data_dir), **(extra_env or {})})
+    env = child_env(data_dir, extra_env)
     stderr_path = data_dir.parent / f"server-{port}.stderr"
     stdout_path = data_dir.parent / f"server-{port}.stdout"
     with open(stderr_path, "wb") as stderr, open(stdout_path, "wb") as stdout:
@@ -112,8 +111,7 @@ def worker(
 ) -> Iterator[RunningWorker]:
     """`hyperoru worker` as a real process; returns once it says it has started."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")}
-    env.update({"HYPERORU_DATA_DIR": str(data_dir), **extra_env})
+    env = child_env(data_dir, extra_env)
     stderr_path = data_dir / "worker.stderr"
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(

@@ -24,7 +24,6 @@ Rules:
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.server import serve
+from tests.helpers import child_env
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SKIP_MARKER = re.compile(r"^<!-- readme-test: skip \(.+\) -->$")
@@ -149,7 +149,7 @@ def test_readme_runs_against_a_fresh_demo_server(tmp_path: Path) -> None:
     with serve(data, args=("--demo",)) as server:
         [password] = re.findall(r"^  password: (\S+)$", server.output(), re.MULTILINE)
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("HYPERORU_")},
+            **child_env(),
             "HYPERORU_URL": server.base_url,
             "DEMO_PASSWORD": password,
         }

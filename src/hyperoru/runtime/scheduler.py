@@ -118,7 +118,7 @@ async def _run_and_count(
                     "event": "cycle_cut_short",
                     "account_id": account_id,
                     "service": service,
-                    "trigger_at": trigger.as_dict()["at"],
+                    "trigger_at": isoformat_z(trigger.at),
                 },
             )
             return Counted(cut_short=True)
@@ -149,7 +149,7 @@ async def _run_and_count(
 
 
 def _log_time(at: datetime | None) -> str | None:
-    """A time as the cycle logs write ``trigger_at`` (``Trigger.as_dict``)."""
+    """A time as the cycle logs write ``trigger_at``; null for a lease with no start."""
     return None if at is None else isoformat_z(at)
 
 
@@ -273,7 +273,7 @@ class TraderScheduler:
                                 # The cut-short cycle's ``trigger_at`` (it started then),
                                 # so a log reader can pair it with this run.
                                 "cut_short_at": _log_time(entry.running_since),
-                                "trigger_at": _log_time(now),
+                                "trigger_at": isoformat_z(now),
                             },
                         )
                     trigger = Trigger(kind="scheduled", at=now, binding_id=entry.binding_id)
